@@ -1,0 +1,509 @@
+//! Log-line classification (playbook step 5, and `kube-doctor classify`): which kind of API
+//! client error a line is, the HTTP code it carries, which client library wrote it, and for
+//! RBAC denials who was denied what.
+//!
+//! Most lines of a real log are not errors, so the classifier is built around a cheap first
+//! pass: a small set of trigger stems ([`TRIGGERS`]) is searched over whole blocks of text at
+//! once; only lines holding a trigger get the full phrase analysis. A test proves that every
+//! category phrase contains a trigger, so the first pass can never hide an error line.
+//!
+//! The decision, per candidate line:
+//! 1. collect every phrase of [`patterns::PHRASES`] in the line;
+//! 2. the client is the highest-ranked client marker found;
+//! 3. the category is the first in [`patterns::PRECEDENCE`] among `Specific` phrases and, when the
+//!    line is about the API (a client or context phrase), `Contextual` ones; `Weak` phrases only
+//!    when nothing stronger matched;
+//! 4. with API context and a generic error word but no category, the line is `other`;
+//!    otherwise `none`;
+//! 5. the HTTP code is the one the line states (`(403)`, `code: 403`, `"code":403`, `403
+//!    Forbidden`...) or, failing that, the one its canonical Status text implies.
+
+pub mod authz;
+pub mod patterns;
+pub mod render;
+pub mod stream;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+pub use authz::AuthzDenial;
+pub use patterns::ClientLib;
+use patterns::{PHRASES, PRECEDENCE, Strength};
+
+/// Lowercase stems, at least one of which every error phrase contains (checked by a test). The
+/// first pass looks only for these, so it stays small enough for the SIMD searcher.
+pub const TRIGGERS: &[&str] = &[
+    "err",
+    "fail",
+    "exception",
+    "refused",
+    "forbidden",
+    "unauthorized",
+    "credentials",
+    "logged in",
+    "token has",
+    "token is",
+    "authentication required",
+    "timeout",
+    "timed out",
+    "deadline",
+    "did not complete",
+    "x509",
+    "certificat",
+    "cert_has_expired",
+    "self_signed",
+    "throttl",
+    "too many",
+    "toomany",
+    "try again",
+    "rate limit",
+    "ratelimit",
+    "rate:",
+    "x-kubernetes-pf",
+    "quota",
+    "denied",
+    "webhook",
+    "limitrange",
+    "usage per",
+    "specify limits",
+    "specify requests",
+    "unable",
+    "cannot",
+    "could not",
+    "not found",
+    "notfound",
+    "no matches",
+    "doesn't have",
+    "conflict",
+    "has been modified",
+    "already exist",
+    "invalid",
+    "immutable",
+    "eof",
+    "reset",
+    "no route",
+    "no such host",
+    "unreachable",
+    "connection lost",
+    "closed network",
+    "force closed",
+    "closed before",
+    "aborted",
+    "goaway",
+    "broken pipe",
+    "econn",
+    "enotfound",
+    "ehost",
+    "etimedout",
+    "name or service",
+    "name resolution",
+    "getsockopt",
+    "hang up",
+    "disconnected",
+    "premature",
+    "dial tcp",
+    "dial udp",
+    "not ready after",
+    "request canceled",
+    "unavailable",
+    "bad gateway",
+    "bad request",
+    "unprocessable",
+    "too old",
+    "a 410",
+    "ended with",
+    "short watch",
+    "rbac: ",
+    "etcdserver",
+    "elapsed(",
+    "validatingadmissionpolicy",
+];
+
+/// The verdict on one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Classification {
+    /// The error category, `none` for ordinary lines.
+    pub category: Category,
+    /// The HTTP status the line states or implies, when there is one.
+    pub http_code: Option<u16>,
+    /// The client library that wrote the line, when it can be told.
+    pub client: Option<ClientLib>,
+    /// Expected noise: a watch stream that ended and will be re-established, a 410 relist.
+    pub expected: bool,
+    /// For RBAC denials: who was denied what.
+    pub authz: Option<AuthzDenial>,
+}
+
+impl Classification {
+    /// An ordinary line.
+    pub const NONE: Classification = Classification {
+        category: Category::None,
+        http_code: None,
+        client: None,
+        expected: false,
+        authz: None,
+    };
+}
+
+/// Serialises `ClientLib` with the contract's words.
+impl Serialize for ClientLib {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientLib {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(d)?;
+        ClientLib::parse(&word)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown client library {word:?}")))
+    }
+}
+
+/// Rank of client markers when a line holds several: the most specific wins (kubectl prints
+/// client-go errors; controller-runtime logs through client-go).
+fn client_rank(c: ClientLib) -> u8 {
+    match c {
+        ClientLib::Kubectl => 0,
+        ClientLib::ControllerRuntime => 1,
+        ClientLib::KubeRs => 2,
+        ClientLib::Fabric8 => 3,
+        ClientLib::Java => 4,
+        ClientLib::ClientNode => 5,
+        ClientLib::Python => 6,
+        ClientLib::ClientGo => 7,
+    }
+}
+
+/// The classifier: build once, share freely (it is `Sync`).
+pub struct Classifier {
+    triggers: AhoCorasick,
+    phrases: AhoCorasick,
+    code_re: Regex,
+    authz: authz::AuthzExtractor,
+}
+
+impl Default for Classifier {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field("phrases", &PHRASES.len())
+            .finish()
+    }
+}
+
+/// Explicit HTTP codes as clients print them. Only 4xx and 5xx are taken.
+const CODE_PATTERN: &str = r#"(?ix)
+      \((?P<a>[45]\d\d)\)                                   # python ApiException: (403)
+    | \bcode["']?\s*[:=]\s*"?(?P<b>[45]\d\d)\b              # code: 403, "code":403, 'code': 403, code=403
+    | statuscode["']?\s*[:=]\s*(?P<c>[45]\d\d)\b            # statusCode: 403
+    | http-code:\s*(?P<d>[45]\d\d)\b                        # client-node ApiException
+    | \bhttp[\s/:]+(?:\d(?:\.\d)?\s+)?(?:status\()?"?(?P<e>[45]\d\d)\b  # HTTP 403, HTTP/1.1 Status(403)
+    | \bstatus(?:\s+code)?\s*:?\s*(?P<f>[45]\d\d)\b           # status 403, status code 403
+    | \b(?P<g>[45]\d\d)[\s:,]+(?:client\s+error|forbidden|unauthorized|not\s+found|too\s+many\s+requests|conflict|internal\s+server\s+error|service\s+unavailable|bad\s+request|unprocessable\s+entity|gateway\s+timeout|bad\s+gateway|message=)
+    | clientresponseerror:\s*(?P<h>[45]\d\d)\b              # aiohttp
+    | received\s+a\s+(?P<i>[45]\d\d)\b
+    | \bcode:(?P<j>[45]\d\d)\b
+"#;
+
+impl Classifier {
+    /// Builds the automata and regexes. Cheap enough to call once per process.
+    pub fn new() -> Classifier {
+        let triggers = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(TRIGGERS)
+            .expect("trigger stems are valid patterns");
+        let phrases = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(PHRASES.iter().map(|p| p.text))
+            .expect("phrases are valid patterns");
+        let code_re = Regex::new(CODE_PATTERN).expect("code pattern is valid");
+        Classifier {
+            triggers,
+            phrases,
+            code_re,
+            authz: authz::AuthzExtractor::new(),
+        }
+    }
+
+    /// Whether a line holds any trigger stem, i.e. could be an error line at all.
+    pub fn is_candidate(&self, line: &[u8]) -> bool {
+        self.triggers.is_match(line)
+    }
+
+    /// Classifies one line (without its newline). Lines that hold no trigger are `none` at the
+    /// cost of one search.
+    pub fn classify(&self, line: &[u8]) -> Classification {
+        if !self.is_candidate(line) {
+            return Classification::NONE;
+        }
+        self.classify_candidate(line)
+    }
+
+    /// Calls `on_candidate` for every line of `block` that holds a trigger, with its byte range
+    /// in `block` and its classification. Lines without a trigger are skipped without being
+    /// split out, which is what makes whole-file counting fast. `block` holds whole lines.
+    pub fn for_each_candidate(
+        &self,
+        block: &[u8],
+        mut on_candidate: impl FnMut(std::ops::Range<usize>, Classification),
+    ) {
+        let mut at = 0;
+        while at < block.len() {
+            let Some(m) = self.triggers.find(&block[at..]) else {
+                break;
+            };
+            let hit = at + m.start();
+            let start = memchr::memrchr(b'\n', &block[..hit]).map_or(0, |i| i + 1);
+            let end = memchr::memchr(b'\n', &block[hit..]).map_or(block.len(), |i| hit + i);
+            let line = trim_cr(&block[start..end]);
+            on_candidate(start..start + line.len(), self.classify_candidate(line));
+            at = end + 1;
+        }
+    }
+
+    fn classify_candidate(&self, line: &[u8]) -> Classification {
+        let mut client: Option<ClientLib> = None;
+        let mut context = false;
+        let mut error_words = [0usize; 4];
+        let mut n_error_words = 0usize;
+        let mut neutral: Option<std::ops::Range<usize>> = None;
+        let mut expected = false;
+        // Best category per strength: index into PRECEDENCE, lower is stronger.
+        let mut specific: Option<usize> = None;
+        let mut contextual: Option<usize> = None;
+        let mut weak: Option<usize> = None;
+        // The HTTP code implied by the phrases of each category.
+        let mut implied = [None::<u16>; PRECEDENCE.len()];
+        for m in self.phrases.find_overlapping_iter(line) {
+            let ph = &PHRASES[m.pattern().as_usize()];
+            if let Some(c) = ph.client
+                && client.is_none_or(|have| client_rank(c) < client_rank(have))
+            {
+                client = Some(c);
+            }
+            context |= ph.context;
+            if ph.error_word && n_error_words < error_words.len() {
+                error_words[n_error_words] = m.start();
+                n_error_words += 1;
+            }
+            if ph.neutral {
+                neutral = Some(m.range());
+            }
+            expected |= ph.expected;
+            if let Some((category, strength)) = ph.category {
+                let rank = precedence(category);
+                if implied[rank].is_none() {
+                    implied[rank] = ph.implied_code;
+                }
+                let slot = match strength {
+                    Strength::Specific => &mut specific,
+                    Strength::Contextual => &mut contextual,
+                    Strength::Weak => &mut weak,
+                };
+                if slot.is_none_or(|have| rank < have) {
+                    *slot = Some(rank);
+                }
+            }
+        }
+        context |= client.is_some();
+        let error_word = error_words[..n_error_words]
+            .iter()
+            .any(|at| neutral.as_ref().is_none_or(|r| !r.contains(at)));
+        let strong = match (specific, contextual.filter(|_| context)) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let (category, implied_code) = match strong.or(weak.filter(|_| context)) {
+            // The winner's own implied code first, then any other phrase's (a webhook failure
+            // arrives as "Internal error occurred", which implies 500).
+            Some(rank) => (
+                PRECEDENCE[rank],
+                implied[rank].or_else(|| implied.iter().flatten().next().copied()),
+            ),
+            None if context && error_word => (Category::Other, None),
+            None => return Classification::NONE,
+        };
+        let explicit = self.explicit_code(line);
+        let http_code = explicit.or(implied_code);
+        // A stated code settles what words leave open: a bare "ApiException: (401)" is an
+        // authentication failure, and "Status(403) ... Unauthorized" is a 403.
+        let category = match (category, explicit.map(Category::from_http)) {
+            (Category::Other, Some(from_code)) if from_code.is_error() => from_code,
+            (Category::Authentication, Some(Category::Authorization))
+            | (Category::Authorization, Some(Category::Authentication)) => {
+                Category::from_http(explicit.unwrap_or_default())
+            }
+            (c, _) => c,
+        };
+        let authz = if matches!(category, Category::Authorization) {
+            self.authz.extract(line)
+        } else {
+            None
+        };
+        Classification {
+            category,
+            http_code,
+            client,
+            expected,
+            authz,
+        }
+    }
+
+    /// The first 4xx/5xx code the line states.
+    fn explicit_code(&self, line: &[u8]) -> Option<u16> {
+        let caps = self.code_re.captures(line)?;
+        caps.iter()
+            .skip(1)
+            .flatten()
+            .next()
+            .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
+            .and_then(|s| s.parse().ok())
+    }
+}
+
+fn precedence(category: Category) -> usize {
+    PRECEDENCE
+        .iter()
+        .position(|c| *c == category)
+        .unwrap_or(PRECEDENCE.len() - 1)
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(line: &str) -> Classification {
+        Classifier::new().classify(line.as_bytes())
+    }
+
+    #[test]
+    fn every_phrase_that_decides_holds_a_trigger() {
+        for ph in PHRASES {
+            if ph.category.is_none() && !ph.error_word && !ph.expected {
+                continue;
+            }
+            assert!(
+                TRIGGERS.iter().any(|t| ph.text.contains(t)),
+                "phrase {:?} holds no trigger stem: the first pass would miss it",
+                ph.text
+            );
+        }
+    }
+
+    #[test]
+    fn phrases_and_triggers_are_lowercase() {
+        for t in TRIGGERS {
+            assert_eq!(*t, t.to_ascii_lowercase());
+        }
+        for ph in PHRASES {
+            assert_eq!(ph.text, ph.text.to_ascii_lowercase(), "{:?}", ph.text);
+        }
+    }
+
+    #[test]
+    fn ordinary_lines_are_none() {
+        for line in [
+            "I0101 00:00:00.000000 1 shared_informer.go:320] Caches are synced for endpoint",
+            "hello world",
+            "",
+            "{\"level\":\"info\",\"msg\":\"Starting workers\",\"worker count\":1}",
+        ] {
+            assert_eq!(c(line), Classification::NONE, "{line}");
+        }
+    }
+
+    #[test]
+    fn generic_errors_without_api_context_are_none() {
+        // A database client refusing a connection is not a Kubernetes API client error.
+        assert_eq!(
+            c("db pool: connection refused").category,
+            Category::None
+        );
+        assert_eq!(c("error: file not found").category, Category::None);
+    }
+
+    #[test]
+    fn api_context_turns_generic_words_into_categories() {
+        let r = c("E0101 reflector.go:1] failed to list *v1.Pod: Get \"https://10.96.0.1:443/api/v1/pods\": dial tcp 10.96.0.1:443: connect: connection refused");
+        assert_eq!(r.category, Category::NetworkUnreachable);
+        assert_eq!(r.client, Some(ClientLib::ClientGo));
+        assert_eq!(r.http_code, None);
+    }
+
+    #[test]
+    fn dial_timeout_is_network_and_read_timeout_is_timeout() {
+        assert_eq!(
+            c("Get \"https://k/api\": dial tcp 10.0.0.1:443: i/o timeout").category,
+            Category::NetworkUnreachable
+        );
+        assert_eq!(
+            c("Get \"https://k/api\": context deadline exceeded").category,
+            Category::Timeout
+        );
+    }
+
+    #[test]
+    fn quota_beats_forbidden_and_webhook_beats_internal_error() {
+        let r = c(
+            "Error from server (Forbidden): pods \"x\" is forbidden: exceeded quota: q, requested: pods=1",
+        );
+        assert_eq!(r.category, Category::QuotaOrAdmission);
+        assert_eq!(r.http_code, Some(403));
+        let r = c(
+            "Internal error occurred: failed calling webhook \"w.example.com\": Post \"https://w/validate\": context deadline exceeded",
+        );
+        assert_eq!(r.category, Category::QuotaOrAdmission);
+        assert_eq!(r.http_code, Some(500));
+    }
+
+    #[test]
+    fn explicit_codes_are_read() {
+        assert_eq!(
+            c("kubernetes.client.exceptions.ApiException: (429)").http_code,
+            Some(429)
+        );
+        assert_eq!(
+            c("ApiError: x: Forbidden (ErrorResponse { status: \"Failure\", message: \"x\", reason: \"Forbidden\", code: 403 })").http_code,
+            Some(403)
+        );
+        assert_eq!(
+            c(r#"{"kind":"Status","status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}"#).http_code,
+            Some(401)
+        );
+    }
+
+    #[test]
+    fn watch_relists_are_marked_expected() {
+        let r = c("W0101 reflector.go:1] watch of *v1.Pod ended with: too old resource version: 1 (2)");
+        assert!(r.expected);
+        assert_eq!(r.http_code, Some(410));
+    }
+
+    #[test]
+    fn candidates_in_a_block_are_found_with_their_ranges() {
+        let cl = Classifier::new();
+        let block = b"ok line\nE0101 reflector.go:1] pods is forbidden: User \"u\" cannot list resource \"pods\" in API group \"\" at the cluster scope\r\nanother ok\n";
+        let mut seen = vec![];
+        cl.for_each_candidate(block, |r, cls| seen.push((r, cls.category)));
+        assert_eq!(seen.len(), 1);
+        let (range, cat) = &seen[0];
+        assert_eq!(*cat, Category::Authorization);
+        assert!(block[range.clone()].starts_with(b"E0101"));
+        assert!(block[range.clone()].ends_with(b"scope"));
+    }
+}

@@ -1,0 +1,217 @@
+//! Reading a log as blocks of whole lines with bounded memory, whatever the input: a multi-GB
+//! file, a pipe, or one line longer than memory. Pure over [`std::io::Read`]: the caller opens
+//! the file or the API stream.
+//!
+//! Memory is `block_size + max_line` at most, independent of input size. A line longer than
+//! `max_line` is handed out as its first `max_line` bytes ([`Block::Oversized`]) and the rest of
+//! it skipped; the caller says so, so the result is never silently partial.
+
+use std::io::{self, Read};
+
+/// One piece of input.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Block<'a> {
+    /// Whole lines, each ending in `\n` except possibly the last line of the input.
+    Lines(&'a [u8]),
+    /// A line longer than the limit: its first `max_line` bytes. The rest is skipped.
+    Oversized(&'a [u8]),
+}
+
+/// Splits a reader into [`Block`]s.
+pub struct BlockReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Valid, unread bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    block_size: usize,
+    max_line: usize,
+    /// The rest of an oversized line is being discarded.
+    skipping: bool,
+}
+
+impl<R: Read> BlockReader<R> {
+    /// A reader handing out blocks of at most `block_size` bytes (or one line up to `max_line`);
+    /// lines longer than `max_line` are cut.
+    pub fn new(inner: R, block_size: usize, max_line: usize) -> Self {
+        let block_size = block_size.max(1);
+        let max_line = max_line.max(1);
+        BlockReader {
+            inner,
+            buf: vec![0; block_size + max_line],
+            start: 0,
+            end: 0,
+            eof: false,
+            block_size,
+            max_line,
+            skipping: false,
+        }
+    }
+
+    /// Moves unread bytes to the front and reads until the buffer is full, a newline arrives,
+    /// or the input ends.
+    fn fill(&mut self) -> io::Result<()> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        while !self.eof && self.end < self.buf.len() {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.end += n;
+                    if self.end - self.start >= self.block_size {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next block, `None` at the end of input.
+    pub fn next_block(&mut self) -> io::Result<Option<Block<'_>>> {
+        loop {
+            if self.skipping {
+                match memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
+                    Some(i) => {
+                        self.start += i + 1;
+                        self.skipping = false;
+                    }
+                    None => {
+                        self.start = self.end;
+                        if self.eof {
+                            self.skipping = false;
+                            return Ok(None);
+                        }
+                        self.fill()?;
+                        continue;
+                    }
+                }
+            }
+            if !self.eof && self.end - self.start < self.block_size {
+                self.fill()?;
+            }
+            let avail = self.end - self.start;
+            if avail == 0 {
+                return Ok(None);
+            }
+            let data = &self.buf[self.start..self.end];
+            let window = avail.min(self.block_size);
+            let cut = if let Some(i) = memchr::memrchr(b'\n', &data[..window]) {
+                Some(i + 1)
+            } else if let Some(i) = memchr::memchr(b'\n', data) {
+                (i < self.max_line).then_some(i + 1)
+            } else if self.eof {
+                (avail <= self.max_line).then_some(avail)
+            } else if avail < self.max_line {
+                // A long line still arriving: read more before deciding.
+                let before = self.end;
+                self.fill()?;
+                if self.end == before && !self.eof {
+                    return Err(io::Error::other("reader made no progress"));
+                }
+                continue;
+            } else {
+                None
+            };
+            let from = self.start;
+            return Ok(Some(match cut {
+                Some(cut) => {
+                    self.start += cut;
+                    Block::Lines(&self.buf[from..from + cut])
+                }
+                None => {
+                    self.start += self.max_line;
+                    self.skipping = true;
+                    Block::Oversized(&self.buf[from..from + self.max_line])
+                }
+            }));
+        }
+    }
+}
+
+/// Iterates the lines of a `Block::Lines` without their `\n` (and `\r`).
+pub fn lines(block: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let body = block.strip_suffix(b"\n").unwrap_or(block);
+    let empty = block.is_empty();
+    body.split(|b| *b == b'\n')
+        .filter(move |_| !empty)
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader that returns at most `chunk` bytes per read, like a pipe.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+    }
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            let n = self.data.len().min(self.chunk).min(out.len());
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    fn collect(data: &[u8], block: usize, max: usize, chunk: usize) -> Vec<(bool, Vec<u8>)> {
+        let mut r = BlockReader::new(Trickle { data, chunk }, block, max);
+        let mut out = vec![];
+        while let Some(b) = r.next_block().unwrap() {
+            match b {
+                Block::Lines(l) => {
+                    for line in lines(l) {
+                        out.push((false, line.to_vec()));
+                    }
+                }
+                Block::Oversized(p) => out.push((true, p.to_vec())),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn lines_survive_any_block_and_chunk_size() {
+        let data = b"alpha\nbeta\r\n\ngamma delta\nlast-without-newline";
+        let want: Vec<(bool, Vec<u8>)> = ["alpha", "beta", "", "gamma delta", "last-without-newline"]
+            .iter()
+            .map(|s| (false, s.as_bytes().to_vec()))
+            .collect();
+        for block in [1, 3, 7, 64] {
+            for chunk in [1, 2, 5, 100] {
+                assert_eq!(collect(data, block, 64, chunk), want, "block {block} chunk {chunk}");
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_lines_are_cut_and_the_rest_goes_on() {
+        let mut data = b"short\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 1000));
+        data.extend(b"\nafter\n");
+        for chunk in [1, 7, 4096] {
+            let got = collect(&data, 16, 32, chunk);
+            assert_eq!(got.len(), 3, "chunk {chunk}: {got:?}");
+            assert_eq!(got[0], (false, b"short".to_vec()));
+            assert_eq!(got[1].0, true);
+            assert_eq!(got[1].1.len(), 32);
+            assert_eq!(got[2], (false, b"after".to_vec()));
+        }
+        // Oversized at the very end, without a newline.
+        let got = collect(&[b'y'; 100], 16, 32, 9);
+        assert_eq!(got, vec![(true, vec![b'y'; 32])]);
+    }
+
+    #[test]
+    fn empty_input_gives_nothing() {
+        assert!(collect(b"", 8, 8, 1).is_empty());
+    }
+}

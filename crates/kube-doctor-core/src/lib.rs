@@ -1,0 +1,14 @@
+//! kube-doctor's pure core: the bundle model (the hand-off between collect and diagnose), log
+//! classification, client error-rate analysis, credential metadata, diagnosis rules and report
+//! rendering. Nothing here touches the network: collectors live in the `kube-doctor` crate and
+//! hand this crate plain data, so every function here is tested with fixtures.
+//!
+//! Pipeline: collect (I/O crate) -> [`bundle`] -> [`diagnose`] -> [`report`].
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod category;
+pub mod classify;
+
+pub use category::Category;

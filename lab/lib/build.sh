@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Builds the lab's real Go components from the Go module proxy into a cache outside the repo,
+# keyed by version, so that a warm machine never rebuilds. Sourced by lab/up; can run alone:
+#   lab/lib/build.sh            build whatever is missing
+# Each binary lands in $LAB_CACHE/bin/<name>-<version>; a build goes to a temporary name and is
+# renamed when complete, so an interrupted build is never mistaken for a finished one.
+set -euo pipefail
+
+LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=../versions.env
+. "$LAB_DIR/versions.env"
+LAB_CACHE=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-doctor-lab}
+BIN="$LAB_CACHE/bin"
+mkdir -p "$BIN" "$LAB_CACHE/build"
+
+log() { printf '[lab build] %s\n' "$*" >&2; }
+
+export CGO_ENABLED=0 GOFLAGS=-buildvcs=false GOTOOLCHAIN=local
+
+k8s_minor() { echo "$K8S_VERSION" | cut -d. -f2; }
+
+# The k8s.io/kubernetes root module requires its staging modules at v0.0.0 and replaces them
+# with ./staging paths, which only works inside the kubernetes repo. A wrapper module replaces
+# each staging module with its published tag v0.<minor>.<patch> instead.
+build_kubernetes() {
+  local want=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  for b in "${want[@]}"; do [ -x "$BIN/$b-v$K8S_VERSION" ] || missing+=("$b"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local w="$LAB_CACHE/build/k8s-v$K8S_VERSION" staging="v0.${K8S_VERSION#1.}"
+  mkdir -p "$w"
+  if [ ! -f "$w/.ready" ]; then
+    log "preparing wrapper module for k8s.io/kubernetes v$K8S_VERSION"
+    rm -f "$w/go.mod" "$w/go.sum"
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-k8s >/dev/null 2>&1)
+    local gomod
+    gomod=$(cd "$w" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    [ -f "$gomod" ] || { log "could not download k8s.io/kubernetes@v$K8S_VERSION go.mod"; return 1; }
+    local goline
+    goline=$(sed -n 's/^go \(.*\)$/\1/p' "$gomod")
+    (cd "$w" && go mod edit -go="$goline")
+    # Same runtime defaults as upstream builds (TLS, x509): the wrapper's godebug line rules.
+    if grep -q '^godebug ' "$gomod"; then
+      grep '^godebug ' "$gomod" >>"$w/go.mod"
+    fi
+    local mods
+    mods=$(sed -n 's#^[[:space:]]*\(k8s.io/[^ ]*\) => ./staging/src/.*#\1#p' "$gomod")
+    for m in $mods; do (cd "$w" && go mod edit -replace="$m=$m@$staging"); done
+    cat >"$w/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+)
+EOF
+    (cd "$w" && go get "k8s.io/kubernetes@v$K8S_VERSION" >/dev/null && go mod tidy -e >/dev/null 2>&1 || true)
+    (cd "$w" && go get "k8s.io/kubernetes/cmd/kube-apiserver@v$K8S_VERSION" >/dev/null)
+    touch "$w/.ready"
+  fi
+  local commit
+  commit=$(cd "$w" && go mod download -json "k8s.io/kubernetes@v$K8S_VERSION" | sed -n 's/.*"Hash": "\(.*\)".*/\1/p' | head -1)
+  local ld="" pkg
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=v$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$(k8s_minor)"
+    ld+=" -X $pkg.gitCommit=${commit:-unknown} -X $pkg.gitTreeState=clean"
+    ld+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  for b in "${missing[@]}"; do
+    log "building $b v$K8S_VERSION (cold: several minutes on 2 cores)"
+    local t0=$SECONDS
+    (cd "$w" && go build -trimpath -ldflags "-s -w$ld" -o "$BIN/.$b.tmp" "k8s.io/kubernetes/cmd/$b")
+    mv "$BIN/.$b.tmp" "$BIN/$b-v$K8S_VERSION"
+    log "built $b in $((SECONDS - t0))s"
+  done
+}
+
+# etcd's server module has relative replace lines, so `go install` refuses it; as a dependency
+# of a wrapper module its tagged requires are used instead.
+build_etcd() {
+  [ -x "$BIN/etcd-v$ETCD_VERSION" ] && return 0
+  local w="$LAB_CACHE/build/etcd-v$ETCD_VERSION"
+  mkdir -p "$w"
+  log "building etcd v$ETCD_VERSION"
+  local t0=$SECONDS
+  if [ ! -f "$w/go.mod" ]; then
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-etcd >/dev/null 2>&1)
+    cat >"$w/tools.go" <<'EOF'
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+EOF
+  fi
+  (cd "$w" && go get "go.etcd.io/etcd/server/v3@v$ETCD_VERSION" >/dev/null)
+  (cd "$w" && go build -trimpath -ldflags "-s -w" -o "$BIN/.etcd.tmp" go.etcd.io/etcd/server/v3)
+  mv "$BIN/.etcd.tmp" "$BIN/etcd-v$ETCD_VERSION"
+  log "built etcd in $((SECONDS - t0))s"
+}
+
+# kwok's go.mod has no replace lines, so a plain `go install` works.
+build_kwok() {
+  [ -x "$BIN/kwok-v$KWOK_VERSION" ] && return 0
+  log "building kwok v$KWOK_VERSION"
+  local t0=$SECONDS gobin="$LAB_CACHE/build/kwok-v$KWOK_VERSION"
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  mv "$gobin/kwok" "$BIN/kwok-v$KWOK_VERSION"
+  log "built kwok in $((SECONDS - t0))s"
+}
+
+# The lab's own Go programs (client-go workload, stalling webhook), keyed by their source hash.
+build_lab_go() {
+  local src="$LAB_DIR/go" hash
+  hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
+  [ -x "$BIN/lab-clientgo-$hash" ] && [ -x "$BIN/lab-webhook-$hash" ] && {
+    ln -sf "lab-clientgo-$hash" "$BIN/lab-clientgo"; ln -sf "lab-webhook-$hash" "$BIN/lab-webhook"; return 0; }
+  log "building lab Go programs ($hash)"
+  (cd "$src" && go build -trimpath -o "$BIN/lab-clientgo-$hash" ./cmd/lab-clientgo)
+  (cd "$src" && go build -trimpath -o "$BIN/lab-webhook-$hash" ./cmd/lab-webhook)
+  ln -sf "lab-clientgo-$hash" "$BIN/lab-clientgo"
+  ln -sf "lab-webhook-$hash" "$BIN/lab-webhook"
+}
+
+build_all() {
+  build_etcd
+  build_kwok
+  build_kubernetes
+  build_lab_go
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-all}" in
+    all) build_all ;;
+    etcd) build_etcd ;;
+    kwok) build_kwok ;;
+    kubernetes) build_kubernetes ;;
+    lab-go) build_lab_go ;;
+    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go]" >&2; exit 2 ;;
+  esac
+fi
