@@ -101,28 +101,48 @@ EOF
   log "built etcd in $((SECONDS - t0))s"
 }
 
-# kwok's go.mod has no replace lines, so a plain `go install` works.
+# kwok's go.mod has no replace lines, so a plain `go install` works. Since v0.8.0 kwok needs
+# Stage objects; the lab uses upstream's own "fast" stages, copied from the module next to the
+# binary so the cache is self-contained.
 build_kwok() {
-  [ -x "$BIN/kwok-v$KWOK_VERSION" ] && return 0
-  log "building kwok v$KWOK_VERSION"
-  local t0=$SECONDS gobin="$LAB_CACHE/build/kwok-v$KWOK_VERSION"
-  mkdir -p "$gobin"
-  GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-  mv "$gobin/kwok" "$BIN/kwok-v$KWOK_VERSION"
-  log "built kwok in $((SECONDS - t0))s"
+  local stages="$BIN/kwok-stages-v$KWOK_VERSION"
+  if [ ! -x "$BIN/kwok-v$KWOK_VERSION" ]; then
+    log "building kwok v$KWOK_VERSION"
+    local t0=$SECONDS gobin="$LAB_CACHE/build/kwok-v$KWOK_VERSION"
+    mkdir -p "$gobin"
+    GOBIN="$gobin" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+    mv "$gobin/kwok" "$BIN/kwok-v$KWOK_VERSION"
+    log "built kwok in $((SECONDS - t0))s"
+  fi
+  if [ ! -f "$stages/.ready" ]; then
+    local dir
+    dir=$(cd "$LAB_CACHE/build" && GOFLAGS=-mod=mod go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    [ -d "$dir/kustomize/stage" ] || { log "kwok v$KWOK_VERSION module has no kustomize/stage"; return 1; }
+    mkdir -p "$stages"
+    cp "$dir"/kustomize/stage/node/fast/node-initialize.yaml "$dir"/kustomize/stage/node/heartbeat/node-heartbeat.yaml \
+      "$dir"/kustomize/stage/pod/fast/pod-*.yaml "$stages/"
+    chmod u+w "$stages"/*.yaml
+    touch "$stages/.ready"
+  fi
 }
 
-# The lab's own Go programs (client-go workload, stalling webhook), keyed by their source hash.
+# The lab's own Go programs (client-go workload, slow webhook, network path, log capture),
+# keyed by a hash of their sources.
+LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run"
 build_lab_go() {
-  local src="$LAB_DIR/go" hash
+  local src="$LAB_DIR/go" hash c missing=0
   hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
-  [ -x "$BIN/lab-clientgo-$hash" ] && [ -x "$BIN/lab-webhook-$hash" ] && {
-    ln -sf "lab-clientgo-$hash" "$BIN/lab-clientgo"; ln -sf "lab-webhook-$hash" "$BIN/lab-webhook"; return 0; }
-  log "building lab Go programs ($hash)"
-  (cd "$src" && go build -trimpath -o "$BIN/lab-clientgo-$hash" ./cmd/lab-clientgo)
-  (cd "$src" && go build -trimpath -o "$BIN/lab-webhook-$hash" ./cmd/lab-webhook)
-  ln -sf "lab-clientgo-$hash" "$BIN/lab-clientgo"
-  ln -sf "lab-webhook-$hash" "$BIN/lab-webhook"
+  for c in $LAB_GO_CMDS; do [ -x "$BIN/$c-$hash" ] || missing=1; done
+  if [ $missing -eq 1 ]; then
+    log "building lab Go programs ($hash)"
+    local t0=$SECONDS
+    for c in $LAB_GO_CMDS; do
+      (cd "$src" && go build -trimpath -o "$BIN/.$c.tmp" "./cmd/$c")
+      mv "$BIN/.$c.tmp" "$BIN/$c-$hash"
+    done
+    log "built lab Go programs in $((SECONDS - t0))s"
+  fi
+  for c in $LAB_GO_CMDS; do ln -sf "$c-$hash" "$BIN/$c"; done
 }
 
 build_all() {

@@ -8,7 +8,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod bundle;
 pub mod category;
 pub mod classify;
+pub mod credentials;
+pub mod redact;
 
 pub use category::Category;

@@ -1,0 +1,1103 @@
+//! The evidence of each playbook step, as stored in the bundle. Plain data: collectors fill
+//! it, rules read it. Every timestamp is the cluster's (or Prometheus') own, never the local
+//! clock, so that diagnosis can correlate them.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::category::Category;
+use crate::classify::AuthzDenial;
+
+// ---------------------------------------------------------------------------------------------
+// Shared
+// ---------------------------------------------------------------------------------------------
+
+/// A namespaced object name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectRef {
+    /// Kind ("Pod", "NetworkPolicy"...).
+    pub kind: String,
+    /// Namespace, `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    /// Name.
+    pub name: String,
+}
+
+impl ObjectRef {
+    /// A namespaced reference.
+    pub fn namespaced(kind: &str, namespace: &str, name: &str) -> Self {
+        ObjectRef {
+            kind: kind.to_string(),
+            namespace: Some(namespace.to_string()),
+            name: name.to_string(),
+        }
+    }
+
+    /// A cluster-scoped reference.
+    pub fn cluster(kind: &str, name: &str) -> Self {
+        ObjectRef {
+            kind: kind.to_string(),
+            namespace: None,
+            name: name.to_string(),
+        }
+    }
+}
+
+/// `kind/ns/name` (or `kind/name`), as reports cite evidence.
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind.to_lowercase(), ns, self.name),
+            None => write!(f, "{}/{}", self.kind.to_lowercase(), self.name),
+        }
+    }
+}
+
+/// An address the API server answers on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointAddr {
+    /// IP or host.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// The EndpointSlice's ready condition, when stated.
+    pub ready: Option<bool>,
+}
+
+/// Where client error rates came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RateSource {
+    /// PromQL range queries.
+    Prometheus {
+        /// The Prometheus base URL.
+        url: String,
+    },
+    /// Two scrapes of /metrics, `interval_seconds` apart.
+    Scrape {
+        /// Time between the scrapes.
+        interval_seconds: f64,
+    },
+    /// kube-apiserver audit log lines.
+    AuditLog {
+        /// The file read.
+        path: String,
+    },
+}
+
+/// X.509 metadata: what a certificate says, never its key or its raw bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertMetadata {
+    /// Subject DN.
+    pub subject: String,
+    /// Subject common name (the user name for client certificates).
+    pub common_name: Option<String>,
+    /// Subject organisations (the groups for client certificates).
+    pub organizations: Vec<String>,
+    /// Issuer DN.
+    pub issuer: String,
+    /// Serial, hex.
+    pub serial: String,
+    /// Start of validity.
+    pub not_before: Timestamp,
+    /// End of validity.
+    pub not_after: Timestamp,
+    /// DNS SANs.
+    pub dns_names: Vec<String>,
+    /// IP SANs.
+    pub ip_addresses: Vec<String>,
+    /// Whether it is a CA certificate.
+    pub is_ca: bool,
+    /// SHA-256 of the DER, hex (identifies the certificate without disclosing anything).
+    pub fingerprint_sha256: String,
+    /// Whether its signature verifies against the cluster CA (`kube-root-ca.crt`), when known.
+    pub chains_to_cluster_ca: Option<bool>,
+}
+
+/// The claims of a ServiceAccount token (JWT): what it says, never the token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenClaims {
+    /// `iss`.
+    pub issuer: Option<String>,
+    /// `sub` ("system:serviceaccount:ns:name").
+    pub subject: Option<String>,
+    /// `aud`.
+    pub audiences: Vec<String>,
+    /// `exp`; legacy Secret tokens have none.
+    pub expires_at: Option<Timestamp>,
+    /// `iat`.
+    pub issued_at: Option<Timestamp>,
+    /// `nbf`.
+    pub not_before: Option<Timestamp>,
+    /// The ServiceAccount it was issued for.
+    pub service_account_name: Option<String>,
+    /// The ServiceAccount's uid when the token was issued.
+    pub service_account_uid: Option<String>,
+    /// Namespace of that ServiceAccount.
+    pub namespace: Option<String>,
+    /// Bound pod, for projected tokens.
+    pub pod_name: Option<String>,
+    /// Bound Secret, for legacy tokens.
+    pub secret_name: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 1
+// ---------------------------------------------------------------------------------------------
+
+/// Step 1: the API server's own health.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiServerEvidence {
+    /// Where the health came from.
+    pub source: ApiServerSource,
+    /// `component=kube-apiserver` pods in kube-system.
+    pub pods: Vec<ApiServerPod>,
+    /// `/readyz?verbose`.
+    pub readyz: Option<HealthReport>,
+    /// `/livez?verbose`.
+    pub livez: Option<HealthReport>,
+    /// The `default/kubernetes` EndpointSlices' addresses.
+    pub endpoints: Vec<EndpointAddr>,
+}
+
+/// Where step 1 got the API server's health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiServerSource {
+    /// Static pods in kube-system.
+    Pods,
+    /// No pods (managed control plane, or run as a process): the health endpoints.
+    HealthEndpoints,
+}
+
+/// One API server pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiServerPod {
+    /// Pod name.
+    pub name: String,
+    /// Node.
+    pub node: Option<String>,
+    /// Phase.
+    pub phase: Option<String>,
+    /// Ready condition.
+    pub ready: bool,
+    /// When the Ready condition last changed.
+    pub ready_changed_at: Option<Timestamp>,
+    /// Container restarts.
+    pub restarts: i32,
+    /// The last termination, if it restarted.
+    pub last_termination: Option<Termination>,
+    /// When the running container started.
+    pub started_at: Option<Timestamp>,
+}
+
+/// How a container last ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Termination {
+    /// Reason ("Error", "OOMKilled").
+    pub reason: Option<String>,
+    /// Exit code.
+    pub exit_code: i32,
+    /// When.
+    pub finished_at: Option<Timestamp>,
+}
+
+/// A `/readyz?verbose` or `/livez?verbose` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthReport {
+    /// The endpoint said ok.
+    pub ok: bool,
+    /// When asked.
+    pub checked_at: Timestamp,
+    /// Checks that failed ("[-]etcd failed: ...").
+    pub failed_checks: Vec<String>,
+    /// How many checks were listed.
+    pub checks: usize,
+    /// The request itself failed (then `ok` is false and no checks are known).
+    pub error: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 2
+// ---------------------------------------------------------------------------------------------
+
+/// Step 2: events around the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventsEvidence {
+    /// Namespaces read.
+    pub namespaces: Vec<String>,
+    /// Events read in total.
+    pub scanned: u64,
+    /// Events kept (about the topics that matter), newest first.
+    pub kept: Vec<EventRecord>,
+    /// More matched than the cap kept.
+    pub truncated: bool,
+}
+
+/// One kept event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// The object it is about.
+    pub involved: ObjectRef,
+    /// Reason.
+    pub reason: String,
+    /// Message, redacted.
+    pub message: String,
+    /// Normal or Warning.
+    pub event_type: String,
+    /// How many times it happened.
+    pub count: u32,
+    /// First time.
+    pub first_seen: Option<Timestamp>,
+    /// Last time (lastTimestamp, eventTime or series, whichever the event has).
+    pub last_seen: Option<Timestamp>,
+    /// Reporting component.
+    pub source: Option<String>,
+    /// Why it was kept.
+    pub topic: EventTopic,
+}
+
+/// What a kept event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventTopic {
+    /// API client failures (failed to list/watch, connection errors).
+    ClientError,
+    /// Authentication and certificates.
+    Authentication,
+    /// RBAC denials.
+    Authorization,
+    /// Throttling and API Priority and Fairness.
+    Throttling,
+    /// Admission webhooks.
+    Webhook,
+    /// ResourceQuota and LimitRange.
+    Quota,
+    /// NetworkPolicy.
+    NetworkPolicy,
+    /// The API server, etcd, leader election.
+    ApiServer,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 3
+// ---------------------------------------------------------------------------------------------
+
+/// Step 3: which clients fail, how much, since when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientsEvidence {
+    /// Where the numbers came from.
+    pub source: RateSource,
+    /// The error-ratio threshold (the alert's 1 %).
+    pub threshold: f64,
+    /// Resolution of the series, seconds.
+    pub step_seconds: f64,
+    /// Every client seen, failing ones first.
+    pub clients: Vec<ClientRates>,
+    /// Anything the source could not do (a target unreachable, a query failed).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One API client (a scrape target, or a user from the audit log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientRates {
+    /// Stable id: `job/instance` or `user:NAME`.
+    pub id: String,
+    /// Prometheus job (or "audit").
+    pub job: String,
+    /// Prometheus instance (or the user agent).
+    pub instance: String,
+    /// What the target is in the cluster.
+    pub target: Target,
+    /// Requests in the window.
+    pub requests: f64,
+    /// Requests per second.
+    pub request_rate: f64,
+    /// Error ratios in the three views.
+    pub ratios: ErrorRatios,
+    /// Requests per status code in the window ("<error>" for no response).
+    pub codes: BTreeMap<String, f64>,
+    /// When the non-2xx ratio first crossed the threshold.
+    pub onset: Option<Timestamp>,
+    /// Consistent, intermittent or none (see [`PatternStat`]).
+    pub pattern: Pattern,
+    /// The numbers behind `pattern`.
+    pub pattern_stat: PatternStat,
+    /// Error requests per category (from the codes).
+    pub categories: BTreeMap<Category, u64>,
+    /// Why the errors may be expected noise, if they are.
+    pub noise: Option<Noise>,
+    /// For the API server as a client: its callees, by `host`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_host: Vec<HostRates>,
+    /// The error ratio over time, for correlation and charts.
+    pub series: Vec<RatioPoint>,
+    /// The authenticated user, when known (audit log, or the pod's identity).
+    pub user: Option<String>,
+    /// The user agent, when known (audit log).
+    pub user_agent: Option<String>,
+}
+
+impl ClientRates {
+    /// Whether this client is over the threshold in the non-2xx view (the one that sees
+    /// transport failures, auth failures and 429s as well as 5xx).
+    pub fn is_failing(&self, threshold: f64) -> bool {
+        self.ratios.non_2xx > threshold && self.noise.is_none()
+    }
+
+    /// The pod behind this client, if it is one.
+    pub fn pod(&self) -> Option<(&str, &str)> {
+        match &self.target {
+            Target::Pod {
+                namespace, name, ..
+            } => Some((namespace, name)),
+            _ => None,
+        }
+    }
+}
+
+/// What a client is in the cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// A pod.
+    Pod {
+        /// Namespace.
+        namespace: String,
+        /// Name.
+        name: String,
+        /// Its ServiceAccount.
+        service_account: Option<String>,
+        /// Its node.
+        node: Option<String>,
+    },
+    /// The API server itself (its loopback client, webhooks, aggregated APIs).
+    ApiServer {
+        /// Its instance.
+        instance: String,
+    },
+    /// A control-plane component run outside pods (controller-manager, scheduler).
+    Component {
+        /// Its name.
+        name: String,
+    },
+    /// A kubelet.
+    Node {
+        /// The node.
+        name: String,
+    },
+    /// A user from the audit log.
+    User {
+        /// User name.
+        name: String,
+    },
+    /// Could not be mapped.
+    Unknown,
+}
+
+/// The three error views of `rest_client_requests_total`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct ErrorRatios {
+    /// 5xx / all: the current kubernetes-mixin rule.
+    pub server_5xx: f64,
+    /// not 2xx / all: the original rule (includes 4xx and no-response).
+    pub non_2xx: f64,
+    /// no response (`code="<error>"`) / all: transport failures.
+    pub transport: f64,
+}
+
+/// Whether errors are steady or come and go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pattern {
+    /// Over the threshold in most intervals since onset: a configuration-like cause.
+    Consistent,
+    /// Over the threshold now and then: a transient-like cause.
+    Intermittent,
+    /// Never over the threshold.
+    None,
+}
+
+/// The statistic behind [`Pattern`]: among intervals since onset that carried traffic, the
+/// share whose error ratio exceeded the threshold ("coverage"). Consistent when coverage is at
+/// least 0.8 over at least 3 intervals; intermittent when it is lower but the ratio crossed
+/// the threshold at least once.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct PatternStat {
+    /// Intervals since onset with at least one request.
+    pub intervals_with_traffic: u32,
+    /// Of those, intervals over the threshold.
+    pub intervals_over_threshold: u32,
+    /// `intervals_over_threshold / intervals_with_traffic`.
+    pub coverage: f64,
+}
+
+/// Why a client's errors are expected noise rather than a fault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Noise {
+    /// All errors are 404s: existence checks answered "not found".
+    NotFoundChecks,
+    /// All errors are watch streams closing and reconnecting.
+    WatchReconnects,
+}
+
+/// The API server's calls to one host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostRates {
+    /// The `host` label.
+    pub host: String,
+    /// Who that host is.
+    pub callee: Callee,
+    /// Requests in the window.
+    pub requests: f64,
+    /// Error ratios.
+    pub ratios: ErrorRatios,
+}
+
+/// Who the API server was calling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Callee {
+    /// An admission webhook.
+    Webhook {
+        /// The webhook configuration.
+        configuration: String,
+        /// The webhook's name.
+        webhook: String,
+    },
+    /// An aggregated API.
+    ApiService {
+        /// The APIService name.
+        name: String,
+    },
+    /// Itself (loopback client).
+    Loopback,
+    /// Unknown.
+    Unknown,
+}
+
+/// One point of a client's error series.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RatioPoint {
+    /// End of the interval.
+    pub at: Timestamp,
+    /// Requests in the interval.
+    pub requests: f64,
+    /// Non-2xx requests in the interval.
+    pub errors: f64,
+    /// 5xx requests in the interval.
+    pub server_errors: f64,
+    /// No-response requests in the interval.
+    pub transport_errors: f64,
+}
+
+impl RatioPoint {
+    /// Non-2xx ratio of the interval (0 without traffic).
+    pub fn ratio(&self) -> f64 {
+        if self.requests > 0.0 {
+            self.errors / self.requests
+        } else {
+            0.0
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 4
+// ---------------------------------------------------------------------------------------------
+
+/// Step 4: the path from one client pod to the API server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkPath {
+    /// The pod.
+    pub pod: ObjectRef,
+    /// Phase.
+    pub phase: Option<String>,
+    /// Node.
+    pub node: Option<String>,
+    /// Pod IP.
+    pub pod_ip: Option<String>,
+    /// The pod's labels (for policy selection).
+    pub labels: BTreeMap<String, String>,
+    /// The `default/kubernetes` Service's cluster IP and ports.
+    pub service: Option<ServiceInfo>,
+    /// Its endpoints.
+    pub endpoints: Vec<EndpointAddr>,
+    /// When the endpoints last changed (EndpointSlice managedFields), when known.
+    pub endpoints_changed_at: Option<Timestamp>,
+    /// NetworkPolicies selecting the pod.
+    pub policies: Vec<PolicyVerdict>,
+    /// Whether egress to the API server is allowed.
+    pub egress: EgressVerdict,
+    /// TCP and TLS handshakes from kube-doctor to each endpoint.
+    pub probes: Vec<HandshakeProbe>,
+}
+
+/// A Service's address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// Cluster IP.
+    pub cluster_ip: Option<String>,
+    /// Ports.
+    pub ports: Vec<u16>,
+}
+
+/// One NetworkPolicy that selects the pod.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyVerdict {
+    /// The policy.
+    pub policy: ObjectRef,
+    /// Its policyTypes.
+    pub policy_types: Vec<String>,
+    /// Created.
+    pub created_at: Option<Timestamp>,
+    /// Whether its egress rules admit the API server endpoints.
+    pub allows_apiserver: bool,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// Egress from the pod to the API server under its policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum EgressVerdict {
+    /// No policy selects the pod for egress.
+    NoPolicy,
+    /// Allowed by these policies.
+    Allowed {
+        /// Policy names.
+        by: Vec<String>,
+    },
+    /// Denied: egress policies select the pod and none admits the API server.
+    Denied {
+        /// Policy names.
+        by: Vec<String>,
+    },
+}
+
+/// A handshake from kube-doctor to an API server endpoint (not from the pod: a path check,
+/// not a proof that the pod's own path works).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandshakeProbe {
+    /// host:port.
+    pub endpoint: String,
+    /// TCP connect time.
+    pub tcp_ms: Option<f64>,
+    /// TLS handshake time.
+    pub tls_ms: Option<f64>,
+    /// What failed.
+    pub error: Option<String>,
+    /// The serving certificate presented.
+    pub serving_cert: Option<CertMetadata>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 5
+// ---------------------------------------------------------------------------------------------
+
+/// Step 5: one client pod's logs, classified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodLogs {
+    /// The pod.
+    pub pod: ObjectRef,
+    /// Per container and instance.
+    pub containers: Vec<ContainerLogs>,
+}
+
+/// One container instance's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerLogs {
+    /// Container name.
+    pub container: String,
+    /// The previous instance (before a restart).
+    pub previous: bool,
+    /// Bytes read.
+    pub bytes_read: u64,
+    /// Reading stopped at the byte cap.
+    pub truncated: bool,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines classified as API client errors.
+    pub error_lines: u64,
+    /// Per category.
+    pub categories: BTreeMap<Category, CategoryStats>,
+    /// RBAC denials named in the lines.
+    pub authz_denials: Vec<AuthzDenialCount>,
+    /// The log could not be read (then everything else is empty).
+    pub fetch_error: Option<String>,
+}
+
+/// What the lines of one category say.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CategoryStats {
+    /// Lines.
+    pub count: u64,
+    /// Of which expected noise (watch reconnects, 410 relists).
+    pub expected: u64,
+    /// First line's time.
+    pub first_at: Option<Timestamp>,
+    /// Last line's time.
+    pub last_at: Option<Timestamp>,
+    /// HTTP codes seen.
+    pub http_codes: BTreeMap<u16, u64>,
+    /// Client libraries seen.
+    pub clients: BTreeMap<String, u64>,
+    /// A few lines, redacted.
+    pub samples: Vec<String>,
+}
+
+/// An RBAC denial and how often it was logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthzDenialCount {
+    /// The denial.
+    pub denial: AuthzDenial,
+    /// Lines.
+    pub count: u64,
+    /// First line's time.
+    pub first_at: Option<Timestamp>,
+    /// Last line's time.
+    pub last_at: Option<Timestamp>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 6
+// ---------------------------------------------------------------------------------------------
+
+/// Step 6: one client pod's identity and credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PodCredentials {
+    /// The pod.
+    pub pod: ObjectRef,
+    /// Its ServiceAccount.
+    pub service_account: Option<ServiceAccountInfo>,
+    /// Tokens found in Secrets the pod mounts (claims only).
+    pub tokens: Vec<TokenEvidence>,
+    /// Certificates found in Secrets the pod mounts (metadata only).
+    pub certificates: Vec<CertEvidence>,
+    /// The cluster CA (`kube-root-ca.crt`), when readable.
+    pub cluster_ca: Option<CertMetadata>,
+    /// TokenReviews of those tokens.
+    pub token_reviews: Vec<TokenReviewResult>,
+    /// SubjectAccessReviews for denials the logs named.
+    pub access_reviews: Vec<AccessReviewResult>,
+    /// Secrets that could not be read, and anything else worth saying.
+    pub notes: Vec<String>,
+}
+
+/// The pod's ServiceAccount.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAccountInfo {
+    /// Name.
+    pub name: String,
+    /// Whether it exists now.
+    pub exists: bool,
+    /// Its uid now.
+    pub uid: Option<String>,
+    /// Created (a recent creation means it was re-created).
+    pub created_at: Option<Timestamp>,
+    /// automountServiceAccountToken.
+    pub automount: Option<bool>,
+}
+
+/// A token found in a Secret, by its claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenEvidence {
+    /// `secret/ns/name:key`.
+    pub source: String,
+    /// Its claims.
+    pub claims: TokenClaims,
+    /// Expired at collection time.
+    pub expired: bool,
+    /// Whether the uid it was issued for is the ServiceAccount's uid now.
+    pub service_account_uid_matches: Option<bool>,
+}
+
+/// A certificate found in a Secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertEvidence {
+    /// `secret/ns/name:key`.
+    pub source: String,
+    /// What it says.
+    pub cert: CertMetadata,
+    /// Expired at collection time.
+    pub expired: bool,
+    /// Not yet valid at collection time.
+    pub not_yet_valid: bool,
+}
+
+/// A TokenReview's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReviewResult {
+    /// Which token.
+    pub source: String,
+    /// The API server accepted it.
+    pub authenticated: bool,
+    /// As whom.
+    pub user: Option<String>,
+    /// Why not.
+    pub error: Option<String>,
+}
+
+/// A SubjectAccessReview's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessReviewResult {
+    /// What was asked.
+    pub denial: AuthzDenial,
+    /// Allowed now.
+    pub allowed: bool,
+    /// Explicitly denied.
+    pub denied: bool,
+    /// The authorizer's reason.
+    pub reason: Option<String>,
+    /// The authorizer's evaluation error.
+    pub evaluation_error: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 7
+// ---------------------------------------------------------------------------------------------
+
+/// Step 7: the API server's side of the story.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerMetrics {
+    /// Where the numbers came from.
+    pub source: RateSource,
+    /// Request rate by code class ("2xx", "4xx", "5xx"...), per second.
+    pub requests_by_class: BTreeMap<String, f64>,
+    /// 5xx / all.
+    pub ratio_5xx: f64,
+    /// 429 / all.
+    pub ratio_429: f64,
+    /// Latency by verb.
+    pub latency: Vec<LatencyQuantiles>,
+    /// In-flight requests by kind (readOnly, mutating).
+    pub inflight: BTreeMap<String, f64>,
+    /// APF per FlowSchema and priority level.
+    pub apf: Vec<ApfStat>,
+    /// Admission webhooks.
+    pub webhooks: Vec<WebhookStat>,
+    /// etcd request latency.
+    pub etcd: Vec<EtcdStat>,
+    /// Server trouble, with when it started: what rules correlate with client onsets.
+    pub signals: Vec<ServerSignal>,
+    /// The API server's callees.
+    pub callees: Callees,
+    /// Anything that could not be read.
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// Latency quantiles for one verb.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencyQuantiles {
+    /// Verb.
+    pub verb: String,
+    /// Median, seconds.
+    pub p50: Option<f64>,
+    /// 99th percentile, seconds.
+    pub p99: Option<f64>,
+}
+
+/// API Priority and Fairness numbers for one FlowSchema / priority level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApfStat {
+    /// FlowSchema.
+    pub flow_schema: String,
+    /// Priority level.
+    pub priority_level: String,
+    /// Requests rejected in the window.
+    pub rejected: f64,
+    /// Rejections by reason (queue-full, concurrency-limit, time-out, cancelled).
+    pub reasons: BTreeMap<String, f64>,
+    /// Requests waiting in queues (latest).
+    pub in_queue: f64,
+}
+
+/// One admission webhook's numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebhookStat {
+    /// Webhook name.
+    pub name: String,
+    /// validating or admit (mutating).
+    pub kind: String,
+    /// Rejections (denials and call failures) in the window.
+    pub rejections: f64,
+    /// Call failures (calling_webhook_error) in the window.
+    pub errors: f64,
+    /// p99 latency, seconds.
+    pub p99_seconds: Option<f64>,
+}
+
+/// etcd latency for one operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EtcdStat {
+    /// Operation.
+    pub operation: String,
+    /// Object type.
+    pub object_type: String,
+    /// p99, seconds.
+    pub p99_seconds: Option<f64>,
+}
+
+/// A kind of server trouble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalKind {
+    /// The API server answered 5xx.
+    Server5xx,
+    /// Request latency high.
+    HighLatency,
+    /// APF rejected requests.
+    ApfRejections,
+    /// Admission webhook calls failed or were slow.
+    WebhookErrors,
+    /// etcd slow.
+    EtcdLatency,
+    /// An aggregated API unavailable.
+    ApiServiceUnavailable,
+    /// The API server did not answer at all (down, or its certificate failed).
+    ApiServerUnreachable,
+    /// The API server restarted or was not ready.
+    ApiServerRestart,
+}
+
+/// Server trouble observed, with its time span.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSignal {
+    /// Which.
+    pub kind: SignalKind,
+    /// About what ("flow_schema=x priority_level=y", a webhook, a verb).
+    pub subject: String,
+    /// First seen in the window.
+    pub first_seen: Option<Timestamp>,
+    /// Last seen.
+    pub last_seen: Option<Timestamp>,
+    /// Peak value (rate, ratio or seconds, per kind).
+    pub peak: f64,
+    /// One sentence.
+    pub detail: String,
+}
+
+/// The API server's callees: admission webhooks and aggregated APIs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Callees {
+    /// Webhook configurations.
+    pub webhooks: Vec<WebhookConfig>,
+    /// APIServices served by other servers.
+    pub api_services: Vec<ApiServiceInfo>,
+}
+
+/// One webhook of a webhook configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookConfig {
+    /// ValidatingWebhookConfiguration / MutatingWebhookConfiguration name.
+    pub configuration: String,
+    /// validating or mutating.
+    pub kind: String,
+    /// Webhook name.
+    pub webhook: String,
+    /// URL, or service ns/name:port/path.
+    pub client: String,
+    /// The host:port the API server dials (matches rest_client `host`), when known.
+    pub host: Option<String>,
+    /// timeoutSeconds.
+    pub timeout_seconds: Option<i32>,
+    /// failurePolicy.
+    pub failure_policy: Option<String>,
+    /// Created.
+    pub created_at: Option<Timestamp>,
+    /// Resources and operations it intercepts.
+    pub rules: Vec<String>,
+}
+
+/// One aggregated API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiServiceInfo {
+    /// APIService name.
+    pub name: String,
+    /// Backing service ns/name.
+    pub service: Option<String>,
+    /// Available condition.
+    pub available: bool,
+    /// Reason.
+    pub reason: Option<String>,
+    /// Message.
+    pub message: Option<String>,
+    /// When Available last changed.
+    pub changed_at: Option<Timestamp>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step 8
+// ---------------------------------------------------------------------------------------------
+
+/// Step 8: quota and API Priority and Fairness configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaAndFlowControl {
+    /// ResourceQuotas in the clients' namespaces.
+    pub quotas: Vec<QuotaInfo>,
+    /// FlowSchemas.
+    pub flow_schemas: Vec<FlowSchemaInfo>,
+    /// PriorityLevelConfigurations.
+    pub priority_levels: Vec<PriorityLevelInfo>,
+    /// Which FlowSchema each failing client's requests fall into.
+    pub client_matches: Vec<ApfMatch>,
+}
+
+/// One ResourceQuota.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuotaInfo {
+    /// The quota.
+    pub quota: ObjectRef,
+    /// Created.
+    pub created_at: Option<Timestamp>,
+    /// Per resource.
+    pub resources: Vec<QuotaResource>,
+}
+
+/// One resource of a quota.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaResource {
+    /// Resource name ("count/configmaps", "requests.cpu").
+    pub resource: String,
+    /// Hard limit, as written.
+    pub hard: String,
+    /// Used, as written.
+    pub used: Option<String>,
+    /// used >= hard.
+    pub exhausted: bool,
+}
+
+/// A FlowSchema, with what matching needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowSchemaInfo {
+    /// Name.
+    pub name: String,
+    /// matchingPrecedence (lower wins).
+    pub precedence: i32,
+    /// Priority level.
+    pub priority_level: String,
+    /// ByUser, ByNamespace, or none.
+    pub distinguisher: Option<String>,
+    /// Created.
+    pub created_at: Option<Timestamp>,
+    /// Rules.
+    pub rules: Vec<FlowRule>,
+}
+
+/// One rule of a FlowSchema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowRule {
+    /// Subjects.
+    pub subjects: Vec<FlowSubject>,
+    /// Resource rules.
+    pub resource_rules: Vec<FlowResourceRule>,
+    /// Non-resource rules.
+    pub non_resource_rules: Vec<FlowNonResourceRule>,
+}
+
+/// A FlowSchema subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FlowSubject {
+    /// A user ("*" for all).
+    User {
+        /// Name.
+        name: String,
+    },
+    /// A group ("*" for all).
+    Group {
+        /// Name.
+        name: String,
+    },
+    /// A ServiceAccount ("*" names for all in a namespace).
+    ServiceAccount {
+        /// Namespace.
+        namespace: String,
+        /// Name.
+        name: String,
+    },
+}
+
+/// A FlowSchema resource rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowResourceRule {
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// API groups.
+    pub api_groups: Vec<String>,
+    /// Resources.
+    pub resources: Vec<String>,
+    /// Namespaces.
+    pub namespaces: Vec<String>,
+    /// Matches cluster-scoped requests.
+    pub cluster_scope: bool,
+}
+
+/// A FlowSchema non-resource rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowNonResourceRule {
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// URLs.
+    pub urls: Vec<String>,
+}
+
+/// A PriorityLevelConfiguration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PriorityLevelInfo {
+    /// Name.
+    pub name: String,
+    /// Exempt or Limited.
+    pub kind: String,
+    /// nominalConcurrencyShares.
+    pub nominal_shares: Option<i32>,
+    /// lendablePercent.
+    pub lendable_percent: Option<i32>,
+    /// borrowingLimitPercent (None: unlimited borrowing).
+    pub borrowing_limit_percent: Option<i32>,
+    /// Reject, or Queue with its shape.
+    pub limit_response: Option<LimitResponse>,
+    /// Created.
+    pub created_at: Option<Timestamp>,
+    /// Nominal seats from the API server's metrics, when known.
+    pub nominal_seats: Option<f64>,
+}
+
+/// What a priority level does when full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LimitResponse {
+    /// Reject at once with 429.
+    Reject,
+    /// Queue.
+    Queue {
+        /// Queues.
+        queues: Option<i32>,
+        /// Hand size.
+        hand_size: Option<i32>,
+        /// Queue length limit.
+        queue_length_limit: Option<i32>,
+    },
+}
+
+/// Where one client's requests land in APF.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApfMatch {
+    /// The client (ClientRates::id).
+    pub client_id: String,
+    /// The user its requests come as.
+    pub user: String,
+    /// Its groups.
+    pub groups: Vec<String>,
+    /// The request matched ("list pods in demo").
+    pub request: String,
+    /// The FlowSchema that matches first.
+    pub flow_schema: Option<String>,
+    /// Its priority level.
+    pub priority_level: Option<String>,
+}

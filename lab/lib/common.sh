@@ -1,0 +1,82 @@
+# Shared settings and helpers of the lab commands. Sourced, never run.
+# Everything listens on 127.0.0.1 (client pods on their KWOK pod IPs in 127.0.1.0/24).
+
+LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=../versions.env
+. "$LAB_DIR/versions.env"
+LAB_CACHE=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-doctor-lab}
+LAB_STATE=${LAB_STATE:-${TMPDIR:-/tmp}/kube-doctor-lab}
+BIN="$LAB_CACHE/bin"
+
+# Ports (override any of them in the environment).
+ETCD_PORT=${LAB_ETCD_PORT:-23790}
+ETCD_PEER_PORT=${LAB_ETCD_PEER_PORT:-23800}
+ETCD_METRICS_PORT=${LAB_ETCD_METRICS_PORT:-23810}
+APISERVER_PORT=${LAB_APISERVER_PORT:-16443}
+KCM_PORT=${LAB_KCM_PORT:-17257}
+SCHEDULER_PORT=${LAB_SCHEDULER_PORT:-17259}
+KWOK_PORT=${LAB_KWOK_PORT:-17247}
+WEBHOOK_PORT=${LAB_WEBHOOK_PORT:-17443}
+KUBERS_PROXY_PORT=${LAB_KUBERS_PROXY_PORT:-18444}
+PROMETHEUS_PORT=${LAB_PROMETHEUS_PORT:-19090}
+ALERTMANAGER_PORT=${LAB_ALERTMANAGER_PORT:-19093}
+CLIENTGO_METRICS_PORT=18081
+KUBERS_METRICS_PORT=18082
+PYTHON_METRICS_PORT=18083
+# How long KubeClientErrors must hold before it fires (upstream: 15m).
+LAB_ALERT_FOR=${LAB_ALERT_FOR:-1m}
+# Where Alertmanager posts alerts (kube-doctor serve, by default).
+LAB_ALERT_WEBHOOK_URL=${LAB_ALERT_WEBHOOK_URL:-http://127.0.0.1:17080/api/alerts}
+
+APISERVER_URL="https://127.0.0.1:$APISERVER_PORT"
+PKI="$LAB_STATE/pki"
+KCFG="$LAB_STATE/kubeconfig"
+LOGS="$LAB_STATE/logs"
+RUN="$LAB_STATE/run"
+PODLOGS="$LAB_STATE/podlogs"
+NS=demo
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
+
+kc() { kubectl --kubeconfig "$KCFG/admin.kubeconfig" "$@"; }
+
+# Wait until a command succeeds, or fail naming what was awaited.
+wait_for() {
+  local what=$1 timeout=$2; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      log "timed out after ${timeout}s waiting for $what"
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+pid_of() { [ -f "$RUN/$1.pid" ] && cat "$RUN/$1.pid"; }
+is_running() {
+  local pid
+  pid=$(pid_of "$1") || return 1
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+}
+
+# start NAME LOGFILE CMD...: run a component in the background, detached from this shell.
+start() {
+  local name=$1 logfile=$2; shift 2
+  if is_running "$name"; then return 0; fi
+  mkdir -p "$RUN" "$(dirname "$logfile")"
+  setsid nohup "$@" >>"$logfile" 2>&1 </dev/null &
+  echo $! >"$RUN/$name.pid"
+}
+
+stop() {
+  local name=$1 pid
+  pid=$(pid_of "$name") || return 0
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$RUN/$name.pid"
+}
