@@ -122,14 +122,20 @@ mod tests {
     fn words_round_trip_and_match_serde() {
         for c in Category::ALL {
             assert_eq!(Category::parse(c.as_str()), Some(c));
-            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.as_str()));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.as_str())
+            );
         }
         assert_eq!(Category::parse("nope"), None);
     }
 
     #[test]
     fn status_codes_map_to_categories() {
-        assert_eq!(Category::from_status_code("<error>"), Category::NetworkUnreachable);
+        assert_eq!(
+            Category::from_status_code("<error>"),
+            Category::NetworkUnreachable
+        );
         assert_eq!(Category::from_status_code("200"), Category::None);
         assert_eq!(Category::from_status_code("401"), Category::Authentication);
         assert_eq!(Category::from_status_code("403"), Category::Authorization);

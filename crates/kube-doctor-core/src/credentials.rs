@@ -248,8 +248,7 @@ pub fn kubeconfig_credentials(
                 out.tokens.push((user.clone(), claims));
             }
             out.raw_tokens.push((user.clone(), token));
-        } else if trimmed.starts_with("client-certificate:") || trimmed.starts_with("tokenFile:")
-        {
+        } else if trimmed.starts_with("client-certificate:") || trimmed.starts_with("tokenFile:") {
             out.external.push(user.clone());
         }
     }
@@ -277,8 +276,14 @@ mod tests {
         assert_eq!(c.service_account_uid.as_deref(), Some("u-1"));
         assert_eq!(c.namespace.as_deref(), Some("demo"));
         assert_eq!(c.pod_name.as_deref(), Some("p"));
-        assert_eq!(c.expires_at, Some(Timestamp::from_second(1_800_000_000).unwrap()));
-        assert_eq!(c.audiences, vec!["https://kubernetes.default.svc".to_string()]);
+        assert_eq!(
+            c.expires_at,
+            Some(Timestamp::from_second(1_800_000_000).unwrap())
+        );
+        assert_eq!(
+            c.audiences,
+            vec!["https://kubernetes.default.svc".to_string()]
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 pub mod bundle;
 pub mod category;
 pub mod classify;
+pub mod clients;
 pub mod credentials;
 pub mod redact;
 

@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn private_keys_are_removed() {
-        let (out, _) = redact("x -----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY----- y");
+        let (out, _) =
+            redact("x -----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY----- y");
         assert_eq!(out, "x [REDACTED:private key] y");
     }
 }

@@ -2,7 +2,7 @@
 //! public source) and ordinary lines (normal.txt): every row must classify as labelled.
 
 use kube_doctor_core::Category;
-use kube_doctor_core::classify::{ClientLib, Classifier};
+use kube_doctor_core::classify::{Classifier, ClientLib};
 
 struct Row {
     category: Category,
@@ -19,13 +19,20 @@ fn rows() -> Vec<Row> {
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
             let f: Vec<&str> = l.splitn(5, '\t').collect();
-            assert_eq!(f.len(), 5, "labelled.tsv line {} has {} fields", i + 1, f.len());
+            assert_eq!(
+                f.len(),
+                5,
+                "labelled.tsv line {} has {} fields",
+                i + 1,
+                f.len()
+            );
             Row {
                 category: Category::parse(f[0])
                     .unwrap_or_else(|| panic!("line {}: bad category {}", i + 1, f[0])),
                 code: (f[1] != "-").then(|| f[1].parse().expect("numeric code")),
                 client: (f[2] != "-").then(|| {
-                    ClientLib::parse(f[2]).unwrap_or_else(|| panic!("line {}: bad client {}", i + 1, f[2]))
+                    ClientLib::parse(f[2])
+                        .unwrap_or_else(|| panic!("line {}: bad client {}", i + 1, f[2]))
                 }),
                 source: f[3].to_string(),
                 line: f[4].to_string(),
@@ -39,7 +46,11 @@ fn labelled_set_is_large_and_sourced() {
     let rows = rows();
     assert!(rows.len() >= 200, "only {} labelled lines", rows.len());
     for r in &rows {
-        assert!(r.source.starts_with("https://"), "row without a public source: {}", r.line);
+        assert!(
+            r.source.starts_with("https://"),
+            "row without a public source: {}",
+            r.line
+        );
     }
     // Every error category is represented.
     for c in Category::ALL {
@@ -71,7 +82,12 @@ fn classify_labelled() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of the labelled lines are wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of the labelled lines are wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

@@ -223,7 +223,9 @@ async fn main() -> anyhow::Result<()> {
     let metrics = Metrics {
         requests: Family::default(),
         latency: Family::new_with_constructor(|| {
-            Histogram::new([0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0])
+            Histogram::new([
+                0.005, 0.025, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0,
+            ])
         }),
         host: host.into(),
     };
@@ -324,9 +326,7 @@ async fn renew(leases: &Api<Lease>, name: &str) -> Result<(), kube::Error> {
             let spec = lease.spec.get_or_insert_with(Default::default);
             spec.holder_identity = Some("lab-kubers-client".into());
             spec.renew_time = Some(now);
-            leases
-                .replace(name, &PostParams::default(), &lease)
-                .await?;
+            leases.replace(name, &PostParams::default(), &lease).await?;
         }
         None => {
             let lease = Lease {

@@ -63,7 +63,9 @@ pub enum BundleError {
     #[error("not a kube-doctor bundle: {0}")]
     Parse(#[source] serde_json::Error),
     /// A bundle of another schema version.
-    #[error("bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?}); re-collect it with this version")]
+    #[error(
+        "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?}); re-collect it with this version"
+    )]
     Schema {
         /// The schema word found.
         found: String,
@@ -72,7 +74,12 @@ pub enum BundleError {
 
 impl Bundle {
     /// An empty bundle for a window; collectors fill it.
-    pub fn new(window: Window, cluster: ClusterInfo, settings: CollectSettings, now: Timestamp) -> Self {
+    pub fn new(
+        window: Window,
+        cluster: ClusterInfo,
+        settings: CollectSettings,
+        now: Timestamp,
+    ) -> Self {
         Bundle {
             schema: BUNDLE_SCHEMA.to_string(),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -258,7 +265,10 @@ mod tests {
         let err = Bundle::from_json(b"{}").unwrap_err();
         assert!(err.to_string().contains("(none)"), "{err}");
         let err = Bundle::from_json(b"{\"schema\": ").unwrap_err();
-        assert!(err.to_string().starts_with("not a kube-doctor bundle"), "{err}");
+        assert!(
+            err.to_string().starts_with("not a kube-doctor bundle"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -120,17 +120,23 @@ mod tests {
         assert_eq!(d.subresource.as_deref(), Some("scale"));
         assert_eq!(d.api_group.as_deref(), Some("apps"));
         assert_eq!(d.namespace, None);
-        let d = x(r#"message: "pods is forbidden: User \\\"x\\\" cannot watch resource \\\"pods\\\" in API group \\\"\\\" in the namespace \\\"n\\\"""#);
+        let d = x(
+            r#"message: "pods is forbidden: User \\\"x\\\" cannot watch resource \\\"pods\\\" in API group \\\"\\\" in the namespace \\\"n\\\"""#,
+        );
         assert_eq!(d.user, "x");
         assert_eq!(d.namespace.as_deref(), Some("n"));
     }
 
     #[test]
     fn old_forms_and_paths() {
-        let d = x(r#"pods is forbidden: User "system:serviceaccount:default:default" cannot list pods at the cluster scope"#);
+        let d = x(
+            r#"pods is forbidden: User "system:serviceaccount:default:default" cannot list pods at the cluster scope"#,
+        );
         assert_eq!(d.resource, "pods");
         assert_eq!(d.api_group, None);
-        let d = x(r#"nodes.metrics.k8s.io is forbidden: User "(...)" cannot list nodes.metrics.k8s.io at the cluster scope"#);
+        let d = x(
+            r#"nodes.metrics.k8s.io is forbidden: User "(...)" cannot list nodes.metrics.k8s.io at the cluster scope"#,
+        );
         assert_eq!(d.resource, "nodes");
         assert_eq!(d.api_group.as_deref(), Some("metrics.k8s.io"));
         let d = x(r#"Forbidden! User "xxxxxxx" cannot get path "/"."#);

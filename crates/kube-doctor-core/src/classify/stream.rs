@@ -181,13 +181,18 @@ mod tests {
     #[test]
     fn lines_survive_any_block_and_chunk_size() {
         let data = b"alpha\nbeta\r\n\ngamma delta\nlast-without-newline";
-        let want: Vec<(bool, Vec<u8>)> = ["alpha", "beta", "", "gamma delta", "last-without-newline"]
-            .iter()
-            .map(|s| (false, s.as_bytes().to_vec()))
-            .collect();
+        let want: Vec<(bool, Vec<u8>)> =
+            ["alpha", "beta", "", "gamma delta", "last-without-newline"]
+                .iter()
+                .map(|s| (false, s.as_bytes().to_vec()))
+                .collect();
         for block in [1, 3, 7, 64] {
             for chunk in [1, 2, 5, 100] {
-                assert_eq!(collect(data, block, 64, chunk), want, "block {block} chunk {chunk}");
+                assert_eq!(
+                    collect(data, block, 64, chunk),
+                    want,
+                    "block {block} chunk {chunk}"
+                );
             }
         }
     }

@@ -1,0 +1,398 @@
+//! Client error rates (playbook step 3, and `kube-doctor clients`): from samples of the
+//! counter `rest_client_requests_total{job,instance,code,host}` to which clients fail, in
+//! which of the three error views, since when, and whether steadily or now and then.
+//!
+//! Pure: the I/O layer fetches samples (Prometheus range queries, repeated scrapes of
+//! /metrics, or audit log lines turned into counts) and maps targets to pods; this module
+//! does the arithmetic. Counter resets (a client restarting) are handled as Prometheus'
+//! `increase()` does: a drop means the counter started again from zero.
+//!
+//! **Onset** is the end of the first interval whose non-2xx ratio exceeds the threshold: the
+//! moment the errors were first observed, at most one sample interval after they began.
+//! **Pattern**: among intervals from onset on that carried traffic, the share over the
+//! threshold is the *coverage*. At least [`Analysis::min_intervals`] intervals with coverage
+//! of 0.8 or more is `consistent` (a standing cause: configuration, credentials, policy);
+//! anything else that crossed the threshold is `intermittent` (a transient cause).
+
+pub mod audit;
+pub mod callee;
+pub mod exposition;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+
+use crate::bundle::{
+    ClientRates, ErrorRatios, HostRates, Noise, Pattern, PatternStat, RatioPoint, Target, Window,
+};
+use crate::category::Category;
+
+/// The samples of one counter series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CounterSeries {
+    /// Prometheus job.
+    pub job: String,
+    /// Prometheus instance.
+    pub instance: String,
+    /// Status code label ("200", "<error>").
+    pub code: String,
+    /// The `host` label (the server the client called), if any.
+    pub host: Option<String>,
+    /// Other target labels that help attribution (namespace, pod).
+    pub labels: BTreeMap<String, String>,
+    /// (time, counter value), in time order.
+    pub points: Vec<(Timestamp, f64)>,
+}
+
+/// Settings of one analysis.
+#[derive(Debug, Clone, Copy)]
+pub struct Analysis {
+    /// The window analysed.
+    pub window: Window,
+    /// Error ratio above which a client fails (the alert's 0.01).
+    pub threshold: f64,
+    /// Intervals needed before errors can be called consistent.
+    pub min_intervals: u32,
+}
+
+/// Share of intervals over the threshold that makes errors consistent.
+pub const CONSISTENT_COVERAGE: f64 = 0.8;
+
+/// The rate views for every (job, instance), failing clients first (highest non-2xx ratio
+/// first), then by id. Targets are `Unknown` unless labels say more (namespace and pod
+/// labels give a pod; well-known jobs give the API server or a component); the caller
+/// refines them.
+pub fn analyze(series: &[CounterSeries], a: &Analysis) -> Vec<ClientRates> {
+    let mut by_client: BTreeMap<(String, String), Vec<&CounterSeries>> = BTreeMap::new();
+    for s in series {
+        by_client
+            .entry((s.job.clone(), s.instance.clone()))
+            .or_default()
+            .push(s);
+    }
+    let mut out: Vec<ClientRates> = by_client
+        .into_iter()
+        .map(|((job, instance), group)| client(&job, &instance, &group, a))
+        .collect();
+    out.sort_by(|x, y| {
+        let fx = x.is_failing(a.threshold);
+        let fy = y.is_failing(a.threshold);
+        fy.cmp(&fx)
+            .then(y.ratios.non_2xx.total_cmp(&x.ratios.non_2xx))
+            .then(x.id.cmp(&y.id))
+    });
+    out
+}
+
+/// Per-interval increases of one counter, on the grid of its own samples.
+fn increases(points: &[(Timestamp, f64)]) -> Vec<(Timestamp, f64)> {
+    points
+        .windows(2)
+        .map(|w| {
+            let (_, prev) = w[0];
+            let (at, cur) = w[1];
+            // A drop is a reset: the counter restarted from zero.
+            let inc = if cur >= prev { cur - prev } else { cur };
+            (at, inc)
+        })
+        .collect()
+}
+
+fn is_success(code: &str) -> bool {
+    code.starts_with('2')
+}
+
+fn is_server_error(code: &str) -> bool {
+    code.starts_with('5')
+}
+
+fn is_transport(code: &str) -> bool {
+    code.parse::<u16>().is_err()
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    requests: f64,
+    errors: f64,
+    server: f64,
+    transport: f64,
+}
+
+impl Tally {
+    fn add(&mut self, code: &str, n: f64) {
+        self.requests += n;
+        if !is_success(code) {
+            self.errors += n;
+        }
+        if is_server_error(code) {
+            self.server += n;
+        }
+        if is_transport(code) {
+            self.transport += n;
+        }
+    }
+
+    fn ratios(&self) -> ErrorRatios {
+        let r = |x: f64| {
+            if self.requests > 0.0 {
+                x / self.requests
+            } else {
+                0.0
+            }
+        };
+        ErrorRatios {
+            server_5xx: r(self.server),
+            non_2xx: r(self.errors),
+            transport: r(self.transport),
+        }
+    }
+}
+
+fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> ClientRates {
+    let mut per_interval: BTreeMap<Timestamp, Tally> = BTreeMap::new();
+    let mut total = Tally::default();
+    let mut codes: BTreeMap<String, f64> = BTreeMap::new();
+    let mut hosts: BTreeMap<String, Tally> = BTreeMap::new();
+    for s in group {
+        for (at, inc) in increases(&s.points) {
+            if at <= a.window.from || at > a.window.to {
+                continue;
+            }
+            per_interval.entry(at).or_default().add(&s.code, inc);
+            total.add(&s.code, inc);
+            *codes.entry(s.code.clone()).or_default() += inc;
+            if let Some(h) = &s.host {
+                hosts.entry(h.clone()).or_default().add(&s.code, inc);
+            }
+        }
+    }
+    codes.retain(|_, n| *n > 0.0);
+    let series: Vec<RatioPoint> = per_interval
+        .iter()
+        .map(|(at, t)| RatioPoint {
+            at: *at,
+            requests: t.requests,
+            errors: t.errors,
+            server_errors: t.server,
+            transport_errors: t.transport,
+        })
+        .collect();
+    let onset = series
+        .iter()
+        .find(|p| p.requests > 0.0 && p.ratio() > a.threshold)
+        .map(|p| p.at);
+    let (pattern, pattern_stat) = pattern(&series, onset, a);
+    let mut categories: BTreeMap<Category, u64> = BTreeMap::new();
+    for (code, n) in &codes {
+        let c = Category::from_status_code(code);
+        if c.is_error() {
+            *categories.entry(c).or_default() += n.round() as u64;
+        }
+    }
+    let error_codes: BTreeSet<&str> = codes
+        .keys()
+        .map(String::as_str)
+        .filter(|c| !is_success(c))
+        .collect();
+    let noise = (!error_codes.is_empty() && error_codes.iter().all(|c| *c == "404"))
+        .then_some(Noise::NotFoundChecks);
+    let seconds = (a.window.to - a.window.from)
+        .total(jiff::Unit::Second)
+        .unwrap_or(0.0)
+        .max(1.0);
+    let labels = &group[0].labels;
+    let by_host = if hosts.len() > 1 || job_is_apiserver(job) {
+        hosts
+            .iter()
+            .map(|(host, t)| HostRates {
+                host: host.clone(),
+                callee: crate::bundle::Callee::Unknown,
+                requests: t.requests,
+                ratios: t.ratios(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ClientRates {
+        id: format!("{job}/{instance}"),
+        job: job.to_string(),
+        instance: instance.to_string(),
+        target: target_from_labels(job, instance, labels),
+        requests: total.requests,
+        request_rate: total.requests / seconds,
+        ratios: total.ratios(),
+        codes,
+        onset,
+        pattern,
+        pattern_stat,
+        categories,
+        noise,
+        by_host,
+        series,
+        user: None,
+        user_agent: None,
+    }
+}
+
+fn pattern(
+    series: &[RatioPoint],
+    onset: Option<Timestamp>,
+    a: &Analysis,
+) -> (Pattern, PatternStat) {
+    let Some(onset) = onset else {
+        return (Pattern::None, PatternStat::default());
+    };
+    let since: Vec<&RatioPoint> = series
+        .iter()
+        .filter(|p| p.at >= onset && p.requests > 0.0)
+        .collect();
+    let with_traffic = since.len() as u32;
+    let over = since.iter().filter(|p| p.ratio() > a.threshold).count() as u32;
+    let coverage = if with_traffic > 0 {
+        f64::from(over) / f64::from(with_traffic)
+    } else {
+        0.0
+    };
+    let stat = PatternStat {
+        intervals_with_traffic: with_traffic,
+        intervals_over_threshold: over,
+        coverage,
+    };
+    let p = if with_traffic >= a.min_intervals && coverage >= CONSISTENT_COVERAGE {
+        Pattern::Consistent
+    } else {
+        Pattern::Intermittent
+    };
+    (p, stat)
+}
+
+/// Whether a job name is the API server's own client metrics.
+pub fn job_is_apiserver(job: &str) -> bool {
+    matches!(
+        job,
+        "kube-apiserver" | "apiserver" | "kubernetes-apiservers"
+    )
+}
+
+fn target_from_labels(job: &str, instance: &str, labels: &BTreeMap<String, String>) -> Target {
+    if let (Some(ns), Some(pod)) = (labels.get("namespace"), labels.get("pod")) {
+        return Target::Pod {
+            namespace: ns.clone(),
+            name: pod.clone(),
+            service_account: None,
+            node: None,
+        };
+    }
+    if job_is_apiserver(job) {
+        return Target::ApiServer {
+            instance: instance.to_string(),
+        };
+    }
+    match job {
+        "kube-controller-manager"
+        | "kube-scheduler"
+        | "cloud-controller-manager"
+        | "kube-proxy" => Target::Component {
+            name: job.to_string(),
+        },
+        "kubelet" => Target::Node {
+            name: labels
+                .get("node")
+                .cloned()
+                .unwrap_or_else(|| instance.split(':').next().unwrap_or(instance).to_string()),
+        },
+        _ => Target::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + s).unwrap()
+    }
+
+    fn series(job: &str, code: &str, values: &[f64]) -> CounterSeries {
+        CounterSeries {
+            job: job.into(),
+            instance: "10.0.0.1:8080".into(),
+            code: code.into(),
+            host: Some("10.96.0.1:443".into()),
+            labels: BTreeMap::new(),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (t(i as i64 * 10), *v))
+                .collect(),
+        }
+    }
+
+    fn analysis(points: usize) -> Analysis {
+        Analysis {
+            window: Window {
+                from: t(0),
+                to: t(points as i64 * 10),
+            },
+            threshold: 0.01,
+            min_intervals: 3,
+        }
+    }
+
+    #[test]
+    fn steady_errors_after_onset_are_consistent() {
+        let ok = series("app", "200", &[0., 10., 20., 30., 40., 50., 60.]);
+        let bad = series("app", "401", &[0., 0., 0., 5., 10., 15., 20.]);
+        let r = &analyze(&[ok, bad], &analysis(7))[0];
+        assert_eq!(r.onset, Some(t(30)));
+        assert_eq!(r.pattern, Pattern::Consistent);
+        assert_eq!(r.pattern_stat.intervals_with_traffic, 4);
+        assert!((r.ratios.non_2xx - 20.0 / 80.0).abs() < 1e-9);
+        assert_eq!(r.ratios.server_5xx, 0.0);
+        assert_eq!(r.categories.get(&Category::Authentication), Some(&20));
+        assert!(r.is_failing(0.01));
+    }
+
+    #[test]
+    fn errors_that_come_and_go_are_intermittent() {
+        let ok = series("app", "200", &[0., 10., 20., 30., 40., 50., 60., 70.]);
+        let bad = series("app", "<error>", &[0., 0., 3., 3., 3., 6., 6., 6.]);
+        let r = &analyze(&[ok, bad], &analysis(8))[0];
+        assert_eq!(r.onset, Some(t(20)));
+        assert_eq!(r.pattern, Pattern::Intermittent);
+        assert!(r.ratios.transport > 0.0);
+        assert_eq!(r.categories.get(&Category::NetworkUnreachable), Some(&6));
+    }
+
+    #[test]
+    fn counter_resets_count_as_restarts_not_negative_traffic() {
+        let ok = series("app", "200", &[0., 100., 5., 15.]);
+        let r = &analyze(&[ok], &analysis(4))[0];
+        assert_eq!(r.requests, 100.0 + 5.0 + 10.0);
+        assert_eq!(r.pattern, Pattern::None);
+        assert_eq!(r.onset, None);
+    }
+
+    #[test]
+    fn only_404s_are_noise() {
+        let ok = series("app", "200", &[0., 10., 20., 30.]);
+        let nf = series("app", "404", &[0., 5., 10., 15.]);
+        let r = &analyze(&[ok, nf], &analysis(4))[0];
+        assert_eq!(r.noise, Some(Noise::NotFoundChecks));
+        assert!(!r.is_failing(0.01));
+    }
+
+    #[test]
+    fn targets_come_from_labels_and_jobs() {
+        let mut s = series("demo-clients", "200", &[0., 1.]);
+        s.labels.insert("namespace".into(), "demo".into());
+        s.labels.insert("pod".into(), "app-1".into());
+        let r = &analyze(&[s], &analysis(2))[0];
+        assert_eq!(r.pod(), Some(("demo", "app-1")));
+        let s = series("kube-apiserver", "200", &[0., 1.]);
+        let r = &analyze(&[s], &analysis(2))[0];
+        assert!(matches!(r.target, Target::ApiServer { .. }));
+        assert_eq!(r.by_host.len(), 1);
+    }
+}

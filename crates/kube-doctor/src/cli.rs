@@ -1,0 +1,240 @@
+//! What was typed: the clap definitions of every subcommand (contract: DESIGN.md "CLI").
+//! Nothing here decides anything; `settings.rs` turns these into resolved settings.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kube-doctor: finds out why Kubernetes API clients are failing (the KubeClientErrors
+/// runbook, automated, read-only).
+#[derive(Debug, Parser)]
+#[command(name = "kube-doctor", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect the playbook's evidence and diagnose it.
+    Investigate(InvestigateArgs),
+    /// Collect the playbook's evidence into a bundle file.
+    Collect(CollectArgs),
+    /// Diagnose a bundle file (no network).
+    Diagnose(DiagnoseArgs),
+    /// Which API clients fail, how much, since when.
+    Clients(ClientsArgs),
+    /// Classify log lines: one JSON object per input line.
+    Classify(ClassifyArgs),
+    /// Investigate automatically when Alertmanager fires KubeClientErrors.
+    Serve(ServeArgs),
+}
+
+/// How to reach the cluster, as kubectl spells it.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use.
+    #[arg(long, value_name = "CONTEXT")]
+    pub context: Option<String>,
+    /// Restrict client discovery to this namespace.
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+/// Where client error rates come from.
+#[derive(Debug, Clone, Args)]
+pub struct RateArgs {
+    /// Prometheus base URL; without it, /metrics is scraped directly.
+    #[arg(long, value_name = "URL", env = "PROMETHEUS_URL")]
+    pub prometheus: Option<String>,
+    /// How far back to look.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    pub since: Duration,
+    /// Error ratio above which a client counts as failing.
+    #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
+    pub threshold: f64,
+    /// Scope to clients matching this: a pod (ns/name), a job/instance, or a user.
+    #[arg(long, value_name = "SELECTOR")]
+    pub client: Option<String>,
+    /// kube-apiserver audit log (JSON lines): per-user error ratios.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+}
+
+/// Correlation windows of the diagnosis rules.
+#[derive(Debug, Clone, Args)]
+pub struct WindowArgs {
+    /// Server trouble within this long of the onset counts.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub server_window: Duration,
+    /// Authentication or certificate failures within this long of the onset count.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub auth_window: Duration,
+    /// APF rejections or throttling within this long of the onset count.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub apf_window: Duration,
+    /// Network or NetworkPolicy changes within this long of the onset count.
+    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    pub network_window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Debug, Args)]
+pub struct InvestigateArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    #[command(flatten)]
+    pub windows: WindowArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Also save the collected bundle here.
+    #[arg(long, value_name = "FILE")]
+    pub save_bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    /// Where to write the bundle.
+    #[arg(long, value_name = "BUNDLE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+/// Load discipline: how hard kube-doctor may lean on a struggling API server.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Kubernetes API requests in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub max_inflight: usize,
+    /// Time budget of each playbook step.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub step_timeout: Duration,
+    /// Log bytes read per container instance.
+    #[arg(long, default_value_t = 2 * 1024 * 1024)]
+    pub log_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// The bundle file ("-" for stdin).
+    pub bundle: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub windows: WindowArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientsFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ClientsArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ClientsFormat::Text)]
+    pub output: ClientsFormat,
+    /// Without Prometheus: time between the /metrics scrapes.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub scrape_interval: Duration,
+    /// Show every client, not only failing ones.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClassifyFormat {
+    /// One JSON object per input line (the contract).
+    Jsonl,
+    /// category, code, client and the line.
+    Text,
+    /// Counts per category, client and code (one JSON object).
+    Summary,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// Files to read; standard input when none.
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = ClassifyFormat::Jsonl)]
+    pub output: ClassifyFormat,
+    /// Longest line classified whole; longer ones are cut (and said so on stderr).
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_line_bytes: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: String,
+    /// File holding the bearer token required on /api/* (or KUBE_DOCTOR_TOKEN).
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Serve /api/* without a token. Only for a trusted network.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub rates: RateArgs,
+    #[command(flatten)]
+    pub windows: WindowArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// At most one investigation per client per this long.
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub cooldown: Duration,
+    /// Investigations waiting at most (more are refused with 503 and counted).
+    #[arg(long, default_value_t = 16)]
+    pub queue_size: usize,
+    /// Investigations running at once.
+    #[arg(long, default_value_t = 2)]
+    pub workers: usize,
+    /// Reports kept in memory (oldest dropped first).
+    #[arg(long, default_value_t = 200)]
+    pub keep_reports: usize,
+    /// Largest accepted request body.
+    #[arg(long, default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Post a Slack-compatible message here for each report.
+    #[arg(long, value_name = "URL")]
+    pub notify_webhook: Option<String>,
+    /// Do not create Kubernetes Events on client pods.
+    #[arg(long)]
+    pub no_events: bool,
+}
+
+/// Parses "15m", "90s", "1h30m".
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s)
+        .map_err(|e| format!("{s:?} is not a duration ({e}); write it like 30s, 15m or 1h"))
+}
