@@ -60,6 +60,13 @@ pub fn certificates_from_pem(
         .collect()
 }
 
+/// Metadata of one DER certificate (as a TLS handshake presents it).
+pub fn certificate_from_der(der: &[u8]) -> Result<CertMetadata, CredentialError> {
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|_| CredentialError::BadCertificate { index: 0 })?;
+    Ok(metadata(&cert, der, None))
+}
+
 fn pem_der_blocks(pem: &[u8]) -> Vec<Vec<u8>> {
     Pem::iter_from_buffer(pem)
         .filter_map(Result::ok)

@@ -8,11 +8,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod apf;
 pub mod bundle;
 pub mod category;
 pub mod classify;
 pub mod clients;
 pub mod credentials;
+pub mod diagnose;
+pub mod netpol;
 pub mod redact;
+pub mod report;
 
 pub use category::Category;

@@ -3,8 +3,11 @@
 //! problem was diagnosed, 2 could not run (one line on stderr says why).
 
 mod cli;
-
+mod collect;
 mod commands;
+mod report_out;
+mod serve;
+mod source;
 
 use std::process::ExitCode;
 

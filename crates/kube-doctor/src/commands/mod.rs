@@ -2,14 +2,36 @@
 //! that stop a command are returned as `anyhow::Error` and printed in one line by `main`.
 
 mod classify;
+mod clients;
+mod collect;
+pub mod diagnose;
+mod investigate;
+pub mod setup;
 
 use std::process::ExitCode;
 
 use crate::cli::Command;
 
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    // rustls needs one process-wide crypto provider; ring is the one kube-rs uses here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match command {
         Command::Classify(args) => classify::run(args),
-        other => anyhow::bail!("{other:?} is not available yet"),
+        Command::Diagnose(args) => diagnose::run(args),
+        other => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+            runtime.block_on(async move {
+                match other {
+                    Command::Investigate(a) => investigate::run(a).await,
+                    Command::Collect(a) => collect::run(a).await,
+                    Command::Clients(a) => clients::run(a).await,
+                    Command::Serve(a) => crate::serve::run(a).await,
+                    Command::Classify(_) | Command::Diagnose(_) => unreachable!("handled above"),
+                }
+            })
+        }
     }
 }

@@ -1,0 +1,215 @@
+//! Diagnosis rule 1: error patterns and affected clients, from steps 3 and 5. One incident per
+//! client over the threshold: its onset (from the rates; from the first error line when the
+//! rates have none), its pattern, its ratios, and its error categories - from the log lines
+//! when the logs were read, since they say more than status codes (an x509 failure and a
+//! refused connection are both `code="<error>"`), else from the codes.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+
+use crate::bundle::{
+    Bundle, CategoryStats, ClientRates, ErrorRatios, HostRates, ObjectRef, Pattern, RatioPoint,
+    Target,
+};
+use crate::category::Category;
+use crate::report::Evidence;
+
+use super::{ev, fmt_time};
+
+/// One failing client, with everything the other rules correlate against.
+#[derive(Debug, Clone)]
+pub struct Incident {
+    /// Client id.
+    pub client: String,
+    /// Who it is.
+    pub target: Target,
+    /// Its pod, when it is one.
+    pub pod: Option<ObjectRef>,
+    /// When errors started.
+    pub onset: Option<Timestamp>,
+    /// Consistent or intermittent.
+    pub pattern: Pattern,
+    /// Ratios.
+    pub ratios: ErrorRatios,
+    /// Requests per status code.
+    pub codes: BTreeMap<String, f64>,
+    /// Errors per category (log lines, else requests).
+    pub categories: BTreeMap<Category, u64>,
+    /// Log lines per category, merged over containers and instances.
+    pub logs: BTreeMap<Category, CategoryStats>,
+    /// Expected noise (see `ClientRates::noise`).
+    pub noise: bool,
+    /// The rates series.
+    pub series: Vec<RatioPoint>,
+    /// For the API server as a client: its callees.
+    pub by_host: Vec<HostRates>,
+    /// What rule 1 saw: the rates and the log counts.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Incident {
+    /// Requests answered with `code` in the window.
+    pub fn code(&self, code: &str) -> f64 {
+        self.codes.get(code).copied().unwrap_or(0.0)
+    }
+
+    /// Log lines of a category that are not expected noise.
+    pub fn log_count(&self, c: Category) -> u64 {
+        self.logs.get(&c).map_or(0, |s| s.count - s.expected)
+    }
+
+    /// First log line of a category.
+    pub fn log_first(&self, c: Category) -> Option<Timestamp> {
+        self.logs.get(&c).and_then(|s| s.first_at)
+    }
+
+    /// Whether a log sample of a category mentions `needle` (case-insensitive).
+    pub fn log_mentions(&self, c: Category, needle: &str) -> bool {
+        let needle = needle.to_ascii_lowercase();
+        self.logs.get(&c).is_some_and(|s| {
+            s.samples
+                .iter()
+                .any(|l| l.to_ascii_lowercase().contains(&needle))
+        })
+    }
+
+    /// A log sample of a category, for citing.
+    pub fn sample(&self, c: Category) -> Option<&str> {
+        self.logs
+            .get(&c)
+            .and_then(|s| s.samples.first())
+            .map(String::as_str)
+    }
+
+    /// The namespace it runs in.
+    pub fn namespace(&self) -> Option<&str> {
+        self.pod.as_ref().and_then(|p| p.namespace.as_deref())
+    }
+}
+
+/// The incidents of a bundle.
+pub fn incidents(bundle: &Bundle) -> Vec<Incident> {
+    let Some(clients) = &bundle.clients else {
+        return Vec::new();
+    };
+    clients
+        .clients
+        .iter()
+        .filter(|c| c.ratios.non_2xx > clients.threshold)
+        .map(|c| incident(bundle, c))
+        .collect()
+}
+
+fn incident(bundle: &Bundle, c: &ClientRates) -> Incident {
+    let pod = c.pod().map(|(ns, n)| ObjectRef::namespaced("Pod", ns, n));
+    let mut logs: BTreeMap<Category, CategoryStats> = BTreeMap::new();
+    if let Some(p) = &pod {
+        for pl in bundle.logs.iter().filter(|l| &l.pod == p) {
+            for cl in &pl.containers {
+                for (cat, s) in &cl.categories {
+                    let m = logs.entry(*cat).or_default();
+                    m.count += s.count;
+                    m.expected += s.expected;
+                    m.first_at = min_opt(m.first_at, s.first_at);
+                    m.last_at = max_opt(m.last_at, s.last_at);
+                    for (k, v) in &s.http_codes {
+                        *m.http_codes.entry(*k).or_default() += v;
+                    }
+                    for (k, v) in &s.clients {
+                        *m.clients.entry(k.clone()).or_default() += v;
+                    }
+                    for line in &s.samples {
+                        if m.samples.len() < 3 {
+                            m.samples.push(line.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let categories: BTreeMap<Category, u64> = if logs.values().any(|s| s.count > s.expected) {
+        logs.iter()
+            .filter(|(_, s)| s.count > s.expected)
+            .map(|(c, s)| (*c, s.count - s.expected))
+            .collect()
+    } else {
+        c.categories.clone()
+    };
+    let first_log_error = logs
+        .values()
+        .filter(|s| s.count > s.expected)
+        .filter_map(|s| s.first_at)
+        .min();
+    let onset = c.onset.or(first_log_error);
+    let mut evidence = vec![ev(
+        3,
+        format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+        c.onset,
+        format!(
+            "{:.1} % of {:.0} requests failed (5xx {:.1} %, no response {:.1} %), {} since {}",
+            c.ratios.non_2xx * 100.0,
+            c.requests,
+            c.ratios.server_5xx * 100.0,
+            c.ratios.transport * 100.0,
+            match c.pattern {
+                Pattern::Consistent => format!(
+                    "consistently ({:.0} % of intervals)",
+                    c.pattern_stat.coverage * 100.0
+                ),
+                Pattern::Intermittent => format!(
+                    "intermittently ({:.0} % of intervals)",
+                    c.pattern_stat.coverage * 100.0
+                ),
+                Pattern::None => "below the threshold".to_string(),
+            },
+            c.onset.map_or("before the window".to_string(), fmt_time)
+        ),
+    )];
+    if let Some(p) = &pod
+        && !logs.is_empty()
+    {
+        let mut top: Vec<(&Category, &CategoryStats)> = logs.iter().collect();
+        top.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        let summary: Vec<String> = top
+            .iter()
+            .take(3)
+            .map(|(c, s)| format!("{c} {}", s.count))
+            .collect();
+        evidence.push(ev(
+            5,
+            p.to_string(),
+            first_log_error,
+            format!("error lines in its log: {}", summary.join(", ")),
+        ));
+    }
+    Incident {
+        client: c.id.clone(),
+        target: c.target.clone(),
+        pod,
+        onset,
+        pattern: c.pattern,
+        ratios: c.ratios,
+        codes: c.codes.clone(),
+        categories,
+        logs,
+        noise: c.noise.is_some(),
+        series: c.series.clone(),
+        by_host: c.by_host.clone(),
+        evidence,
+    }
+}
+
+fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}

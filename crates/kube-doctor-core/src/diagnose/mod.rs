@@ -1,0 +1,223 @@
+//! Diagnosis: the runbook's correlation rules over a bundle. Pure: bundle in, report out; the
+//! bundle's collection time is "now", so `diagnose` on a saved bundle gives the same report as
+//! the live run did.
+//!
+//! The engine:
+//! 1. [`incident`] (rule 1) turns steps 3 and 5 into one incident per failing client: its
+//!    onset, pattern, and error categories from metrics and logs;
+//! 2. the specific rules (`rules/*.rs`, one per cause) each explain the incidents they have
+//!    evidence for, within their correlation window around the onset;
+//! 3. incidents nothing explained get a second pass with every window widened to one hour
+//!    (at reduced confidence, saying so);
+//! 4. what is still unexplained is `configuration` (consistent errors), `transient`
+//!    (intermittent) or `unknown` (no pattern to go on), each saying what to check next;
+//!    expected noise is `benign`;
+//! 5. verdicts of the same cause are merged, so several clients failing for one reason make
+//!    one verdict, and two clients failing for different reasons make two.
+//!
+//! No verdict is ever issued without evidence.
+
+pub mod incident;
+pub mod rules;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::bundle::Bundle;
+use crate::report::{Cause, Evidence, REPORT_SCHEMA, Report, ReportClient, Verdict};
+pub use incident::Incident;
+
+/// Correlation windows (flags of `diagnose` and `investigate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Windows {
+    /// Server trouble around the onset.
+    pub server: SignedDuration,
+    /// Authentication and certificate failures around the onset.
+    pub auth: SignedDuration,
+    /// APF rejections and throttling around the onset.
+    pub apf: SignedDuration,
+    /// Network and NetworkPolicy changes around the onset.
+    pub network: SignedDuration,
+}
+
+impl Default for Windows {
+    fn default() -> Self {
+        Windows {
+            server: SignedDuration::from_mins(5),
+            auth: SignedDuration::from_mins(2),
+            apf: SignedDuration::from_mins(5),
+            network: SignedDuration::from_mins(10),
+        }
+    }
+}
+
+impl Windows {
+    /// Every window widened to one hour (the runbook's second look).
+    pub fn widened() -> Windows {
+        let h = SignedDuration::from_hours(1);
+        Windows {
+            server: h,
+            auth: h,
+            apf: h,
+            network: h,
+        }
+    }
+}
+
+/// What rules see.
+pub struct Context<'a> {
+    /// The evidence.
+    pub bundle: &'a Bundle,
+    /// Windows in force.
+    pub windows: Windows,
+    /// The incidents.
+    pub incidents: &'a [Incident],
+    /// "Now": when the bundle was collected.
+    pub now: Timestamp,
+}
+
+impl Context<'_> {
+    /// Whether `at` is within `w` of `onset` (either side). Unknown times do not correlate.
+    pub fn near(onset: Option<Timestamp>, at: Option<Timestamp>, w: SignedDuration) -> bool {
+        match (onset, at) {
+            (Some(o), Some(a)) => a.duration_since(o).abs() <= w.abs(),
+            _ => false,
+        }
+    }
+}
+
+/// One diagnosis rule.
+pub trait Rule: Sync {
+    /// The rule's name (its file).
+    fn name(&self) -> &'static str;
+    /// Verdicts for the incidents this rule explains.
+    fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict>;
+}
+
+/// Diagnoses a bundle.
+pub fn diagnose(bundle: &Bundle, windows: Windows) -> Report {
+    let incidents = incident::incidents(bundle);
+    let now = bundle.collected_at;
+    let mut verdicts = Vec::new();
+    let ctx = Context {
+        bundle,
+        windows,
+        incidents: &incidents,
+        now,
+    };
+    for rule in rules::SPECIFIC {
+        verdicts.extend(rule.evaluate(&ctx));
+    }
+    let explained: BTreeSet<String> = verdicts.iter().flat_map(|v| v.clients.clone()).collect();
+    // Second look: what nothing explained, with every window widened to one hour.
+    let unexplained: Vec<Incident> = incidents
+        .iter()
+        .filter(|i| !i.noise && !explained.contains(&i.client))
+        .cloned()
+        .collect();
+    if !unexplained.is_empty() && windows != Windows::widened() {
+        let wide = Context {
+            bundle,
+            windows: Windows::widened(),
+            incidents: &unexplained,
+            now,
+        };
+        for rule in rules::SPECIFIC {
+            for mut v in rule.evaluate(&wide) {
+                v.confidence *= 0.6;
+                v.summary.push_str(
+                    " (correlated only within one hour of the onset, not within the usual window)",
+                );
+                verdicts.push(v);
+            }
+        }
+    }
+    let explained: BTreeSet<String> = verdicts.iter().flat_map(|v| v.clients.clone()).collect();
+    let ctx = Context {
+        bundle,
+        windows,
+        incidents: &incidents,
+        now,
+    };
+    for rule in rules::FALLBACK {
+        verdicts.extend(
+            rule.evaluate(&ctx)
+                .into_iter()
+                .filter(|v| v.clients.iter().any(|c| !explained.contains(c))),
+        );
+    }
+    verdicts.retain(|v| !v.evidence.is_empty());
+    let mut report = Report {
+        schema: REPORT_SCHEMA.to_string(),
+        window: bundle.window,
+        generated_at: bundle.collected_at,
+        cluster: bundle.cluster.clone(),
+        clients: incidents.iter().map(report_client).collect(),
+        verdicts: merge(verdicts),
+        steps: bundle.steps.clone(),
+    };
+    report.sort();
+    report
+}
+
+fn report_client(i: &Incident) -> ReportClient {
+    ReportClient {
+        id: i.client.clone(),
+        error_ratio: i.ratios.non_2xx,
+        onset: i.onset,
+        pattern: i.pattern,
+        categories: i.categories.clone(),
+        ratios: i.ratios,
+        target: i.target.clone(),
+        series: i.series.clone(),
+    }
+}
+
+/// One verdict per cause: several clients failing for the same reason are one finding.
+fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
+    let mut by_cause: BTreeMap<Cause, Verdict> = BTreeMap::new();
+    for v in verdicts {
+        match by_cause.get_mut(&v.cause) {
+            None => {
+                by_cause.insert(v.cause, v);
+            }
+            Some(have) => {
+                if v.confidence > have.confidence {
+                    have.confidence = v.confidence;
+                }
+                if !have.summary.contains(&v.summary) {
+                    have.summary = format!("{} {}", have.summary, v.summary);
+                }
+                have.evidence.extend(v.evidence);
+                for r in v.remediation {
+                    if !have.remediation.contains(&r) {
+                        have.remediation.push(r);
+                    }
+                }
+                have.clients.extend(v.clients);
+            }
+        }
+    }
+    by_cause.into_values().collect()
+}
+
+/// Builds evidence.
+pub fn ev(
+    step: u8,
+    reference: impl Into<String>,
+    at: Option<Timestamp>,
+    detail: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        step,
+        reference: reference.into(),
+        at,
+        detail: detail.into(),
+    }
+}
+
+/// A timestamp for sentences.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}

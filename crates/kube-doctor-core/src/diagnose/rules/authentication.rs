@@ -1,0 +1,275 @@
+//! Diagnosis rule 3a: authentication. Expired or not-yet-valid certificates (the client's, or
+//! the API server's serving certificate), certificates from another CA, expired or invalid
+//! tokens, a token issued for a ServiceAccount uid that no longer exists (the account was
+//! re-created), with 401 or x509 lines within the auth window (default 2 min) of the onset ->
+//! `authentication`. Remediation names the certificate or token, its validity, and how to
+//! rotate it.
+
+use crate::bundle::{CertMetadata, PodCredentials};
+use crate::category::Category;
+use crate::diagnose::{Context, Rule, ev, fmt_time};
+use crate::report::{Cause, Evidence, Verdict};
+
+use super::own_failures;
+
+pub struct Authentication;
+
+fn cert_line(c: &CertMetadata) -> String {
+    format!(
+        "subject {}, issuer {}, valid {} to {}",
+        c.subject,
+        c.issuer,
+        fmt_time(c.not_before),
+        fmt_time(c.not_after)
+    )
+}
+
+impl Rule for Authentication {
+    fn name(&self) -> &'static str {
+        "authentication"
+    }
+
+    fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
+        let b = ctx.bundle;
+        let mut out = Vec::new();
+        for inc in ctx.incidents.iter().filter(|i| !i.noise) {
+            let lines_401 = inc.log_count(Category::Authentication);
+            let lines_tls = inc.log_count(Category::TlsCertificate);
+            let code_401 = inc.code("401");
+            if lines_401 == 0 && lines_tls == 0 && code_401 == 0.0 {
+                continue;
+            }
+            let mut evidence: Vec<Evidence> = inc.evidence.clone();
+            let mut remediation = Vec::new();
+            let mut findings = Vec::new();
+            let mut credential_evidence = false;
+            for (cat, what) in [
+                (Category::Authentication, "401 Unauthorized"),
+                (Category::TlsCertificate, "x509/TLS"),
+            ] {
+                if inc.log_count(cat) > 0 {
+                    evidence.push(ev(
+                        5,
+                        inc.pod
+                            .as_ref()
+                            .map_or(inc.client.clone(), |p| p.to_string()),
+                        inc.log_first(cat),
+                        format!(
+                            "{} {what} lines, first at {}: {}",
+                            inc.log_count(cat),
+                            inc.log_first(cat).map_or("?".to_string(), fmt_time),
+                            inc.sample(cat).unwrap_or_default()
+                        ),
+                    ));
+                }
+            }
+            let near = Context::near(
+                inc.onset,
+                inc.log_first(Category::Authentication)
+                    .or(inc.log_first(Category::TlsCertificate)),
+                ctx.windows.auth,
+            ) || inc.onset.is_some() && code_401 > 0.0;
+            let creds: Option<&PodCredentials> = inc
+                .pod
+                .as_ref()
+                .and_then(|p| b.credentials.iter().find(|c| &c.pod == p));
+            if let Some(c) = creds {
+                for e in &c.certificates {
+                    if e.cert.is_ca {
+                        continue;
+                    }
+                    let cn = e.cert.common_name.clone().unwrap_or_default();
+                    if e.expired || e.not_yet_valid {
+                        credential_evidence = true;
+                        let state = if e.expired {
+                            "expired"
+                        } else {
+                            "not yet valid"
+                        };
+                        findings.push(format!(
+                            "its client certificate for {cn} is {state} (valid {} to {})",
+                            fmt_time(e.cert.not_before),
+                            fmt_time(e.cert.not_after)
+                        ));
+                        evidence.push(ev(
+                            6,
+                            e.source.clone(),
+                            Some(if e.expired {
+                                e.cert.not_after
+                            } else {
+                                e.cert.not_before
+                            }),
+                            format!("client certificate {state}: {}", cert_line(&e.cert)),
+                        ));
+                        remediation.push(format!(
+                            "issue a new client certificate for CN={cn}{} (the current one is {state}: valid until {}), put it in {} and restart the client so it loads it; check the clocks if it is not yet valid",
+                            if e.cert.organizations.is_empty() { String::new() } else { format!(", O={}", e.cert.organizations.join(",")) },
+                            fmt_time(e.cert.not_after),
+                            e.source
+                        ));
+                    } else if e.cert.chains_to_cluster_ca == Some(false) {
+                        credential_evidence = true;
+                        findings.push(format!(
+                            "its client certificate for {cn} is not signed by the cluster CA"
+                        ));
+                        evidence.push(ev(
+                            6,
+                            e.source.clone(),
+                            None,
+                            format!(
+                                "client certificate does not chain to the cluster CA: {}",
+                                cert_line(&e.cert)
+                            ),
+                        ));
+                        remediation.push(format!("re-issue the client certificate for CN={cn} from the cluster's CA (the one in kube-root-ca.crt) and update {}", e.source));
+                    }
+                }
+                let sa = c.service_account.as_ref();
+                for t in &c.tokens {
+                    if t.expired {
+                        credential_evidence = true;
+                        findings.push(format!(
+                            "its token expired at {}",
+                            t.claims.expires_at.map_or("?".to_string(), fmt_time)
+                        ));
+                        evidence.push(ev(
+                            6,
+                            t.source.clone(),
+                            t.claims.expires_at,
+                            format!(
+                                "token for {} expired",
+                                t.claims.subject.clone().unwrap_or_default()
+                            ),
+                        ));
+                        remediation.push(format!("mint a new token for {} (kubectl create token) and replace it in {}, or let the kubelet project a fresh one by restarting the pod", t.claims.subject.clone().unwrap_or_default(), t.source));
+                    }
+                    if t.service_account_uid_matches == Some(false) {
+                        credential_evidence = true;
+                        let sa_name = sa.map_or("?".to_string(), |s| s.name.clone());
+                        let recreated = sa.and_then(|s| s.created_at);
+                        findings.push(format!(
+                            "its token was issued for ServiceAccount {sa_name} uid {}, but that account now has uid {} (re-created {})",
+                            t.claims.service_account_uid.clone().unwrap_or_default(),
+                            sa.and_then(|s| s.uid.clone()).unwrap_or_default(),
+                            recreated.map_or("?".to_string(), fmt_time)
+                        ));
+                        evidence.push(ev(6, format!("serviceaccount/{}/{sa_name}", c.pod.namespace.clone().unwrap_or_default()), recreated, "the ServiceAccount was deleted and re-created: tokens bound to the old uid are invalid".to_string()));
+                        evidence.push(ev(
+                            6,
+                            t.source.clone(),
+                            t.claims.issued_at,
+                            format!(
+                                "token bound to ServiceAccount uid {}",
+                                t.claims.service_account_uid.clone().unwrap_or_default()
+                            ),
+                        ));
+                        remediation.push(format!(
+                            "issue a new token for the re-created ServiceAccount {sa_name} (kubectl -n {} create token {sa_name}) and replace it in {}; restart the pod so the client reloads it",
+                            c.pod.namespace.clone().unwrap_or_default(),
+                            t.source
+                        ));
+                    }
+                }
+                if let Some(s) = sa.filter(|s| !s.exists) {
+                    credential_evidence = true;
+                    findings.push(format!("its ServiceAccount {} no longer exists", s.name));
+                    evidence.push(ev(
+                        6,
+                        format!(
+                            "serviceaccount/{}/{}",
+                            c.pod.namespace.clone().unwrap_or_default(),
+                            s.name
+                        ),
+                        None,
+                        "ServiceAccount missing".to_string(),
+                    ));
+                    remediation.push(format!("re-create ServiceAccount {} (and its RoleBindings), then give the client a new token", s.name));
+                }
+                for r in c.token_reviews.iter().filter(|r| !r.authenticated) {
+                    credential_evidence = true;
+                    evidence.push(ev(
+                        6,
+                        r.source.clone(),
+                        Some(ctx.now),
+                        format!(
+                            "TokenReview: the API server rejects this token ({})",
+                            r.error
+                                .clone()
+                                .unwrap_or_else(|| "not authenticated".to_string())
+                        ),
+                    ));
+                }
+            }
+            // The API server's serving certificate, as kube-doctor's handshake saw it.
+            let mut serving = false;
+            for path in b
+                .network
+                .iter()
+                .filter(|p| inc.pod.as_ref() == Some(&p.pod) || inc.pod.is_none())
+            {
+                for probe in &path.probes {
+                    if let Some(c) = &probe.serving_cert
+                        && (c.not_after < ctx.now || c.not_before > ctx.now)
+                    {
+                        serving = true;
+                        let state = if c.not_after < ctx.now {
+                            "expired"
+                        } else {
+                            "not yet valid"
+                        };
+                        findings.push(format!("the API server's serving certificate at {} is {state} (valid {} to {})", probe.endpoint, fmt_time(c.not_before), fmt_time(c.not_after)));
+                        evidence.push(ev(
+                            4,
+                            format!("tls://{}", probe.endpoint),
+                            Some(c.not_after),
+                            format!("serving certificate {state}: {}", cert_line(c)),
+                        ));
+                        remediation.push(format!(
+                            "renew the API server's serving certificate (for example kubeadm certs renew apiserver) for {} and restart the API server; clients reject it until then",
+                            if c.dns_names.is_empty() { c.subject.clone() } else { c.dns_names.join(", ") }
+                        ));
+                    }
+                }
+            }
+            if serving || lines_tls > 0 {
+                evidence.extend(own_failures(b, &[Category::TlsCertificate]));
+            }
+            if !credential_evidence && !serving && !near {
+                continue;
+            }
+            let mut confidence: f64 = 0.5;
+            if credential_evidence || serving {
+                confidence += 0.35;
+            }
+            if near {
+                confidence += 0.1;
+            }
+            if remediation.is_empty() {
+                remediation.push("the API server rejects the client's credentials: check which user it authenticates as (kubectl auth whoami with its kubeconfig), whether its token or certificate expired, and the API server's log for the authentication error".to_string());
+            }
+            let summary = if findings.is_empty() {
+                format!(
+                    "{} gets 401/x509 errors since {}, but its credentials could not be read to say why.",
+                    inc.client,
+                    inc.onset.map_or("before the window".to_string(), fmt_time)
+                )
+            } else {
+                format!(
+                    "{} fails to authenticate since {}: {}.",
+                    inc.client,
+                    inc.onset.map_or("before the window".to_string(), fmt_time),
+                    findings.join("; ")
+                )
+            };
+            out.push(Verdict {
+                cause: Cause::Authentication,
+                confidence: confidence.min(0.97),
+                summary,
+                evidence,
+                remediation,
+                clients: vec![inc.client.clone()],
+            });
+        }
+        out
+    }
+}

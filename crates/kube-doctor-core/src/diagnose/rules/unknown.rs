@@ -1,0 +1,60 @@
+//! The no-correlation rule: failing clients with no pattern to go on, or no client rates at
+//! all -> `unknown`, with the window widened to one hour (done by the engine) and what to check
+//! next: network changes, the usage pattern, API server capacity, client library versions.
+
+use crate::bundle::{Pattern, StepStatus};
+use crate::diagnose::{Context, Rule, ev};
+use crate::report::{Cause, Verdict};
+
+pub struct Unknown;
+
+const NEXT: &[&str] = &[
+    "re-run with --since 1h (or more) so the onset and its surroundings are in the window",
+    "check network changes around the onset (NetworkPolicies, CNI, load balancers, DNS)",
+    "check the client's usage pattern (a new deployment, a burst of work, more replicas)",
+    "check the API server's capacity (in-flight requests, APF queueing, etcd latency)",
+    "check the client library version (known bugs in its retry, watch or auth-refresh code)",
+];
+
+impl Rule for Unknown {
+    fn name(&self) -> &'static str {
+        "unknown"
+    }
+
+    fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
+        let mut out: Vec<Verdict> = ctx
+            .incidents
+            .iter()
+            .filter(|i| !i.noise && i.pattern == Pattern::None)
+            .map(|inc| Verdict {
+                cause: Cause::Unknown,
+                confidence: 0.2,
+                summary: format!(
+                    "{} fails, but nothing in the evidence correlates with it, even within one hour.",
+                    inc.client
+                ),
+                evidence: inc.evidence.clone(),
+                remediation: NEXT.iter().map(|s| s.to_string()).collect(),
+                clients: vec![inc.client.clone()],
+            })
+            .collect();
+        // Without client rates there are no incidents: say that nothing could be concluded.
+        if let Some(s3) = ctx
+            .bundle
+            .step(3)
+            .filter(|s| !matches!(s.status, StepStatus::Ok | StepStatus::Empty))
+        {
+            out.push(Verdict {
+                cause: Cause::Unknown,
+                confidence: 0.1,
+                summary: "client error rates could not be read, so no failing client could be identified.".to_string(),
+                evidence: vec![ev(3, "step 3", Some(ctx.now), s3.note.clone().unwrap_or_else(|| format!("{:?}", s3.status)))],
+                remediation: std::iter::once("give kube-doctor a Prometheus (--prometheus URL) or the permissions step 3 lacks, then re-run".to_string())
+                    .chain(NEXT.iter().map(|s| s.to_string()))
+                    .collect(),
+                clients: vec!["(unidentified)".to_string()],
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,150 @@
+//! `-o markdown`: the report for a ticket. Every string from the cluster is escaped, so an
+//! object named `*bold*` or `</details>` renders as written and cannot break the document.
+
+use std::io::{self, Write};
+
+use super::Report;
+use crate::diagnose::fmt_time;
+
+/// Escapes Markdown and HTML-in-Markdown metacharacters.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            c if c.is_control() => out.push('?'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in `body`.
+fn fence(body: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for c in body.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    "`".repeat((longest + 1).max(3))
+}
+
+/// Writes the Markdown report.
+pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    writeln!(out, "# kube-doctor report\n")?;
+    writeln!(
+        out,
+        "Cluster `{}` · window {} → {}\n",
+        r.cluster.server.replace('`', "'"),
+        fmt_time(r.window.from),
+        fmt_time(r.window.to)
+    )?;
+    writeln!(out, "## Failing clients\n")?;
+    if r.clients.is_empty() {
+        writeln!(out, "No API client is over the error threshold.\n")?;
+    } else {
+        writeln!(out, "| client | errors | onset | pattern | categories |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for c in &r.clients {
+            let cats: Vec<String> = c
+                .categories
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            writeln!(
+                out,
+                "| {} | {:.1} % | {} | {} | {} |",
+                escape(&c.id),
+                c.error_ratio * 100.0,
+                c.onset.map_or("before the window".to_string(), fmt_time),
+                format!("{:?}", c.pattern).to_lowercase(),
+                escape(&cats.join(", "))
+            )?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "## Diagnosis\n")?;
+    if r.verdicts.is_empty() {
+        writeln!(out, "No problem diagnosed.\n")?;
+    }
+    for (i, v) in r.verdicts.iter().enumerate() {
+        writeln!(
+            out,
+            "### {}. `{}` ({:.0} %) — {}\n",
+            i + 1,
+            v.cause.as_str(),
+            v.confidence * 100.0,
+            v.cause.title()
+        )?;
+        writeln!(out, "{}\n", escape(&v.summary))?;
+        writeln!(out, "**Evidence**\n")?;
+        writeln!(out, "| step | object | at | detail |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for e in &v.evidence {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                e.step,
+                escape(&e.reference),
+                e.at.map_or(String::new(), fmt_time),
+                escape(&e.detail)
+            )?;
+        }
+        writeln!(out, "\n**What to do**\n")?;
+        for step in &v.remediation {
+            let mut parts = step.splitn(2, '\n');
+            let first = parts.next().unwrap_or_default();
+            writeln!(out, "- {}", escape(first))?;
+            if let Some(body) = parts.next() {
+                let f = fence(body);
+                writeln!(out, "\n  {f}yaml")?;
+                for l in body.lines() {
+                    writeln!(out, "  {l}")?;
+                }
+                writeln!(out, "  {f}\n")?;
+            }
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "## Playbook steps\n")?;
+    writeln!(out, "| step | title | status | ms | API requests | note |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for s in &r.steps {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            s.step,
+            s.title,
+            format!("{:?}", s.status).to_lowercase(),
+            s.duration_ms,
+            s.api_requests,
+            escape(s.note.as_deref().unwrap_or_default())
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_strings_are_inert() {
+        assert_eq!(escape("*x*|<b>"), "\\*x\\*\\|&lt;b&gt;");
+        assert_eq!(escape("a\nb"), "a b");
+        assert_eq!(fence("x ``` y"), "````");
+    }
+}

@@ -1,0 +1,340 @@
+//! The report: the one model every renderer draws from (text, JSON, Markdown, HTML), sorted
+//! before any renderer sees it.
+//!
+//! JSON wire format (contract, DESIGN.md "Report", `-o json`): `schema`
+//! `"kube-doctor/report/v1"`; `window {from, to}`; `clients[] {id, error_ratio, onset, pattern,
+//! categories}`; `verdicts[] {cause, confidence, summary, evidence[] {step, ref, at, detail},
+//! remediation[]}` sorted by confidence, highest first; `steps[] {step, title, status,
+//! duration_ms, api_requests, note}`. Extensions (never removals): `generated_at`, `cluster`,
+//! per client `ratios`, `target`, `series` (for charts); per verdict `clients`, `title`; per
+//! step `prometheus_queries`, `missing_rules`.
+
+pub mod html;
+pub mod markdown;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{
+    ClientsEvidence, ClusterInfo, ErrorRatios, Pattern, RatioPoint, StepRecord, Target, Window,
+};
+use crate::category::Category;
+
+/// The schema word of the JSON report.
+pub const REPORT_SCHEMA: &str = "kube-doctor/report/v1";
+
+/// What diagnosis concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`REPORT_SCHEMA`].
+    pub schema: String,
+    /// The window diagnosed.
+    pub window: Window,
+    /// When the evidence was collected (the diagnosis' "now").
+    pub generated_at: Timestamp,
+    /// The cluster.
+    pub cluster: ClusterInfo,
+    /// Clients over the threshold (or noisy), worst first.
+    pub clients: Vec<ReportClient>,
+    /// Causes, most confident first.
+    pub verdicts: Vec<Verdict>,
+    /// What each playbook step did.
+    pub steps: Vec<StepRecord>,
+}
+
+/// A client in the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportClient {
+    /// Client id (job/instance, or user:NAME).
+    pub id: String,
+    /// Non-2xx ratio (the view that sees every failure).
+    pub error_ratio: f64,
+    /// When errors started.
+    pub onset: Option<Timestamp>,
+    /// consistent, intermittent or none.
+    pub pattern: Pattern,
+    /// Errors per category (log lines when the logs were read, else requests by status code).
+    pub categories: BTreeMap<Category, u64>,
+    /// All three ratios.
+    pub ratios: ErrorRatios,
+    /// Who it is.
+    pub target: Target,
+    /// Error ratio over time.
+    pub series: Vec<RatioPoint>,
+}
+
+/// The causes diagnosis can name (contract).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// The API server (or its etcd, webhooks, aggregated APIs) is failing.
+    ServerSide,
+    /// Certificates or tokens.
+    Authentication,
+    /// RBAC.
+    Authorization,
+    /// APF or client-side rate limiting.
+    RateLimiting,
+    /// The path to the API server.
+    Network,
+    /// ResourceQuota.
+    Quota,
+    /// Consistent errors, no more specific cause.
+    Configuration,
+    /// Intermittent errors, no more specific cause.
+    Transient,
+    /// Expected noise.
+    Benign,
+    /// Nothing correlates.
+    Unknown,
+}
+
+impl Cause {
+    /// The contract word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::ServerSide => "server_side",
+            Cause::Authentication => "authentication",
+            Cause::Authorization => "authorization",
+            Cause::RateLimiting => "rate_limiting",
+            Cause::Network => "network",
+            Cause::Quota => "quota",
+            Cause::Configuration => "configuration",
+            Cause::Transient => "transient",
+            Cause::Benign => "benign",
+            Cause::Unknown => "unknown",
+        }
+    }
+
+    /// A short human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Cause::ServerSide => "The API server is failing",
+            Cause::Authentication => "Credentials are rejected",
+            Cause::Authorization => "RBAC denies the client",
+            Cause::RateLimiting => "The client is rate limited",
+            Cause::Network => "The network path to the API server is broken",
+            Cause::Quota => "A ResourceQuota is exhausted",
+            Cause::Configuration => "Consistent errors without a more specific cause",
+            Cause::Transient => "Intermittent errors without a more specific cause",
+            Cause::Benign => "The alert fired on expected noise",
+            Cause::Unknown => "Nothing correlates with the errors",
+        }
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One piece of evidence a verdict cites.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The playbook step it comes from (1-8).
+    pub step: u8,
+    /// What: `kind/ns/name`, or a metric.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// When, if it has a time.
+    pub at: Option<Timestamp>,
+    /// What it says.
+    pub detail: String,
+}
+
+/// A cause with its evidence and what to do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// The cause.
+    pub cause: Cause,
+    /// 0 to 1.
+    pub confidence: f64,
+    /// One paragraph.
+    pub summary: String,
+    /// What it rests on (never empty).
+    pub evidence: Vec<Evidence>,
+    /// What to do, in order.
+    pub remediation: Vec<String>,
+    /// The clients it explains.
+    pub clients: Vec<String>,
+}
+
+impl Report {
+    /// Sorts everything deterministically: verdicts by confidence then cause, evidence by
+    /// time, clients by error ratio.
+    pub fn sort(&mut self) {
+        self.verdicts.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then(a.cause.cmp(&b.cause))
+                .then(a.clients.cmp(&b.clients))
+        });
+        for v in &mut self.verdicts {
+            v.evidence.sort_by(|a, b| {
+                a.at.cmp(&b.at)
+                    .then(a.step.cmp(&b.step))
+                    .then(a.reference.cmp(&b.reference))
+            });
+            v.evidence.dedup();
+            v.clients.sort();
+            v.clients.dedup();
+        }
+        self.clients.sort_by(|a, b| {
+            b.error_ratio
+                .total_cmp(&a.error_ratio)
+                .then(a.id.cmp(&b.id))
+        });
+        self.steps.sort_by_key(|s| s.step);
+    }
+
+    /// Whether a problem was found (exit code 1): any verdict but `benign`.
+    pub fn problem_found(&self) -> bool {
+        self.verdicts.iter().any(|v| v.cause != Cause::Benign)
+    }
+
+    /// The top verdict.
+    pub fn top(&self) -> Option<&Verdict> {
+        self.verdicts.first()
+    }
+}
+
+/// `-o text` of `kube-doctor clients`: a table of clients.
+pub fn clients_table(
+    out: &mut dyn std::io::Write,
+    e: &ClientsEvidence,
+    all: bool,
+) -> std::io::Result<()> {
+    let rows: Vec<_> = e
+        .clients
+        .iter()
+        .filter(|c| all || c.ratios.non_2xx > e.threshold || c.noise.is_some())
+        .collect();
+    writeln!(
+        out,
+        "{:<44} {:<30} {:>8} {:>6} {:>8} {:>9} {:<20} {:<12} TOP ERRORS",
+        "CLIENT", "WHO", "REQ/S", "5XX%", "NON-2XX%", "NO-RESP%", "ONSET", "PATTERN"
+    )?;
+    for c in &rows {
+        let who = match &c.target {
+            Target::Pod {
+                namespace, name, ..
+            } => format!("pod {namespace}/{name}"),
+            Target::ApiServer { .. } => "kube-apiserver".to_string(),
+            Target::Component { name } => name.clone(),
+            Target::Node { name } => format!("node {name}"),
+            Target::User { name } => format!("user {name}"),
+            Target::Unknown => "?".to_string(),
+        };
+        let mut cats: Vec<(&Category, &u64)> = c.categories.iter().collect();
+        cats.sort_by(|a, b| b.1.cmp(a.1));
+        let top: Vec<String> = cats
+            .iter()
+            .take(3)
+            .map(|(k, v)| format!("{k}:{v}"))
+            .collect();
+        let mut note = top.join(" ");
+        if let Some(n) = c.noise {
+            note.push_str(&format!(" (noise: {n:?})"));
+        }
+        for h in c.by_host.iter().filter(|h| h.ratios.non_2xx > e.threshold) {
+            note.push_str(&format!(
+                " [calls to {}: {:.1}% fail]",
+                h.host,
+                h.ratios.non_2xx * 100.0
+            ));
+        }
+        writeln!(
+            out,
+            "{:<44} {:<30} {:>8.2} {:>6.1} {:>8.1} {:>9.1} {:<20} {:<12} {}",
+            truncate(&c.id, 44),
+            truncate(&who, 30),
+            c.request_rate,
+            c.ratios.server_5xx * 100.0,
+            c.ratios.non_2xx * 100.0,
+            c.ratios.transport * 100.0,
+            c.onset.map_or("-".to_string(), |t| t
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()),
+            format!("{:?}", c.pattern).to_lowercase(),
+            note.trim()
+        )?;
+    }
+    if rows.is_empty() {
+        writeln!(
+            out,
+            "(no client over {:.1} % errors among {} clients; --all lists them)",
+            e.threshold * 100.0,
+            e.clients.len()
+        )?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// One point of the timeline: a client's onset, or a piece of evidence with a time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub label: String,
+    /// An onset (not evidence).
+    pub onset: bool,
+}
+
+/// Onsets and timed evidence of the verdicts, in time order, without repeats.
+pub fn timeline(r: &Report) -> Vec<TimelineEvent> {
+    let mut events: Vec<TimelineEvent> = r
+        .clients
+        .iter()
+        .filter_map(|c| {
+            Some(TimelineEvent {
+                at: c.onset?,
+                label: format!("errors start: {}", c.id),
+                onset: true,
+            })
+        })
+        .collect();
+    for v in &r.verdicts {
+        for e in &v.evidence {
+            if let Some(at) = e.at
+                && e.step != 3
+                && at >= r.window.from - jiff::SignedDuration::from_hours(1)
+                && at <= r.generated_at
+            {
+                events.push(TimelineEvent {
+                    at,
+                    label: format!(
+                        "[{}] {} {}",
+                        e.step,
+                        e.reference,
+                        e.detail.chars().take(100).collect::<String>()
+                    ),
+                    onset: false,
+                });
+            }
+        }
+    }
+    events.sort_by(|a, b| a.at.cmp(&b.at).then(a.label.cmp(&b.label)));
+    events.dedup_by(|a, b| a.label == b.label);
+    events
+}
+
+/// Writes the JSON report.
+pub fn write_json(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, r).map_err(std::io::Error::other)?;
+    writeln!(out)
+}

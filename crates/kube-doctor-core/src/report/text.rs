@@ -1,0 +1,169 @@
+//! `-o text`: the report for a terminal. Colour (ANSI) only when asked for (a TTY); a compact
+//! timeline of onsets and evidence at the end.
+
+use std::io::{self, Write};
+
+use super::{Report, timeline};
+use crate::diagnose::fmt_time;
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold(&self, s: &str) -> String {
+        self.paint("1", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.paint("2", s)
+    }
+    fn red(&self, s: &str) -> String {
+        self.paint("1;31", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    fn green(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+}
+
+/// Strips control characters from cluster-provided text, so a hostile string cannot move the
+/// cursor or recolour the terminal.
+fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() && c != '\n' { '?' } else { c })
+        .collect()
+}
+
+/// Writes the text report.
+pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
+    let st = Style { on: color };
+    writeln!(
+        out,
+        "{} {} {}",
+        st.bold("kube-doctor"),
+        st.dim(&format!("{}", clean(&r.cluster.server))),
+        st.dim(&format!(
+            "window {} → {}",
+            fmt_time(r.window.from),
+            fmt_time(r.window.to)
+        ))
+    )?;
+    writeln!(out)?;
+    if r.clients.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            st.green("No API client is over the error threshold.")
+        )?;
+    } else {
+        writeln!(out, "{}", st.bold("Failing clients"))?;
+        for c in &r.clients {
+            let mut cats: Vec<_> = c.categories.iter().collect();
+            cats.sort_by(|a, b| b.1.cmp(a.1));
+            let cats: Vec<String> = cats
+                .iter()
+                .take(3)
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            writeln!(
+                out,
+                "  {}  {}  {}  {}",
+                st.bold(&clean(&c.id)),
+                st.red(&format!("{:.1}% errors", c.error_ratio * 100.0)),
+                c.onset
+                    .map_or("onset before the window".to_string(), |t| format!(
+                        "since {}",
+                        fmt_time(t)
+                    )),
+                st.dim(&format!(
+                    "{} · {}",
+                    format!("{:?}", c.pattern).to_lowercase(),
+                    cats.join(", ")
+                ))
+            )?;
+        }
+    }
+    writeln!(out)?;
+    if r.verdicts.is_empty() {
+        writeln!(out, "{}", st.green("No problem diagnosed."))?;
+    }
+    for (i, v) in r.verdicts.iter().enumerate() {
+        let conf = format!("{:.0}%", v.confidence * 100.0);
+        let conf = if v.confidence >= 0.7 {
+            st.red(&conf)
+        } else {
+            st.yellow(&conf)
+        };
+        writeln!(
+            out,
+            "{} {} {} — {}",
+            st.bold(&format!("{}.", i + 1)),
+            st.bold(v.cause.as_str()),
+            conf,
+            v.cause.title()
+        )?;
+        writeln!(out, "   {}", clean(&v.summary))?;
+        writeln!(out, "   {}", st.dim("Evidence:"))?;
+        for e in &v.evidence {
+            writeln!(
+                out,
+                "     [{}] {} {} {}",
+                e.step,
+                clean(&e.reference),
+                st.dim(&e.at.map_or(String::new(), fmt_time)),
+                clean(&e.detail)
+            )?;
+        }
+        writeln!(out, "   {}", st.dim("Do:"))?;
+        for step in &v.remediation {
+            let mut lines = step.lines();
+            if let Some(first) = lines.next() {
+                writeln!(out, "     - {}", clean(first))?;
+            }
+            for l in lines {
+                writeln!(out, "         {}", clean(l))?;
+            }
+        }
+        writeln!(out)?;
+    }
+    let events = timeline(r);
+    if !events.is_empty() {
+        writeln!(out, "{}", st.bold("Timeline"))?;
+        for t in events.iter().take(20) {
+            writeln!(out, "  {}  {}", st.dim(&fmt_time(t.at)), clean(&t.label))?;
+        }
+        writeln!(out)?;
+    }
+    writeln!(out, "{}", st.bold("Steps"))?;
+    for s in &r.steps {
+        let status = format!("{:?}", s.status).to_lowercase();
+        let status = match s.status {
+            crate::bundle::StepStatus::Ok | crate::bundle::StepStatus::Empty => st.green(&status),
+            crate::bundle::StepStatus::Skipped => st.dim(&status),
+            _ => st.red(&status),
+        };
+        writeln!(
+            out,
+            "  {} {:<24} {:<9} {:>6} ms {:>3} req {}",
+            s.step,
+            s.title,
+            status,
+            s.duration_ms,
+            s.api_requests,
+            st.dim(&clean(s.note.as_deref().unwrap_or_default()))
+        )?;
+        for rule in &s.missing_rules {
+            writeln!(out, "      missing RBAC: {rule}")?;
+        }
+    }
+    Ok(())
+}

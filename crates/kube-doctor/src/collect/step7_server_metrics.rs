@@ -1,0 +1,832 @@
+//! Playbook step 7: the API server's side. Error ratio and latency of what it serves, requests
+//! in flight, API Priority and Fairness rejections per FlowSchema, admission webhook failures
+//! and latency, etcd latency - and, as signals with the time they started, whatever of that
+//! is trouble, so that diagnosis can correlate it with client onsets. Also the API server's
+//! callees (webhook configurations, APIServices), which are the evidence when the failing
+//! client is the API server itself.
+//!
+//! From Prometheus when given (range queries give the start time of each signal); otherwise
+//! one scrape of the API server's /metrics (cumulative since it started: signals then have no
+//! start time, and the step says so).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+};
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+use kube::Api;
+use kube::api::ListParams;
+use kube_doctor_core::bundle::{
+    ApfStat, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource, ServerMetrics,
+    ServerSignal, SignalKind, WebhookConfig, WebhookStat,
+};
+use kube_doctor_core::clients::exposition::{self, Sample};
+
+use super::{Collector, StepEnd, StepError};
+use crate::source::kube::{Perm, StepCtx};
+use crate::source::prometheus::{Prometheus, RangeSeries};
+
+/// 5xx ratio above which the API server is in trouble.
+const SERVER_5XX: f64 = 0.01;
+/// p99 latency (seconds) of non-watch requests above which the API server is slow.
+const SLOW_P99: f64 = 1.0;
+/// etcd p99 (seconds) above which etcd is slow.
+const ETCD_SLOW_P99: f64 = 0.5;
+
+pub async fn collect(
+    c: &Collector,
+    ctx: Arc<StepCtx>,
+) -> Result<StepEnd<ServerMetrics>, StepError> {
+    let mut notes = Vec::new();
+    let callees = callees(c, &ctx, &mut notes).await;
+    let mut metrics = None;
+    if let Some(prom) = &c.prometheus {
+        match from_prometheus(c, &ctx, prom).await {
+            Ok(m) => metrics = Some(m),
+            Err(e) => notes.push(format!("{e}; reading the API server's /metrics instead")),
+        }
+    }
+    let mut m = match metrics {
+        Some(m) => m,
+        None => from_scrape(c, &ctx).await?,
+    };
+    for a in &callees.api_services {
+        if !a.available {
+            m.signals.push(ServerSignal {
+                kind: SignalKind::ApiServiceUnavailable,
+                subject: a.name.clone(),
+                first_seen: a.changed_at,
+                last_seen: Some(c.window.to),
+                peak: 1.0,
+                detail: format!(
+                    "APIService {} is not Available: {}",
+                    a.name,
+                    a.message.clone().unwrap_or_default()
+                ),
+            });
+        }
+    }
+    m.callees = callees;
+    m.notes.extend(notes);
+    let note = format!("{} server signals", m.signals.len());
+    Ok(StepEnd::Done(m, Some(note)))
+}
+
+async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Callees {
+    let mut out = Callees::default();
+    let lp = ListParams::default().limit(500);
+    let validating = c
+        .kube
+        .call(
+            ctx,
+            Perm::cluster(
+                "admissionregistration.k8s.io",
+                "validatingwebhookconfigurations",
+                "list",
+            ),
+            |client| {
+                let lp = lp.clone();
+                async move {
+                    Api::<ValidatingWebhookConfiguration>::all(client)
+                        .list(&lp)
+                        .await
+                }
+            },
+        )
+        .await;
+    match validating {
+        Ok(list) => {
+            for cfg in list.items {
+                let name = cfg.metadata.name.clone().unwrap_or_default();
+                let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
+                for w in cfg.webhooks.unwrap_or_default() {
+                    out.webhooks.push(webhook(
+                        &name,
+                        "validating",
+                        &w.name,
+                        &w.client_config,
+                        w.timeout_seconds,
+                        w.failure_policy.clone(),
+                        created,
+                        rules(w.rules.as_deref()),
+                    ));
+                }
+            }
+        }
+        Err(e) => notes.push(format!("validating webhook configurations: {e}")),
+    }
+    let mutating = c
+        .kube
+        .call(
+            ctx,
+            Perm::cluster(
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+                "list",
+            ),
+            |client| {
+                let lp = lp.clone();
+                async move {
+                    Api::<MutatingWebhookConfiguration>::all(client)
+                        .list(&lp)
+                        .await
+                }
+            },
+        )
+        .await;
+    match mutating {
+        Ok(list) => {
+            for cfg in list.items {
+                let name = cfg.metadata.name.clone().unwrap_or_default();
+                let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
+                for w in cfg.webhooks.unwrap_or_default() {
+                    out.webhooks.push(webhook(
+                        &name,
+                        "mutating",
+                        &w.name,
+                        &w.client_config,
+                        w.timeout_seconds,
+                        w.failure_policy.clone(),
+                        created,
+                        rules(w.rules.as_deref()),
+                    ));
+                }
+            }
+        }
+        Err(e) => notes.push(format!("mutating webhook configurations: {e}")),
+    }
+    let services = c
+        .kube
+        .call(
+            ctx,
+            Perm::cluster("apiregistration.k8s.io", "apiservices", "list"),
+            |client| {
+                let lp = lp.clone();
+                async move { Api::<APIService>::all(client).list(&lp).await }
+            },
+        )
+        .await;
+    match services {
+        Ok(list) => {
+            for a in list.items {
+                let Some(svc) = a.spec.as_ref().and_then(|s| s.service.as_ref()) else {
+                    continue; // served by the API server itself
+                };
+                let available = a
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.conditions.as_ref())
+                    .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"));
+                out.api_services.push(ApiServiceInfo {
+                    name: a.metadata.name.clone().unwrap_or_default(),
+                    service: Some(format!(
+                        "{}/{}",
+                        svc.namespace.clone().unwrap_or_default(),
+                        svc.name.clone().unwrap_or_default()
+                    )),
+                    available: available.is_some_and(|c| c.status == "True"),
+                    reason: available.and_then(|c| c.reason.clone()),
+                    message: available.and_then(|c| c.message.clone()),
+                    changed_at: available
+                        .and_then(|c| c.last_transition_time.as_ref().map(|t| t.0)),
+                });
+            }
+        }
+        Err(e) => notes.push(format!("APIServices: {e}")),
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn webhook(
+    configuration: &str,
+    kind: &str,
+    name: &str,
+    cc: &k8s_openapi::api::admissionregistration::v1::WebhookClientConfig,
+    timeout: Option<i32>,
+    failure_policy: Option<String>,
+    created_at: Option<Timestamp>,
+    rules: Vec<String>,
+) -> WebhookConfig {
+    let (client, host) = match (&cc.url, &cc.service) {
+        (Some(url), _) => {
+            let host = url
+                .split("://")
+                .nth(1)
+                .and_then(|r| r.split('/').next())
+                .map(|h| {
+                    if h.contains(':') {
+                        h.to_string()
+                    } else {
+                        format!("{h}:443")
+                    }
+                });
+            (url.clone(), host)
+        }
+        (None, Some(s)) => {
+            let port = s.port.unwrap_or(443);
+            (
+                format!(
+                    "{}/{}:{port}{}",
+                    s.namespace,
+                    s.name,
+                    s.path.clone().unwrap_or_default()
+                ),
+                Some(format!("{}.{}.svc:{port}", s.name, s.namespace)),
+            )
+        }
+        (None, None) => (String::new(), None),
+    };
+    WebhookConfig {
+        configuration: configuration.to_string(),
+        kind: kind.to_string(),
+        webhook: name.to_string(),
+        client,
+        host,
+        timeout_seconds: timeout,
+        failure_policy,
+        created_at,
+        rules,
+    }
+}
+
+fn rules(
+    rules: Option<&[k8s_openapi::api::admissionregistration::v1::RuleWithOperations]>,
+) -> Vec<String> {
+    rules
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.operations.clone().unwrap_or_default().join(","),
+                r.resources.clone().unwrap_or_default().join(",")
+            )
+        })
+        .collect()
+}
+
+fn window_str(c: &Collector) -> String {
+    let secs = (c.window.to - c.window.from)
+        .total(jiff::Unit::Second)
+        .unwrap_or(900.0)
+        .max(60.0);
+    format!("{}s", secs.round() as i64)
+}
+
+fn label(s: &BTreeMap<String, String>, k: &str) -> String {
+    s.get(k).cloned().unwrap_or_default()
+}
+
+/// First and last time a series exceeds `threshold`, and its peak.
+fn over(points: &[(Timestamp, f64)], threshold: f64) -> Option<(Timestamp, Timestamp, f64)> {
+    let hits: Vec<&(Timestamp, f64)> = points
+        .iter()
+        .filter(|(_, v)| *v > threshold && v.is_finite())
+        .collect();
+    let first = hits.first()?;
+    let last = hits.last()?;
+    let peak = hits.iter().map(|(_, v)| *v).fold(f64::MIN, f64::max);
+    Some((first.0, last.0, peak))
+}
+
+async fn from_prometheus(
+    c: &Collector,
+    ctx: &StepCtx,
+    prom: &Prometheus,
+) -> Result<ServerMetrics, crate::source::prometheus::PromError> {
+    let w = window_str(c);
+    let at = c.window.to;
+    let step = super::step3_client_rates::series_step(&c.window);
+    let range = |q: String| {
+        let q2 = q.clone();
+        async move { prom.range(ctx, &q2, c.window.from, c.window.to, step).await }
+    };
+    let secs = (c.window.to - c.window.from)
+        .total(jiff::Unit::Second)
+        .unwrap_or(900.0)
+        .max(1.0);
+
+    let by_code = prom
+        .instant(
+            ctx,
+            &format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
+            at,
+        )
+        .await?;
+    let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
+    let mut total = 0.0;
+    let mut r5xx = 0.0;
+    let mut r429 = 0.0;
+    for s in &by_code {
+        let code = label(&s.labels, "code");
+        let class = format!("{}xx", code.chars().next().unwrap_or('?'));
+        *requests_by_class.entry(class).or_default() += s.value / secs;
+        total += s.value;
+        if code.starts_with('5') {
+            r5xx += s.value;
+        }
+        if code == "429" {
+            r429 += s.value;
+        }
+    }
+    let ratio = |x: f64| if total > 0.0 { x / total } else { 0.0 };
+
+    let mut latency: BTreeMap<String, LatencyQuantiles> = BTreeMap::new();
+    for (q, is_p99) in [(0.5, false), (0.99, true)] {
+        let query = format!(
+            "histogram_quantile({q}, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}])))"
+        );
+        for s in prom.instant(ctx, &query, at).await? {
+            let verb = label(&s.labels, "verb");
+            let e = latency.entry(verb.clone()).or_insert(LatencyQuantiles {
+                verb,
+                p50: None,
+                p99: None,
+            });
+            let v = s.value.is_finite().then_some(s.value);
+            if is_p99 {
+                e.p99 = v;
+            } else {
+                e.p50 = v;
+            }
+        }
+    }
+
+    let inflight: BTreeMap<String, f64> = prom
+        .instant(
+            ctx,
+            "sum by (request_kind) (apiserver_current_inflight_requests)",
+            at,
+        )
+        .await?
+        .into_iter()
+        .map(|s| (label(&s.labels, "request_kind"), s.value))
+        .collect();
+
+    let mut apf: BTreeMap<(String, String), ApfStat> = BTreeMap::new();
+    for s in prom
+        .instant(
+            ctx,
+            &format!("sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"),
+            at,
+        )
+        .await?
+    {
+        if s.value <= 0.0 {
+            continue;
+        }
+        let key = (label(&s.labels, "flow_schema"), label(&s.labels, "priority_level"));
+        let e = apf.entry(key.clone()).or_insert(ApfStat {
+            flow_schema: key.0,
+            priority_level: key.1,
+            rejected: 0.0,
+            reasons: BTreeMap::new(),
+            in_queue: 0.0,
+        });
+        e.rejected += s.value;
+        *e.reasons.entry(label(&s.labels, "reason")).or_default() += s.value;
+    }
+    for s in prom
+        .instant(
+            ctx,
+            "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)",
+            at,
+        )
+        .await?
+    {
+        let key = (
+            label(&s.labels, "flow_schema"),
+            label(&s.labels, "priority_level"),
+        );
+        if let Some(e) = apf.get_mut(&key) {
+            e.in_queue = s.value;
+        }
+    }
+
+    let mut webhooks: BTreeMap<(String, String), WebhookStat> = BTreeMap::new();
+    for s in prom
+        .instant(
+            ctx,
+            &format!("sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"),
+            at,
+        )
+        .await?
+    {
+        let key = (label(&s.labels, "name"), label(&s.labels, "type"));
+        let e = webhooks.entry(key.clone()).or_insert(WebhookStat {
+            name: key.0,
+            kind: key.1,
+            rejections: 0.0,
+            errors: 0.0,
+            p99_seconds: None,
+        });
+        e.rejections += s.value;
+        if label(&s.labels, "error_type") == "calling_webhook_error" {
+            e.errors += s.value;
+        }
+    }
+    for s in prom
+        .instant(
+            ctx,
+            &format!("histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"),
+            at,
+        )
+        .await?
+    {
+        let key = (label(&s.labels, "name"), label(&s.labels, "type"));
+        let e = webhooks.entry(key.clone()).or_insert(WebhookStat {
+            name: key.0,
+            kind: key.1,
+            rejections: 0.0,
+            errors: 0.0,
+            p99_seconds: None,
+        });
+        e.p99_seconds = s.value.is_finite().then_some(s.value);
+    }
+
+    let mut etcd: Vec<EtcdStat> = prom
+        .instant(
+            ctx,
+            &format!("topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"),
+            at,
+        )
+        .await?
+        .into_iter()
+        .filter(|s| s.value.is_finite())
+        .map(|s| EtcdStat {
+            operation: label(&s.labels, "operation"),
+            object_type: label(&s.labels, "type"),
+            p99_seconds: Some(s.value),
+        })
+        .collect();
+    etcd.sort_by(|a, b| {
+        b.p99_seconds
+            .unwrap_or(0.0)
+            .total_cmp(&a.p99_seconds.unwrap_or(0.0))
+    });
+
+    // Signals: when did each kind of trouble start?
+    let mut signals = Vec::new();
+    let r5 = range(
+        "sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))".to_string(),
+    )
+    .await?;
+    for s in &r5 {
+        if let Some((first, last, peak)) = over(&s.points, SERVER_5XX) {
+            signals.push(ServerSignal {
+                kind: SignalKind::Server5xx,
+                subject: "apiserver_request_total".to_string(),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak,
+                detail: format!(
+                    "the API server answered {:.1} % of requests with 5xx at peak",
+                    peak * 100.0
+                ),
+            });
+        }
+    }
+    let slow = range(
+        "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))".to_string(),
+    )
+    .await?;
+    for s in &slow {
+        if let Some((first, last, peak)) = over(&s.points, SLOW_P99) {
+            signals.push(ServerSignal {
+                kind: SignalKind::HighLatency,
+                subject: "apiserver_request_duration_seconds".to_string(),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak,
+                detail: format!("p99 request latency reached {peak:.2} s"),
+            });
+        }
+    }
+    let rejected = range(
+        "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))".to_string(),
+    )
+    .await?;
+    for s in &rejected {
+        if let Some((first, last, peak)) = over(&s.points, 0.0) {
+            let fs = label(&s.labels, "flow_schema");
+            let pl = label(&s.labels, "priority_level");
+            signals.push(ServerSignal {
+                kind: SignalKind::ApfRejections,
+                subject: format!("flow_schema={fs} priority_level={pl}"),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak,
+                detail: format!("APF rejected up to {peak:.2} requests/s of FlowSchema {fs} (priority level {pl})"),
+            });
+        }
+    }
+    let wh = range(
+        "sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))".to_string(),
+    )
+    .await?;
+    for s in &wh {
+        if let Some((first, last, peak)) = over(&s.points, 0.0) {
+            let name = label(&s.labels, "name");
+            signals.push(ServerSignal {
+                kind: SignalKind::WebhookErrors,
+                subject: name.clone(),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak,
+                detail: format!("calls to admission webhook {name} failed up to {peak:.2}/s"),
+            });
+        }
+    }
+    let etcd_slow = range(
+        "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))"
+            .to_string(),
+    )
+    .await?;
+    for s in &etcd_slow {
+        if let Some((first, last, peak)) = over(&s.points, ETCD_SLOW_P99) {
+            signals.push(ServerSignal {
+                kind: SignalKind::EtcdLatency,
+                subject: "etcd_request_duration_seconds".to_string(),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak,
+                detail: format!("etcd p99 request latency reached {peak:.2} s"),
+            });
+        }
+    }
+    // Prometheus could not scrape the API server: it was down, or its certificate failed.
+    let up = range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string())
+        .await?;
+    for s in &up {
+        let down: Vec<(Timestamp, f64)> = s.points.iter().map(|(t, v)| (*t, 1.0 - v)).collect();
+        if let Some((first, last, _)) = over(&down, 0.5) {
+            signals.push(ServerSignal {
+                kind: SignalKind::ApiServerUnreachable,
+                subject: "up{job=\"kube-apiserver\"}".to_string(),
+                first_seen: Some(first),
+                last_seen: Some(last),
+                peak: 1.0,
+                detail: "Prometheus could not scrape the API server (down, or its serving certificate failed)".to_string(),
+            });
+        }
+    }
+    let starts = range("max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()).await?;
+    signals.extend(restarts(&starts));
+
+    Ok(ServerMetrics {
+        source: RateSource::Prometheus {
+            url: prom.url().to_string(),
+        },
+        requests_by_class,
+        ratio_5xx: ratio(r5xx),
+        ratio_429: ratio(r429),
+        latency: latency.into_values().collect(),
+        inflight,
+        apf: apf.into_values().collect(),
+        webhooks: webhooks
+            .into_values()
+            .filter(|w| w.rejections > 0.0 || w.p99_seconds.is_some())
+            .collect(),
+        etcd,
+        signals,
+        callees: Callees::default(),
+        notes: Vec::new(),
+    })
+}
+
+/// A process start time that changes inside the window is a restart at that time.
+fn restarts(series: &[RangeSeries]) -> Vec<ServerSignal> {
+    let mut out = Vec::new();
+    for s in series {
+        for w in s.points.windows(2) {
+            if w[1].1 > w[0].1 + 0.5 {
+                let started = Timestamp::from_second(w[1].1 as i64).unwrap_or(w[1].0);
+                out.push(ServerSignal {
+                    kind: SignalKind::ApiServerRestart,
+                    subject: label(&s.labels, "instance"),
+                    first_seen: Some(started),
+                    last_seen: Some(w[1].0),
+                    peak: 1.0,
+                    detail: format!(
+                        "kube-apiserver {} restarted at {started}",
+                        label(&s.labels, "instance")
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+async fn from_scrape(c: &Collector, ctx: &StepCtx) -> Result<ServerMetrics, StepError> {
+    let text = c
+        .kube
+        .call(ctx, Perm::url("/metrics"), |client| async move {
+            client
+                .request_text(
+                    http::Request::get("/metrics")
+                        .body(Vec::new())
+                        .expect("valid request"),
+                )
+                .await
+        })
+        .await?;
+    let want = |n: &str| {
+        n == "apiserver_request_total"
+            || n == "apiserver_current_inflight_requests"
+            || n == "apiserver_flowcontrol_rejected_requests_total"
+            || n == "apiserver_flowcontrol_current_inqueue_requests"
+            || n == "apiserver_admission_webhook_rejection_count"
+            || n == "apiserver_request_duration_seconds_bucket"
+            || n == "etcd_request_duration_seconds_bucket"
+    };
+    let samples = exposition::parse(&text, want)
+        .map_err(|e| StepError::Other(format!("API server /metrics: {e}")))?;
+    let now = c.window.to;
+    fn by<'a>(samples: &'a [Sample], name: &'a str) -> impl Iterator<Item = &'a Sample> {
+        samples.iter().filter(move |s| s.name == name)
+    }
+    let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
+    let (mut total, mut r5, mut r429) = (0.0, 0.0, 0.0);
+    for s in by(&samples, "apiserver_request_total") {
+        let code = s.labels.get("code").cloned().unwrap_or_default();
+        *requests_by_class
+            .entry(format!("{}xx", code.chars().next().unwrap_or('?')))
+            .or_default() += s.value;
+        total += s.value;
+        if code.starts_with('5') {
+            r5 += s.value;
+        }
+        if code == "429" {
+            r429 += s.value;
+        }
+    }
+    let ratio = |x: f64| if total > 0.0 { x / total } else { 0.0 };
+    let inflight = by(&samples, "apiserver_current_inflight_requests")
+        .map(|s| {
+            (
+                s.labels.get("request_kind").cloned().unwrap_or_default(),
+                s.value,
+            )
+        })
+        .collect();
+    let mut apf: BTreeMap<(String, String), ApfStat> = BTreeMap::new();
+    for s in by(&samples, "apiserver_flowcontrol_rejected_requests_total") {
+        let key = (
+            s.labels.get("flow_schema").cloned().unwrap_or_default(),
+            s.labels.get("priority_level").cloned().unwrap_or_default(),
+        );
+        let e = apf.entry(key.clone()).or_insert(ApfStat {
+            flow_schema: key.0,
+            priority_level: key.1,
+            rejected: 0.0,
+            reasons: BTreeMap::new(),
+            in_queue: 0.0,
+        });
+        e.rejected += s.value;
+        *e.reasons
+            .entry(s.labels.get("reason").cloned().unwrap_or_default())
+            .or_default() += s.value;
+    }
+    let mut signals = Vec::new();
+    for a in apf.values().filter(|a| a.rejected > 0.0) {
+        signals.push(ServerSignal {
+            kind: SignalKind::ApfRejections,
+            subject: format!("flow_schema={} priority_level={}", a.flow_schema, a.priority_level),
+            first_seen: None,
+            last_seen: Some(now),
+            peak: a.rejected,
+            detail: format!(
+                "APF has rejected {} requests of FlowSchema {} (priority level {}) since the API server started",
+                a.rejected, a.flow_schema, a.priority_level
+            ),
+        });
+    }
+    if ratio(r5) > SERVER_5XX {
+        signals.push(ServerSignal {
+            kind: SignalKind::Server5xx,
+            subject: "apiserver_request_total".to_string(),
+            first_seen: None,
+            last_seen: Some(now),
+            peak: ratio(r5),
+            detail: format!(
+                "{:.1} % of requests since start were answered 5xx",
+                ratio(r5) * 100.0
+            ),
+        });
+    }
+    let mut webhooks: BTreeMap<(String, String), WebhookStat> = BTreeMap::new();
+    for s in by(&samples, "apiserver_admission_webhook_rejection_count") {
+        let key = (
+            s.labels.get("name").cloned().unwrap_or_default(),
+            s.labels.get("type").cloned().unwrap_or_default(),
+        );
+        let e = webhooks.entry(key.clone()).or_insert(WebhookStat {
+            name: key.0,
+            kind: key.1,
+            rejections: 0.0,
+            errors: 0.0,
+            p99_seconds: None,
+        });
+        e.rejections += s.value;
+        if s.labels.get("error_type").map(String::as_str) == Some("calling_webhook_error") {
+            e.errors += s.value;
+        }
+    }
+    for w in webhooks.values().filter(|w| w.errors > 0.0) {
+        signals.push(ServerSignal {
+            kind: SignalKind::WebhookErrors,
+            subject: w.name.clone(),
+            first_seen: None,
+            last_seen: Some(now),
+            peak: w.errors,
+            detail: format!(
+                "{} calls to admission webhook {} failed since the API server started",
+                w.errors, w.name
+            ),
+        });
+    }
+    let latency = quantiles_by(
+        &samples,
+        "apiserver_request_duration_seconds_bucket",
+        "verb",
+        |s| {
+            !matches!(
+                s.labels.get("verb").map(String::as_str),
+                Some("WATCH" | "CONNECT")
+            )
+        },
+    )
+    .into_iter()
+    .map(|(verb, p50, p99)| LatencyQuantiles { verb, p50, p99 })
+    .collect();
+    let etcd = quantiles_by(
+        &samples,
+        "etcd_request_duration_seconds_bucket",
+        "operation",
+        |_| true,
+    )
+    .into_iter()
+    .map(|(op, _, p99)| EtcdStat {
+        operation: op,
+        object_type: String::new(),
+        p99_seconds: p99,
+    })
+    .collect();
+    Ok(ServerMetrics {
+        source: RateSource::Scrape { interval_seconds: 0.0 },
+        requests_by_class,
+        ratio_5xx: ratio(r5),
+        ratio_429: ratio(r429),
+        latency,
+        inflight,
+        apf: apf.into_values().collect(),
+        webhooks: webhooks.into_values().collect(),
+        etcd,
+        signals,
+        callees: Callees::default(),
+        notes: vec![
+            "no Prometheus: numbers are cumulative since the API server started, and signals have no start time".to_string(),
+        ],
+    })
+}
+
+/// p50 and p99 per value of `by`, from cumulative histogram buckets.
+fn quantiles_by(
+    samples: &[Sample],
+    name: &str,
+    by: &str,
+    keep: impl Fn(&Sample) -> bool,
+) -> Vec<(String, Option<f64>, Option<f64>)> {
+    let mut buckets: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.name == name && keep(s)) {
+        let key = s.labels.get(by).cloned().unwrap_or_default();
+        let le = s.labels.get("le").cloned().unwrap_or_default();
+        *buckets.entry(key).or_default().entry(le).or_default() += s.value;
+    }
+    buckets
+        .into_iter()
+        .map(|(k, les)| {
+            let b: Vec<(f64, f64)> = les
+                .into_iter()
+                .filter_map(|(le, n)| {
+                    let bound = if le == "+Inf" {
+                        f64::INFINITY
+                    } else {
+                        le.parse().ok()?
+                    };
+                    Some((bound, n))
+                })
+                .collect();
+            (
+                k,
+                exposition::histogram_quantile(0.5, &b),
+                exposition::histogram_quantile(0.99, &b),
+            )
+        })
+        .collect()
+}

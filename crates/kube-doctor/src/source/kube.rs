@@ -1,0 +1,331 @@
+//! The only way kube-doctor talks to the Kubernetes API. Every call goes through [`Kube::call`],
+//! which enforces the load discipline a sick API server deserves:
+//! - a shared limit on requests in flight (`--max-inflight`);
+//! - 429 answers are honoured: wait the Retry-After the server gave (from the Status details),
+//!   at most three times and never past the step's deadline;
+//! - every request is counted, per step and in the process-wide metrics that `serve` exports;
+//! - a 403 becomes [`SourceError::Forbidden`] carrying the exact RBAC rule that was lacking,
+//!   so the step can report what to grant instead of a bare "forbidden".
+//!
+//! `RUST_LOG=kube=debug` (or `trace`) shows every HTTP request kube-rs makes.
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::{Client, Config};
+use kube_doctor_core::bundle::RbacRule;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+use super::metrics::{ApiRequestCounter, CountingLayer};
+
+/// Why a call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SourceError {
+    /// 403: the identity lacks this rule.
+    #[error("forbidden: missing RBAC rule \"{0}\"")]
+    Forbidden(RbacRule),
+    /// 404.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The API answered with another error status.
+    #[error("API error {code}: {message}")]
+    Api {
+        /// HTTP status.
+        code: u16,
+        /// The Status message.
+        message: String,
+    },
+    /// No answer (connection, TLS, protocol).
+    #[error("no answer from the API server: {0}")]
+    Transport(String),
+    /// The step's time budget ran out.
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    /// Still rejected (429) after honouring Retry-After.
+    #[error("rate limited by the API server (429) after {0} retries")]
+    RateLimited(u32),
+}
+
+/// What a call needs permission for, stated up front so a 403 can be reported precisely.
+#[derive(Debug, Clone)]
+pub struct Perm {
+    /// API group ("" for core).
+    pub group: &'static str,
+    /// Resource (with subresource).
+    pub resource: &'static str,
+    /// Verb.
+    pub verb: &'static str,
+    /// Namespace, `None` for cluster scope.
+    pub namespace: Option<String>,
+}
+
+impl Perm {
+    /// A namespaced permission.
+    pub fn ns(group: &'static str, resource: &'static str, verb: &'static str, ns: &str) -> Perm {
+        Perm {
+            group,
+            resource,
+            verb,
+            namespace: Some(ns.to_string()),
+        }
+    }
+
+    /// A cluster-scoped permission.
+    pub fn cluster(group: &'static str, resource: &'static str, verb: &'static str) -> Perm {
+        Perm {
+            group,
+            resource,
+            verb,
+            namespace: None,
+        }
+    }
+
+    /// A non-resource URL.
+    pub fn url(url: &'static str) -> Perm {
+        Perm {
+            group: "",
+            resource: url,
+            verb: "get",
+            namespace: None,
+        }
+    }
+
+    fn rule(&self) -> RbacRule {
+        if self.resource.starts_with('/') {
+            return RbacRule {
+                api_group: String::new(),
+                resource: String::new(),
+                verb: self.verb.to_string(),
+                namespace: None,
+                non_resource_url: Some(self.resource.to_string()),
+            };
+        }
+        RbacRule {
+            api_group: self.group.to_string(),
+            resource: self.resource.to_string(),
+            verb: self.verb.to_string(),
+            namespace: self.namespace.clone(),
+            non_resource_url: None,
+        }
+    }
+}
+
+/// Per-step accounting and budget.
+#[derive(Debug)]
+pub struct StepCtx {
+    /// Step number.
+    pub step: u8,
+    requests: AtomicU32,
+    prometheus_queries: AtomicU32,
+    deadline: Instant,
+    budget: Duration,
+    missing: std::sync::Mutex<Vec<RbacRule>>,
+}
+
+impl StepCtx {
+    /// A step with `budget` to spend, starting now.
+    pub fn new(step: u8, budget: Duration) -> Arc<StepCtx> {
+        Arc::new(StepCtx {
+            step,
+            requests: AtomicU32::new(0),
+            prometheus_queries: AtomicU32::new(0),
+            deadline: Instant::now() + budget,
+            budget,
+            missing: std::sync::Mutex::new(Vec::new()),
+        })
+    }
+
+    /// API requests made so far.
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Prometheus queries made so far.
+    pub fn prometheus_queries(&self) -> u32 {
+        self.prometheus_queries.load(Ordering::Relaxed)
+    }
+
+    /// Counts one Prometheus query.
+    pub fn count_prometheus(&self) {
+        self.prometheus_queries.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Time left.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The step's whole budget.
+    pub fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// Records a rule the step lacked (a sub-call was forbidden but the step went on).
+    pub fn note_missing(&self, rule: RbacRule) {
+        let mut m = self.missing.lock().expect("missing-rules lock");
+        if !m.contains(&rule) {
+            m.push(rule);
+        }
+    }
+
+    /// The rules the step lacked.
+    pub fn missing_rules(&self) -> Vec<RbacRule> {
+        let mut m = self.missing.lock().expect("missing-rules lock").clone();
+        m.sort();
+        m
+    }
+}
+
+/// The API client with kube-doctor's discipline around it.
+#[derive(Clone)]
+pub struct Kube {
+    /// The kube-rs client (its tower stack counts requests by code).
+    pub client: Client,
+    inflight: Arc<Semaphore>,
+    /// The API server URL.
+    pub server: String,
+    /// The context used, if any.
+    pub context: Option<String>,
+}
+
+/// Retries of a 429 before giving up.
+const MAX_429_RETRIES: u32 = 3;
+
+impl Kube {
+    /// Connects as kubectl would: `--kubeconfig`, then `$KUBECONFIG` / `~/.kube/config`, then
+    /// the in-cluster ServiceAccount.
+    pub async fn connect(
+        kubeconfig: Option<&Path>,
+        context: Option<&str>,
+        max_inflight: usize,
+        read_timeout: Duration,
+        counter: ApiRequestCounter,
+    ) -> anyhow::Result<Kube> {
+        let options = KubeConfigOptions {
+            context: context.map(str::to_string),
+            ..Default::default()
+        };
+        let mut config = match kubeconfig {
+            Some(path) => {
+                let kc = Kubeconfig::read_from(path).map_err(|e| {
+                    anyhow::anyhow!("cannot read kubeconfig {}: {e}", path.display())
+                })?;
+                Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("kubeconfig {}: {e}", path.display()))?
+            }
+            None if context.is_some() => Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot load the kubeconfig context: {e}"))?,
+            None => Config::infer().await.map_err(|e| {
+                anyhow::anyhow!(
+                    "no cluster configuration found ({e}); pass --kubeconfig, set KUBECONFIG, or run in a pod"
+                )
+            })?,
+        };
+        config.read_timeout = Some(read_timeout);
+        config.connect_timeout = Some(Duration::from_secs(5).min(read_timeout));
+        let server = config.cluster_url.to_string();
+        let host = config
+            .cluster_url
+            .authority()
+            .map_or_else(|| "none".to_string(), |a| a.to_string());
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|e| anyhow::anyhow!("cannot build the API client: {e}"))?
+            .with_layer(&CountingLayer::new(counter, host))
+            .build();
+        Ok(Kube {
+            client,
+            inflight: Arc::new(Semaphore::new(max_inflight.max(1))),
+            server,
+            context: context.map(str::to_string),
+        })
+    }
+
+    /// Makes one API call under the load discipline. `f` is called again for each retry.
+    pub async fn call<T, F, Fut>(&self, ctx: &StepCtx, perm: Perm, f: F) -> Result<T, SourceError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let mut retries = 0;
+        loop {
+            let remaining = ctx.remaining();
+            if remaining.is_zero() {
+                return Err(SourceError::Timeout(ctx.budget()));
+            }
+            let permit = tokio::time::timeout(remaining, self.inflight.acquire())
+                .await
+                .map_err(|_| SourceError::Timeout(ctx.budget()))?
+                .expect("the semaphore is never closed");
+            ctx.requests.fetch_add(1, Ordering::Relaxed);
+            let result = tokio::time::timeout(ctx.remaining(), f(self.client.clone())).await;
+            drop(permit);
+            let err = match result {
+                Err(_) => return Err(SourceError::Timeout(ctx.budget())),
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) => e,
+            };
+            match err {
+                kube::Error::Api(status) if status.code == 429 && retries < MAX_429_RETRIES => {
+                    let wait = status
+                        .details
+                        .as_ref()
+                        .map(|d| d.retry_after_seconds)
+                        .filter(|s| *s > 0)
+                        .map_or(Duration::from_secs(1), |s| {
+                            Duration::from_secs(u64::from(s))
+                        });
+                    if wait >= ctx.remaining() {
+                        return Err(SourceError::RateLimited(retries));
+                    }
+                    tracing::warn!(
+                        step = ctx.step,
+                        ?wait,
+                        "API server answered 429; waiting as it asked"
+                    );
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                }
+                kube::Error::Api(status) if status.code == 429 => {
+                    return Err(SourceError::RateLimited(retries));
+                }
+                kube::Error::Api(status) if status.code == 403 => {
+                    let rule = perm.rule();
+                    ctx.note_missing(rule.clone());
+                    return Err(SourceError::Forbidden(rule));
+                }
+                kube::Error::Api(status) if status.code == 404 => {
+                    return Err(SourceError::NotFound(status.message.clone()));
+                }
+                kube::Error::Api(status) => {
+                    return Err(SourceError::Api {
+                        code: status.code,
+                        message: status.message.clone(),
+                    });
+                }
+                other => return Err(SourceError::Transport(error_chain(&other))),
+            }
+        }
+    }
+}
+
+/// An error and its sources, in one line.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = s.source();
+    }
+    out
+}
