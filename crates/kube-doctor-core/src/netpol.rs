@@ -250,7 +250,12 @@ mod tests {
                 }],
             }],
         );
-        let (_, verdict) = evaluate("demo", &labels(&[("app", "x")]), &[allow.clone()], &ep());
+        let (_, verdict) = evaluate(
+            "demo",
+            &labels(&[("app", "x")]),
+            std::slice::from_ref(&allow),
+            &ep(),
+        );
         assert_eq!(
             verdict,
             EgressVerdict::Allowed {

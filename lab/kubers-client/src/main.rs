@@ -304,13 +304,13 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         match with_timeout(pods.list(&ListParams::default().limit(50))).await {
-            Ok(list) if i % 30 == 0 => {
+            Ok(list) if i.is_multiple_of(30) => {
                 tracing::info!(count = list.items.len(), "listed pods")
             }
             Ok(_) => {}
             Err(e) => tracing::error!("failed to list pods: {e:?}"),
         }
-        if i % 5 == 0
+        if i.is_multiple_of(5)
             && let Err(e) = with_timeout(renew(&leases, &args.lease)).await
         {
             tracing::error!("failed to renew lease {}: {e:?}", args.lease);

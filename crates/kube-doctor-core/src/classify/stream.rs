@@ -206,7 +206,7 @@ mod tests {
             let got = collect(&data, 16, 32, chunk);
             assert_eq!(got.len(), 3, "chunk {chunk}: {got:?}");
             assert_eq!(got[0], (false, b"short".to_vec()));
-            assert_eq!(got[1].0, true);
+            assert!(got[1].0);
             assert_eq!(got[1].1.len(), 32);
             assert_eq!(got[2], (false, b"after".to_vec()));
         }

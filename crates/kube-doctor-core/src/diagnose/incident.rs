@@ -170,7 +170,7 @@ fn incident(bundle: &Bundle, c: &ClientRates) -> Incident {
         && !logs.is_empty()
     {
         let mut top: Vec<(&Category, &CategoryStats)> = logs.iter().collect();
-        top.sort_by(|a, b| b.1.count.cmp(&a.1.count));
+        top.sort_by_key(|t| std::cmp::Reverse(t.1.count));
         let summary: Vec<String> = top
             .iter()
             .take(3)

@@ -50,7 +50,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         out,
         "{} {} {}",
         st.bold("kube-doctor"),
-        st.dim(&format!("{}", clean(&r.cluster.server))),
+        st.dim(&clean(&r.cluster.server)),
         st.dim(&format!(
             "window {} → {}",
             fmt_time(r.window.from),

@@ -97,7 +97,7 @@ pub async fn collect(
             .into(),
         );
     }
-    kept.sort_by(|a: &EventRecord, b| b.last_seen.cmp(&a.last_seen));
+    kept.sort_by_key(|e: &EventRecord| std::cmp::Reverse(e.last_seen));
     if kept.len() > KEEP {
         kept.truncate(KEEP);
         truncated = true;

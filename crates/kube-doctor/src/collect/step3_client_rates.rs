@@ -170,8 +170,9 @@ async fn scrape(
         .timeout(Duration::from_secs(5))
         .build()
         .map_err(|e| StepError::Other(format!("cannot build an HTTP client: {e}")))?;
-    let mut samples: BTreeMap<(usize, String, Option<String>), Vec<(Timestamp, f64)>> =
-        BTreeMap::new();
+    // (target index, code, host) -> samples.
+    type Key = (usize, String, Option<String>);
+    let mut samples: BTreeMap<Key, Vec<(Timestamp, f64)>> = BTreeMap::new();
     let mut reachable = vec![true; targets.len()];
     const SCRAPES: usize = 3;
     let mut first_at = None;

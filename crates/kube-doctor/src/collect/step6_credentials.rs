@@ -302,7 +302,6 @@ fn inspect_secret(
     raw_tokens: &mut Vec<(String, String)>,
 ) {
     let data = secret.data.unwrap_or_default();
-    let secret_type = secret.type_.unwrap_or_default();
     for (key, value) in &data {
         let source = format!("secret/{ns}/{name}:{key}");
         let bytes = &value.0;
@@ -310,8 +309,8 @@ fn inspect_secret(
         let looks_pem = text.is_some_and(|t| t.contains("-----BEGIN CERTIFICATE-----"));
         let looks_kubeconfig =
             text.is_some_and(|t| t.contains("clusters:") && t.contains("users:"));
-        let looks_token = key == "token"
-            || (secret_type == "kubernetes.io/service-account-token" && key == "token");
+        // Legacy ServiceAccount token Secrets and hand-made ones both keep it under "token".
+        let looks_token = key == "token";
         if key.ends_with(".key") || key.contains("private") {
             creds
                 .notes

@@ -51,7 +51,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let Some(token) = &app.token else {
         return Ok(());
     };
@@ -61,8 +61,10 @@ fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         Some(g) if same(g.trim().as_bytes(), token.as_bytes()) => Ok(()),
-        Some(_) => Err(unauthorized("the bearer token is wrong")),
-        None => Err(unauthorized("an Authorization: Bearer token is required")),
+        Some(_) => Err(Box::new(unauthorized("the bearer token is wrong"))),
+        None => Err(Box::new(unauthorized(
+            "an Authorization: Bearer token is required",
+        ))),
     }
 }
 
@@ -82,7 +84,7 @@ async fn post_alerts(
 ) -> Response {
     if let Err(r) = authorized(&app, &headers) {
         app.metrics.alert("unauthorized");
-        return r;
+        return *r;
     }
     let body = match body {
         Ok(b) => b,
@@ -150,7 +152,7 @@ async fn post_alerts(
 
 async fn list_reports(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
     if let Err(r) = authorized(&app, &headers) {
-        return r;
+        return *r;
     }
     axum::Json(app.state.list()).into_response()
 }
@@ -161,7 +163,7 @@ async fn get_report(
     Path(id): Path<String>,
 ) -> Response {
     if let Err(r) = authorized(&app, &headers) {
-        return r;
+        return *r;
     }
     let Some(stored) = app.state.get(&id) else {
         return error(

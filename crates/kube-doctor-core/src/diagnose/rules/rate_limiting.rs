@@ -123,11 +123,11 @@ impl Rule for RateLimiting {
                         let starved = pl.nominal_shares == Some(0)
                             || matches!(pl.limit_response, Some(LimitResponse::Reject));
                         remediation.push(format!(
-                            "{} serves FlowSchema {}: {}{}",
+                            "{} serves FlowSchema {}: {}, or move {} to a FlowSchema of a better-provisioned priority level (lower matchingPrecedence wins)",
                             pl.name,
                             mm.flow_schema.clone().unwrap_or_default(),
                             if starved { "it has no seats of its own or rejects at once; give it nominalConcurrencyShares, let it borrow (borrowingLimitPercent), or queue instead of Reject" } else { "raise its nominalConcurrencyShares or queue length" },
-                            format!(", or move {} to a FlowSchema of a better-provisioned priority level (lower matchingPrecedence wins)", mm.user)
+                            mm.user
                         ));
                     }
                     if let Some(fs) = mm

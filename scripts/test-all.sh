@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what it needs (Debian's Prometheus and
+# Alertmanager, the Go-built Kubernetes components, the Python client - all through lab/up),
+# checks formatting and lints, runs the unit and fixture tests, brings the lab up, and runs
+# the tests against the real lab (faults, collect, diagnose, serve). Go builds are cached in
+# ~/.cache/kube-doctor-lab by version; one lab serves all lab tests.
+#   scripts/test-all.sh            everything
+#   SKIP_LAB=1 scripts/test-all.sh no lab (unit and fixture tests only)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+t0=$SECONDS
+say() { printf '\n=== [%4ss] %s\n' $((SECONDS - t0)) "$*"; }
+
+say "toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+cargo --version
+
+say "format"
+cargo fmt --all -- --check
+
+say "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "the pure core has no network I/O"
+if cargo tree -p kube-doctor-core -e normal --prefix none | grep -E '^(tokio|hyper|reqwest|axum|kube-client|kube) ' ; then
+  echo "kube-doctor-core depends on network crates" >&2
+  exit 1
+fi
+
+say "unit and fixture tests"
+cargo test --workspace --locked
+
+if [ "${SKIP_LAB:-0}" = 1 ]; then
+  say "SKIP_LAB=1: not running the lab tests"
+  exit 0
+fi
+
+say "lab up (builds and caches the Go components on first use)"
+lab/up
+trap 'status=$?; if [ $status -ne 0 ]; then say "lab logs (last lines)"; tail -n 20 "${LAB_STATE:-/tmp/kube-doctor-lab}"/logs/*.log 2>/dev/null || true; fi' EXIT
+
+say "tests against the lab"
+cargo test -p kube-doctor --locked --test lab -- --include-ignored --test-threads=1
+
+say "done in $((SECONDS - t0)) s"
