@@ -207,6 +207,8 @@ pub const PHRASES: &[Phrase] = &[
     cat("must specify requests", QuotaOrAdmission, Specific),
     // ---- TLS and certificates ------------------------------------------------------------
     cat("x509:", TlsCertificate, Specific),
+    cat("invalid peer certificate", TlsCertificate, Specific),
+    cat("certificate expired", TlsCertificate, Specific),
     cat("certificate has expired", TlsCertificate, Specific),
     cat(
         "certificate signed by unknown authority",

@@ -176,30 +176,45 @@ fn report_client(i: &Incident) -> ReportClient {
 
 /// One verdict per cause: several clients failing for the same reason are one finding.
 fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
-    let mut by_cause: BTreeMap<Cause, Verdict> = BTreeMap::new();
+    let mut by_cause: BTreeMap<Cause, Vec<Verdict>> = BTreeMap::new();
     for v in verdicts {
-        match by_cause.get_mut(&v.cause) {
-            None => {
-                by_cause.insert(v.cause, v);
-            }
-            Some(have) => {
-                if v.confidence > have.confidence {
-                    have.confidence = v.confidence;
-                }
-                if !have.summary.contains(&v.summary) {
-                    have.summary = format!("{} {}", have.summary, v.summary);
-                }
-                have.evidence.extend(v.evidence);
+        by_cause.entry(v.cause).or_default().push(v);
+    }
+    by_cause
+        .into_values()
+        .map(|mut group| {
+            // The most confident finding speaks; the others add their clients and evidence.
+            group.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+            let mut it = group.into_iter();
+            let mut head = it.next().expect("groups are never empty");
+            let mut others = Vec::new();
+            for v in it {
+                head.evidence.extend(v.evidence);
                 for r in v.remediation {
-                    if !have.remediation.contains(&r) {
-                        have.remediation.push(r);
+                    if !head.remediation.contains(&r) {
+                        head.remediation.push(r);
                     }
                 }
-                have.clients.extend(v.clients);
+                for c in v.clients {
+                    if !head.clients.contains(&c) {
+                        others.push(c.clone());
+                        head.clients.push(c);
+                    }
+                }
             }
-        }
-    }
-    by_cause.into_values().collect()
+            if !others.is_empty() {
+                others.sort();
+                head.summary = format!(
+                    "{} The same holds for {} other client{}: {}.",
+                    head.summary,
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" },
+                    others.join(", ")
+                );
+            }
+            head
+        })
+        .collect()
 }
 
 /// Builds evidence.

@@ -38,6 +38,9 @@ pub async fn collect(
     if pods.is_empty() {
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
+    // API errors are recorded and the step goes on: the handshake probes need no API and are
+    // the evidence that matters most when the API server cannot be reached.
+    let mut notes: Vec<String> = Vec::new();
     let service = c
         .kube
         .call(
@@ -64,7 +67,10 @@ pub async fn collect(
             ctx.note_missing(r);
             None
         }
-        Err(_) => None,
+        Err(e) => {
+            notes.push(format!("the kubernetes Service: {e}"));
+            None
+        }
     };
     let slices = c
         .kube
@@ -102,7 +108,10 @@ pub async fn collect(
             ctx.note_missing(r);
             (Vec::new(), None)
         }
-        Err(_) => (Vec::new(), None),
+        Err(e) => {
+            notes.push(format!("its EndpointSlices: {e}"));
+            (Vec::new(), None)
+        }
     };
     // What the policies are checked against: the endpoints, else the Service address.
     let targets: Vec<EndpointAddr> = if !endpoints.is_empty() {
@@ -154,7 +163,7 @@ pub async fn collect(
                 policies_by_ns.insert(ns, list.items.iter().map(policy).collect());
             }
             Err(SourceError::Forbidden(r)) => ctx.note_missing(r),
-            Err(e) => return Err(e.into()),
+            Err(e) => notes.push(format!("NetworkPolicies in {ns}: {e}")),
         }
     }
 
@@ -171,7 +180,11 @@ pub async fn collect(
         let pod = match pod {
             Ok(p) => p,
             Err(SourceError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
+            Err(SourceError::Forbidden(r)) => return Err(SourceError::Forbidden(r).into()),
+            Err(e) => {
+                notes.push(format!("pod {ns}/{name}: {e}"));
+                Pod::default()
+            }
         };
         let labels: BTreeMap<String, String> = pod.metadata.labels.clone().unwrap_or_default();
         let (policies, egress) = netpol::evaluate(

@@ -10,7 +10,7 @@ use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Evidence, Verdict};
 
-use super::own_failures;
+use super::serving_cert_trouble;
 
 pub struct Authentication;
 
@@ -32,11 +32,15 @@ impl Rule for Authentication {
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
         let b = ctx.bundle;
         let mut out = Vec::new();
+        // An expired serving certificate fails every client's handshake at once.
+        let serving_trouble = serving_cert_trouble(b);
         for inc in ctx.incidents.iter().filter(|i| !i.noise) {
             let lines_401 = inc.log_count(Category::Authentication);
             let lines_tls = inc.log_count(Category::TlsCertificate);
             let code_401 = inc.code("401");
-            if lines_401 == 0 && lines_tls == 0 && code_401 == 0.0 {
+            let no_answer = inc.code("<error>") > 0.0;
+            let serving = !serving_trouble.is_empty() && (lines_tls > 0 || no_answer);
+            if lines_401 == 0 && lines_tls == 0 && code_401 == 0.0 && !serving {
                 continue;
             }
             let mut evidence: Vec<Evidence> = inc.evidence.clone();
@@ -200,39 +204,27 @@ impl Rule for Authentication {
                     ));
                 }
             }
-            // The API server's serving certificate, as kube-doctor's handshake saw it.
-            let mut serving = false;
-            for path in b
-                .network
-                .iter()
-                .filter(|p| inc.pod.as_ref() == Some(&p.pod) || inc.pod.is_none())
-            {
-                for probe in &path.probes {
-                    if let Some(c) = &probe.serving_cert
-                        && (c.not_after < ctx.now || c.not_before > ctx.now)
-                    {
-                        serving = true;
-                        let state = if c.not_after < ctx.now {
-                            "expired"
-                        } else {
-                            "not yet valid"
-                        };
-                        findings.push(format!("the API server's serving certificate at {} is {state} (valid {} to {})", probe.endpoint, fmt_time(c.not_before), fmt_time(c.not_after)));
-                        evidence.push(ev(
-                            4,
-                            format!("tls://{}", probe.endpoint),
-                            Some(c.not_after),
-                            format!("serving certificate {state}: {}", cert_line(c)),
-                        ));
-                        remediation.push(format!(
-                            "renew the API server's serving certificate (for example kubeadm certs renew apiserver) for {} and restart the API server; clients reject it until then",
-                            if c.dns_names.is_empty() { c.subject.clone() } else { c.dns_names.join(", ") }
-                        ));
-                    }
+            if serving {
+                evidence.extend(serving_trouble.iter().cloned());
+                if let Some(c) = b.network.iter().flat_map(|p| &p.probes).find_map(|p| {
+                    p.serving_cert
+                        .as_ref()
+                        .filter(|c| c.not_after < ctx.now || c.not_before > ctx.now)
+                }) {
+                    findings.push(format!(
+                        "the API server's serving certificate is {} (valid {} to {}), so TLS verification fails",
+                        if c.not_after < ctx.now { "expired" } else { "not yet valid" },
+                        fmt_time(c.not_before),
+                        fmt_time(c.not_after)
+                    ));
+                    remediation.push(format!(
+                        "renew the API server's serving certificate (for example kubeadm certs renew apiserver) for {} and restart the API server; every client rejects it until then",
+                        if c.dns_names.is_empty() { c.subject.clone() } else { c.dns_names.join(", ") }
+                    ));
+                } else {
+                    findings.push("TLS verification of the API server fails (kube-doctor's own requests fail the same way)".to_string());
+                    remediation.push("check the API server's serving certificate (openssl s_client -connect HOST:PORT | openssl x509 -noout -dates -subject) and the CA bundle clients use".to_string());
                 }
-            }
-            if serving || lines_tls > 0 {
-                evidence.extend(own_failures(b, &[Category::TlsCertificate]));
             }
             if !credential_evidence && !serving && !near {
                 continue;

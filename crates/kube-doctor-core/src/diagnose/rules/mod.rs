@@ -37,6 +37,41 @@ pub static FALLBACK: &[&dyn Rule] = &[
     &unknown::Unknown,
 ];
 
+/// The API server's serving certificate is expired or not yet valid, as kube-doctor's own
+/// handshakes (step 4) and its own failed requests show. Evidence for every client at once.
+pub fn serving_cert_trouble(bundle: &Bundle) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for path in &bundle.network {
+        for probe in &path.probes {
+            if let Some(c) = &probe.serving_cert
+                && (c.not_after < bundle.collected_at || c.not_before > bundle.collected_at)
+                && seen.insert(probe.endpoint.clone())
+            {
+                let state = if c.not_after < bundle.collected_at {
+                    "expired"
+                } else {
+                    "not yet valid"
+                };
+                out.push(ev(
+                    4,
+                    format!("tls://{}", probe.endpoint),
+                    Some(c.not_after),
+                    format!(
+                        "the API server's serving certificate is {state}: subject {}, issuer {}, valid {} to {}",
+                        c.subject,
+                        c.issuer,
+                        super::fmt_time(c.not_before),
+                        super::fmt_time(c.not_after)
+                    ),
+                ));
+            }
+        }
+    }
+    out.extend(own_failures(bundle, &[Category::TlsCertificate]));
+    out
+}
+
 /// kube-doctor's own steps that failed the same way the clients did (its own requests are a
 /// second witness): steps whose failure note classifies as `category`.
 pub fn own_failures(bundle: &Bundle, categories: &[Category]) -> Vec<Evidence> {

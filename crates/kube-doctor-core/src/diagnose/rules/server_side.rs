@@ -9,7 +9,7 @@ use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
-use super::own_failures;
+use super::{own_failures, serving_cert_trouble};
 
 pub struct ServerSide;
 
@@ -21,6 +21,8 @@ impl Rule for ServerSide {
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
         let b = ctx.bundle;
         let mut out = Vec::new();
+        // An expired or untrusted serving certificate explains "unreachable" better.
+        let tls_global = !serving_cert_trouble(b).is_empty();
         for inc in ctx.incidents.iter().filter(|i| !i.noise) {
             let mut evidence = inc.evidence.clone();
             let mut remediation = Vec::new();
@@ -146,7 +148,7 @@ impl Rule for ServerSide {
                 remediation.push("kube-apiserver does not answer: check that it runs and listens (its process or pod, its log), and etcd.".to_string());
             }
             // An expired or untrusted certificate explains unreachability better.
-            let tls = inc.log_count(Category::TlsCertificate) > 0;
+            let tls = tls_global || inc.log_count(Category::TlsCertificate) > 0;
             let mut confidence: f64 = 0.55;
             if correlated {
                 confidence += 0.25;
