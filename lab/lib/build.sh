@@ -24,6 +24,8 @@ k8s_minor() { echo "$K8S_VERSION" | cut -d. -f2; }
 # each staging module with its published tag v0.<minor>.<patch> instead.
 build_kubernetes() {
   local want=(kube-apiserver kube-controller-manager kube-scheduler) missing=()
+  # kubectl only when the machine has none.
+  command -v kubectl >/dev/null || want+=(kubectl)
   for b in "${want[@]}"; do [ -x "$BIN/$b-v$K8S_VERSION" ] || missing+=("$b"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   local w="$LAB_CACHE/build/k8s-v$K8S_VERSION" staging="v0.${K8S_VERSION#1.}"
@@ -54,6 +56,7 @@ import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
 	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
 )
 EOF
     (cd "$w" && go get "k8s.io/kubernetes@v$K8S_VERSION" >/dev/null && go mod tidy -e >/dev/null 2>&1 || true)

@@ -25,6 +25,8 @@ KUBERS_METRICS_PORT=18082
 PYTHON_METRICS_PORT=18083
 # How long KubeClientErrors must hold before it fires (upstream: 15m).
 LAB_ALERT_FOR=${LAB_ALERT_FOR:-1m}
+# Alertmanager's repeat_interval: how often a still-firing alert is sent again (upstream 4h+).
+LAB_ALERT_REPEAT=${LAB_ALERT_REPEAT:-1m}
 # Where Alertmanager posts alerts (kube-doctor serve, by default).
 LAB_ALERT_WEBHOOK_URL=${LAB_ALERT_WEBHOOK_URL:-http://127.0.0.1:17080/api/alerts}
 
@@ -39,7 +41,11 @@ NS=demo
 log() { printf '[lab] %s\n' "$*" >&2; }
 die() { printf '[lab] error: %s\n' "$*" >&2; exit 1; }
 
-kc() { kubectl --kubeconfig "$KCFG/admin.kubeconfig" "$@"; }
+# kubectl: the one on PATH, else the one lab/lib/build.sh builds at the lab's version.
+lab_kubectl() {
+  command -v kubectl || echo "$LAB_CACHE/bin/kubectl-v$K8S_VERSION"
+}
+kc() { "$(lab_kubectl)" --kubeconfig "$KCFG/admin.kubeconfig" "$@"; }
 
 # Wait until a command succeeds, or fail naming what was awaited.
 wait_for() {

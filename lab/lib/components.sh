@@ -217,7 +217,7 @@ route:
   group_by: [alertname, job, instance]
   group_wait: 5s
   group_interval: 30s
-  repeat_interval: 5m
+  repeat_interval: $LAB_ALERT_REPEAT
 receivers:
 - name: kube-doctor
   webhook_configs:

@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use kube_doctor_core::bundle::{Bundle, StepRecord, step_title};
+use kube_doctor_core::bundle::{Bundle, StepRecord, StepStatus, step_title};
 use kube_doctor_core::report::{self, Report};
 
 use crate::cli::ReportFormat;
@@ -88,5 +88,29 @@ pub fn progress() -> Box<dyn Progress> {
         Box::new(StderrProgress)
     } else {
         Box::new(Quiet)
+    }
+}
+
+/// One line on stderr per step that did not fully succeed (failed, timed out, forbidden or
+/// partly forbidden), so an incomplete bundle is never silent even when stdout is a file.
+pub fn warn_incomplete(bundle: &Bundle) {
+    for s in &bundle.steps {
+        let rules = s
+            .missing_rules
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        let what = match s.status {
+            StepStatus::Forbidden => format!("forbidden: grant {rules}"),
+            StepStatus::Failed | StepStatus::Timeout => format!(
+                "{}: {}",
+                format!("{:?}", s.status).to_lowercase(),
+                s.note.as_deref().unwrap_or("no detail")
+            ),
+            _ if !s.missing_rules.is_empty() => format!("partly forbidden: grant {rules}"),
+            _ => continue,
+        };
+        eprintln!("kube-doctor: step {} ({}) {what}", s.step, s.title);
     }
 }

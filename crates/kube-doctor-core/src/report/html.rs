@@ -43,13 +43,29 @@ fn x_of(t: Timestamp, from: Timestamp, to: Timestamp) -> f64 {
     PAD_L + f * (W - PAD_L - PAD_R)
 }
 
-fn y_of(ratio: f64) -> f64 {
-    PAD_T + (1.0 - ratio.clamp(0.0, 1.0)) * (H - PAD_T - PAD_B)
+/// The y position of `ratio` on an axis that tops out at `top`.
+fn y_of(ratio: f64, top: f64) -> f64 {
+    PAD_T + (1.0 - (ratio / top).clamp(0.0, 1.0)) * (H - PAD_T - PAD_B)
+}
+
+/// The axis top: the smallest of 5 %, 10 %, 25 %, 50 %, 100 % above every ratio drawn, so a
+/// 3 % error ratio is not a flat line at the bottom of a 100 % axis.
+fn axis_top(r: &Report) -> f64 {
+    let max = r
+        .clients
+        .iter()
+        .flat_map(|c| c.series.iter().map(|p| p.ratio()).chain([c.error_ratio]))
+        .fold(0.0f64, f64::max);
+    [0.05, 0.1, 0.25, 0.5, 1.0]
+        .into_iter()
+        .find(|t| max <= *t)
+        .unwrap_or(1.0)
 }
 
 /// The SVG chart: error ratio per client over the window, evidence events as markers.
 pub fn chart(r: &Report) -> String {
     let (from, to) = (r.window.from, r.window.to);
+    let top = axis_top(r);
     let mut s = String::new();
     let _ = write!(
         s,
@@ -59,15 +75,16 @@ pub fn chart(r: &Report) -> String {
         s,
         r##"<rect x="0" y="0" width="{W}" height="{H}" fill="#fff"/>"##
     );
-    for pct in [0.0, 0.25, 0.5, 0.75, 1.0] {
-        let y = y_of(pct);
+    for pct in [0.0, 0.25, 0.5, 0.75, 1.0].map(|f| f * top) {
+        let y = y_of(pct, top);
         let _ = write!(
             s,
-            r##"<line x1="{PAD_L}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#555">{:.0}%</text>"##,
+            r##"<line x1="{PAD_L}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e5e5e5"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="#555">{}%</text>"##,
             W - PAD_R,
             PAD_L - 6.0,
             y + 4.0,
-            pct * 100.0
+            // 2.5 %, 12.5 %: one decimal only where needed.
+            format!("{:.1}", pct * 100.0).trim_end_matches(".0")
         );
     }
     for i in 0..=4 {
@@ -88,7 +105,7 @@ pub fn chart(r: &Report) -> String {
         let pts: Vec<String> = c
             .series
             .iter()
-            .map(|p| format!("{:.1},{:.1}", x_of(p.at, from, to), y_of(p.ratio())))
+            .map(|p| format!("{:.1},{:.1}", x_of(p.at, from, to), y_of(p.ratio(), top)))
             .collect();
         if pts.len() > 1 {
             let _ = write!(
@@ -103,13 +120,18 @@ pub fn chart(r: &Report) -> String {
             let _ = write!(
                 s,
                 r#"<circle class="onset" cx="{x:.1}" cy="{:.1}" r="5" fill="{color}"><title>onset of {} at {}</title></circle>"#,
-                y_of(c.error_ratio),
+                y_of(c.error_ratio, top),
                 escape(&c.id),
                 fmt_time(o)
             );
         }
     }
-    for e in timeline(r).iter().filter(|e| !e.onset) {
+    // Evidence from before the window (a certificate's notAfter, a policy's creation) is in
+    // the tables, not on the chart.
+    for e in timeline(r)
+        .iter()
+        .filter(|e| !e.onset && e.at >= from && e.at <= to)
+    {
         let x = x_of(e.at, from, to);
         let _ = write!(
             s,

@@ -47,8 +47,8 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     writeln!(out, "# kube-doctor report\n")?;
     writeln!(
         out,
-        "Cluster `{}` · window {} → {}\n",
-        r.cluster.server.replace('`', "'"),
+        "Cluster {} · window {} → {}\n",
+        escape(&r.cluster.server),
         fmt_time(r.window.from),
         fmt_time(r.window.to)
     )?;

@@ -79,6 +79,9 @@ pub enum StepEnd<T> {
     Empty(T, String),
     /// Not run.
     Skipped(String),
+    /// Every request that would have given evidence was forbidden (the missing rules are in
+    /// the context); what little was gathered is kept.
+    Forbidden(T, String),
 }
 
 /// Runs one step: budget, timing, request counting, and the mapping of errors to statuses.
@@ -113,6 +116,13 @@ where
         }
         Ok(StepEnd::Empty(e, note)) => (StepStatus::Empty, Some(note), Some(e)),
         Ok(StepEnd::Skipped(why)) => (StepStatus::Skipped, Some(why), None),
+        Ok(StepEnd::Forbidden(e, note)) => (
+            StepStatus::Forbidden,
+            Some(format!(
+                "{note}; forbidden: grant the missing_rules (see deploy/rbac.yaml)"
+            )),
+            Some(e),
+        ),
         Err(StepError::Source(SourceError::Forbidden(rule))) => (
             StepStatus::Forbidden,
             Some(format!(

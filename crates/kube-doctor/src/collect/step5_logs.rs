@@ -1,14 +1,13 @@
 //! Playbook step 5: the failing clients' logs, classified. Every container of each failing
-//! pod, the current and the previous instance, from ten minutes before the window (the
-//! widest correlation window) on, capped in bytes (`--log-bytes`), with the kubelet's
-//! timestamps. Lines are classified with `kube_doctor_core::classify`; the bundle keeps counts
+//! pod, the current and the previous instance, from the window's start on (lines the kubelet
+//! returns from before it are dropped by their timestamps), capped in bytes (`--log-bytes`). Lines are classified with `kube_doctor_core::classify`; the bundle keeps counts
 //! per category, first and last times, HTTP codes, client libraries, RBAC denials, and a few
 //! sample lines, redacted before they are stored.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::LogParams;
@@ -39,7 +38,7 @@ pub async fn collect(
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
     let classifier = Classifier::new();
-    let since = c.window.from - SignedDuration::from_mins(10);
+    let since = c.window.from;
     let since_seconds = (c.window.to - since)
         .total(jiff::Unit::Second)
         .unwrap_or(900.0)

@@ -224,6 +224,17 @@ pub async fn collect(
         out.iter().map(|c| c.tokens.len()).sum::<usize>(),
         out.iter().map(|c| c.access_reviews.len()).sum::<usize>()
     );
+    let nothing = out.iter().all(|c| {
+        c.service_account.is_none()
+            && c.tokens.is_empty()
+            && c.certificates.is_empty()
+            && c.cluster_ca.is_none()
+            && c.token_reviews.is_empty()
+            && c.access_reviews.is_empty()
+    });
+    if nothing && !ctx.missing_rules().is_empty() {
+        return Ok(StepEnd::Forbidden(out, note));
+    }
     Ok(StepEnd::Done(out, Some(note)))
 }
 

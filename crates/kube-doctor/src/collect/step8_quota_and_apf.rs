@@ -105,15 +105,17 @@ pub async fn collect(
         c_len(&flow_schemas),
         c_len(&priority_levels)
     );
-    Ok(StepEnd::Done(
-        QuotaAndFlowControl {
-            quotas,
-            flow_schemas,
-            priority_levels,
-            client_matches: Vec::new(),
-        },
-        Some(note),
-    ))
+    let nothing = quotas.is_empty() && flow_schemas.is_empty() && priority_levels.is_empty();
+    let evidence = QuotaAndFlowControl {
+        quotas,
+        flow_schemas,
+        priority_levels,
+        client_matches: Vec::new(),
+    };
+    if nothing && !ctx.missing_rules().is_empty() {
+        return Ok(StepEnd::Forbidden(evidence, note));
+    }
+    Ok(StepEnd::Done(evidence, Some(note)))
 }
 
 fn c_len<T>(v: &[T]) -> usize {

@@ -18,6 +18,7 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
     let progress = crate::report_out::progress();
     let bundle = c.collect(progress.as_ref()).await;
     crate::report_out::write_bundle(&args.out, &bundle)?;
+    crate::report_out::warn_incomplete(&bundle);
     let requests: u32 = bundle.steps.iter().map(|s| s.api_requests).sum();
     eprintln!(
         "kube-doctor: wrote {} ({} API requests, {} Prometheus queries)",

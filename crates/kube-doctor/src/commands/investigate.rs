@@ -22,6 +22,7 @@ pub async fn run(args: InvestigateArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.save_bundle {
         crate::report_out::write_bundle(path, &bundle)?;
     }
+    crate::report_out::warn_incomplete(&bundle);
     let report = diagnose::diagnose(&bundle, super::diagnose::windows(&args.windows));
     crate::report_out::print_report(&report, args.output)?;
     Ok(if report.problem_found() {

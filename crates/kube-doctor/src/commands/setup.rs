@@ -34,12 +34,13 @@ pub async fn collector(
         counter,
     )
     .await?;
-    let prometheus = match &rates.prometheus {
-        Some(url) => Some(Prometheus::new(
+    // An empty URL (e.g. PROMETHEUS_URL= in the environment) means no Prometheus.
+    let prometheus = match rates.prometheus.as_deref().map(str::trim) {
+        Some(url) if !url.is_empty() => Some(Prometheus::new(
             url,
             limits.step_timeout.min(Duration::from_secs(10)),
         )?),
-        None => None,
+        _ => None,
     };
     if let Some(path) = &rates.audit_log
         && let Err(e) = std::fs::metadata(path)

@@ -217,3 +217,200 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::metrics::ApiRequestCounter;
+    use axum::http::Request;
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    const TOKEN: &str = "s3cret-token";
+
+    fn app(
+        queue: usize,
+    ) -> (
+        Arc<App>,
+        tokio::sync::mpsc::Receiver<super::super::state::Job>,
+    ) {
+        let (state, rx) = ServeState::new(queue, Duration::from_secs(300), 10);
+        let app = Arc::new(App {
+            state: Arc::new(state),
+            metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
+            token: Some(TOKEN.to_string()),
+            max_body: 64 * 1024,
+            ready: Arc::new(AtomicBool::new(true)),
+        });
+        (app, rx)
+    }
+
+    fn alert_body(clients: &[(&str, &str)], status: &str) -> String {
+        let alerts: Vec<serde_json::Value> = clients
+            .iter()
+            .map(|(job, instance)| {
+                json!({"status": status, "fingerprint": format!("{job}{instance}"),
+                       "labels": {"alertname": "KubeClientErrors", "job": job, "instance": instance, "severity": "warning"},
+                       "annotations": {}, "startsAt": "2026-11-22T03:00:00Z", "endsAt": "0001-01-01T00:00:00Z"})
+            })
+            .collect();
+        json!({"version": "4", "groupKey": "{}:{alertname=\"KubeClientErrors\"}", "status": status,
+               "receiver": "kube-doctor", "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+               "externalURL": "http://alertmanager", "truncatedAlerts": 0, "alerts": alerts})
+        .to_string()
+    }
+
+    async fn post(
+        app: &Arc<App>,
+        body: impl Into<Body>,
+        token: Option<&str>,
+    ) -> (StatusCode, String) {
+        let mut req = Request::post("/api/alerts").header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let resp = router(app.clone())
+            .oneshot(req.body(body.into()).unwrap())
+            .await
+            .unwrap();
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&bytes).to_string())
+    }
+
+    #[tokio::test]
+    async fn bad_requests_get_the_right_4xx_and_queue_nothing() {
+        let (app, _rx) = app(16);
+        let good = alert_body(&[("demo", "10.0.0.1:8080")], "firing");
+        let cases: Vec<(Option<&str>, String, StatusCode, &str)> = vec![
+            (
+                None,
+                good.clone(),
+                StatusCode::UNAUTHORIZED,
+                "Bearer token is required",
+            ),
+            (
+                Some("wrong"),
+                good.clone(),
+                StatusCode::UNAUTHORIZED,
+                "token is wrong",
+            ),
+            (
+                Some(TOKEN),
+                "{not json".into(),
+                StatusCode::BAD_REQUEST,
+                "not an Alertmanager webhook payload",
+            ),
+            (
+                Some(TOKEN),
+                r#"{"version":"4"}"#.into(),
+                StatusCode::BAD_REQUEST,
+                "alerts",
+            ),
+            (
+                Some(TOKEN),
+                good.replace("\"version\":\"4\"", "\"version\":\"3\""),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "is not supported",
+            ),
+            (
+                Some(TOKEN),
+                "x".repeat(100 * 1024),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "exceeds 65536 bytes",
+            ),
+        ];
+        for (token, body, want, says) in cases {
+            let (status, text) = post(&app, body, token).await;
+            assert_eq!(status, want, "{text}");
+            assert!(text.contains(says), "{want}: {text}");
+            assert!(!text.contains('\n'), "one line: {text}");
+        }
+        assert_eq!(app.state.queue_depth(), 0, "nothing queued by bad requests");
+        // Reports need the token too; health does not.
+        let resp = router(app.clone())
+            .oneshot(Request::get("/api/reports").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        let resp = router(app.clone())
+            .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let resp = router(app.clone())
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let text = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&text);
+        assert!(
+            text.contains("kube_doctor_alerts_total{result=\"unauthorized\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("kube_doctor_alerts_total{result=\"too_large\"} 1"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_storm_of_one_alert_is_one_investigation() {
+        let (app, mut rx) = app(16);
+        let body = alert_body(&[("demo", "10.0.0.1:8080")], "firing");
+        let mut queued = 0;
+        for _ in 0..1000 {
+            let (status, text) = post(&app, body.clone(), Some(TOKEN)).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            queued += v["queued"].as_u64().unwrap();
+        }
+        // Resolves and other alerts are not investigated.
+        let (_, text) = post(
+            &app,
+            alert_body(&[("demo", "10.0.0.1:8080")], "resolved"),
+            Some(TOKEN),
+        )
+        .await;
+        assert!(text.contains("\"ignored\":1"), "{text}");
+        assert_eq!(queued, 1);
+        assert_eq!(rx.try_recv().unwrap().client, "demo/10.0.0.1:8080");
+        assert!(rx.try_recv().is_err(), "exactly one job");
+    }
+
+    #[tokio::test]
+    async fn fifty_clients_fill_the_queue_and_the_rest_is_refused_with_retry_after() {
+        let (app, _rx) = app(16);
+        let instances: Vec<String> = (0..50).map(|i| format!("10.0.1.{i}:8080")).collect();
+        let mut statuses = Vec::new();
+        for inst in &instances {
+            let resp = router(app.clone())
+                .oneshot(
+                    Request::post("/api/alerts")
+                        .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                        .body(Body::from(alert_body(&[("demo", inst)], "firing")))
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            statuses.push((
+                resp.status(),
+                resp.headers().get(header::RETRY_AFTER).cloned(),
+            ));
+        }
+        assert_eq!(app.state.queue_depth(), 16, "the queue's bound");
+        let refused: Vec<_> = statuses
+            .iter()
+            .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)
+            .collect();
+        assert_eq!(refused.len(), 34);
+        assert!(
+            refused.iter().all(|(_, r)| r.is_some()),
+            "503s carry Retry-After"
+        );
+    }
+}

@@ -112,13 +112,16 @@ impl Rule for Authorization {
                 ));
             }
             let mut confirmed = 0;
+            let mut allowed_now = 0;
             if let Some(c) = inc
                 .pod
                 .as_ref()
                 .and_then(|p| b.credentials.iter().find(|c| &c.pod == p))
             {
                 for r in &c.access_reviews {
-                    if !r.allowed {
+                    if r.allowed {
+                        allowed_now += 1;
+                    } else {
                         confirmed += 1;
                     }
                     evidence.push(ev(
@@ -174,8 +177,16 @@ impl Rule for Authorization {
             if remediation.is_empty() {
                 remediation.push("the API server answers 403 but the log names no denial: run the client with higher verbosity, or read the audit log (responseStatus.code 403) to see the verb and resource, then grant them".to_string());
             }
+            // Every denial is allowed again now: RBAC was restored, or the API server's
+            // authorizer was still syncing after a restart. Worth saying, not the top cause.
+            let healed = confirmed == 0 && allowed_now > 0;
+            if healed {
+                remediation.insert(0, "the denied requests are allowed now (SubjectAccessReview): the RoleBinding was restored, or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
+            }
             let confidence = if confirmed > 0 {
                 0.93
+            } else if healed {
+                0.4
             } else if !denials.is_empty() {
                 0.8
             } else {
@@ -199,6 +210,8 @@ impl Rule for Authorization {
                     },
                     if confirmed > 0 {
                         " (confirmed by SubjectAccessReview)"
+                    } else if healed {
+                        " (no longer: SubjectAccessReview allows it now)"
                     } else {
                         ""
                     }

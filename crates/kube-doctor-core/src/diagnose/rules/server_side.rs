@@ -148,7 +148,12 @@ impl Rule for ServerSide {
                 remediation.push("kube-apiserver does not answer: check that it runs and listens (its process or pod, its log), and etcd.".to_string());
             }
             // An expired or untrusted certificate explains unreachability better.
-            let tls = tls_global || inc.log_count(Category::TlsCertificate) > 0;
+            // Only when TLS failures dominate the client's other transport or server errors.
+            let tls = tls_global
+                || inc.log_count(Category::TlsCertificate)
+                    > inc.log_count(Category::ServerError)
+                        + inc.log_count(Category::Timeout)
+                        + inc.log_count(Category::NetworkUnreachable);
             let mut confidence: f64 = 0.55;
             if correlated {
                 confidence += 0.25;

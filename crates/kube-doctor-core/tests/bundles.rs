@@ -1,0 +1,299 @@
+//! Diagnosis over bundles recorded from the real lab (`tests/fixtures/bundles/`, one per fault,
+//! recorded by `KUBE_DOCTOR_RECORD=1` in the lab tests), renderer snapshots, and bad bundles.
+
+use std::path::PathBuf;
+
+use kube_doctor_core::bundle::{Bundle, BundleError};
+use kube_doctor_core::diagnose::{Windows, diagnose};
+use kube_doctor_core::report::{self, Cause, Report};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bundles")
+}
+
+fn load(name: &str) -> Bundle {
+    let path = fixtures().join(format!("{name}.json"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Bundle::from_json(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn run(name: &str) -> Report {
+    diagnose(&load(name), Windows::default())
+}
+
+/// Each lab fault and the cause its recorded bundle must be diagnosed as.
+const FAULTS: &[(&str, Cause)] = &[
+    ("expired-client-cert", Cause::Authentication),
+    ("apiserver-cert-expired", Cause::Authentication),
+    ("rbac-revoked", Cause::Authorization),
+    ("apf-throttle", Cause::RateLimiting),
+    ("apiserver-down", Cause::ServerSide),
+    ("apiserver-slow", Cause::ServerSide),
+    ("network-blackhole", Cause::Network),
+    ("token-invalid", Cause::Authentication),
+    ("quota-exceeded", Cause::Quota),
+];
+
+#[test]
+fn every_recorded_fault_gets_the_right_top_verdict() {
+    for (fault, cause) in FAULTS {
+        let r = run(fault);
+        let top = r.top().unwrap_or_else(|| panic!("{fault}: no verdict"));
+        assert_eq!(
+            top.cause, *cause,
+            "{fault}: top verdict {:?}: {}",
+            top.cause, top.summary
+        );
+        assert!(r.problem_found(), "{fault}");
+        for v in &r.verdicts {
+            assert!(
+                !v.evidence.is_empty(),
+                "{fault}: a verdict without evidence: {}",
+                v.summary
+            );
+            assert!(
+                !v.remediation.is_empty(),
+                "{fault}: a verdict without remediation: {}",
+                v.summary
+            );
+            assert!(
+                !v.clients.is_empty(),
+                "{fault}: a verdict about no client: {}",
+                v.summary
+            );
+            assert!(
+                (0.0..=1.0).contains(&v.confidence),
+                "{fault}: confidence {}",
+                v.confidence
+            );
+        }
+    }
+}
+
+#[test]
+fn the_healthy_bundle_has_no_verdict() {
+    let r = run("healthy");
+    assert!(
+        r.verdicts.is_empty(),
+        "verdicts on the healthy lab: {:?}",
+        r.verdicts.iter().map(|v| &v.summary).collect::<Vec<_>>()
+    );
+    assert!(!r.problem_found());
+}
+
+#[test]
+fn diagnosis_is_deterministic() {
+    for (fault, _) in FAULTS {
+        let a = serde_json::to_string(&run(fault)).unwrap();
+        let b = serde_json::to_string(&run(fault)).unwrap();
+        assert_eq!(a, b, "{fault}: two diagnoses of one bundle differ");
+    }
+}
+
+#[test]
+fn remediation_names_what_to_change() {
+    let r = run("rbac-revoked");
+    let v = r
+        .verdicts
+        .iter()
+        .find(|v| v.cause == Cause::Authorization)
+        .unwrap();
+    let fix = v.remediation.join("\n");
+    assert!(
+        fix.contains("kind: Role") || fix.contains("kind: ClusterRole"),
+        "{fix}"
+    );
+    assert!(fix.contains("RoleBinding"), "{fix}");
+    assert!(fix.contains("kubers-client"), "{fix}");
+
+    let r = run("apf-throttle");
+    let fix = r.top().unwrap().remediation.join("\n");
+    assert!(
+        fix.contains("lab-squeeze-demo-clientgo") && fix.contains("lab-jail"),
+        "{fix}"
+    );
+
+    let r = run("network-blackhole");
+    let fix = r.top().unwrap().remediation.join("\n");
+    assert!(fix.contains("deny-egress-demo-kubers"), "{fix}");
+
+    let r = run("quota-exceeded");
+    let fix = r.top().unwrap().remediation.join("\n");
+    assert!(
+        fix.contains("demo-configmaps") && fix.contains("count/configmaps"),
+        "{fix}"
+    );
+
+    let r = run("expired-client-cert");
+    let fix = r.top().unwrap().remediation.join("\n");
+    assert!(fix.contains("demo-clientgo"), "{fix}");
+}
+
+fn rendered(r: &Report, format: &str) -> String {
+    let mut out = Vec::new();
+    match format {
+        "text" => report::text::render(&mut out, r, false),
+        "markdown" => report::markdown::render(&mut out, r),
+        "html" => report::html::render(&mut out, r),
+        "json" => report::write_json(&mut out, r),
+        _ => unreachable!(),
+    }
+    .unwrap();
+    String::from_utf8(out).expect("reports are UTF-8")
+}
+
+#[test]
+fn renderer_snapshots() {
+    for fault in ["rbac-revoked", "healthy"] {
+        let r = run(fault);
+        for format in ["text", "markdown", "html", "json"] {
+            insta::assert_snapshot!(format!("{fault}.{format}"), rendered(&r, format));
+        }
+    }
+}
+
+#[test]
+fn html_is_self_contained_with_a_chart() {
+    let html = rendered(&run("apf-throttle"), "html");
+    assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
+    assert!(html.contains("<svg"), "an SVG timeline chart");
+    for external in [" src=", "<link", "url(http", "@import", "href=\"http"] {
+        assert!(
+            !html.contains(external),
+            "HTML loads something from outside: {external}"
+        );
+    }
+}
+
+#[test]
+fn text_has_no_colour_unless_asked() {
+    let r = run("rbac-revoked");
+    assert!(!rendered(&r, "text").contains('\x1b'));
+    let mut out = Vec::new();
+    report::text::render(&mut out, &r, true).unwrap();
+    assert!(String::from_utf8(out).unwrap().contains("\x1b["));
+}
+
+// --- bad bundles ---
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join(format!("{name}.json"))).unwrap()
+}
+
+#[test]
+fn a_truncated_bundle_is_a_clear_error() {
+    let bytes = fixture_bytes("rbac-revoked");
+    for cut in [0, 1, 10, bytes.len() / 2, bytes.len() - 2] {
+        let err = Bundle::from_json(&bytes[..cut]).expect_err("a truncated bundle is refused");
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("not a kube-doctor bundle"),
+            "cut at {cut}: {msg}"
+        );
+        assert!(!msg.contains('\n'), "one line: {msg}");
+    }
+}
+
+#[test]
+fn another_schema_version_says_so() {
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
+    v["schema"] = "kube-doctor/bundle/v9".into();
+    let err = Bundle::from_json(v.to_string().as_bytes()).unwrap_err();
+    assert!(matches!(err, BundleError::Schema { .. }));
+    assert!(
+        err.to_string().contains("kube-doctor/bundle/v9") && err.to_string().contains("re-collect"),
+        "{err}"
+    );
+
+    let err = Bundle::from_json(br#"{"apiVersion":"v1","kind":"Pod"}"#).unwrap_err();
+    assert!(err.to_string().contains("(none)"), "{err}");
+    let err = Bundle::from_json(b"\x00\x01\xff binary").unwrap_err();
+    assert!(
+        err.to_string().starts_with("not a kube-doctor bundle"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_wrong_field_type_is_refused_not_guessed() {
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
+    v["steps"] = "all of them".into();
+    let err = Bundle::from_json(v.to_string().as_bytes()).unwrap_err();
+    assert!(
+        err.to_string().contains("steps") || err.to_string().contains("sequence"),
+        "{err}"
+    );
+}
+
+/// Strings from the cluster (pod names, log samples, event messages, user names) are attacker
+/// controlled: they must be escaped in Markdown and HTML and defanged in text.
+#[test]
+fn hostile_strings_are_escaped() {
+    const EVIL: &str = "<script>alert(1)</script>|[x](javascript:alert(2))\x1b[2J`";
+    let mut v: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
+    // Poison the free-text fields that come from the cluster.
+    const FREE_TEXT: &[&str] = &[
+        "name",
+        "user",
+        "message",
+        "reason",
+        "note",
+        "source",
+        "subject",
+        "issuer",
+        "common_name",
+        "resource",
+        "line",
+        "samples",
+        "namespace",
+    ];
+    fn poison(v: &mut serde_json::Value, hit: bool) {
+        match v {
+            serde_json::Value::String(s) if hit => s.push_str(EVIL),
+            serde_json::Value::Array(a) => a.iter_mut().for_each(|x| poison(x, hit)),
+            serde_json::Value::Object(o) => o
+                .iter_mut()
+                .for_each(|(k, v)| poison(v, FREE_TEXT.contains(&k.as_str()))),
+            _ => {}
+        }
+    }
+    for section in ["logs", "credentials", "events", "network"] {
+        poison(&mut v[section], false);
+    }
+    v["cluster"]["server"] = format!("https://evil{EVIL}").into();
+    let bundle =
+        Bundle::from_json(v.to_string().as_bytes()).expect("a poisoned bundle still parses");
+    let r = diagnose(&bundle, Windows::default());
+    let html = rendered(&r, "html");
+    assert!(!html.contains("<script>alert(1)"), "raw <script> in HTML");
+    assert!(
+        !html.contains("href=\"javascript"),
+        "a javascript: link in HTML"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)"),
+        "the hostile string is shown, escaped"
+    );
+    // Inside code fences (longer than any backtick run in them) nothing is interpreted.
+    let md_all = rendered(&r, "markdown");
+    let mut in_fence = false;
+    let md: String = md_all
+        .lines()
+        .filter(|l| {
+            if l.trim_start().starts_with("```") {
+                in_fence = !in_fence;
+                return false;
+            }
+            !in_fence
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let raw: Vec<&str> = md.lines().filter(|l| l.contains("<script>")).collect();
+    assert!(raw.is_empty(), "raw HTML in Markdown: {raw:?}");
+    assert!(!md.contains("](javascript:"), "a live link in Markdown");
+    let text = rendered(&r, "text");
+    assert!(
+        !text.contains('\x1b'),
+        "escape sequences reach the terminal"
+    );
+}
