@@ -30,6 +30,9 @@ fi
 say "unit and fixture tests"
 cargo test --workspace --locked
 
+say "HTML report in headless Chromium (installs Debian's chromium when missing)"
+scripts/html-screenshot.sh examples/incident-bundle.json target/lab-artifacts
+
 if [ "${SKIP_LAB:-0}" = 1 ]; then
   say "SKIP_LAB=1: not running the lab tests"
   exit 0

@@ -131,7 +131,7 @@ build_kwok() {
 
 # The lab's own Go programs (client-go workload, slow webhook, network path, log capture),
 # keyed by a hash of their sources.
-LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run"
+LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale"
 build_lab_go() {
   local src="$LAB_DIR/go" hash c missing=0
   hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)

@@ -520,6 +520,7 @@ impl Drop for Server {
 }
 
 fn get_json(url: &str, token: Option<&str>) -> Result<Value, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -542,6 +543,7 @@ fn get_json(url: &str, token: Option<&str>) -> Result<Value, String> {
 }
 
 fn get_text(url: &str) -> Result<String, String> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -4,15 +4,21 @@
 // client sees when a firewall or NetworkPolicy silently drops its packets. Removing the file
 // closes the stalled connections, so the client reconnects.
 //
-//	lab-proxy --listen 127.0.0.1:18444 --upstream 127.0.0.1:16443 --blackhole FILE
+// With --stats FILE it also counts the bytes it carries each way and keeps FILE up to date
+// ("down UP" bytes, down = upstream to client): the benchmarks read how much a tool took
+// from the API server.
+//
+//	lab-proxy --listen 127.0.0.1:18444 --upstream 127.0.0.1:16443 --blackhole FILE [--stats FILE]
 package main
 
 import (
 	"flag"
+	"fmt"
 	"log"
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,7 +47,22 @@ func main() {
 	listen := flag.String("listen", "", "address to listen on")
 	upstream := flag.String("upstream", "", "address to forward to")
 	hole := flag.String("blackhole", "", "while this file exists, traffic is dropped")
+	stats := flag.String("stats", "", "keep the byte counts (down up) in this file")
 	flag.Parse()
+	var down, up atomic.Int64
+	if *stats != "" {
+		go func() {
+			last := ""
+			for range time.Tick(100 * time.Millisecond) {
+				now := fmt.Sprintf("%d %d\n", down.Load(), up.Load())
+				if now != last {
+					_ = os.WriteFile(*stats+".tmp", []byte(now), 0o644)
+					_ = os.Rename(*stats+".tmp", *stats)
+					last = now
+				}
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		log.Fatalf("lab-proxy: listen %s: %v", *listen, err)
@@ -74,14 +95,14 @@ func main() {
 			continue
 		}
 		go func(c net.Conn) {
-			up, err := net.DialTimeout("tcp", *upstream, 5*time.Second)
+			upc, err := net.DialTimeout("tcp", *upstream, 5*time.Second)
 			if err != nil {
 				c.Close()
 				return
 			}
 			live.add(c)
-			live.add(up)
-			pipe := func(dst, src net.Conn) {
+			live.add(upc)
+			pipe := func(dst, src net.Conn, count *atomic.Int64) {
 				buf := make([]byte, 32*1024)
 				for {
 					n, err := src.Read(buf)
@@ -96,6 +117,7 @@ func main() {
 						if _, werr := dst.Write(buf[:n]); werr != nil {
 							break
 						}
+						count.Add(int64(n))
 					}
 					if err != nil {
 						break
@@ -106,9 +128,8 @@ func main() {
 				live.remove(dst)
 				live.remove(src)
 			}
-			go pipe(up, c)
-			pipe(c, up)
+			go pipe(upc, c, &up)
+			pipe(c, upc, &down)
 		}(c)
 	}
 }
-
