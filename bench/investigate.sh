@@ -43,6 +43,13 @@ measure() {
   echo "$(tail -1 "$OUT/run.time") $((b1 - b0))"
 }
 
+# Start from the plain lab: sizes grow from there (lab/scale is additive).
+lab/scale clean
+for _ in $(seq 1 180); do
+  left=$(kubectl --kubeconfig "$LAB_ADMIN_KUBECONFIG" get ns -l lab.kube-doctor.io/scale=true --no-headers 2>/dev/null | wc -l)
+  [ "$left" -eq 0 ] && break
+  sleep 5
+done
 lab/fault rbac-revoked >/dev/null
 sleep 30
 printf 'pods\ttool\tmedian_s\tmin_s\tmax_s\tapi_requests\tbytes_down\tpeak_rss_mib\tverdict\n' >"$OUT/investigate.tsv"

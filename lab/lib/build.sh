@@ -74,6 +74,9 @@ EOF
   for b in "${missing[@]}"; do
     log "building $b v$K8S_VERSION (cold: several minutes on 2 cores)"
     local t0=$SECONDS
+    # Adds the go.sum entries of this command's packages (kubectl's are not among the
+    # server components' when the wrapper was prepared without it).
+    (cd "$w" && go get "k8s.io/kubernetes/cmd/$b@v$K8S_VERSION" >/dev/null 2>&1)
     (cd "$w" && go build -trimpath -ldflags "-s -w$ld" -o "$BIN/.$b.tmp" "k8s.io/kubernetes/cmd/$b")
     mv "$BIN/.$b.tmp" "$BIN/$b-v$K8S_VERSION"
     log "built $b in $((SECONDS - t0))s"

@@ -297,3 +297,46 @@ fn hostile_strings_are_escaped() {
         "escape sequences reach the terminal"
     );
 }
+
+/// Step 2's events near the onset become evidence of the matching rule.
+#[test]
+fn events_near_the_onset_are_cited() {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&fixture_bytes("quota-exceeded")).unwrap();
+    let onset = v["clients"]["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| c["onset"].as_str().map(str::to_string))
+        .expect("an onset");
+    let event = serde_json::json!({
+        "involved": {"kind": "ReplicaSet", "namespace": "demo", "name": "web-7d9f"},
+        "reason": "FailedCreate",
+        "message": "Error creating: pods \"web-7d9f-x\" is forbidden: exceeded quota: demo-configmaps",
+        "event_type": "Warning",
+        "count": 4,
+        "first_seen": onset,
+        "last_seen": onset,
+        "source": "replicaset-controller",
+        "topic": "quota"
+    });
+    let far = {
+        let mut e = event.clone();
+        e["involved"]["name"] = "old-rs".into();
+        e["first_seen"] = "2020-01-01T00:00:00Z".into();
+        e["last_seen"] = "2020-01-01T00:00:00Z".into();
+        e
+    };
+    v["events"]["kept"] = serde_json::json!([event, far]);
+    let bundle = Bundle::from_json(v.to_string().as_bytes()).unwrap();
+    let r = diagnose(&bundle, Windows::default());
+    let top = r.top().unwrap();
+    assert_eq!(top.cause, Cause::Quota);
+    let cited: Vec<_> = top.evidence.iter().filter(|e| e.step == 2).collect();
+    assert_eq!(cited.len(), 1, "only the event near the onset: {cited:?}");
+    assert!(
+        cited[0].reference.contains("FailedCreate") && cited[0].detail.contains("(x4)"),
+        "{:?}",
+        cited[0]
+    );
+}

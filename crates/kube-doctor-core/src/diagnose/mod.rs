@@ -78,6 +78,58 @@ pub struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// Step 2's events about `topics` within `w` of the incident's onset, in its namespace or
+    /// in kube-system, as evidence (newest last, at most five).
+    pub fn events_near(
+        &self,
+        inc: &Incident,
+        topics: &[crate::bundle::EventTopic],
+        w: SignedDuration,
+    ) -> Vec<Evidence> {
+        let Some(events) = &self.bundle.events else {
+            return Vec::new();
+        };
+        let ns = inc.pod.as_ref().and_then(|p| p.namespace.as_deref());
+        let mut out: Vec<Evidence> = events
+            .kept
+            .iter()
+            .filter(|e| topics.contains(&e.topic))
+            .filter(|e| {
+                let at = e.involved.namespace.as_deref();
+                at == Some("kube-system") || at == ns || at.is_none()
+            })
+            .filter(|e| {
+                Self::near(inc.onset, e.last_seen, w)
+                    || Self::near(inc.onset, e.first_seen, w)
+                    || matches!((inc.onset, e.first_seen, e.last_seen), (Some(o), Some(f), Some(l)) if f <= o && o <= l)
+            })
+            .map(|e| {
+                ev(
+                    2,
+                    format!(
+                        "event/{}/{} {}/{}",
+                        e.involved.namespace.as_deref().unwrap_or("-"),
+                        e.reason,
+                        e.involved.kind,
+                        e.involved.name
+                    ),
+                    e.last_seen,
+                    format!(
+                        "{} {}{}: {}",
+                        e.event_type,
+                        e.reason,
+                        if e.count > 1 { format!(" (x{})", e.count) } else { String::new() },
+                        e.message
+                    ),
+                )
+            })
+            .collect();
+        out.sort_by_key(|e| e.at);
+        let skip = out.len().saturating_sub(5);
+        out.drain(..skip);
+        out
+    }
+
     /// Whether `at` is within `w` of `onset` (either side). Unknown times do not correlate.
     pub fn near(onset: Option<Timestamp>, at: Option<Timestamp>, w: SignedDuration) -> bool {
         match (onset, at) {

@@ -179,19 +179,57 @@ impl Collector {
         let mut bundle = Bundle::new(self.window, cluster, settings, self.window.to);
         let budget = self.step_timeout;
 
-        // Phase A.
-        let (s1, s3, s7) = tokio::join!(
-            run_step(1, budget, progress, |ctx| step1_apiserver_pods::collect(
-                self, ctx
-            )),
-            run_step(3, budget, progress, |ctx| step3_client_rates::collect(
-                self, ctx
-            )),
-            run_step(7, budget, progress, |ctx| step7_server_metrics::collect(
-                self, ctx
-            )),
-        );
-        bundle.steps.extend([s1.0, s3.0, s7.0]);
+        // Step 7 (Prometheus and the API server's own configuration) needs nothing from the
+        // others: it runs beside the whole chain 1+3 -> 2, 4, 5, 8 -> 6, which the failing
+        // clients of step 3 drive.
+        let step7 = run_step(7, budget, progress, |ctx| {
+            step7_server_metrics::collect(self, ctx)
+        });
+        let chain = async {
+            let (s1, s3) = tokio::join!(
+                run_step(1, budget, progress, |ctx| step1_apiserver_pods::collect(
+                    self, ctx
+                )),
+                run_step(3, budget, progress, |ctx| step3_client_rates::collect(
+                    self, ctx
+                )),
+            );
+            let failing: Vec<ClientRates> =
+                s3.1.as_ref()
+                    .map(|c| {
+                        c.clients
+                            .iter()
+                            .filter(|r| r.is_failing(self.threshold))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            let (s2, s4, s5, s8) = tokio::join!(
+                run_step(2, budget, progress, |ctx| step2_events::collect(
+                    self, ctx, &failing
+                )),
+                run_step(4, budget, progress, |ctx| step4_network_path::collect(
+                    self, ctx, &failing
+                )),
+                run_step(5, budget, progress, |ctx| step5_logs::collect(
+                    self, ctx, &failing
+                )),
+                run_step(8, budget, progress, |ctx| step8_quota_and_apf::collect(
+                    self, ctx, &failing
+                )),
+            );
+            let logs = s5.1.clone().unwrap_or_default();
+            let s6 = run_step(6, budget, progress, |ctx| {
+                step6_credentials::collect(self, ctx, &failing, &logs)
+            })
+            .await;
+            (s1, s3, s2, s4, s5, s8, s6, failing)
+        };
+        let (s7, (s1, s3, s2, s4, s5, s8, s6, failing)) = tokio::join!(step7, chain);
+
+        bundle
+            .steps
+            .extend([s1.0, s2.0, s3.0, s4.0, s5.0, s6.0, s7.0, s8.0]);
         bundle.apiserver = s1.1;
         let mut clients = s3.1;
         bundle.server_metrics = s7.1;
@@ -199,48 +237,13 @@ impl Collector {
             step3_client_rates::name_callees(c, &m.callees);
         }
         bundle.settings.rate_source = clients.as_ref().map(|c| c.source.clone());
-        let failing: Vec<ClientRates> = clients
-            .as_ref()
-            .map(|c| {
-                c.clients
-                    .iter()
-                    .filter(|r| r.is_failing(self.threshold))
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default();
         bundle.clients = clients;
-
-        // Phase B.
-        let (s2, s4, s5, s8) = tokio::join!(
-            run_step(2, budget, progress, |ctx| step2_events::collect(
-                self, ctx, &failing
-            )),
-            run_step(4, budget, progress, |ctx| step4_network_path::collect(
-                self, ctx, &failing
-            )),
-            run_step(5, budget, progress, |ctx| step5_logs::collect(
-                self, ctx, &failing
-            )),
-            run_step(8, budget, progress, |ctx| step8_quota_and_apf::collect(
-                self, ctx, &failing
-            )),
-        );
-        bundle.steps.extend([s2.0, s4.0, s5.0, s8.0]);
         bundle.events = s2.1.map(|e| step2_events::redact(e, &mut redactor));
         bundle.network = s4.1.unwrap_or_default();
         bundle.logs =
             s5.1.map(|l| step5_logs::redact(l, &mut redactor))
                 .unwrap_or_default();
         bundle.quota_and_flow_control = s8.1;
-
-        // Phase C.
-        let logs = bundle.logs.clone();
-        let s6 = run_step(6, budget, progress, |ctx| {
-            step6_credentials::collect(self, ctx, &failing, &logs)
-        })
-        .await;
-        bundle.steps.push(s6.0);
         bundle.credentials = s6.1.unwrap_or_default();
         if let Some(q) = bundle.quota_and_flow_control.as_mut() {
             step8_quota_and_apf::match_clients(q, &failing, &bundle.credentials);

@@ -1,5 +1,5 @@
 //! Playbook step 2: events. Events of kube-system and of each failing client's namespace,
-//! paginated, sorted by last timestamp (lastTimestamp, eventTime or series, whichever the
+//! Warnings only (filtered by the API server), paginated, sorted by last timestamp (lastTimestamp, eventTime or series, whichever the
 //! event carries), limited to the window (with ten minutes before it, the widest correlation
 //! window), and kept only when they are about client errors, authentication, throttling,
 //! webhooks, quota, network policy or the API server - decided by the same classifier as
@@ -20,6 +20,12 @@ use kube_doctor_core::redact::Redactor;
 use super::{Collector, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 
+/// Server-side filter: only what is not Normal (Warnings: failed creates, quota, webhooks,
+/// throttling, evictions). Normal events (Scheduled, Pulled, Started...) are most of a
+/// cluster's events and say nothing about failing API clients; not serializing them keeps
+/// this step cheap for the API server on a big cluster.
+const SELECTORS: [&str; 1] = ["type!=Normal"];
+
 /// Events kept at most (newest first).
 const KEEP: usize = 200;
 /// Pages read per namespace at most (500 events a page).
@@ -38,52 +44,30 @@ pub async fn collect(
     }
     let classifier = Classifier::new();
     let since = c.window.from - SignedDuration::from_mins(10);
+    // Namespaces concurrently (under the shared request limit); pages of one namespace in
+    // order, as continue tokens require.
+    let per_ns = futures::future::join_all(namespaces.iter().flat_map(|ns| {
+        SELECTORS
+            .iter()
+            .map(|sel| scan_namespace(c, &ctx, ns, sel, &classifier, since))
+            .collect::<Vec<_>>()
+    }))
+    .await;
     let mut kept = Vec::new();
     let mut scanned = 0u64;
     let mut truncated = false;
     let mut forbidden = 0;
-    for ns in &namespaces {
-        let mut token: Option<String> = None;
-        for page in 0..MAX_PAGES {
-            let ns2 = ns.clone();
-            let tok = token.clone();
-            let result = c
-                .kube
-                .call(&ctx, Perm::ns("", "events", "list", ns), |client| {
-                    let (ns, tok) = (ns2.clone(), tok.clone());
-                    async move {
-                        let mut lp = ListParams::default().limit(500);
-                        if let Some(t) = tok {
-                            lp = lp.continue_token(&t);
-                        }
-                        Api::<Event>::namespaced(client, &ns).list(&lp).await
-                    }
-                })
-                .await;
-            let list = match result {
-                Ok(l) => l,
-                Err(SourceError::Forbidden(_)) => {
-                    forbidden += 1;
-                    break;
-                }
-                Err(e) => return Err(e.into()),
-            };
-            for ev in &list.items {
-                scanned += 1;
-                if let Some(r) = record(ev, &classifier, since) {
-                    kept.push(r);
-                }
-            }
-            token = list.metadata.continue_.clone().filter(|t| !t.is_empty());
-            if token.is_none() {
-                break;
-            }
-            if page + 1 == MAX_PAGES {
-                truncated = true;
+    for r in per_ns {
+        match r? {
+            None => forbidden += 1,
+            Some(scan) => {
+                scanned += scan.scanned;
+                truncated |= scan.truncated;
+                kept.extend(scan.kept);
             }
         }
     }
-    if forbidden == namespaces.len() {
+    if forbidden == namespaces.len() * SELECTORS.len() {
         return Err(
             SourceError::Forbidden(ctx.missing_rules().into_iter().next().unwrap_or_else(|| {
                 kube_doctor_core::bundle::RbacRule {
@@ -108,12 +92,78 @@ pub async fn collect(
         kept,
         truncated,
     };
+    let cut = if evidence.truncated {
+        format!(
+            " (stopped at {MAX_PAGES} pages of 500 per namespace, or {KEEP} kept: the rest was not read)"
+        )
+    } else {
+        String::new()
+    };
     if evidence.kept.is_empty() {
-        let note = format!("{scanned} events read, none about API client trouble");
+        let note = format!("{scanned} events read, none about API client trouble{cut}");
         return Ok(StepEnd::Empty(evidence, note));
     }
-    let note = format!("{} of {scanned} events kept", evidence.kept.len());
+    let note = format!("{} of {scanned} events kept{cut}", evidence.kept.len());
     Ok(StepEnd::Done(evidence, Some(note)))
+}
+
+/// What one namespace's events gave.
+struct Scan {
+    scanned: u64,
+    kept: Vec<EventRecord>,
+    truncated: bool,
+}
+
+/// Reads one namespace's events page by page; `None` when listing them is forbidden.
+async fn scan_namespace(
+    c: &Collector,
+    ctx: &StepCtx,
+    ns: &str,
+    selector: &'static str,
+    classifier: &Classifier,
+    since: Timestamp,
+) -> Result<Option<Scan>, StepError> {
+    let mut scan = Scan {
+        scanned: 0,
+        kept: Vec::new(),
+        truncated: false,
+    };
+    let mut token: Option<String> = None;
+    for page in 0..MAX_PAGES {
+        let tok = token.clone();
+        let result = c
+            .kube
+            .call(ctx, Perm::ns("", "events", "list", ns), |client| {
+                let (ns, tok) = (ns.to_string(), tok.clone());
+                async move {
+                    let mut lp = ListParams::default().limit(500).fields(selector);
+                    if let Some(t) = tok {
+                        lp = lp.continue_token(&t);
+                    }
+                    Api::<Event>::namespaced(client, &ns).list(&lp).await
+                }
+            })
+            .await;
+        let list = match result {
+            Ok(l) => l,
+            Err(SourceError::Forbidden(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        for ev in &list.items {
+            scan.scanned += 1;
+            if let Some(r) = record(ev, classifier, since) {
+                scan.kept.push(r);
+            }
+        }
+        token = list.metadata.continue_.clone().filter(|t| !t.is_empty());
+        if token.is_none() {
+            break;
+        }
+        if page + 1 == MAX_PAGES {
+            scan.truncated = true;
+        }
+    }
+    Ok(Some(scan))
 }
 
 fn last_seen(ev: &Event) -> Option<Timestamp> {
@@ -154,6 +204,10 @@ fn topic(reason: &str, message: &str, classifier: &Classifier) -> Option<EventTo
 }
 
 fn record(ev: &Event, classifier: &Classifier, since: Timestamp) -> Option<EventRecord> {
+    // kube-doctor serve's own verdicts are not evidence of anything.
+    if ev.reason.as_deref() == Some("KubeDoctorDiagnosis") {
+        return None;
+    }
     let last = last_seen(ev);
     if last.is_some_and(|t| t < since) {
         return None;

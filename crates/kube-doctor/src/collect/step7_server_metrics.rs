@@ -41,13 +41,18 @@ pub async fn collect(
     ctx: Arc<StepCtx>,
 ) -> Result<StepEnd<ServerMetrics>, StepError> {
     let mut notes = Vec::new();
-    let callees = callees(c, &ctx, &mut notes).await;
-    let mut metrics = None;
-    if let Some(prom) = &c.prometheus {
-        match from_prometheus(c, &ctx, prom).await {
-            Ok(m) => metrics = Some(m),
-            Err(e) => notes.push(format!("{e}; reading the API server's /metrics instead")),
+    // The callees (Kubernetes API) and the metrics (Prometheus) at once.
+    let (callees, from_prom) = tokio::join!(callees(c, &ctx, &mut notes), async {
+        match &c.prometheus {
+            Some(prom) => Some(from_prometheus(c, &ctx, prom).await),
+            None => None,
         }
+    });
+    let mut metrics = None;
+    match from_prom {
+        Some(Ok(m)) => metrics = Some(m),
+        Some(Err(e)) => notes.push(format!("{e}; reading the API server's /metrics instead")),
+        None => {}
     }
     let mut m = match metrics {
         Some(m) => m,
@@ -78,9 +83,9 @@ pub async fn collect(
 async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Callees {
     let mut out = Callees::default();
     let lp = ListParams::default().limit(500);
-    let validating = c
-        .kube
-        .call(
+    // The three lists at once (they share the request limit).
+    let (validating, mutating, services) = tokio::join!(
+        c.kube.call(
             ctx,
             Perm::cluster(
                 "admissionregistration.k8s.io",
@@ -95,8 +100,32 @@ async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Calle
                         .await
                 }
             },
-        )
-        .await;
+        ),
+        c.kube.call(
+            ctx,
+            Perm::cluster(
+                "admissionregistration.k8s.io",
+                "mutatingwebhookconfigurations",
+                "list",
+            ),
+            |client| {
+                let lp = lp.clone();
+                async move {
+                    Api::<MutatingWebhookConfiguration>::all(client)
+                        .list(&lp)
+                        .await
+                }
+            },
+        ),
+        c.kube.call(
+            ctx,
+            Perm::cluster("apiregistration.k8s.io", "apiservices", "list"),
+            |client| {
+                let lp = lp.clone();
+                async move { Api::<APIService>::all(client).list(&lp).await }
+            },
+        ),
+    );
     match validating {
         Ok(list) => {
             for cfg in list.items {
@@ -118,25 +147,6 @@ async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Calle
         }
         Err(e) => notes.push(format!("validating webhook configurations: {e}")),
     }
-    let mutating = c
-        .kube
-        .call(
-            ctx,
-            Perm::cluster(
-                "admissionregistration.k8s.io",
-                "mutatingwebhookconfigurations",
-                "list",
-            ),
-            |client| {
-                let lp = lp.clone();
-                async move {
-                    Api::<MutatingWebhookConfiguration>::all(client)
-                        .list(&lp)
-                        .await
-                }
-            },
-        )
-        .await;
     match mutating {
         Ok(list) => {
             for cfg in list.items {
@@ -158,17 +168,6 @@ async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Calle
         }
         Err(e) => notes.push(format!("mutating webhook configurations: {e}")),
     }
-    let services = c
-        .kube
-        .call(
-            ctx,
-            Perm::cluster("apiregistration.k8s.io", "apiservices", "list"),
-            |client| {
-                let lp = lp.clone();
-                async move { Api::<APIService>::all(client).list(&lp).await }
-            },
-        )
-        .await;
     match services {
         Ok(list) => {
             for a in list.items {
@@ -300,7 +299,10 @@ async fn from_prometheus(
 ) -> Result<ServerMetrics, crate::source::prometheus::PromError> {
     let w = window_str(c);
     let at = c.window.to;
-    let step = super::step3_client_rates::series_step(&c.window);
+    // Server signals are correlated in minutes: a point per 15 s is enough, and the latency
+    // histograms are the most expensive series Prometheus evaluates for us.
+    let step =
+        super::step3_client_rates::series_step(&c.window).max(std::time::Duration::from_secs(15));
     let range = |q: String| {
         let q2 = q.clone();
         async move { prom.range(ctx, &q2, c.window.from, c.window.to, step).await }
@@ -310,13 +312,55 @@ async fn from_prometheus(
         .unwrap_or(900.0)
         .max(1.0);
 
-    let by_code = prom
-        .instant(
-            ctx,
-            &format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
-            at,
+    // Every query at once (Prometheus bounds its own concurrency, and so does `Prometheus`):
+    // the step costs one round trip's worth of latency instead of sixteen.
+    let lat = |q: f64| {
+        format!(
+            "histogram_quantile({q}, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}])))"
         )
-        .await?;
+    };
+    let (q_code, q_p50, q_p99) = (
+        format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
+        lat(0.5),
+        lat(0.99),
+    );
+    let q_apf = format!(
+        "sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"
+    );
+    let q_wh = format!(
+        "sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"
+    );
+    let q_wh_lat = format!(
+        "histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"
+    );
+    let q_etcd = format!(
+        "topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
+    );
+    let (by_code, p50, p99, inflight, apf_rejected, apf_queued, wh_rejected, wh_latency, etcd_p99) =
+        tokio::try_join!(
+            prom.instant(ctx, &q_code, at),
+            prom.instant(ctx, &q_p50, at),
+            prom.instant(ctx, &q_p99, at),
+            prom.instant(ctx, "sum by (request_kind) (apiserver_current_inflight_requests)", at),
+            prom.instant(ctx, &q_apf, at),
+            prom.instant(
+                ctx,
+                "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)",
+                at
+            ),
+            prom.instant(ctx, &q_wh, at),
+            prom.instant(ctx, &q_wh_lat, at),
+            prom.instant(ctx, &q_etcd, at),
+        )?;
+    let (r5, slow, rejected, wh, etcd_slow, up, starts) = tokio::try_join!(
+        range("sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))".to_string()),
+        range("histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))".to_string()),
+        range("sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))".to_string()),
+        range("sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))".to_string()),
+        range("histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))".to_string()),
+        range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()),
+        range("max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()),
+    )?;
     let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
     let mut total = 0.0;
     let mut r5xx = 0.0;
@@ -336,11 +380,8 @@ async fn from_prometheus(
     let ratio = |x: f64| if total > 0.0 { x / total } else { 0.0 };
 
     let mut latency: BTreeMap<String, LatencyQuantiles> = BTreeMap::new();
-    for (q, is_p99) in [(0.5, false), (0.99, true)] {
-        let query = format!(
-            "histogram_quantile({q}, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}])))"
-        );
-        for s in prom.instant(ctx, &query, at).await? {
+    for (samples, is_p99) in [(p50, false), (p99, true)] {
+        for s in samples {
             let verb = label(&s.labels, "verb");
             let e = latency.entry(verb.clone()).or_insert(LatencyQuantiles {
                 verb,
@@ -356,30 +397,20 @@ async fn from_prometheus(
         }
     }
 
-    let inflight: BTreeMap<String, f64> = prom
-        .instant(
-            ctx,
-            "sum by (request_kind) (apiserver_current_inflight_requests)",
-            at,
-        )
-        .await?
+    let inflight: BTreeMap<String, f64> = inflight
         .into_iter()
         .map(|s| (label(&s.labels, "request_kind"), s.value))
         .collect();
 
     let mut apf: BTreeMap<(String, String), ApfStat> = BTreeMap::new();
-    for s in prom
-        .instant(
-            ctx,
-            &format!("sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"),
-            at,
-        )
-        .await?
-    {
+    for s in apf_rejected {
         if s.value <= 0.0 {
             continue;
         }
-        let key = (label(&s.labels, "flow_schema"), label(&s.labels, "priority_level"));
+        let key = (
+            label(&s.labels, "flow_schema"),
+            label(&s.labels, "priority_level"),
+        );
         let e = apf.entry(key.clone()).or_insert(ApfStat {
             flow_schema: key.0,
             priority_level: key.1,
@@ -390,14 +421,7 @@ async fn from_prometheus(
         e.rejected += s.value;
         *e.reasons.entry(label(&s.labels, "reason")).or_default() += s.value;
     }
-    for s in prom
-        .instant(
-            ctx,
-            "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)",
-            at,
-        )
-        .await?
-    {
+    for s in apf_queued {
         let key = (
             label(&s.labels, "flow_schema"),
             label(&s.labels, "priority_level"),
@@ -408,14 +432,7 @@ async fn from_prometheus(
     }
 
     let mut webhooks: BTreeMap<(String, String), WebhookStat> = BTreeMap::new();
-    for s in prom
-        .instant(
-            ctx,
-            &format!("sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"),
-            at,
-        )
-        .await?
-    {
+    for s in wh_rejected {
         let key = (label(&s.labels, "name"), label(&s.labels, "type"));
         let e = webhooks.entry(key.clone()).or_insert(WebhookStat {
             name: key.0,
@@ -429,14 +446,7 @@ async fn from_prometheus(
             e.errors += s.value;
         }
     }
-    for s in prom
-        .instant(
-            ctx,
-            &format!("histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"),
-            at,
-        )
-        .await?
-    {
+    for s in wh_latency {
         let key = (label(&s.labels, "name"), label(&s.labels, "type"));
         let e = webhooks.entry(key.clone()).or_insert(WebhookStat {
             name: key.0,
@@ -448,13 +458,7 @@ async fn from_prometheus(
         e.p99_seconds = s.value.is_finite().then_some(s.value);
     }
 
-    let mut etcd: Vec<EtcdStat> = prom
-        .instant(
-            ctx,
-            &format!("topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"),
-            at,
-        )
-        .await?
+    let mut etcd: Vec<EtcdStat> = etcd_p99
         .into_iter()
         .filter(|s| s.value.is_finite())
         .map(|s| EtcdStat {
@@ -471,10 +475,6 @@ async fn from_prometheus(
 
     // Signals: when did each kind of trouble start?
     let mut signals = Vec::new();
-    let r5 = range(
-        "sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))".to_string(),
-    )
-    .await?;
     for s in &r5 {
         if let Some((first, last, peak)) = over(&s.points, SERVER_5XX) {
             signals.push(ServerSignal {
@@ -490,10 +490,6 @@ async fn from_prometheus(
             });
         }
     }
-    let slow = range(
-        "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))".to_string(),
-    )
-    .await?;
     for s in &slow {
         if let Some((first, last, peak)) = over(&s.points, SLOW_P99) {
             signals.push(ServerSignal {
@@ -506,10 +502,6 @@ async fn from_prometheus(
             });
         }
     }
-    let rejected = range(
-        "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))".to_string(),
-    )
-    .await?;
     for s in &rejected {
         if let Some((first, last, peak)) = over(&s.points, 0.0) {
             let fs = label(&s.labels, "flow_schema");
@@ -524,10 +516,6 @@ async fn from_prometheus(
             });
         }
     }
-    let wh = range(
-        "sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))".to_string(),
-    )
-    .await?;
     for s in &wh {
         if let Some((first, last, peak)) = over(&s.points, 0.0) {
             let name = label(&s.labels, "name");
@@ -541,11 +529,6 @@ async fn from_prometheus(
             });
         }
     }
-    let etcd_slow = range(
-        "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))"
-            .to_string(),
-    )
-    .await?;
     for s in &etcd_slow {
         if let Some((first, last, peak)) = over(&s.points, ETCD_SLOW_P99) {
             signals.push(ServerSignal {
@@ -559,8 +542,6 @@ async fn from_prometheus(
         }
     }
     // Prometheus could not scrape the API server: it was down, or its certificate failed.
-    let up = range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string())
-        .await?;
     for s in &up {
         let down: Vec<(Timestamp, f64)> = s.points.iter().map(|(t, v)| (*t, 1.0 - v)).collect();
         if let Some((first, last, _)) = over(&down, 0.5) {
@@ -574,7 +555,6 @@ async fn from_prometheus(
             });
         }
     }
-    let starts = range("max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()).await?;
     signals.extend(restarts(&starts));
 
     Ok(ServerMetrics {

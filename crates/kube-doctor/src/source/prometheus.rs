@@ -60,11 +60,15 @@ pub struct InstantSample {
     pub value: f64,
 }
 
+/// Queries in flight to Prometheus at once, across all steps.
+const MAX_INFLIGHT: usize = 8;
+
 /// A Prometheus endpoint.
 #[derive(Clone)]
 pub struct Prometheus {
     http: reqwest::Client,
     base: String,
+    inflight: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +115,7 @@ impl Prometheus {
         Ok(Prometheus {
             http,
             base: base.trim_end_matches('/').to_string(),
+            inflight: std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_INFLIGHT)),
         })
     }
 
@@ -126,6 +131,9 @@ impl Prometheus {
         params: &[(&str, String)],
     ) -> Result<Data, PromError> {
         ctx.count_prometheus();
+        // The semaphore is never closed, so acquiring cannot fail; if it ever did, going on
+        // without a permit is still correct, only less gentle.
+        let _permit = self.inflight.acquire().await.ok();
         let url = format!("{}{path}", self.base);
         let resp = self
             .http

@@ -121,7 +121,19 @@ func main() {
 		_, err := cs.CoreV1().ResourceQuotas(nsName(i)).Create(ctx, q, metav1.CreateOptions{})
 		return err
 	})
+	// Quota admission runs before the "already exists" check, so existing pods are skipped
+	// up front rather than re-created.
+	existing := map[string]bool{}
+	if list, err := cs.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "tier=scale"}); err == nil {
+		for _, p := range list.Items {
+			existing[p.Namespace+"/"+p.Name] = true
+		}
+	}
 	run("pods", *pods, func(i int) error {
+		ns, name := nsName(i/podsPerNamespace), fmt.Sprintf("app-%d", i)
+		if existing[ns+"/"+name] {
+			return apierrors.NewAlreadyExists(corev1.Resource("pods"), name)
+		}
 		_, err := cs.CoreV1().Pods(nsName(i/podsPerNamespace)).Create(ctx,
 			pod(fmt.Sprintf("app-%d", i), fmt.Sprintf("kwok-scale-%d", i%*nodes), fmt.Sprintf("app-%d", i%3)),
 			metav1.CreateOptions{})
@@ -187,7 +199,8 @@ func event(ns, obj string, i int) *corev1.Event {
 	reasons := []string{"Scheduled", "Pulled", "Created", "Started", "BackOff", "Unhealthy", "FailedMount", "Killing"}
 	r := reasons[i%len(reasons)]
 	return &corev1.Event{
-		ObjectMeta:     metav1.ObjectMeta{Name: fmt.Sprintf("%s.scale-%d", obj, i), Namespace: ns},
+		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.scale-%d", obj, i), Namespace: ns,
+			Labels: map[string]string{"lab.kube-doctor.io/scale": "true"}},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: ns, Name: obj, APIVersion: "v1"},
 		Reason:         r,
 		Message:        fmt.Sprintf("%s: synthetic scale event %d for %s", r, i, obj),

@@ -5,6 +5,7 @@
 //! `authentication`. Remediation names the certificate or token, its validity, and how to
 //! rotate it.
 
+use crate::bundle::EventTopic;
 use crate::bundle::{CertMetadata, PodCredentials};
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
@@ -44,6 +45,7 @@ impl Rule for Authentication {
                 continue;
             }
             let mut evidence: Vec<Evidence> = inc.evidence.clone();
+            evidence.extend(ctx.events_near(inc, &[EventTopic::Authentication], ctx.windows.auth));
             let mut remediation = Vec::new();
             let mut findings = Vec::new();
             let mut credential_evidence = false;

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::bundle::EventTopic;
 use crate::category::Category;
 use crate::classify::AuthzDenial;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
@@ -74,6 +75,7 @@ impl Rule for Authorization {
                 continue;
             }
             let mut evidence = inc.evidence.clone();
+            evidence.extend(ctx.events_near(inc, &[EventTopic::Authorization], ctx.windows.auth));
             let denials: BTreeSet<_> = inc
                 .pod
                 .as_ref()

@@ -4,6 +4,7 @@
 //! of the onset -> `network`. Remediation names the policy, the endpoint and the port.
 
 use crate::bundle::EgressVerdict;
+use crate::bundle::EventTopic;
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
@@ -33,6 +34,11 @@ impl Rule for Network {
                 continue;
             };
             let mut evidence = inc.evidence.clone();
+            evidence.extend(ctx.events_near(
+                inc,
+                &[EventTopic::NetworkPolicy, EventTopic::ClientError],
+                ctx.windows.network,
+            ));
             let mut remediation = Vec::new();
             let mut found = false;
             let endpoints: Vec<String> = if path.endpoints.is_empty() {

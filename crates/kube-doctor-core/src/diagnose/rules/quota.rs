@@ -2,6 +2,7 @@
 //! "exceeded quota" refusals (403) in the client's log or answers -> `quota`. Remediation names
 //! the quota and resource, used against hard.
 
+use crate::bundle::EventTopic;
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
@@ -37,6 +38,7 @@ impl Rule for Quota {
                 continue;
             }
             let mut evidence = inc.evidence.clone();
+            evidence.extend(ctx.events_near(inc, &[EventTopic::Quota], ctx.windows.server));
             let mut remediation = Vec::new();
             for (q, r) in &exhausted {
                 evidence.push(ev(

@@ -4,6 +4,7 @@
 //! Remediation names the FlowSchema and priority level, their shares and queueing, and what to
 //! change.
 
+use crate::bundle::EventTopic;
 use crate::bundle::{LimitResponse, PriorityLevelInfo, SignalKind};
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
@@ -54,6 +55,7 @@ impl Rule for RateLimiting {
                 continue;
             }
             let mut evidence = inc.evidence.clone();
+            evidence.extend(ctx.events_near(inc, &[EventTopic::Throttling], ctx.windows.apf));
             let mut remediation = Vec::new();
             let matched = b
                 .quota_and_flow_control

@@ -4,7 +4,7 @@
 //! when the failing client is the API server itself: its callees (webhooks, APIServices) are
 //! named.
 
-use crate::bundle::{Callee, SignalKind, Target};
+use crate::bundle::{Callee, EventTopic, SignalKind, Target};
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
@@ -28,6 +28,20 @@ impl Rule for ServerSide {
             let mut remediation = Vec::new();
             let mut correlated = false;
             let mut what = Vec::new();
+            let events = ctx.events_near(
+                inc,
+                &[EventTopic::ApiServer, EventTopic::Webhook],
+                ctx.windows.server,
+            );
+            if !events.is_empty() {
+                correlated = true;
+                what.push(format!(
+                    "{} event(s) about the API server or its webhooks",
+                    events.len()
+                ));
+                remediation.push("read the events cited (kubectl get events -A --field-selector type!=Normal): they name the failing component".to_string());
+                evidence.extend(events);
+            }
             if let Some(m) = &b.server_metrics {
                 for s in m
                     .signals
