@@ -59,6 +59,52 @@ fn client_row<'a>(b: &'a Value, pod: &str) -> Result<&'a Value, String> {
         .ok_or_else(|| format!("step 3 did not map any failing client to pod {pod}"))
 }
 
+/// Issue 3: the fault makes the right client cross the threshold, with error categories, and
+/// an onset within one scrape interval (5 s in the lab) plus one sample step of the first
+/// error its own log shows.
+fn check_onset(b: &Value, pod: &str) -> Result<(), String> {
+    let row = client_row(b, pod)?;
+    let ratio = row["ratios"]["non_2xx"].as_f64().unwrap_or(0.0);
+    need(ratio > 0.01, format!("{pod} is not over 1 %: {ratio}"))?;
+    need(
+        row["categories"].as_object().is_some_and(|c| !c.is_empty()),
+        format!("no error categories for {pod}"),
+    )?;
+    let onset: jiff::Timestamp = row["onset"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| format!("no onset for {pod}"))?;
+    // The first error line in its log, when kube-doctor could read the log.
+    let Some(logs) = b["logs"]
+        .as_array()
+        .and_then(|l| l.iter().find(|e| e["pod"]["name"] == pod))
+    else {
+        return Ok(());
+    };
+    let first = logs["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c["categories"].as_object().into_iter().flatten())
+        .filter_map(|(_, st)| {
+            st["first_at"]
+                .as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+        })
+        .min();
+    let Some(first) = first else { return Ok(()) };
+    let step = b["clients"]["step_seconds"].as_f64().unwrap_or(5.0);
+    let lag = (onset - first)
+        .total(jiff::Unit::Second)
+        .unwrap_or(f64::MAX);
+    need(
+        lag >= -step && lag <= 5.0 + step + 2.0,
+        format!(
+            "{pod}: onset {onset} is {lag:.1} s from its first error line {first} (step {step} s, scrape 5 s)"
+        ),
+    )
+}
+
 fn cases() -> Vec<Case> {
     vec![
         Case {
@@ -319,6 +365,10 @@ fn run_case(case: &Case) {
     assert_no_secret("the bundle", &text);
     assert_no_secret("the report", &run.report.to_string());
     assert_no_secret("stderr", &run.stderr);
+    let pod = case.client.split('/').nth(1).unwrap();
+    if let Err(e) = check_onset(&bundle, pod) {
+        panic!("{}: {e}", case.fault);
+    }
     record(&run, case.fault);
     eprintln!(
         "{}: {} after {:.0?} (evidence from steps {steps:?})",
