@@ -7,15 +7,16 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 tools = sorted({r["tool"] for r in rows})
 panels = [("median_s", "wall time (s)"), ("bytes_down", "bytes read from the API server"),
           ("api_requests", "API requests"), ("peak_rss_mib", "peak RSS (MiB)")]
-W, H, PW, PH = 900, 640, 400, 240
+W, H, PW, PH = 1000, 640, 400, 240
 colors = {"kube-doctor": "#c62828", "kubectl script": "#1565c0"}
 out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif">',
        f'<rect width="{W}" height="{H}" fill="#fff"/>']
 
 
 def num(v):
+    """A plain number, or None ("17 commands" is not comparable with API requests)."""
     try:
-        return float(str(v).split()[0])
+        return float(str(v))
     except ValueError:
         return None
 
