@@ -203,6 +203,14 @@ const CODE_PATTERN: &str = r#"(?ix)
 "#;
 
 impl Classifier {
+    /// The process's one classifier, built on first use. Building one compiles its automata
+    /// (several milliseconds of CPU), so everything that classifies a few lines (events, log
+    /// samples, step notes, every investigation `serve` runs) shares this one.
+    pub fn shared() -> &'static Classifier {
+        static SHARED: std::sync::LazyLock<Classifier> = std::sync::LazyLock::new(Classifier::new);
+        &SHARED
+    }
+
     /// Builds the automata and regexes. Cheap enough to call once per process.
     pub fn new() -> Classifier {
         let triggers = AhoCorasickBuilder::new()

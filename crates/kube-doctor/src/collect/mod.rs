@@ -166,34 +166,32 @@ impl Collector {
     /// Runs the whole playbook.
     pub async fn collect(&self, progress: &dyn Progress) -> Bundle {
         let mut redactor = Redactor::default();
-        let cluster = ClusterInfo {
-            server: self.kube.server.clone(),
-            context: self.kube.context.clone(),
-            version: self.server_version().await,
-        };
+        // The classifier's automata compile on a spare thread while the first answers are on
+        // their way, instead of on the critical path when steps 2 and 5 first classify.
+        drop(tokio::task::spawn_blocking(|| {
+            kube_doctor_core::classify::Classifier::shared();
+        }));
         let settings = CollectSettings {
             threshold: self.threshold,
             client_selector: self.client_selector.clone(),
             rate_source: None,
         };
-        let mut bundle = Bundle::new(self.window, cluster, settings, self.window.to);
         let budget = self.step_timeout;
 
-        // Step 7 (Prometheus and the API server's own configuration) needs nothing from the
-        // others: it runs beside the whole chain 1+3 -> 2, 4, 5, 8 -> 6, which the failing
-        // clients of step 3 drive.
+        // Steps 1 and 7 (the API server: its pods or health endpoints, its metrics and its own
+        // configuration) need nothing from the others: they run beside the chain
+        // 3 -> 2, 4, 5, 8 -> 6, which the failing clients of step 3 drive.
+        let step1 = run_step(1, budget, progress, |ctx| {
+            step1_apiserver_pods::collect(self, ctx)
+        });
         let step7 = run_step(7, budget, progress, |ctx| {
             step7_server_metrics::collect(self, ctx)
         });
         let chain = async {
-            let (s1, s3) = tokio::join!(
-                run_step(1, budget, progress, |ctx| step1_apiserver_pods::collect(
-                    self, ctx
-                )),
-                run_step(3, budget, progress, |ctx| step3_client_rates::collect(
-                    self, ctx
-                )),
-            );
+            let s3 = run_step(3, budget, progress, |ctx| {
+                step3_client_rates::collect(self, ctx)
+            })
+            .await;
             let failing: Vec<ClientRates> =
                 s3.1.as_ref()
                     .map(|c| {
@@ -223,9 +221,16 @@ impl Collector {
                 step6_credentials::collect(self, ctx, &failing, &logs)
             })
             .await;
-            (s1, s3, s2, s4, s5, s8, s6, failing)
+            (s3, s2, s4, s5, s8, s6, failing)
         };
-        let (s7, (s1, s3, s2, s4, s5, s8, s6, failing)) = tokio::join!(step7, chain);
+        let (version, s1, s7, (s3, s2, s4, s5, s8, s6, failing)) =
+            tokio::join!(self.server_version(), step1, step7, chain);
+        let cluster = ClusterInfo {
+            server: self.kube.server.clone(),
+            context: self.kube.context.clone(),
+            version,
+        };
+        let mut bundle = Bundle::new(self.window, cluster, settings, self.window.to);
 
         bundle
             .steps

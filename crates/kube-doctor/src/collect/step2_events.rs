@@ -42,14 +42,14 @@ pub async fn collect(
             namespaces.insert(ns.to_string());
         }
     }
-    let classifier = Classifier::new();
+    let classifier = Classifier::shared();
     let since = c.window.from - SignedDuration::from_mins(10);
     // Namespaces concurrently (under the shared request limit); pages of one namespace in
     // order, as continue tokens require.
     let per_ns = futures::future::join_all(namespaces.iter().flat_map(|ns| {
         SELECTORS
             .iter()
-            .map(|sel| scan_namespace(c, &ctx, ns, sel, &classifier, since))
+            .map(|sel| scan_namespace(c, &ctx, ns, sel, classifier, since))
             .collect::<Vec<_>>()
     }))
     .await;

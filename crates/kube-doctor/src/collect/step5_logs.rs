@@ -37,7 +37,7 @@ pub async fn collect(
     if pods.is_empty() {
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
-    let classifier = Classifier::new();
+    let classifier = Classifier::shared();
     let since = c.window.from;
     let since_seconds = (c.window.to - since)
         .total(jiff::Unit::Second)
@@ -84,7 +84,7 @@ pub async fn collect(
                     .await;
                 match text {
                     Ok(text) => logs.push(classify(
-                        &classifier,
+                        classifier,
                         &container,
                         previous,
                         &text,

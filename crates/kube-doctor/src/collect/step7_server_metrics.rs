@@ -292,6 +292,20 @@ fn over(points: &[(Timestamp, f64)], threshold: f64) -> Option<(Timestamp, Times
     Some((first.0, last.0, peak))
 }
 
+/// Step 7's share of the Prometheus client's in-flight slots (`MAX_INFLIGHT` = 8): the rest are
+/// left to the chain's steps, which wait on their answers.
+const STEP7_LANES: usize = 6;
+
+/// Runs `fut` once one of `lanes` is free.
+async fn in_lane<T>(
+    lanes: &tokio::sync::Semaphore,
+    fut: impl std::future::Future<Output = T>,
+) -> T {
+    // The semaphore is never closed; without a permit the query still runs, only less gently.
+    let _lane = lanes.acquire().await.ok();
+    fut.await
+}
+
 async fn from_prometheus(
     c: &Collector,
     ctx: &StepCtx,
@@ -303,63 +317,83 @@ async fn from_prometheus(
     // histograms are the most expensive series Prometheus evaluates for us.
     let step =
         super::step3_client_rates::series_step(&c.window).max(std::time::Duration::from_secs(15));
-    let range = |q: String| {
-        let q2 = q.clone();
-        async move { prom.range(ctx, &q2, c.window.from, c.window.to, step).await }
-    };
     let secs = (c.window.to - c.window.from)
         .total(jiff::Unit::Second)
         .unwrap_or(900.0)
         .max(1.0);
 
-    // Every query at once (Prometheus bounds its own concurrency, and so does `Prometheus`):
-    // the step costs one round trip's worth of latency instead of sixteen.
-    let lat = |q: f64| {
-        format!(
-            "histogram_quantile({q}, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}])))"
-        )
+    // Every query at once, in one wave: the step costs its slowest query, not the sum. At most
+    // STEP7_LANES of them hold one of the client's in-flight slots, so the chain's own queries
+    // (step 3's error rates, which everything else waits for) never queue behind these; the
+    // heaviest (latency histograms) go first.
+    let lanes = tokio::sync::Semaphore::new(STEP7_LANES);
+    let inst = |q: String| in_lane(&lanes, async move { prom.instant(ctx, &q, at).await });
+    let range = |q: &'static str| {
+        in_lane(&lanes, async move {
+            prom.range(ctx, q, c.window.from, c.window.to, step).await
+        })
     };
-    let (q_code, q_p50, q_p99) = (
-        format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
-        lat(0.5),
-        lat(0.99),
-    );
-    let q_apf = format!(
-        "sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"
-    );
-    let q_wh = format!(
-        "sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"
-    );
-    let q_wh_lat = format!(
-        "histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"
-    );
-    let q_etcd = format!(
-        "topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
-    );
-    let (by_code, p50, p99, inflight, apf_rejected, apf_queued, wh_rejected, wh_latency, etcd_p99) =
-        tokio::try_join!(
-            prom.instant(ctx, &q_code, at),
-            prom.instant(ctx, &q_p50, at),
-            prom.instant(ctx, &q_p99, at),
-            prom.instant(ctx, "sum by (request_kind) (apiserver_current_inflight_requests)", at),
-            prom.instant(ctx, &q_apf, at),
-            prom.instant(
-                ctx,
-                "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)",
-                at
-            ),
-            prom.instant(ctx, &q_wh, at),
-            prom.instant(ctx, &q_wh_lat, at),
-            prom.instant(ctx, &q_etcd, at),
-        )?;
-    let (r5, slow, rejected, wh, etcd_slow, up, starts) = tokio::try_join!(
-        range("sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))".to_string()),
-        range("histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))".to_string()),
-        range("sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))".to_string()),
-        range("sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))".to_string()),
-        range("histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))".to_string()),
-        range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()),
-        range("max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})".to_string()),
+    // p50 and p99 per verb come from one evaluation of the buckets, interpolated here as
+    // Prometheus's histogram_quantile does, instead of two evaluations of the heaviest series.
+    let (
+        slow,
+        etcd_slow,
+        buckets,
+        etcd_p99,
+        r5,
+        by_code,
+        inflight,
+        apf_rejected,
+        apf_queued,
+        wh_rejected,
+        wh_latency,
+        rejected,
+        wh,
+        up,
+        starts,
+    ) = tokio::try_join!(
+        range(
+            "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))"
+        ),
+        range(
+            "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))"
+        ),
+        inst(format!(
+            "sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}]))"
+        )),
+        inst(format!(
+            "topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
+        )),
+        range(
+            "sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))"
+        ),
+        inst(format!(
+            "sum by (code) (increase(apiserver_request_total[{w}]))"
+        )),
+        inst("sum by (request_kind) (apiserver_current_inflight_requests)".to_string()),
+        inst(format!(
+            "sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"
+        )),
+        inst(
+            "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)"
+                .to_string()
+        ),
+        inst(format!(
+            "sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"
+        )),
+        inst(format!(
+            "histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"
+        )),
+        range(
+            "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))"
+        ),
+        range(
+            "sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))"
+        ),
+        range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})"),
+        range(
+            "max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})"
+        ),
     )?;
     let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
     let mut total = 0.0;
@@ -379,23 +413,14 @@ async fn from_prometheus(
     }
     let ratio = |x: f64| if total > 0.0 { x / total } else { 0.0 };
 
-    let mut latency: BTreeMap<String, LatencyQuantiles> = BTreeMap::new();
-    for (samples, is_p99) in [(p50, false), (p99, true)] {
-        for s in samples {
-            let verb = label(&s.labels, "verb");
-            let e = latency.entry(verb.clone()).or_insert(LatencyQuantiles {
-                verb,
-                p50: None,
-                p99: None,
-            });
-            let v = s.value.is_finite().then_some(s.value);
-            if is_p99 {
-                e.p99 = v;
-            } else {
-                e.p50 = v;
-            }
-        }
-    }
+    let latency: BTreeMap<String, LatencyQuantiles> = bucket_quantiles(
+        buckets
+            .iter()
+            .map(|s| (label(&s.labels, "verb"), label(&s.labels, "le"), s.value)),
+    )
+    .into_iter()
+    .map(|(verb, p50, p99)| (verb.clone(), LatencyQuantiles { verb, p50, p99 }))
+    .collect();
 
     let inflight: BTreeMap<String, f64> = inflight
         .into_iter()
@@ -782,11 +807,25 @@ fn quantiles_by(
     by: &str,
     keep: impl Fn(&Sample) -> bool,
 ) -> Vec<(String, Option<f64>, Option<f64>)> {
+    bucket_quantiles(
+        samples
+            .iter()
+            .filter(|s| s.name == name && keep(s))
+            .map(|s| {
+                let get = |k: &str| s.labels.get(k).cloned().unwrap_or_default();
+                (get(by), get("le"), s.value)
+            }),
+    )
+}
+
+/// p50 and p99 per key from `(key, le, cumulative count or rate)` triples, summed per key and
+/// bucket bound and interpolated as Prometheus's `histogram_quantile` does.
+fn bucket_quantiles(
+    triples: impl Iterator<Item = (String, String, f64)>,
+) -> Vec<(String, Option<f64>, Option<f64>)> {
     let mut buckets: BTreeMap<String, BTreeMap<String, f64>> = BTreeMap::new();
-    for s in samples.iter().filter(|s| s.name == name && keep(s)) {
-        let key = s.labels.get(by).cloned().unwrap_or_default();
-        let le = s.labels.get("le").cloned().unwrap_or_default();
-        *buckets.entry(key).or_default().entry(le).or_default() += s.value;
+    for (key, le, v) in triples {
+        *buckets.entry(key).or_default().entry(le).or_default() += v;
     }
     buckets
         .into_iter()
@@ -809,4 +848,40 @@ fn quantiles_by(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Buckets of one key arrive as several series (one per `le`, and per label summed away);
+    /// they are summed per bound and interpolated like Prometheus's `histogram_quantile`.
+    #[test]
+    fn bucket_quantiles_sum_per_key_and_interpolate() {
+        let t = |k: &str, le: &str, v: f64| (k.to_string(), le.to_string(), v);
+        let q = bucket_quantiles(
+            [
+                t("GET", "0.1", 40.0),
+                t("GET", "0.1", 40.0),
+                t("GET", "1", 90.0),
+                t("GET", "1", 10.0),
+                t("GET", "+Inf", 100.0),
+                t("LIST", "0.5", 0.0),
+                t("LIST", "+Inf", 0.0),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(q.len(), 2);
+        let (verb, p50, p99) = &q[0];
+        assert_eq!(verb, "GET");
+        // 80 of 100 at or under 0.1 s: the median lies in the first bucket, at 0.1 * 50/80.
+        assert!((p50.unwrap() - 0.0625).abs() < 1e-9, "{p50:?}");
+        // 99 is the 19th of the 20 between 0.1 and 1 s.
+        assert!(
+            (p99.unwrap() - (0.1 + 0.9 * 19.0 / 20.0)).abs() < 1e-9,
+            "{p99:?}"
+        );
+        // No requests: no quantile, as Prometheus answers NaN.
+        assert_eq!(q[1], ("LIST".to_string(), None, None));
+    }
 }

@@ -133,7 +133,9 @@ impl Prometheus {
         ctx.count_prometheus();
         // The semaphore is never closed, so acquiring cannot fail; if it ever did, going on
         // without a permit is still correct, only less gentle.
+        let queued = std::time::Instant::now();
         let _permit = self.inflight.acquire().await.ok();
+        let started = std::time::Instant::now();
         let url = format!("{}{path}", self.base);
         let resp = self
             .http
@@ -150,6 +152,17 @@ impl Prometheus {
             url: self.base.clone(),
             reason: e.to_string(),
         })?;
+        // The request-level trace of Prometheus, as `RUST_LOG=kube=debug` gives for the API
+        // server: which query, how long it queued behind the in-flight bound, how long it took.
+        tracing::debug!(
+            path,
+            query = params.first().map(|p| p.1.as_str()).unwrap_or_default(),
+            %status,
+            bytes = bytes.len(),
+            queued_ms = (started - queued).as_millis() as u64,
+            took_ms = started.elapsed().as_millis() as u64,
+            "prometheus"
+        );
         let env: Envelope =
             serde_json::from_slice(&bytes).map_err(|_| PromError::NotPrometheus {
                 url: self.base.clone(),

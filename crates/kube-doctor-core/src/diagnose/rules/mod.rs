@@ -75,7 +75,7 @@ pub fn serving_cert_trouble(bundle: &Bundle) -> Vec<Evidence> {
 /// kube-doctor's own steps that failed the same way the clients did (its own requests are a
 /// second witness): steps whose failure note classifies as `category`.
 pub fn own_failures(bundle: &Bundle, categories: &[Category]) -> Vec<Evidence> {
-    let classifier = Classifier::new();
+    let classifier = Classifier::shared();
     bundle
         .steps
         .iter()
