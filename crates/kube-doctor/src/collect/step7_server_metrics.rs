@@ -313,10 +313,13 @@ async fn from_prometheus(
 ) -> Result<ServerMetrics, crate::source::prometheus::PromError> {
     let w = window_str(c);
     let at = c.window.to;
-    // Server signals are correlated in minutes: a point per 15 s is enough, and the latency
-    // histograms are the most expensive series Prometheus evaluates for us.
+    // Server signals are correlated in minutes: a point a minute is enough. Each point is the
+    // rate over the minute before it, so the windows tile the range and Prometheus reads every
+    // sample once; the latency histograms are the most expensive series it evaluates for us,
+    // and overlapping windows (a point per 15 s over [1m]) made it read each sample four times.
     let step =
-        super::step3_client_rates::series_step(&c.window).max(std::time::Duration::from_secs(15));
+        super::step3_client_rates::series_step(&c.window).max(std::time::Duration::from_secs(60));
+    let r = format!("{}s", step.as_secs());
     let secs = (c.window.to - c.window.from)
         .total(jiff::Unit::Second)
         .unwrap_or(900.0)
@@ -328,9 +331,9 @@ async fn from_prometheus(
     // heaviest (latency histograms) go first.
     let lanes = tokio::sync::Semaphore::new(STEP7_LANES);
     let inst = |q: String| in_lane(&lanes, async move { prom.instant(ctx, &q, at).await });
-    let range = |q: &'static str| {
+    let range = |q: String| {
         in_lane(&lanes, async move {
-            prom.range(ctx, q, c.window.from, c.window.to, step).await
+            prom.range(ctx, &q, c.window.from, c.window.to, step).await
         })
     };
     // p50 and p99 per verb come from one evaluation of the buckets, interpolated here as
@@ -352,21 +355,21 @@ async fn from_prometheus(
         up,
         starts,
     ) = tokio::try_join!(
-        range(
-            "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{verb!~\"WATCH|CONNECT\"}[1m])))"
-        ),
-        range(
-            "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[1m])))"
-        ),
+        range(format!(
+            "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{r}])))"
+        )),
+        range(format!(
+            "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[{r}])))"
+        )),
         inst(format!(
             "sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}]))"
         )),
         inst(format!(
             "topk(5, histogram_quantile(0.99, sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
         )),
-        range(
-            "sum(rate(apiserver_request_total{code=~\"5..\"}[1m])) / sum(rate(apiserver_request_total[1m]))"
-        ),
+        range(format!(
+            "sum(rate(apiserver_request_total{{code=~\"5..\"}}[{r}])) / sum(rate(apiserver_request_total[{r}]))"
+        )),
         inst(format!(
             "sum by (code) (increase(apiserver_request_total[{w}]))"
         )),
@@ -384,15 +387,19 @@ async fn from_prometheus(
         inst(format!(
             "histogram_quantile(0.99, sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}])))"
         )),
-        range(
-            "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[1m]))"
-        ),
-        range(
-            "sum by (name) (rate(apiserver_admission_webhook_rejection_count{error_type=\"calling_webhook_error\"}[1m]))"
-        ),
-        range("min(up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})"),
+        range(format!(
+            "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[{r}]))"
+        )),
+        range(format!(
+            "sum by (name) (rate(apiserver_admission_webhook_rejection_count{{error_type=\"calling_webhook_error\"}}[{r}]))"
+        )),
+        // Any failed scrape within each minute, not only the one at the point's instant.
+        range(format!(
+            "min(min_over_time(up{{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"}}[{r}]))"
+        )),
         range(
             "max by (instance) (process_start_time_seconds{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"})"
+                .to_string()
         ),
     )?;
     let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
