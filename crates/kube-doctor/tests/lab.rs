@@ -97,8 +97,13 @@ fn check_onset(b: &Value, pod: &str) -> Result<(), String> {
     let lag = (onset - first)
         .total(jiff::Unit::Second)
         .unwrap_or(f64::MAX);
+    // The error reaches Prometheus with the next scrape (every 5 s) and shows at the end of
+    // the step that holds that sample. On two cores shared with the whole lab a scrape is now
+    // and then late or missed (seen: a 10 s gap in the Python client's samples right after
+    // its first 401, and 12.3 s for client-go's first 500): one missed scrape is allowed.
+    let scrape = 5.0;
     need(
-        lag >= -step && lag <= 5.0 + step + 2.0,
+        lag >= -step && lag <= 2.0 * scrape + step + 2.0,
         format!(
             "{pod}: onset {onset} is {lag:.1} s from its first error line {first} (step {step} s, scrape 5 s)"
         ),

@@ -317,13 +317,20 @@ async fn from_prometheus(
     // rate over the minute before it, so the windows tile the range and Prometheus reads every
     // sample once; the latency histograms are the most expensive series it evaluates for us,
     // and overlapping windows (a point per 15 s over [1m]) made it read each sample four times.
-    let step =
-        super::step3_client_rates::series_step(&c.window).max(std::time::Duration::from_secs(60));
-    let r = format!("{}s", step.as_secs());
+    let step_secs = super::step3_client_rates::series_step(&c.window)
+        .as_secs_f64()
+        .ceil()
+        .max(60.0) as i64;
+    let step = std::time::Duration::from_secs(step_secs as u64);
+    let r = format!("{step_secs}s");
     let secs = (c.window.to - c.window.from)
         .total(jiff::Unit::Second)
         .unwrap_or(900.0)
         .max(1.0);
+    // The points end exactly at the window's end, so the newest minute is always in (a range
+    // starting at `from` would end up to a step before `to` and miss a fault that just began).
+    let points = (secs / step_secs as f64).ceil() as i64;
+    let series_from = c.window.to - jiff::SignedDuration::from_secs(points * step_secs);
 
     // Every query at once, in one wave: the step costs its slowest query, not the sum. At most
     // STEP7_LANES of them hold one of the client's in-flight slots, so the chain's own queries
@@ -333,7 +340,7 @@ async fn from_prometheus(
     let inst = |q: String| in_lane(&lanes, async move { prom.instant(ctx, &q, at).await });
     let range = |q: String| {
         in_lane(&lanes, async move {
-            prom.range(ctx, &q, c.window.from, c.window.to, step).await
+            prom.range(ctx, &q, series_from, c.window.to, step).await
         })
     };
     // p50 and p99 per verb come from one evaluation of the buckets, interpolated here as
