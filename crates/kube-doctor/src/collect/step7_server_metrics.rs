@@ -126,48 +126,34 @@ async fn callees(c: &Collector, ctx: &StepCtx, notes: &mut Vec<String>) -> Calle
             },
         ),
     );
-    match validating {
-        Ok(list) => {
-            for cfg in list.items {
-                let name = cfg.metadata.name.clone().unwrap_or_default();
-                let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                for w in cfg.webhooks.unwrap_or_default() {
-                    out.webhooks.push(webhook(
-                        &name,
-                        "validating",
-                        &w.name,
-                        &w.client_config,
-                        w.timeout_seconds,
-                        w.failure_policy.clone(),
-                        created,
-                        rules(w.rules.as_deref()),
-                    ));
+    // Validating and mutating configurations are two k8s-openapi types with the same fields.
+    macro_rules! read_webhooks {
+        ($result:expr, $kind:literal) => {
+            match $result {
+                Ok(list) => {
+                    for cfg in list.items {
+                        let name = cfg.metadata.name.clone().unwrap_or_default();
+                        let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
+                        for w in cfg.webhooks.unwrap_or_default() {
+                            out.webhooks.push(webhook(
+                                &name,
+                                $kind,
+                                &w.name,
+                                &w.client_config,
+                                w.timeout_seconds,
+                                w.failure_policy.clone(),
+                                created,
+                                rules(w.rules.as_deref()),
+                            ));
+                        }
+                    }
                 }
+                Err(e) => notes.push(format!(concat!($kind, " webhook configurations: {}"), e)),
             }
-        }
-        Err(e) => notes.push(format!("validating webhook configurations: {e}")),
+        };
     }
-    match mutating {
-        Ok(list) => {
-            for cfg in list.items {
-                let name = cfg.metadata.name.clone().unwrap_or_default();
-                let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
-                for w in cfg.webhooks.unwrap_or_default() {
-                    out.webhooks.push(webhook(
-                        &name,
-                        "mutating",
-                        &w.name,
-                        &w.client_config,
-                        w.timeout_seconds,
-                        w.failure_policy.clone(),
-                        created,
-                        rules(w.rules.as_deref()),
-                    ));
-                }
-            }
-        }
-        Err(e) => notes.push(format!("mutating webhook configurations: {e}")),
-    }
+    read_webhooks!(validating, "validating");
+    read_webhooks!(mutating, "mutating");
     match services {
         Ok(list) => {
             for a in list.items {
