@@ -34,6 +34,29 @@ use kube_doctor_core::redact::Redactor;
 use crate::source::kube::{Kube, SourceError, StepCtx};
 use crate::source::prometheus::Prometheus;
 
+/// What more than one step reads, read once per run: the first step to ask makes the request,
+/// any other waits for that answer. Made afresh by each [`Collector::collect`], so `serve`'s
+/// investigations never share a stale answer.
+#[derive(Default)]
+pub struct RunShared {
+    kubernetes_endpoints:
+        tokio::sync::OnceCell<Result<step1_apiserver_pods::KubernetesEndpoints, SourceError>>,
+}
+
+impl RunShared {
+    /// The `default/kubernetes` EndpointSlices (steps 1 and 4).
+    pub async fn kubernetes_endpoints(
+        &self,
+        kube: &Kube,
+        ctx: &StepCtx,
+    ) -> Result<step1_apiserver_pods::KubernetesEndpoints, SourceError> {
+        self.kubernetes_endpoints
+            .get_or_init(|| step1_apiserver_pods::read_kubernetes_endpoints(kube, ctx))
+            .await
+            .clone()
+    }
+}
+
 /// Everything a collection run needs.
 #[derive(Clone)]
 pub struct Collector {
@@ -177,12 +200,13 @@ impl Collector {
             rate_source: None,
         };
         let budget = self.step_timeout;
+        let shared = RunShared::default();
 
         // Steps 1 and 7 (the API server: its pods or health endpoints, its metrics and its own
         // configuration) need nothing from the others: they run beside the chain
         // 3 -> 2, 4, 5, 8 -> 6, which the failing clients of step 3 drive.
         let step1 = run_step(1, budget, progress, |ctx| {
-            step1_apiserver_pods::collect(self, ctx)
+            step1_apiserver_pods::collect(self, ctx, &shared)
         });
         let step7 = run_step(7, budget, progress, |ctx| {
             step7_server_metrics::collect(self, ctx)
@@ -207,7 +231,7 @@ impl Collector {
                     self, ctx, &failing
                 )),
                 run_step(4, budget, progress, |ctx| step4_network_path::collect(
-                    self, ctx, &failing
+                    self, ctx, &failing, &shared
                 )),
                 run_step(5, budget, progress, |ctx| step5_logs::collect(
                     self, ctx, &failing

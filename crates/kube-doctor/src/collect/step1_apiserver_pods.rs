@@ -15,12 +15,13 @@ use kube_doctor_core::bundle::{
     ApiServerEvidence, ApiServerPod, ApiServerSource, EndpointAddr, HealthReport, Termination,
 };
 
-use super::{Collector, StepEnd, StepError};
+use super::{Collector, RunShared, StepEnd, StepError};
 use crate::source::kube::{Kube, Perm, SourceError, StepCtx};
 
 pub async fn collect(
     c: &Collector,
     ctx: Arc<StepCtx>,
+    shared: &RunShared,
 ) -> Result<StepEnd<ApiServerEvidence>, StepError> {
     let pods = c
         .kube
@@ -46,11 +47,19 @@ pub async fn collect(
         }
         Err(e) => return Err(e.into()),
     };
-    let endpoints = endpoints(&c.kube, &ctx).await;
+    // Errors reading the endpoints are said in the step's note; the step goes on.
+    let (endpoints, endpoints_error) = match shared.kubernetes_endpoints(&c.kube, &ctx).await {
+        Ok(k) => (k.endpoints, String::new()),
+        Err(SourceError::Forbidden(rule)) => {
+            ctx.note_missing(rule);
+            (Vec::new(), String::new())
+        }
+        Err(e) => (Vec::new(), format!("; the kubernetes EndpointSlices: {e}")),
+    };
     if !pods.is_empty() {
         let unhealthy = pods.iter().filter(|p| !p.ready || p.restarts > 0).count();
         let note = format!(
-            "{} API server pods, {unhealthy} not ready or restarted",
+            "{} API server pods, {unhealthy} not ready or restarted{endpoints_error}",
             pods.len()
         );
         return Ok(StepEnd::Done(
@@ -67,7 +76,7 @@ pub async fn collect(
     let readyz = health(&c.kube, &ctx, "/readyz?verbose", "/readyz").await;
     let livez = health(&c.kube, &ctx, "/livez?verbose", "/livez").await;
     let note = format!(
-        "no kube-apiserver pods in kube-system (managed control plane, or run as a process): used /readyz and /livez; readyz {}",
+        "no kube-apiserver pods in kube-system (managed control plane, or run as a process): used /readyz and /livez; readyz {}{endpoints_error}",
         if readyz.ok { "ok" } else { "NOT ok" }
     );
     Ok(StepEnd::Done(
@@ -155,8 +164,14 @@ async fn health(
     }
 }
 
-async fn endpoints(kube: &Kube, ctx: &StepCtx) -> Vec<EndpointAddr> {
-    let result = kube
+/// The `default/kubernetes` Service's endpoints, from its EndpointSlices, and when the slices
+/// last changed (their newest managedFields time). Steps 1 and 4 both need them; they read
+/// them once per run through [`super::RunShared`].
+pub async fn read_kubernetes_endpoints(
+    kube: &Kube,
+    ctx: &StepCtx,
+) -> Result<KubernetesEndpoints, SourceError> {
+    let list = kube
         .call(
             ctx,
             Perm::ns("discovery.k8s.io", "endpointslices", "list", "default"),
@@ -170,15 +185,25 @@ async fn endpoints(kube: &Kube, ctx: &StepCtx) -> Vec<EndpointAddr> {
                     .await
             },
         )
-        .await;
-    match result {
-        Ok(list) => list.items.iter().flat_map(slice_addresses).collect(),
-        Err(SourceError::Forbidden(rule)) => {
-            ctx.note_missing(rule);
-            Vec::new()
-        }
-        Err(_) => Vec::new(),
-    }
+        .await?;
+    Ok(KubernetesEndpoints {
+        endpoints: list.items.iter().flat_map(slice_addresses).collect(),
+        changed_at: list
+            .items
+            .iter()
+            .flat_map(|s| s.metadata.managed_fields.clone().unwrap_or_default())
+            .filter_map(|m| m.time.map(|t| t.0))
+            .max(),
+    })
+}
+
+/// The `kubernetes` Service's endpoints and when they last changed.
+#[derive(Debug, Clone, Default)]
+pub struct KubernetesEndpoints {
+    /// Address and port of each endpoint.
+    pub endpoints: Vec<EndpointAddr>,
+    /// The newest change to the EndpointSlices.
+    pub changed_at: Option<Timestamp>,
 }
 
 /// Addresses and ports of one EndpointSlice.

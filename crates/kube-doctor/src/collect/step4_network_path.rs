@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Pod, Service};
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::NetworkPolicy;
 use kube::Api;
 use kube::api::ListParams;
@@ -19,7 +18,7 @@ use kube_doctor_core::bundle::{
 };
 use kube_doctor_core::netpol::{self, EgressRule, Peer, Policy, Selector};
 
-use super::{Collector, StepEnd, StepError};
+use super::{Collector, RunShared, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 use crate::source::tls_probe;
 
@@ -30,6 +29,7 @@ pub async fn collect(
     c: &Collector,
     ctx: Arc<StepCtx>,
     failing: &[ClientRates],
+    shared: &RunShared,
 ) -> Result<StepEnd<Vec<NetworkPath>>, StepError> {
     let pods: Vec<(String, String)> = failing
         .iter()
@@ -72,38 +72,8 @@ pub async fn collect(
             None
         }
     };
-    let slices = c
-        .kube
-        .call(
-            &ctx,
-            Perm::ns("discovery.k8s.io", "endpointslices", "list", "default"),
-            |client| async move {
-                Api::<EndpointSlice>::namespaced(client, "default")
-                    .list(
-                        &ListParams::default()
-                            .labels("kubernetes.io/service-name=kubernetes")
-                            .limit(10),
-                    )
-                    .await
-            },
-        )
-        .await;
-    let (endpoints, endpoints_changed_at) = match slices {
-        Ok(list) => {
-            let changed = list
-                .items
-                .iter()
-                .flat_map(|s| s.metadata.managed_fields.clone().unwrap_or_default())
-                .filter_map(|m| m.time.map(|t| t.0))
-                .max();
-            (
-                list.items
-                    .iter()
-                    .flat_map(super::step1_apiserver_pods::slice_addresses)
-                    .collect::<Vec<_>>(),
-                changed,
-            )
-        }
+    let (endpoints, endpoints_changed_at) = match shared.kubernetes_endpoints(&c.kube, &ctx).await {
+        Ok(k) => (k.endpoints, k.changed_at),
         Err(SourceError::Forbidden(r)) => {
             ctx.note_missing(r);
             (Vec::new(), None)
