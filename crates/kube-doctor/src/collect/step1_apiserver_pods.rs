@@ -191,14 +191,14 @@ pub async fn read_kubernetes_endpoints(
         changed_at: list
             .items
             .iter()
-            .flat_map(|s| s.metadata.managed_fields.clone().unwrap_or_default())
-            .filter_map(|m| m.time.map(|t| t.0))
+            .flat_map(|s| s.metadata.managed_fields.iter().flatten())
+            .filter_map(|m| m.time.as_ref().map(|t| t.0))
             .max(),
     })
 }
 
 /// The `kubernetes` Service's endpoints and when they last changed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct KubernetesEndpoints {
     /// Address and port of each endpoint.
     pub endpoints: Vec<EndpointAddr>,
@@ -207,7 +207,7 @@ pub struct KubernetesEndpoints {
 }
 
 /// Addresses and ports of one EndpointSlice.
-pub fn slice_addresses(s: &EndpointSlice) -> Vec<EndpointAddr> {
+fn slice_addresses(s: &EndpointSlice) -> Vec<EndpointAddr> {
     let ports: Vec<u16> = s
         .ports
         .as_ref()
