@@ -1,5 +1,6 @@
 # Shared settings and helpers of the lab commands. Sourced, never run.
-# Everything listens on 127.0.0.1 (client pods on their KWOK pod IPs in 127.0.1.0/24).
+# Everything listens on 127.0.0.1 (client pods on their KWOK pod IPs in $LAB_POD_CIDR,
+# default 127.0.1.0/24).
 
 LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 # shellcheck source=../versions.env
@@ -23,6 +24,8 @@ ALERTMANAGER_PORT=${LAB_ALERTMANAGER_PORT:-19093}
 CLIENTGO_METRICS_PORT=18081
 KUBERS_METRICS_PORT=18082
 PYTHON_METRICS_PORT=18083
+# KWOK's pod IPs (a second lab on one machine needs its own range, ports and LAB_STATE).
+POD_CIDR=${LAB_POD_CIDR:-127.0.1.0/24}
 # How long KubeClientErrors must hold before it fires (upstream: 15m).
 LAB_ALERT_FOR=${LAB_ALERT_FOR:-1m}
 # Alertmanager's repeat_interval: how often a still-firing alert is sent again (upstream 4h+).

@@ -127,7 +127,7 @@ start_kwok() {
   start kwok "$LOGS/kwok.log" "$BIN/kwok-v$KWOK_VERSION" \
     --kubeconfig "$KCFG/kwok.kubeconfig" --config "$LAB_STATE/kwok.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr 127.0.1.0/24 --node-ip 127.0.0.1 --node-port "$KWOK_PORT" \
+    --cidr "$POD_CIDR" --node-ip 127.0.0.1 --node-port "$KWOK_PORT" \
     --server-address "127.0.0.1:$KWOK_PORT"
 }
 
