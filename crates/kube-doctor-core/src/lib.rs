@@ -3,7 +3,8 @@
 //! rendering. Nothing here touches the network: collectors live in the `kube-doctor` crate and
 //! hand this crate plain data, so every function here is tested with fixtures.
 //!
-//! Pipeline: collect (I/O crate) -> [`bundle`] -> [`diagnose`] -> [`report`].
+//! Pipeline: collect (I/O crate, with the pure halves of its steps in [`playbook`]) ->
+//! [`bundle`] -> [`diagnose`] -> [`report`].
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -15,7 +16,10 @@ pub mod classify;
 pub mod clients;
 pub mod credentials;
 pub mod diagnose;
+pub mod escape;
 pub mod netpol;
+pub mod playbook;
+pub mod prometheus;
 pub mod redact;
 pub mod report;
 

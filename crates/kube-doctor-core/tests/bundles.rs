@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use kube_doctor_core::bundle::{Bundle, BundleError};
-use kube_doctor_core::diagnose::{Windows, diagnose};
+use kube_doctor_core::diagnose::{Settings, diagnose};
 use kube_doctor_core::report::{self, Cause, Report};
 
 fn fixtures() -> PathBuf {
@@ -18,7 +18,7 @@ fn load(name: &str) -> Bundle {
 }
 
 fn run(name: &str) -> Report {
-    diagnose(&load(name), Windows::default())
+    diagnose(&load(name), &Settings::default())
 }
 
 /// Each lab fault and the cause its recorded bundle must be diagnosed as.
@@ -263,7 +263,7 @@ fn hostile_strings_are_escaped() {
     v["cluster"]["server"] = format!("https://evil{EVIL}").into();
     let bundle =
         Bundle::from_json(v.to_string().as_bytes()).expect("a poisoned bundle still parses");
-    let r = diagnose(&bundle, Windows::default());
+    let r = diagnose(&bundle, &Settings::default());
     let html = rendered(&r, "html");
     assert!(!html.contains("<script>alert(1)"), "raw <script> in HTML");
     assert!(
@@ -329,7 +329,7 @@ fn events_near_the_onset_are_cited() {
     };
     v["events"]["kept"] = serde_json::json!([event, far]);
     let bundle = Bundle::from_json(v.to_string().as_bytes()).unwrap();
-    let r = diagnose(&bundle, Windows::default());
+    let r = diagnose(&bundle, &Settings::default());
     let top = r.top().unwrap();
     assert_eq!(top.cause, Cause::Quota);
     let cited: Vec<_> = top.evidence.iter().filter(|e| e.step == 2).collect();

@@ -230,10 +230,23 @@ pub struct EventsEvidence {
     pub namespaces: Vec<String>,
     /// Events read in total.
     pub scanned: u64,
-    /// Events kept (about the topics that matter), newest first.
+    /// Events kept (those the classifier or their reason ties to API client trouble), newest
+    /// first. Which topic each is about is decided by diagnosis.
     pub kept: Vec<EventRecord>,
     /// More matched than the cap kept.
     pub truncated: bool,
+    /// Namespaces whose events could not be read, and why (the others were read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<ReadFailure>,
+}
+
+/// One object (or namespace) a step could not read while it went on with the others.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadFailure {
+    /// What: `namespace/demo`, `pod/demo/web-1`, `secret/demo/tls`.
+    pub object: String,
+    /// Why, in one line.
+    pub error: String,
 }
 
 /// One kept event.
@@ -255,30 +268,6 @@ pub struct EventRecord {
     pub last_seen: Option<Timestamp>,
     /// Reporting component.
     pub source: Option<String>,
-    /// Why it was kept.
-    pub topic: EventTopic,
-}
-
-/// What a kept event is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventTopic {
-    /// API client failures (failed to list/watch, connection errors).
-    ClientError,
-    /// Authentication and certificates.
-    Authentication,
-    /// RBAC denials.
-    Authorization,
-    /// Throttling and API Priority and Fairness.
-    Throttling,
-    /// Admission webhooks.
-    Webhook,
-    /// ResourceQuota and LimitRange.
-    Quota,
-    /// NetworkPolicy.
-    NetworkPolicy,
-    /// The API server, etcd, leader election.
-    ApiServer,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,15 +279,24 @@ pub enum EventTopic {
 pub struct ClientsEvidence {
     /// Where the numbers came from.
     pub source: RateSource,
-    /// The error-ratio threshold (the alert's 1 %).
+    /// The error-ratio threshold of the collection (the alert's 1 %): the collector's own
+    /// view fields of each client were computed with it.
     pub threshold: f64,
     /// Resolution of the series, seconds.
     pub step_seconds: f64,
+    /// Intervals with traffic needed before errors can be called consistent: a property of
+    /// the source (3 for Prometheus and audit logs, 2 for three scrapes).
+    #[serde(default = "default_min_intervals")]
+    pub min_intervals: u32,
     /// Every client seen, failing ones first.
     pub clients: Vec<ClientRates>,
     /// Anything the source could not do (a target unreachable, a query failed).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+fn default_min_intervals() -> u32 {
+    3
 }
 
 /// One API client (a scrape target, or a user from the audit log).
@@ -320,15 +318,16 @@ pub struct ClientRates {
     pub ratios: ErrorRatios,
     /// Requests per status code in the window ("<error>" for no response).
     pub codes: BTreeMap<String, f64>,
-    /// When the non-2xx ratio first crossed the threshold.
+    /// The collector's view at the collection threshold: when the non-2xx ratio first
+    /// crossed it. Diagnosis recomputes it ([`crate::clients::judge`]).
     pub onset: Option<Timestamp>,
-    /// Consistent, intermittent or none (see [`PatternStat`]).
+    /// The collector's view: consistent, intermittent or none (see [`PatternStat`]).
     pub pattern: Pattern,
     /// The numbers behind `pattern`.
     pub pattern_stat: PatternStat,
     /// Error requests per category (from the codes).
     pub categories: BTreeMap<Category, u64>,
-    /// Why the errors may be expected noise, if they are.
+    /// The collector's view: why the errors may be expected noise, if they are.
     pub noise: Option<Noise>,
     /// For the API server as a client: its callees, by `host`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -342,12 +341,6 @@ pub struct ClientRates {
 }
 
 impl ClientRates {
-    /// Whether this client is over the threshold in the non-2xx view (the one that sees
-    /// transport failures, auth failures and 429s as well as 5xx).
-    pub fn is_failing(&self, threshold: f64) -> bool {
-        self.ratios.non_2xx > threshold && self.noise.is_none()
-    }
-
     /// The pod behind this client, if it is one.
     pub fn pod(&self) -> Option<(&str, &str)> {
         match &self.target {
@@ -535,6 +528,10 @@ pub struct NetworkPath {
     pub egress: EgressVerdict,
     /// TCP and TLS handshakes from kube-doctor to each endpoint.
     pub probes: Vec<HandshakeProbe>,
+    /// The pod could not be read (then its phase, node, IP and labels are unknown and no
+    /// policy was evaluated for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
 }
 
 /// A Service's address.
@@ -606,6 +603,9 @@ pub struct PodLogs {
     pub pod: ObjectRef,
     /// Per container and instance.
     pub containers: Vec<ContainerLogs>,
+    /// The pod itself could not be read (then no container was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
 }
 
 /// One container instance's log.
@@ -686,6 +686,9 @@ pub struct PodCredentials {
     pub access_reviews: Vec<AccessReviewResult>,
     /// Secrets that could not be read, and anything else worth saying.
     pub notes: Vec<String>,
+    /// The pod itself could not be read (then nothing else was).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_error: Option<String>,
 }
 
 /// The pod's ServiceAccount.
@@ -782,13 +785,53 @@ pub struct ServerMetrics {
     pub webhooks: Vec<WebhookStat>,
     /// etcd request latency.
     pub etcd: Vec<EtcdStat>,
-    /// Server trouble, with when it started: what rules correlate with client onsets.
-    pub signals: Vec<ServerSignal>,
+    /// The server-side series over the window (from Prometheus; empty from a scrape, whose
+    /// numbers are cumulative): what diagnosis judges for trouble and its start.
+    #[serde(default)]
+    pub series: Vec<ServerSeries>,
+    /// Signals judged at collection by a version 1 bundle (kept through migration, since
+    /// those bundles hold no series; diagnosis then reads them as they are). `None` in
+    /// version 2.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_signals: Option<Vec<ServerSignal>>,
     /// The API server's callees.
     pub callees: Callees,
     /// Anything that could not be read.
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// One server-side series: a measurement per point in time (each point covers the step
+/// before it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSeries {
+    /// What is measured.
+    pub measure: ServerMeasure,
+    /// The series' labels that matter (instance, flow_schema, priority_level, name).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// (time, value), in time order; units per [`ServerMeasure`].
+    pub points: Vec<(Timestamp, f64)>,
+}
+
+/// What a [`ServerSeries`] measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerMeasure {
+    /// 5xx answers / all answers of the API server (ratio, 0-1).
+    ServerErrorRatio,
+    /// p99 latency of non-watch requests, seconds.
+    RequestP99Seconds,
+    /// p99 latency of etcd requests, seconds.
+    EtcdP99Seconds,
+    /// APF rejections per second, per `flow_schema` and `priority_level`.
+    ApfRejectedPerSecond,
+    /// Failed admission webhook calls per second, per webhook `name`.
+    WebhookErrorsPerSecond,
+    /// The lowest `up` of the API server's scrape targets in the step (1 up, 0 down).
+    ApiServerUp,
+    /// `process_start_time_seconds` per API server `instance` (Unix seconds).
+    ProcessStartSeconds,
 }
 
 /// Latency quantiles for one verb.
@@ -843,7 +886,7 @@ pub struct EtcdStat {
     pub p99_seconds: Option<f64>,
 }
 
-/// A kind of server trouble.
+/// A kind of server trouble (judged by diagnosis from the measurements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SignalKind {
@@ -946,6 +989,9 @@ pub struct QuotaAndFlowControl {
     pub priority_levels: Vec<PriorityLevelInfo>,
     /// Which FlowSchema each failing client's requests fall into.
     pub client_matches: Vec<ApfMatch>,
+    /// Namespaces whose quotas could not be read, and why (the others were read).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unreadable: Vec<ReadFailure>,
 }
 
 /// One ResourceQuota.
@@ -968,7 +1014,7 @@ pub struct QuotaResource {
     pub hard: String,
     /// Used, as written.
     pub used: Option<String>,
-    /// used >= hard.
+    /// The collector's view: used >= hard (diagnosis recomputes it from the quantities).
     pub exhausted: bool,
 }
 

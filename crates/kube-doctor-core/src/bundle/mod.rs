@@ -1,14 +1,25 @@
 //! The bundle: everything diagnosis needs and nothing secret, as one versioned JSON document
-//! (`kube-doctor/bundle/v1`). Collectors write it, `diagnose` reads it; a bundle attached to a
+//! (`kube-doctor/bundle/v2`). Collectors write it, `diagnose` reads it; a bundle attached to a
 //! ticket gives the same report later as the live run did.
 //!
 //! Wire format: `serde_json` of [`Bundle`]. Fields are snake_case; optional evidence is `null`
-//! when its step did not run; timestamps are RFC 3339 UTC. Readers reject other `schema`
-//! values with a clear error ([`Bundle::from_json`]). Secrets never enter this type: the
-//! collector turns certificates into [`CertMetadata`] and tokens into [`TokenClaims`] before
-//! anything is stored, and log samples go through [`crate::redact`].
+//! when its step did not run; timestamps are RFC 3339 UTC. Readers reject unknown `schema`
+//! values with a clear error ([`Bundle::from_json`]); `kube-doctor/bundle/v1` bundles are
+//! migrated on load ([`migrate`]). Secrets never enter this type: the collector turns
+//! certificates into [`CertMetadata`] and tokens into [`TokenClaims`] before anything is
+//! stored, and log samples go through [`crate::redact`].
+//!
+//! **Measurements, not judgement (v2).** The bundle holds what was measured: counters turned
+//! into per-interval series, histograms turned into quantile series, objects as they were.
+//! Whether a client is over the threshold, when its errors began, whether a series is server
+//! trouble, which topic an event is about and whether a quota is exhausted are decided by
+//! [`crate::diagnose`] with its own settings, so `diagnose --threshold 0.05 OLD-BUNDLE`
+//! re-judges an old bundle. A few fields keep the collector's own view at the collection
+//! threshold for people reading the file (`ClientRates::onset`, `pattern`, `pattern_stat`,
+//! `noise`; `QuotaResource::exhausted`); diagnosis never reads them.
 
 mod evidence;
+pub mod migrate;
 
 pub use evidence::*;
 
@@ -16,7 +27,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// The schema word this version writes and reads.
-pub const BUNDLE_SCHEMA: &str = "kube-doctor/bundle/v1";
+pub const BUNDLE_SCHEMA: &str = "kube-doctor/bundle/v2";
+/// The first version's schema word: still read, through [`migrate::v1_to_v2`].
+pub const BUNDLE_SCHEMA_V1: &str = "kube-doctor/bundle/v1";
 
 /// The hand-off between collect and diagnose.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,13 +77,26 @@ pub enum BundleError {
     Parse(#[source] serde_json::Error),
     /// A bundle of another schema version.
     #[error(
-        "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?}); re-collect it with this version"
+        "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?} and {BUNDLE_SCHEMA_V1:?}); re-collect it with this version"
     )]
     Schema {
-        /// The schema word found.
+        /// The schema word found (escaped, at most 80 characters).
         found: String,
     },
+    /// Bigger than a bundle can be ([`MAX_BUNDLE_BYTES`]).
+    #[error(
+        "{size} bytes is too big for a kube-doctor bundle (at most {MAX_BUNDLE_BYTES}); is it the right file?"
+    )]
+    TooBig {
+        /// The size found, in bytes.
+        size: u64,
+    },
 }
+
+/// The largest bundle read, in bytes (256 MiB). A bundle holds counts, metadata and a few
+/// redacted samples: the lab's recorded ones are 30-60 KB, one from a 5,000-pod cluster well
+/// under 1 MB; anything near this bound is not a bundle.
+pub const MAX_BUNDLE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl Bundle {
     /// An empty bundle for a window; collectors fill it.
@@ -101,22 +127,38 @@ impl Bundle {
     }
 
     /// Reads a bundle, checking the schema word before anything else so an old or foreign
-    /// file gets a message that says so rather than a field-level parse error.
+    /// file gets a message that says so rather than a field-level parse error. Version 1
+    /// bundles are migrated ([`migrate::v1_to_v2`]).
+    ///
+    /// Errors: [`BundleError::TooBig`] over [`MAX_BUNDLE_BYTES`], [`BundleError::Parse`] for
+    /// anything that is not JSON of a bundle's shape, [`BundleError::Schema`] for another
+    /// schema word. Messages are one line; values from the file are escaped and cut.
     pub fn from_json(bytes: &[u8]) -> Result<Bundle, BundleError> {
+        if bytes.len() as u64 > MAX_BUNDLE_BYTES {
+            return Err(BundleError::TooBig {
+                size: bytes.len() as u64,
+            });
+        }
         #[derive(Deserialize)]
         struct Head {
-            schema: Option<String>,
+            schema: Option<serde_json::Value>,
         }
         let head: Head = serde_json::from_slice(bytes).map_err(BundleError::Parse)?;
-        match head.schema.as_deref() {
-            Some(BUNDLE_SCHEMA) => {}
-            other => {
-                return Err(BundleError::Schema {
-                    found: other.unwrap_or("(none)").to_string(),
-                });
+        match head.schema.as_ref().and_then(|s| s.as_str()) {
+            Some(BUNDLE_SCHEMA) => serde_json::from_slice(bytes).map_err(BundleError::Parse),
+            Some(BUNDLE_SCHEMA_V1) => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(bytes).map_err(BundleError::Parse)?;
+                serde_json::from_value(migrate::v1_to_v2(v)).map_err(BundleError::Parse)
             }
+            _ => Err(BundleError::Schema {
+                found: match &head.schema {
+                    None => "(none)".to_string(),
+                    Some(serde_json::Value::String(s)) => crate::escape::one_line(s, 80),
+                    Some(other) => crate::escape::one_line(&other.to_string(), 80),
+                },
+            }),
         }
-        serde_json::from_slice(bytes).map_err(BundleError::Parse)
     }
 
     /// The record of one step, if the step ran.
@@ -125,13 +167,56 @@ impl Bundle {
     }
 }
 
-/// A time window, `from` to `to`.
+/// A time window, `from` to `to`: the one type that knows the window's length, so nothing
+/// recomputes it (or falls back to a guess).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// Start.
     pub from: Timestamp,
     /// End: the moment of collection.
     pub to: Timestamp,
+}
+
+impl Window {
+    /// The window of `length` ending at `to`. A negative or zero length gives an empty window
+    /// at `to`; a length beyond what a timestamp can hold starts at the earliest timestamp.
+    pub fn ending_at(to: Timestamp, length: std::time::Duration) -> Window {
+        let len = jiff::SignedDuration::try_from(length).unwrap_or(jiff::SignedDuration::MAX);
+        let from = to.checked_sub(len).unwrap_or(Timestamp::MIN);
+        Window { from, to }
+    }
+
+    /// Its length (zero when `to` is before `from`).
+    pub fn length(&self) -> jiff::SignedDuration {
+        self.to
+            .duration_since(self.from)
+            .max(jiff::SignedDuration::ZERO)
+    }
+
+    /// Its length in seconds (fractional, zero or more).
+    pub fn seconds(&self) -> f64 {
+        self.length().as_secs_f64()
+    }
+
+    /// Whether `t` lies inside it (both ends included).
+    pub fn contains(&self, t: Timestamp) -> bool {
+        self.from <= t && t <= self.to
+    }
+
+    /// The resolution of client rate series over this window: about 120 points, never finer
+    /// than 5 s (Prometheus' usual scrape interval is 15-30 s; finer steps only repeat
+    /// samples).
+    pub fn series_step(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64((self.seconds() / 120.0).max(5.0))
+    }
+
+    /// The same window, `by` earlier at its start (`by` may be negative to narrow it).
+    pub fn widened_before(&self, by: jiff::SignedDuration) -> Window {
+        Window {
+            from: self.from.checked_sub(by).unwrap_or(Timestamp::MIN),
+            to: self.to,
+        }
+    }
 }
 
 /// The cluster, as named by the kubeconfig.
@@ -148,7 +233,8 @@ pub struct ClusterInfo {
 /// The settings that shaped the evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CollectSettings {
-    /// Error ratio above which a client counts as failing (the alert's 1 %).
+    /// The error ratio at collection: clients over it were investigated in depth (steps 2
+    /// and 4-8). `diagnose` judges with its own threshold, this one by default.
     pub threshold: f64,
     /// The client selector the run was scoped to, if any.
     pub client_selector: Option<String>,

@@ -17,13 +17,16 @@
 pub mod audit;
 pub mod callee;
 pub mod exposition;
+pub mod judge;
 
-use std::collections::{BTreeMap, BTreeSet};
+pub use judge::{Judgement, Threshold, judge};
+
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
 use crate::bundle::{
-    ClientRates, ErrorRatios, HostRates, Noise, Pattern, PatternStat, RatioPoint, Target, Window,
+    ClientRates, ErrorRatios, HostRates, Pattern, PatternStat, RatioPoint, Target, Window,
 };
 use crate::category::Category;
 
@@ -49,14 +52,12 @@ pub struct CounterSeries {
 pub struct Analysis {
     /// The window analysed.
     pub window: Window,
-    /// Error ratio above which a client fails (the alert's 0.01).
-    pub threshold: f64,
+    /// Error ratio above which a client fails (the alert's 0.01): gives the collector's
+    /// view fields (onset, pattern, noise) and the order.
+    pub threshold: Threshold,
     /// Intervals needed before errors can be called consistent.
     pub min_intervals: u32,
 }
-
-/// Share of intervals over the threshold that makes errors consistent.
-pub const CONSISTENT_COVERAGE: f64 = 0.8;
 
 /// The rate views for every (job, instance), failing clients first (highest non-2xx ratio
 /// first), then by id. Targets are `Unknown` unless labels say more (namespace and pod
@@ -74,9 +75,10 @@ pub fn analyze(series: &[CounterSeries], a: &Analysis) -> Vec<ClientRates> {
         .into_iter()
         .map(|((job, instance), group)| client(&job, &instance, &group, a))
         .collect();
+    let failing = |c: &ClientRates| judge(c, a.threshold, a.min_intervals).failing();
     out.sort_by(|x, y| {
-        let fx = x.is_failing(a.threshold);
-        let fy = y.is_failing(a.threshold);
+        let fx = failing(x);
+        let fy = failing(y);
         fy.cmp(&fx)
             .then(y.ratios.non_2xx.total_cmp(&x.ratios.non_2xx))
             .then(x.id.cmp(&y.id))
@@ -177,11 +179,6 @@ fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> 
             transport_errors: t.transport,
         })
         .collect();
-    let onset = series
-        .iter()
-        .find(|p| p.requests > 0.0 && p.ratio() > a.threshold)
-        .map(|p| p.at);
-    let (pattern, pattern_stat) = pattern(&series, onset, a);
     let mut categories: BTreeMap<Category, u64> = BTreeMap::new();
     for (code, n) in &codes {
         let c = Category::from_status_code(code);
@@ -189,17 +186,7 @@ fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> 
             *categories.entry(c).or_default() += n.round() as u64;
         }
     }
-    let error_codes: BTreeSet<&str> = codes
-        .keys()
-        .map(String::as_str)
-        .filter(|c| !is_success(c))
-        .collect();
-    let noise = (!error_codes.is_empty() && error_codes.iter().all(|c| *c == "404"))
-        .then_some(Noise::NotFoundChecks);
-    let seconds = (a.window.to - a.window.from)
-        .total(jiff::Unit::Second)
-        .unwrap_or(0.0)
-        .max(1.0);
+    let seconds = a.window.seconds().max(1.0);
     let labels = &group[0].labels;
     let by_host = if hosts.len() > 1 || job_is_apiserver(job) {
         hosts
@@ -214,7 +201,7 @@ fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> 
     } else {
         Vec::new()
     };
-    ClientRates {
+    let mut rates = ClientRates {
         id: format!("{job}/{instance}"),
         job: job.to_string(),
         instance: instance.to_string(),
@@ -223,48 +210,28 @@ fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> 
         request_rate: total.requests / seconds,
         ratios: total.ratios(),
         codes,
-        onset,
-        pattern,
-        pattern_stat,
+        onset: None,
+        pattern: Pattern::None,
+        pattern_stat: PatternStat::default(),
         categories,
-        noise,
+        noise: None,
         by_host,
         series,
         user: None,
         user_agent: None,
-    }
+    };
+    set_collection_view(&mut rates, a.threshold, a.min_intervals);
+    rates
 }
 
-fn pattern(
-    series: &[RatioPoint],
-    onset: Option<Timestamp>,
-    a: &Analysis,
-) -> (Pattern, PatternStat) {
-    let Some(onset) = onset else {
-        return (Pattern::None, PatternStat::default());
-    };
-    let since: Vec<&RatioPoint> = series
-        .iter()
-        .filter(|p| p.at >= onset && p.requests > 0.0)
-        .collect();
-    let with_traffic = since.len() as u32;
-    let over = since.iter().filter(|p| p.ratio() > a.threshold).count() as u32;
-    let coverage = if with_traffic > 0 {
-        f64::from(over) / f64::from(with_traffic)
-    } else {
-        0.0
-    };
-    let stat = PatternStat {
-        intervals_with_traffic: with_traffic,
-        intervals_over_threshold: over,
-        coverage,
-    };
-    let p = if with_traffic >= a.min_intervals && coverage >= CONSISTENT_COVERAGE {
-        Pattern::Consistent
-    } else {
-        Pattern::Intermittent
-    };
-    (p, stat)
+/// Fills a client's collector-view fields (onset, pattern, noise) at `threshold`, from the
+/// same [`judge`] diagnosis uses.
+pub fn set_collection_view(c: &mut ClientRates, threshold: Threshold, min_intervals: u32) {
+    let j = judge(c, threshold, min_intervals);
+    c.onset = j.onset;
+    c.pattern = j.pattern;
+    c.pattern_stat = j.pattern_stat;
+    c.noise = j.noise;
 }
 
 /// Whether a job name is the API server's own client metrics.
@@ -335,7 +302,7 @@ mod tests {
                 from: t(0),
                 to: t(points as i64 * 10),
             },
-            threshold: 0.01,
+            threshold: Threshold::ALERT,
             min_intervals: 3,
         }
     }
@@ -351,7 +318,7 @@ mod tests {
         assert!((r.ratios.non_2xx - 20.0 / 80.0).abs() < 1e-9);
         assert_eq!(r.ratios.server_5xx, 0.0);
         assert_eq!(r.categories.get(&Category::Authentication), Some(&20));
-        assert!(r.is_failing(0.01));
+        assert!(judge(r, Threshold::ALERT, 3).failing());
     }
 
     #[test]
@@ -379,8 +346,8 @@ mod tests {
         let ok = series("app", "200", &[0., 10., 20., 30.]);
         let nf = series("app", "404", &[0., 5., 10., 15.]);
         let r = &analyze(&[ok, nf], &analysis(4))[0];
-        assert_eq!(r.noise, Some(Noise::NotFoundChecks));
-        assert!(!r.is_failing(0.01));
+        assert_eq!(r.noise, Some(crate::bundle::Noise::NotFoundChecks));
+        assert!(!judge(r, Threshold::ALERT, 3).failing());
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::bundle::{
     Target,
 };
 use crate::category::Category;
+use crate::clients::{Judgement, Threshold, judge};
 use crate::report::Evidence;
 
 use super::{ev, fmt_time};
@@ -88,20 +89,23 @@ impl Incident {
     }
 }
 
-/// The incidents of a bundle.
-pub fn incidents(bundle: &Bundle) -> Vec<Incident> {
+/// The incidents of a bundle at `threshold`: every client over it ([`judge`]), noise
+/// included (the benign rule speaks for those).
+pub fn incidents(bundle: &Bundle, threshold: Threshold) -> Vec<Incident> {
     let Some(clients) = &bundle.clients else {
         return Vec::new();
     };
     clients
         .clients
         .iter()
-        .filter(|c| c.ratios.non_2xx > clients.threshold)
-        .map(|c| incident(bundle, c))
+        .filter_map(|c| {
+            let j = judge(c, threshold, clients.min_intervals);
+            j.over.then(|| incident(bundle, c, &j))
+        })
         .collect()
 }
 
-fn incident(bundle: &Bundle, c: &ClientRates) -> Incident {
+fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     let pod = c.pod().map(|(ns, n)| ObjectRef::namespaced("Pod", ns, n));
     let mut logs: BTreeMap<Category, CategoryStats> = BTreeMap::new();
     if let Some(p) = &pod {
@@ -141,29 +145,29 @@ fn incident(bundle: &Bundle, c: &ClientRates) -> Incident {
         .filter(|s| s.count > s.expected)
         .filter_map(|s| s.first_at)
         .min();
-    let onset = c.onset.or(first_log_error);
+    let onset = j.onset.or(first_log_error);
     let mut evidence = vec![ev(
         3,
         format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
-        c.onset,
+        j.onset,
         format!(
             "{:.1} % of {:.0} requests failed (5xx {:.1} %, no response {:.1} %), {} since {}",
             c.ratios.non_2xx * 100.0,
             c.requests,
             c.ratios.server_5xx * 100.0,
             c.ratios.transport * 100.0,
-            match c.pattern {
+            match j.pattern {
                 Pattern::Consistent => format!(
                     "consistently ({:.0} % of intervals)",
-                    c.pattern_stat.coverage * 100.0
+                    j.pattern_stat.coverage * 100.0
                 ),
                 Pattern::Intermittent => format!(
                     "intermittently ({:.0} % of intervals)",
-                    c.pattern_stat.coverage * 100.0
+                    j.pattern_stat.coverage * 100.0
                 ),
                 Pattern::None => "below the threshold".to_string(),
             },
-            c.onset.map_or("before the window".to_string(), fmt_time)
+            j.onset.map_or("before the window".to_string(), fmt_time)
         ),
     )];
     if let Some(p) = &pod
@@ -188,12 +192,12 @@ fn incident(bundle: &Bundle, c: &ClientRates) -> Incident {
         target: c.target.clone(),
         pod,
         onset,
-        pattern: c.pattern,
+        pattern: j.pattern,
         ratios: c.ratios,
         codes: c.codes.clone(),
         categories,
         logs,
-        noise: c.noise.is_some(),
+        noise: j.noise.is_some(),
         series: c.series.clone(),
         by_host: c.by_host.clone(),
         evidence,

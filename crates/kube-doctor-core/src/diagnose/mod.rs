@@ -19,14 +19,49 @@
 
 pub mod incident;
 pub mod rules;
+pub mod signals;
+pub mod topics;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, ServerSignal};
+use crate::clients::Threshold;
 use crate::report::{Cause, Evidence, REPORT_SCHEMA, Report, ReportClient, Verdict};
 pub use incident::Incident;
+pub use signals::ServerThresholds;
+pub use topics::EventTopic;
+
+/// Everything diagnosis judges with: the error threshold, the correlation windows and where
+/// server-side numbers become trouble. Built once from flags (`diagnose`, `investigate`,
+/// `serve`); [`Default`] is the runbook's.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Settings {
+    /// The error ratio over which a client fails; `None`: the bundle's collection threshold.
+    pub threshold: Option<Threshold>,
+    /// Correlation windows around the onset.
+    pub windows: Windows,
+    /// Server-side thresholds.
+    pub server: ServerThresholds,
+}
+
+impl Settings {
+    /// The settings of the runbook with other correlation windows.
+    pub fn with_windows(windows: Windows) -> Settings {
+        Settings {
+            windows,
+            ..Settings::default()
+        }
+    }
+
+    /// The threshold in force for `bundle`: this one, else the bundle's own.
+    pub fn threshold_for(&self, bundle: &Bundle) -> Threshold {
+        self.threshold.unwrap_or_else(|| {
+            Threshold::new(bundle.settings.threshold).unwrap_or(Threshold::ALERT)
+        })
+    }
+}
 
 /// Correlation windows (flags of `diagnose` and `investigate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +110,10 @@ pub struct Context<'a> {
     pub incidents: &'a [Incident],
     /// "Now": when the bundle was collected.
     pub now: Timestamp,
+    /// Server trouble judged from step 7 ([`signals::server_signals`]).
+    pub signals: &'a [ServerSignal],
+    /// The topic of each kept event of step 2 (same order as `bundle.events.kept`).
+    pub event_topics: &'a [Option<EventTopic>],
 }
 
 impl Context<'_> {
@@ -83,7 +122,7 @@ impl Context<'_> {
     pub fn events_near(
         &self,
         inc: &Incident,
-        topics: &[crate::bundle::EventTopic],
+        topics: &[EventTopic],
         w: SignedDuration,
     ) -> Vec<Evidence> {
         let Some(events) = &self.bundle.events else {
@@ -93,7 +132,9 @@ impl Context<'_> {
         let mut out: Vec<Evidence> = events
             .kept
             .iter()
-            .filter(|e| topics.contains(&e.topic))
+            .zip(self.event_topics)
+            .filter(|(_, t)| t.is_some_and(|t| topics.contains(&t)))
+            .map(|(e, _)| e)
             .filter(|e| {
                 let at = e.involved.namespace.as_deref();
                 at == Some("kube-system") || at == ns || at.is_none()
@@ -147,16 +188,32 @@ pub trait Rule: Sync {
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict>;
 }
 
-/// Diagnoses a bundle.
-pub fn diagnose(bundle: &Bundle, windows: Windows) -> Report {
-    let incidents = incident::incidents(bundle);
+/// Diagnoses a bundle with `settings`.
+pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
+    let windows = settings.windows;
+    let threshold = settings.threshold_for(bundle);
+    let incidents = incident::incidents(bundle, threshold);
     let now = bundle.collected_at;
+    let signals = bundle
+        .server_metrics
+        .as_ref()
+        .map(|m| signals::server_signals(m, &settings.server, now))
+        .unwrap_or_default();
+    let classifier = crate::classify::Classifier::shared();
+    let event_topics: Vec<Option<EventTopic>> = bundle
+        .events
+        .iter()
+        .flat_map(|e| &e.kept)
+        .map(|e| topics::event_topic(e, classifier))
+        .collect();
     let mut verdicts = Vec::new();
     let ctx = Context {
         bundle,
         windows,
         incidents: &incidents,
         now,
+        signals: &signals,
+        event_topics: &event_topics,
     };
     for rule in rules::SPECIFIC {
         verdicts.extend(rule.evaluate(&ctx));
@@ -174,6 +231,8 @@ pub fn diagnose(bundle: &Bundle, windows: Windows) -> Report {
             windows: Windows::widened(),
             incidents: &unexplained,
             now,
+            signals: &signals,
+            event_topics: &event_topics,
         };
         for rule in rules::SPECIFIC {
             for mut v in rule.evaluate(&wide) {
@@ -191,6 +250,8 @@ pub fn diagnose(bundle: &Bundle, windows: Windows) -> Report {
         windows,
         incidents: &incidents,
         now,
+        signals: &signals,
+        event_topics: &event_topics,
     };
     for rule in rules::FALLBACK {
         verdicts.extend(

@@ -5,9 +5,9 @@
 //! `authentication`. Remediation names the certificate or token, its validity, and how to
 //! rotate it.
 
-use crate::bundle::EventTopic;
 use crate::bundle::{CertMetadata, PodCredentials};
 use crate::category::Category;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Evidence, Verdict};
 

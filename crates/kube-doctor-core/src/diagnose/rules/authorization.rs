@@ -5,9 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::bundle::EventTopic;
 use crate::category::Category;
 use crate::classify::AuthzDenial;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 

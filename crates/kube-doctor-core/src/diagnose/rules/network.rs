@@ -4,8 +4,8 @@
 //! of the onset -> `network`. Remediation names the policy, the endpoint and the port.
 
 use crate::bundle::EgressVerdict;
-use crate::bundle::EventTopic;
 use crate::category::Category;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 

@@ -2,8 +2,8 @@
 //! "exceeded quota" refusals (403) in the client's log or answers -> `quota`. Remediation names
 //! the quota and resource, used against hard.
 
-use crate::bundle::EventTopic;
 use crate::category::Category;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
@@ -27,7 +27,7 @@ impl Rule for Quota {
                 .flat_map(|q| {
                     q.resources
                         .iter()
-                        .filter(|r| r.exhausted)
+                        .filter(|r| crate::playbook::step8_quota_and_apf::exhausted(r))
                         .map(move |r| (q, r))
                 })
                 .collect();

@@ -4,9 +4,9 @@
 //! Remediation names the FlowSchema and priority level, their shares and queueing, and what to
 //! change.
 
-use crate::bundle::EventTopic;
 use crate::bundle::{LimitResponse, PriorityLevelInfo, SignalKind};
 use crate::category::Category;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
@@ -63,8 +63,8 @@ impl Rule for RateLimiting {
                 .and_then(|q| q.client_matches.iter().find(|m| m.client_id == inc.client));
             let mut apf_near = false;
             let mut schema_named = None;
-            if let Some(m) = &b.server_metrics {
-                for s in m
+            if b.server_metrics.is_some() {
+                for s in ctx
                     .signals
                     .iter()
                     .filter(|s| s.kind == SignalKind::ApfRejections)

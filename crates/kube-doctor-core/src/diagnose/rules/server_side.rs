@@ -4,8 +4,9 @@
 //! when the failing client is the API server itself: its callees (webhooks, APIServices) are
 //! named.
 
-use crate::bundle::{Callee, EventTopic, SignalKind, Target};
+use crate::bundle::{Callee, SignalKind, Target};
 use crate::category::Category;
+use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
@@ -42,8 +43,8 @@ impl Rule for ServerSide {
                 remediation.push("read the events cited (kubectl get events -A --field-selector type!=Normal): they name the failing component".to_string());
                 evidence.extend(events);
             }
-            if let Some(m) = &b.server_metrics {
-                for s in m
+            if b.server_metrics.is_some() {
+                for s in ctx
                     .signals
                     .iter()
                     .filter(|s| s.kind != SignalKind::ApfRejections)

@@ -1,0 +1,59 @@
+//! Escaping untrusted text for one-line messages. Anything read from the cluster, from a file
+//! or from a network peer can hold newlines, terminal escape sequences or megabytes; a message
+//! that quotes it (an error on stderr, a step note) shows it escaped, on one line, cut to a
+//! bound. Renderers escape for their own formats (`report::*`); this is for plain lines.
+
+/// `s` on one line: control characters (C0, DEL, C1), line and paragraph separators and the
+/// bidirectional-override characters written as `\n`, `\t`, `\r` or `\u{XX}`; cut after
+/// `max_chars` characters of the original with `…`. Never longer than about
+/// `8 * max_chars` bytes (every character escaped).
+pub fn one_line(s: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max_chars * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether a character must not reach a terminal or a log line as it is.
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            // line and paragraph separators
+            '\u{2028}' | '\u{2029}'
+            // bidirectional embeddings, overrides and isolates (CVE-2021-42574, "Trojan Source")
+            | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+            // zero-width and byte-order marks that hide text
+            | '\u{200b}'..='\u{200f}' | '\u{feff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_newlines_are_written_out() {
+        assert_eq!(one_line("a\nb\x1b[2Jc\r\t", 100), "a\\nb\\u{1b}[2Jc\\r\\t");
+        assert_eq!(one_line("x\u{202e}y\u{85}", 100), "x\\u{202e}y\\u{85}");
+        assert_eq!(one_line("plain ünïcode", 100), "plain ünïcode");
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        let long = "é".repeat(1000);
+        let out = one_line(&long, 10);
+        assert_eq!(out.chars().count(), 11);
+        assert!(out.ends_with('…'));
+        assert_eq!(one_line("exactly", 7), "exactly");
+    }
+}

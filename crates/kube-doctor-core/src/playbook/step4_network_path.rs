@@ -1,0 +1,300 @@
+//! Playbook step 4, pure half: the network path from a client pod to the API server. The
+//! `kubernetes` Service, NetworkPolicies as [`crate::netpol`] reads them, what the policies are
+//! checked against (the endpoints, else the Service address), where kube-doctor's own
+//! handshakes go, and one pod's [`NetworkPath`].
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Pod, Service};
+use k8s_openapi::api::networking::v1::NetworkPolicy;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use crate::bundle::{EndpointAddr, HandshakeProbe, NetworkPath, ObjectRef, ServiceInfo};
+use crate::netpol::{self, EgressRule, Peer, Policy, Selector};
+use crate::playbook::step1_apiserver_pods::KubernetesEndpoints;
+
+/// Endpoints probed at most.
+pub const MAX_PROBES: usize = 3;
+
+/// The `kubernetes` Service's address.
+pub fn service_info(s: &Service) -> ServiceInfo {
+    ServiceInfo {
+        cluster_ip: s.spec.as_ref().and_then(|x| x.cluster_ip.clone()),
+        ports: s
+            .spec
+            .as_ref()
+            .and_then(|x| x.ports.as_ref())
+            .map(|ps| {
+                ps.iter()
+                    .filter_map(|p| u16::try_from(p.port).ok())
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// What policies are checked against: the endpoints, else the Service's cluster IP.
+pub fn policy_targets(
+    endpoints: &[EndpointAddr],
+    service: Option<&ServiceInfo>,
+) -> Vec<EndpointAddr> {
+    if !endpoints.is_empty() {
+        return endpoints.to_vec();
+    }
+    service
+        .and_then(|s| {
+            Some(EndpointAddr {
+                address: s.cluster_ip.clone()?,
+                port: s.ports.first().copied().unwrap_or(443),
+                ready: None,
+            })
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Where kube-doctor's handshakes go: up to [`MAX_PROBES`] endpoints, else the API server URL
+/// it uses itself.
+pub fn probe_targets(endpoints: &[EndpointAddr], server_url: &str) -> Vec<(String, u16)> {
+    let mut targets: Vec<(String, u16)> = endpoints
+        .iter()
+        .take(MAX_PROBES)
+        .map(|e| (e.address.clone(), e.port))
+        .collect();
+    if targets.is_empty()
+        && let Some(hp) = host_port(server_url)
+    {
+        targets.push(hp);
+    }
+    targets
+}
+
+/// The host and port of a URL (the scheme's default port when it has none).
+pub fn host_port(url: &str) -> Option<(String, u16)> {
+    let u = url::Url::parse(url).ok()?;
+    let host = match u.host()? {
+        url::Host::Domain(d) => d.to_string(),
+        url::Host::Ipv4(ip) => ip.to_string(),
+        url::Host::Ipv6(ip) => ip.to_string(),
+    };
+    Some((host, u.port_or_known_default()?))
+}
+
+fn selector(s: &LabelSelector) -> Selector {
+    Selector {
+        match_labels: s.match_labels.clone().unwrap_or_default(),
+        match_expressions: s
+            .match_expressions
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.key, e.operator, e.values.unwrap_or_default()))
+            .collect(),
+    }
+}
+
+/// A NetworkPolicy, as far as egress goes. Named ports (strings) cannot be resolved without
+/// the destination pod and are read as "any port" only when they are the rule's only ports.
+pub fn policy(np: &NetworkPolicy) -> Policy {
+    let spec = np.spec.clone().unwrap_or_default();
+    let egress = spec.egress.clone();
+    Policy {
+        name: np.metadata.name.clone().unwrap_or_default(),
+        namespace: np.metadata.namespace.clone().unwrap_or_default(),
+        created_at: np.metadata.creation_timestamp.as_ref().map(|t| t.0),
+        pod_selector: spec.pod_selector.as_ref().map(selector).unwrap_or_default(),
+        policy_types: spec.policy_types.clone().unwrap_or_default(),
+        has_egress_field: egress.is_some(),
+        egress: egress
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| EgressRule {
+                ports: r
+                    .ports
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|p| {
+                        let port = match p.port {
+                            Some(IntOrString::Int(n)) => u16::try_from(n).ok(),
+                            _ => None,
+                        };
+                        (
+                            p.protocol.unwrap_or_else(|| "TCP".to_string()),
+                            port,
+                            p.end_port.and_then(|e| u16::try_from(e).ok()),
+                        )
+                    })
+                    .collect(),
+                to: r
+                    .to
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|peer| match peer.ip_block {
+                        Some(b) => Peer::IpBlock {
+                            cidr: b.cidr,
+                            except: b.except.unwrap_or_default(),
+                        },
+                        None => Peer::Selector,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// What the path of every pod shares: the Service, its endpoints and kube-doctor's probes.
+#[derive(Debug, Clone, Default)]
+pub struct SharedPath {
+    /// The `kubernetes` Service.
+    pub service: Option<ServiceInfo>,
+    /// Its endpoints and when they changed.
+    pub endpoints: KubernetesEndpoints,
+    /// kube-doctor's handshakes.
+    pub probes: Vec<HandshakeProbe>,
+}
+
+/// One pod's path: its policies evaluated against the targets. `pod` is `Err` when the pod
+/// could not be read (then nothing is evaluated for it and the reason is kept).
+pub fn network_path(
+    namespace: &str,
+    name: &str,
+    pod: Result<&Pod, String>,
+    policies: &[Policy],
+    shared: &SharedPath,
+) -> NetworkPath {
+    let targets = policy_targets(&shared.endpoints.endpoints, shared.service.as_ref());
+    let (pod, read_error) = match pod {
+        Ok(p) => (Some(p), None),
+        Err(e) => (None, Some(e)),
+    };
+    let labels: BTreeMap<String, String> = pod
+        .and_then(|p| p.metadata.labels.clone())
+        .unwrap_or_default();
+    let (policies, egress) = if pod.is_some() {
+        netpol::evaluate(namespace, &labels, policies, &targets)
+    } else {
+        (Vec::new(), crate::bundle::EgressVerdict::NoPolicy)
+    };
+    NetworkPath {
+        pod: ObjectRef::namespaced("Pod", namespace, name),
+        phase: pod.and_then(|p| p.status.as_ref()?.phase.clone()),
+        node: pod.and_then(|p| p.spec.as_ref()?.node_name.clone()),
+        pod_ip: pod.and_then(|p| p.status.as_ref()?.pod_ip.clone()),
+        labels,
+        service: shared.service.clone(),
+        endpoints: shared.endpoints.endpoints.clone(),
+        endpoints_changed_at: shared.endpoints.changed_at,
+        policies,
+        egress,
+        probes: shared.probes.clone(),
+        read_error,
+    }
+}
+
+/// The step's note.
+pub fn note(paths: &[NetworkPath]) -> String {
+    let denied = paths
+        .iter()
+        .filter(|p| matches!(p.egress, crate::bundle::EgressVerdict::Denied { .. }))
+        .count();
+    let unread = paths.iter().filter(|p| p.read_error.is_some()).count();
+    let mut note = format!(
+        "{} pods, egress to the API server denied for {denied}",
+        paths.len()
+    );
+    if unread > 0 {
+        note.push_str(&format!("; {unread} pods could not be read"));
+    }
+    note
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::EgressVerdict;
+    use crate::playbook::fixture_items;
+
+    #[test]
+    fn the_recorded_blackhole_policy_denies_the_kubers_pod() {
+        // NetworkPolicies and pods of namespace demo recorded during network-blackhole.
+        let nps: Vec<NetworkPolicy> = fixture_items("demo-networkpolicies-blackhole.json");
+        let policies: Vec<Policy> = nps.iter().map(policy).collect();
+        assert!(policies.iter().any(|p| p.name == "deny-egress-demo-kubers"));
+        let pods: Vec<Pod> = fixture_items("demo-pods.json");
+        let shared = SharedPath {
+            service: Some(ServiceInfo {
+                cluster_ip: Some("10.96.0.1".into()),
+                ports: vec![443],
+            }),
+            ..Default::default()
+        };
+        let pod_of = |n: &str| {
+            pods.iter()
+                .find(|p| p.metadata.name.as_deref() == Some(n))
+                .unwrap()
+        };
+        let kubers = network_path(
+            "demo",
+            "demo-kubers",
+            Ok(pod_of("demo-kubers")),
+            &policies,
+            &shared,
+        );
+        assert!(
+            matches!(&kubers.egress, EgressVerdict::Denied { by } if by.contains(&"deny-egress-demo-kubers".to_string())),
+            "{:?}",
+            kubers.egress
+        );
+        let python = network_path(
+            "demo",
+            "demo-python",
+            Ok(pod_of("demo-python")),
+            &policies,
+            &shared,
+        );
+        assert_eq!(python.egress, EgressVerdict::NoPolicy);
+        assert_eq!(
+            note(&[kubers, python]),
+            "2 pods, egress to the API server denied for 1"
+        );
+    }
+
+    #[test]
+    fn an_unreadable_pod_is_noted_not_evaluated() {
+        let p = network_path(
+            "demo",
+            "gone",
+            Err("timed out".into()),
+            &[],
+            &SharedPath::default(),
+        );
+        assert_eq!(p.read_error.as_deref(), Some("timed out"));
+        assert_eq!(p.egress, EgressVerdict::NoPolicy);
+        assert!(note(&[p]).ends_with("1 pods could not be read"));
+    }
+
+    #[test]
+    fn targets_fall_back_to_the_service_and_the_server_url() {
+        let svc = ServiceInfo {
+            cluster_ip: Some("10.96.0.1".into()),
+            ports: vec![443],
+        };
+        let t = policy_targets(&[], Some(&svc));
+        assert_eq!((t[0].address.as_str(), t[0].port), ("10.96.0.1", 443));
+        assert!(policy_targets(&[], None).is_empty());
+        assert_eq!(
+            probe_targets(&[], "https://127.0.0.1:16443"),
+            vec![("127.0.0.1".to_string(), 16443)]
+        );
+        assert_eq!(
+            host_port("https://[fd00::1]/"),
+            Some(("fd00::1".into(), 443))
+        );
+        assert_eq!(
+            host_port("https://api.example.com:6443/x?y"),
+            Some(("api.example.com".into(), 6443))
+        );
+        assert_eq!(host_port("not a url"), None);
+    }
+}

@@ -1,0 +1,694 @@
+//! Playbook step 7, pure half: the API server's side. The PromQL asked (instant queries over
+//! the window and range queries for the series), one aggregation of the answers into
+//! [`ServerMetrics`] whether they came from Prometheus or from one scrape of the API server's
+//! /metrics, and the API server's callees (webhook configurations, APIServices) read from
+//! their objects. Whether any of it is trouble is diagnosis' call (`diagnose::signals`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use k8s_openapi::api::admissionregistration::v1::{
+    MutatingWebhookConfiguration, RuleWithOperations, ValidatingWebhookConfiguration,
+    WebhookClientConfig,
+};
+use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+
+use crate::bundle::{
+    ApfStat, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource, ServerMeasure,
+    ServerMetrics, ServerSeries, WebhookConfig, WebhookStat, Window,
+};
+use crate::clients::exposition::{self, Sample};
+use crate::prometheus::{InstantSample, RangeSeries};
+
+/// The job names the API server's own metrics are scraped under, by stack: kube-prometheus
+/// (`apiserver`), the prometheus-community chart before 28 (`kubernetes-apiservers`), the
+/// plain kubernetes-mixin default and kube-doctor's lab (`kube-apiserver`).
+pub const APISERVER_JOBS: &str = "kube-apiserver|apiserver|kubernetes-apiservers";
+
+/// etcd operations kept (the slowest by p99).
+pub const ETCD_TOP: usize = 5;
+
+/// The instant queries of step 7, each over the window (`w` is its length as `900s`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstantQueries {
+    /// `apiserver_request_total` increase by code.
+    pub requests: String,
+    /// Request latency bucket rates by verb and le (watches excluded).
+    pub request_buckets: String,
+    /// Requests in flight by kind (now).
+    pub inflight: String,
+    /// APF rejections by FlowSchema, priority level and reason.
+    pub apf_rejected: String,
+    /// APF requests in queue (now).
+    pub apf_inqueue: String,
+    /// Admission webhook rejections by name, type and error type.
+    pub webhook_rejections: String,
+    /// Admission webhook latency bucket rates by name, type and le.
+    pub webhook_buckets: String,
+    /// etcd latency bucket rates by operation, type and le.
+    pub etcd_buckets: String,
+}
+
+impl InstantQueries {
+    /// The queries for a window of `w` (a PromQL duration).
+    pub fn new(w: &str) -> InstantQueries {
+        InstantQueries {
+            requests: format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
+            request_buckets: format!(
+                "sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}]))"
+            ),
+            inflight: "sum by (request_kind) (apiserver_current_inflight_requests)".to_string(),
+            apf_rejected: format!(
+                "sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"
+            ),
+            apf_inqueue: "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)"
+                .to_string(),
+            webhook_rejections: format!(
+                "sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"
+            ),
+            webhook_buckets: format!(
+                "sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}]))"
+            ),
+            etcd_buckets: format!(
+                "sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))"
+            ),
+        }
+    }
+}
+
+/// The range queries of step 7, with what each measures (`r` is the step as `60s`: each point
+/// is the rate over the step before it, so the windows tile and Prometheus reads each sample
+/// once).
+pub fn range_queries(r: &str) -> Vec<(ServerMeasure, String)> {
+    vec![
+        (
+            ServerMeasure::RequestP99Seconds,
+            format!(
+                "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{r}])))"
+            ),
+        ),
+        (
+            ServerMeasure::EtcdP99Seconds,
+            format!(
+                "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[{r}])))"
+            ),
+        ),
+        (
+            ServerMeasure::ServerErrorRatio,
+            format!(
+                "sum(rate(apiserver_request_total{{code=~\"5..\"}}[{r}])) / sum(rate(apiserver_request_total[{r}]))"
+            ),
+        ),
+        (
+            ServerMeasure::ApfRejectedPerSecond,
+            format!(
+                "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[{r}]))"
+            ),
+        ),
+        (
+            ServerMeasure::WebhookErrorsPerSecond,
+            format!(
+                "sum by (name) (rate(apiserver_admission_webhook_rejection_count{{error_type=\"calling_webhook_error\"}}[{r}]))"
+            ),
+        ),
+        // Any failed scrape within each step, not only the one at the point's instant.
+        (
+            ServerMeasure::ApiServerUp,
+            format!("min(min_over_time(up{{job=~\"{APISERVER_JOBS}\"}}[{r}]))"),
+        ),
+        (
+            ServerMeasure::ProcessStartSeconds,
+            format!("max by (instance) (process_start_time_seconds{{job=~\"{APISERVER_JOBS}\"}})"),
+        ),
+    ]
+}
+
+/// The grid the series are asked on: a point per step of at least a minute (server trouble is
+/// correlated in minutes), whole seconds so windows tile, ending exactly at the window's end
+/// (a range starting at `from` would end up to a step before `to` and miss a fault that just
+/// began). Returns (start, step).
+pub fn series_grid(window: &Window) -> (Timestamp, Duration) {
+    let step_secs = (window.series_step().as_secs_f64().ceil() as i64).max(60);
+    let points = (window.seconds().max(1.0) / step_secs as f64).ceil() as i64;
+    let from = window
+        .to
+        .checked_sub(SignedDuration::from_secs(points * step_secs))
+        .unwrap_or(Timestamp::MIN);
+    (from, Duration::from_secs(step_secs as u64))
+}
+
+/// The window's length as a PromQL duration, at least a minute.
+pub fn promql_duration(window: &Window) -> String {
+    format!("{}s", window.seconds().max(60.0).round() as i64)
+}
+
+/// What step 7 read, as labelled values, from either source: Prometheus' instant answers
+/// (increases and rates over the window) or one scrape (cumulative since the API server
+/// started).
+#[derive(Debug, Clone, Default)]
+pub struct ServerSamples {
+    /// `apiserver_request_total` by `code`.
+    pub requests: Vec<InstantSample>,
+    /// `apiserver_request_duration_seconds_bucket` by `verb`, `le` (no WATCH or CONNECT).
+    pub request_buckets: Vec<InstantSample>,
+    /// `apiserver_current_inflight_requests` by `request_kind`.
+    pub inflight: Vec<InstantSample>,
+    /// `apiserver_flowcontrol_rejected_requests_total` by `flow_schema`, `priority_level`,
+    /// `reason`.
+    pub apf_rejected: Vec<InstantSample>,
+    /// `apiserver_flowcontrol_current_inqueue_requests` by `flow_schema`, `priority_level`.
+    pub apf_inqueue: Vec<InstantSample>,
+    /// `apiserver_admission_webhook_rejection_count` by `name`, `type`, `error_type`.
+    pub webhook_rejections: Vec<InstantSample>,
+    /// `apiserver_admission_webhook_admission_duration_seconds_bucket` by `name`, `type`, `le`.
+    pub webhook_buckets: Vec<InstantSample>,
+    /// `etcd_request_duration_seconds_bucket` by `operation`, `type`, `le`.
+    pub etcd_buckets: Vec<InstantSample>,
+}
+
+/// The metric names a scrape needs.
+pub const SCRAPED_METRICS: [&str; 8] = [
+    "apiserver_request_total",
+    "apiserver_request_duration_seconds_bucket",
+    "apiserver_current_inflight_requests",
+    "apiserver_flowcontrol_rejected_requests_total",
+    "apiserver_flowcontrol_current_inqueue_requests",
+    "apiserver_admission_webhook_rejection_count",
+    "apiserver_admission_webhook_admission_duration_seconds_bucket",
+    "etcd_request_duration_seconds_bucket",
+];
+
+/// One scrape's samples, sorted into [`ServerSamples`].
+pub fn samples_from_scrape(samples: Vec<Sample>) -> ServerSamples {
+    let mut out = ServerSamples::default();
+    for s in samples {
+        let target = match s.name.as_str() {
+            "apiserver_request_total" => &mut out.requests,
+            "apiserver_request_duration_seconds_bucket" => {
+                if matches!(
+                    s.labels.get("verb").map(String::as_str),
+                    Some("WATCH" | "CONNECT")
+                ) {
+                    continue;
+                }
+                &mut out.request_buckets
+            }
+            "apiserver_current_inflight_requests" => &mut out.inflight,
+            "apiserver_flowcontrol_rejected_requests_total" => &mut out.apf_rejected,
+            "apiserver_flowcontrol_current_inqueue_requests" => &mut out.apf_inqueue,
+            "apiserver_admission_webhook_rejection_count" => &mut out.webhook_rejections,
+            "apiserver_admission_webhook_admission_duration_seconds_bucket" => {
+                &mut out.webhook_buckets
+            }
+            "etcd_request_duration_seconds_bucket" => &mut out.etcd_buckets,
+            _ => continue,
+        };
+        target.push(InstantSample {
+            labels: s.labels,
+            value: s.value,
+        });
+    }
+    out
+}
+
+fn label(s: &InstantSample, k: &str) -> String {
+    s.labels.get(k).cloned().unwrap_or_default()
+}
+
+/// The one aggregation of step 7's samples. `seconds` is the window's length when the samples
+/// are increases over it (Prometheus): request classes are then per second; `None` when they
+/// are cumulative (a scrape): request classes are counts since the API server started.
+pub fn aggregate(
+    s: &ServerSamples,
+    seconds: Option<f64>,
+    source: RateSource,
+    series: Vec<ServerSeries>,
+    notes: Vec<String>,
+) -> ServerMetrics {
+    let per = seconds.filter(|x| *x > 0.0).unwrap_or(1.0);
+    let mut requests_by_class: BTreeMap<String, f64> = BTreeMap::new();
+    let (mut total, mut r5xx, mut r429) = (0.0, 0.0, 0.0);
+    for x in &s.requests {
+        let code = label(x, "code");
+        let class = format!("{}xx", code.chars().next().unwrap_or('?'));
+        *requests_by_class.entry(class).or_default() += x.value / per;
+        total += x.value;
+        if code.starts_with('5') {
+            r5xx += x.value;
+        }
+        if code == "429" {
+            r429 += x.value;
+        }
+    }
+    let ratio = |x: f64| if total > 0.0 { x / total } else { 0.0 };
+
+    let latency = bucket_quantiles(
+        s.request_buckets
+            .iter()
+            .map(|x| (vec![label(x, "verb")], label(x, "le"), x.value)),
+    )
+    .into_iter()
+    .map(|(mut key, p50, p99)| LatencyQuantiles {
+        verb: key.remove(0),
+        p50,
+        p99,
+    })
+    .collect();
+
+    let mut inflight: BTreeMap<String, f64> = BTreeMap::new();
+    for x in &s.inflight {
+        *inflight.entry(label(x, "request_kind")).or_default() += x.value;
+    }
+
+    let mut apf: BTreeMap<(String, String), ApfStat> = BTreeMap::new();
+    for x in s.apf_rejected.iter().filter(|x| x.value > 0.0) {
+        let key = (label(x, "flow_schema"), label(x, "priority_level"));
+        let e = apf.entry(key.clone()).or_insert(ApfStat {
+            flow_schema: key.0,
+            priority_level: key.1,
+            rejected: 0.0,
+            reasons: BTreeMap::new(),
+            in_queue: 0.0,
+        });
+        e.rejected += x.value;
+        *e.reasons.entry(label(x, "reason")).or_default() += x.value;
+    }
+    for x in &s.apf_inqueue {
+        let key = (label(x, "flow_schema"), label(x, "priority_level"));
+        if let Some(e) = apf.get_mut(&key) {
+            e.in_queue += x.value;
+        }
+    }
+
+    let mut webhooks: BTreeMap<(String, String), WebhookStat> = BTreeMap::new();
+    let mut hook = |name: String, kind: String| -> (String, String) {
+        let key = (name, kind);
+        webhooks.entry(key.clone()).or_insert(WebhookStat {
+            name: key.0.clone(),
+            kind: key.1.clone(),
+            rejections: 0.0,
+            errors: 0.0,
+            p99_seconds: None,
+        });
+        key
+    };
+    let mut rejections = Vec::new();
+    for x in &s.webhook_rejections {
+        let key = hook(label(x, "name"), label(x, "type"));
+        rejections.push((
+            key,
+            x.value,
+            label(x, "error_type") == "calling_webhook_error",
+        ));
+    }
+    let quantiles = bucket_quantiles(s.webhook_buckets.iter().map(|x| {
+        (
+            vec![label(x, "name"), label(x, "type")],
+            label(x, "le"),
+            x.value,
+        )
+    }));
+    let mut latencies = Vec::new();
+    for (key, _, p99) in quantiles {
+        let key = hook(key[0].clone(), key[1].clone());
+        latencies.push((key, p99));
+    }
+    for (key, v, calling) in rejections {
+        if let Some(e) = webhooks.get_mut(&key) {
+            e.rejections += v;
+            if calling {
+                e.errors += v;
+            }
+        }
+    }
+    for (key, p99) in latencies {
+        if let Some(e) = webhooks.get_mut(&key) {
+            e.p99_seconds = p99;
+        }
+    }
+
+    let mut etcd: Vec<EtcdStat> = bucket_quantiles(s.etcd_buckets.iter().map(|x| {
+        (
+            vec![label(x, "operation"), label(x, "type")],
+            label(x, "le"),
+            x.value,
+        )
+    }))
+    .into_iter()
+    .filter_map(|(key, _, p99)| {
+        Some(EtcdStat {
+            operation: key[0].clone(),
+            object_type: key[1].clone(),
+            p99_seconds: Some(p99?),
+        })
+    })
+    .collect();
+    etcd.sort_by(|a, b| {
+        b.p99_seconds
+            .unwrap_or(0.0)
+            .total_cmp(&a.p99_seconds.unwrap_or(0.0))
+            .then(a.operation.cmp(&b.operation))
+            .then(a.object_type.cmp(&b.object_type))
+    });
+    etcd.truncate(ETCD_TOP);
+
+    ServerMetrics {
+        source,
+        requests_by_class,
+        ratio_5xx: ratio(r5xx),
+        ratio_429: ratio(r429),
+        latency,
+        inflight,
+        apf: apf.into_values().collect(),
+        webhooks: webhooks
+            .into_values()
+            .filter(|w| w.rejections > 0.0 || w.p99_seconds.is_some())
+            .collect(),
+        etcd,
+        series,
+        recorded_signals: None,
+        callees: Callees::default(),
+        notes,
+    }
+}
+
+/// Range answers as server series of one measure (the labels that tell series apart kept).
+pub fn series_of(measure: ServerMeasure, answer: Vec<RangeSeries>) -> Vec<ServerSeries> {
+    answer
+        .into_iter()
+        .map(|s| ServerSeries {
+            measure,
+            labels: s.labels,
+            points: s.points.into_iter().filter(|(_, v)| !v.is_nan()).collect(),
+        })
+        .collect()
+}
+
+/// p50 and p99 per key from `(key, le, cumulative count or rate)` triples, summed per key and
+/// bucket bound and interpolated as Prometheus's `histogram_quantile` does. No traffic gives
+/// `None`, as Prometheus answers NaN.
+pub fn bucket_quantiles(
+    triples: impl Iterator<Item = (Vec<String>, String, f64)>,
+) -> Vec<(Vec<String>, Option<f64>, Option<f64>)> {
+    let mut buckets: BTreeMap<Vec<String>, BTreeMap<String, f64>> = BTreeMap::new();
+    for (key, le, v) in triples {
+        *buckets.entry(key).or_default().entry(le).or_default() += v;
+    }
+    buckets
+        .into_iter()
+        .map(|(k, les)| {
+            let b: Vec<(f64, f64)> = les
+                .into_iter()
+                .filter_map(|(le, n)| {
+                    let bound = if le == "+Inf" {
+                        f64::INFINITY
+                    } else {
+                        le.parse().ok()?
+                    };
+                    Some((bound, n))
+                })
+                .collect();
+            (
+                k,
+                exposition::histogram_quantile(0.5, &b),
+                exposition::histogram_quantile(0.99, &b),
+            )
+        })
+        .collect()
+}
+
+fn rules(rules: Option<&[RuleWithOperations]>) -> Vec<String> {
+    rules
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.operations.clone().unwrap_or_default().join(","),
+                r.resources.clone().unwrap_or_default().join(",")
+            )
+        })
+        .collect()
+}
+
+/// What the API server dials for a webhook: its URL or service, and the `host` label its
+/// client metrics carry for it (`host:port`; `name.namespace.svc:port` for services).
+fn client(cc: &WebhookClientConfig) -> (String, Option<String>) {
+    match (&cc.url, &cc.service) {
+        (Some(raw), _) => {
+            let host = url::Url::parse(raw).ok().and_then(|u| {
+                let h = u.host_str()?.to_string();
+                Some(format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+            });
+            (crate::escape::one_line(raw, 300), host)
+        }
+        (None, Some(s)) => {
+            let port = s.port.unwrap_or(443);
+            (
+                format!(
+                    "{}/{}:{port}{}",
+                    s.namespace,
+                    s.name,
+                    s.path.clone().unwrap_or_default()
+                ),
+                Some(format!("{}.{}.svc:{port}", s.name, s.namespace)),
+            )
+        }
+        (None, None) => (String::new(), None),
+    }
+}
+
+macro_rules! webhook_configs {
+    ($name:ident, $ty:ty, $kind:literal) => {
+        /// The webhooks of one configuration, as [`WebhookConfig`]s.
+        pub fn $name(cfg: &$ty) -> Vec<WebhookConfig> {
+            let name = cfg.metadata.name.clone().unwrap_or_default();
+            let created = cfg.metadata.creation_timestamp.as_ref().map(|t| t.0);
+            cfg.webhooks
+                .iter()
+                .flatten()
+                .map(|w| {
+                    let (client, host) = client(&w.client_config);
+                    WebhookConfig {
+                        configuration: name.clone(),
+                        kind: $kind.to_string(),
+                        webhook: w.name.clone(),
+                        client,
+                        host,
+                        timeout_seconds: w.timeout_seconds,
+                        failure_policy: w.failure_policy.clone(),
+                        created_at: created,
+                        rules: rules(w.rules.as_deref()),
+                    }
+                })
+                .collect()
+        }
+    };
+}
+
+// Validating and mutating configurations are two k8s-openapi types with the same fields.
+webhook_configs!(
+    validating_webhooks,
+    ValidatingWebhookConfiguration,
+    "validating"
+);
+webhook_configs!(mutating_webhooks, MutatingWebhookConfiguration, "mutating");
+
+/// An APIService served by another server (`None` for the ones the API server serves itself).
+pub fn api_service(a: &APIService) -> Option<ApiServiceInfo> {
+    let svc = a.spec.as_ref()?.service.as_ref()?;
+    let available = a
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Available"));
+    Some(ApiServiceInfo {
+        name: a.metadata.name.clone().unwrap_or_default(),
+        service: Some(format!(
+            "{}/{}",
+            svc.namespace.clone().unwrap_or_default(),
+            svc.name.clone().unwrap_or_default()
+        )),
+        available: available.is_some_and(|c| c.status == "True"),
+        reason: available.and_then(|c| c.reason.clone()),
+        message: available.and_then(|c| c.message.clone()),
+        changed_at: available.and_then(|c| c.last_transition_time.as_ref().map(|t| t.0)),
+    })
+}
+
+/// The step's note: what was read, not what it means.
+pub fn note(m: &ServerMetrics) -> String {
+    format!(
+        "{} series, {} APF flows rejecting, {} webhooks, {} APIServices ({} not available)",
+        m.series.len(),
+        m.apf.len(),
+        m.callees.webhooks.len(),
+        m.callees.api_services.len(),
+        m.callees
+            .api_services
+            .iter()
+            .filter(|a| !a.available)
+            .count()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::playbook::{fixture, fixture_items};
+
+    fn key(k: &str) -> Vec<String> {
+        vec![k.to_string()]
+    }
+
+    /// Buckets of one key arrive as several series (one per `le`, and per label summed away);
+    /// they are summed per bound and interpolated like Prometheus's `histogram_quantile`.
+    #[test]
+    fn bucket_quantiles_sum_per_key_and_interpolate() {
+        let t = |k: &str, le: &str, v: f64| (key(k), le.to_string(), v);
+        let q = bucket_quantiles(
+            [
+                t("GET", "0.1", 40.0),
+                t("GET", "0.1", 40.0),
+                t("GET", "1", 90.0),
+                t("GET", "1", 10.0),
+                t("GET", "+Inf", 100.0),
+                t("LIST", "0.5", 0.0),
+                t("LIST", "+Inf", 0.0),
+            ]
+            .into_iter(),
+        );
+        assert_eq!(q.len(), 2);
+        let (verb, p50, p99) = &q[0];
+        assert_eq!(verb, &key("GET"));
+        assert!((p50.unwrap() - 0.0625).abs() < 1e-9, "{p50:?}");
+        assert!(
+            (p99.unwrap() - (0.1 + 0.9 * 19.0 / 20.0)).abs() < 1e-9,
+            "{p99:?}"
+        );
+        assert_eq!(q[1], (key("LIST"), None, None));
+    }
+
+    /// The same aggregation for a scrape: the lab API server's /metrics during apf-throttle.
+    #[test]
+    fn a_recorded_scrape_aggregates() {
+        let text = String::from_utf8(fixture("apiserver-metrics-apf-throttle.txt")).unwrap();
+        let samples = exposition::parse(&text, |n| SCRAPED_METRICS.contains(&n)).unwrap();
+        let s = samples_from_scrape(samples);
+        assert!(
+            s.request_buckets
+                .iter()
+                .all(|x| x.labels["verb"] != "WATCH")
+        );
+        let m = aggregate(
+            &s,
+            None,
+            RateSource::Scrape {
+                interval_seconds: 0.0,
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        assert!(m.requests_by_class.get("2xx").is_some_and(|n| *n > 0.0));
+        assert!(
+            m.apf
+                .iter()
+                .any(|a| a.flow_schema == "lab-squeeze-demo-clientgo" && a.rejected > 0.0),
+            "{:?}",
+            m.apf
+        );
+        assert!(
+            m.latency
+                .iter()
+                .any(|l| l.verb == "LIST" && l.p99.is_some())
+        );
+        assert!(m.etcd.len() <= ETCD_TOP && !m.etcd.is_empty());
+        assert!(m.ratio_429 > 0.0, "the jail answers 429");
+    }
+
+    /// And for Prometheus: recorded instant answers of the same queries.
+    #[test]
+    fn recorded_prometheus_answers_aggregate() {
+        let parse = |name: &str| crate::prometheus::parse_instant(200, &fixture(name)).unwrap();
+        let s = ServerSamples {
+            requests: parse("prom-apiserver-requests-by-code.json"),
+            request_buckets: parse("prom-apiserver-request-buckets.json"),
+            etcd_buckets: parse("prom-etcd-buckets.json"),
+            ..Default::default()
+        };
+        let m = aggregate(
+            &s,
+            Some(900.0),
+            RateSource::Prometheus {
+                url: "http://p".into(),
+            },
+            Vec::new(),
+            Vec::new(),
+        );
+        let total: f64 = m.requests_by_class.values().sum();
+        assert!(total > 0.0 && total < 1000.0, "per second: {total}");
+        assert!(!m.latency.is_empty());
+        assert!(
+            m.etcd
+                .windows(2)
+                .all(|w| w[0].p99_seconds >= w[1].p99_seconds)
+        );
+    }
+
+    #[test]
+    fn the_grid_ends_at_the_window_end() {
+        let to: Timestamp = "2026-11-01T10:00:30Z".parse().unwrap();
+        let w = Window::ending_at(to, Duration::from_secs(15 * 60));
+        let (from, step) = series_grid(&w);
+        assert_eq!(step, Duration::from_secs(60));
+        assert_eq!(to.duration_since(from).as_secs() % 60, 0);
+        assert!(from <= w.from);
+        assert_eq!(promql_duration(&w), "900s");
+        let short = Window::ending_at(to, Duration::from_secs(20));
+        assert_eq!(promql_duration(&short), "60s");
+    }
+
+    #[test]
+    fn recorded_webhook_configurations_name_their_hosts() {
+        let cfgs: Vec<ValidatingWebhookConfiguration> =
+            fixture_items("validatingwebhookconfigurations.json");
+        let hooks: Vec<WebhookConfig> = cfgs.iter().flat_map(validating_webhooks).collect();
+        assert!(!hooks.is_empty());
+        for h in &hooks {
+            assert_eq!(h.kind, "validating");
+            assert!(h.host.as_deref().is_some_and(|x| x.contains(':')), "{h:?}");
+        }
+        let svc: ValidatingWebhookConfiguration = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "cfg"},
+            "webhooks": [{"name": "w.example.com", "admissionReviewVersions": ["v1"], "sideEffects": "None",
+                "clientConfig": {"service": {"namespace": "ns", "name": "svc", "port": 8443, "path": "/validate"}},
+                "rules": [{"operations": ["CREATE"], "apiGroups": [""], "apiVersions": ["v1"], "resources": ["configmaps"]}]}]
+        }))
+        .unwrap();
+        let h = &validating_webhooks(&svc)[0];
+        assert_eq!(h.host.as_deref(), Some("svc.ns.svc:8443"));
+        assert_eq!(h.client, "ns/svc:8443/validate");
+        assert_eq!(h.rules, vec!["CREATE configmaps"]);
+    }
+
+    #[test]
+    fn api_services_served_elsewhere_are_kept() {
+        let list: Vec<APIService> = fixture_items("apiservices.json");
+        // The lab serves every APIService itself: none is kept.
+        assert!(list.iter().filter_map(api_service).count() == 0);
+        let a: APIService = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "v1beta1.metrics.k8s.io"},
+            "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "groupPriorityMinimum": 100, "versionPriority": 100,
+                     "service": {"namespace": "kube-system", "name": "metrics-server"}},
+            "status": {"conditions": [{"type": "Available", "status": "False", "reason": "MissingEndpoints",
+                "message": "endpoints for service/metrics-server in \"kube-system\" have no addresses",
+                "lastTransitionTime": "2026-11-01T10:00:00Z"}]}
+        }))
+        .unwrap();
+        let info = api_service(&a).unwrap();
+        assert!(!info.available);
+        assert_eq!(info.service.as_deref(), Some("kube-system/metrics-server"));
+        assert_eq!(info.reason.as_deref(), Some("MissingEndpoints"));
+    }
+}
