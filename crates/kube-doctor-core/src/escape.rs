@@ -25,6 +25,22 @@ pub fn one_line(s: &str, max_chars: usize) -> String {
     out
 }
 
+/// An error and its sources on one line (outermost first, a source already contained in the
+/// text before it dropped), escaped and cut to `max_chars` as [`one_line`].
+pub fn error_chain(e: &dyn std::error::Error, max_chars: usize) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = s.source();
+    }
+    one_line(&out, max_chars)
+}
+
 /// Whether a character must not reach a terminal or a log line as it is.
 fn needs_escape(c: char) -> bool {
     c.is_control()

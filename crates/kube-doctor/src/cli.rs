@@ -1,5 +1,5 @@
 //! What was typed: the clap definitions of every subcommand (contract: DESIGN.md "CLI").
-//! Nothing here decides anything; `settings.rs` turns these into resolved settings.
+//! Nothing here decides anything; `settings.rs` turns these into the resolved settings.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -142,6 +142,10 @@ pub struct DiagnoseArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    /// Error ratio above which a client counts as failing (default: the one the bundle was
+    /// collected with). Judging an old bundle with another threshold needs no cluster.
+    #[arg(long, value_name = "RATIO")]
+    pub threshold: Option<f64>,
     #[command(flatten)]
     pub windows: WindowArgs,
 }

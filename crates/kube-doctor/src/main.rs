@@ -7,6 +7,7 @@ mod collect;
 mod commands;
 mod report_out;
 mod serve;
+mod settings;
 mod source;
 
 use std::process::ExitCode;
@@ -28,7 +29,10 @@ fn main() -> ExitCode {
         Err(err) => {
             // One line: the error and its causes, outermost first.
             let chain: Vec<String> = err.chain().map(|e| e.to_string()).collect();
-            eprintln!("kube-doctor: error: {}", chain.join(": "));
+            eprintln!(
+                "kube-doctor: error: {}",
+                kube_doctor_core::escape::one_line(&chain.join(": "), 2000)
+            );
             ExitCode::from(2)
         }
     }

@@ -4,8 +4,11 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use kube_doctor_core::bundle::{Bundle, StepRecord, StepStatus, step_title};
-use kube_doctor_core::report::{self, Report};
+use std::process::ExitCode;
+
+use kube_doctor_core::bundle::{Bundle, MAX_BUNDLE_BYTES, StepRecord, StepStatus, step_title};
+use kube_doctor_core::escape::one_line;
+use kube_doctor_core::report::{self, Outcome, Report};
 
 use crate::cli::ReportFormat;
 use crate::collect::{Progress, Quiet};
@@ -50,17 +53,64 @@ pub fn write_bundle(path: &Path, bundle: &Bundle) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads a bundle file (`-` for stdin), with an error that names it.
+/// Reads a bundle file (`-` for stdin), with an error that names it. A file bigger than a
+/// bundle can be is refused before it is read.
 pub fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
-    let bytes = if path.as_os_str() == "-" {
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut v)?;
-        v
+    let shown = one_line(&path.display().to_string(), 200);
+    let cannot = |e: std::io::Error| anyhow::anyhow!("cannot read bundle {shown}: {e}");
+    let mut bytes = Vec::new();
+    let limit = MAX_BUNDLE_BYTES + 1;
+    if path.as_os_str() == "-" {
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(std::io::stdin(), limit),
+            &mut bytes,
+        )
+        .map_err(cannot)?;
     } else {
-        std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read bundle {}: {e}", path.display()))?
-    };
-    Bundle::from_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+        let file = std::fs::File::open(path).map_err(cannot)?;
+        if let Ok(m) = file.metadata()
+            && m.len() > MAX_BUNDLE_BYTES
+        {
+            anyhow::bail!(
+                "{shown}: {} bytes is too big for a kube-doctor bundle (at most {MAX_BUNDLE_BYTES}); is it the right file?",
+                m.len()
+            );
+        }
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, limit), &mut bytes)
+            .map_err(cannot)?;
+    }
+    Bundle::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("{shown}: {}", one_line(&e.to_string(), 500)))
+}
+
+/// The exit code of a report (contract, DESIGN.md "Exit codes"): 1 a problem was diagnosed,
+/// 0 the client error rates were read and nothing is wrong, 2 nothing can be said (the reason
+/// is said on stderr in one line).
+pub fn exit_code(r: &Report) -> ExitCode {
+    match r.outcome() {
+        Outcome::Diagnosed => ExitCode::from(1),
+        Outcome::Clean => ExitCode::SUCCESS,
+        Outcome::Blind(why) => {
+            eprintln!(
+                "kube-doctor: nothing can be said about the clients: {}; check that Prometheus (--prometheus) and the API server (--kubeconfig) answer",
+                one_line(&why, 500)
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why a bundle holds no client error rates, if it does not.
+pub fn rates_unread(b: &Bundle) -> Option<String> {
+    match b.step(3) {
+        Some(s) if s.status == StepStatus::Ok => None,
+        Some(s) => Some(format!(
+            "step 3 {}: {}",
+            s.status.as_str(),
+            one_line(s.note.as_deref().unwrap_or("no detail"), 500)
+        )),
+        None => Some("step 3 did not run".to_string()),
+    }
 }
 
 /// Per-step progress on stderr.
@@ -75,7 +125,7 @@ impl Progress for StderrProgress {
             "  ✓ step {} {:<24} {:<9} {:>6} ms {:>3} API requests",
             r.step,
             r.title,
-            format!("{:?}", r.status).to_lowercase(),
+            r.status.as_str(),
             r.duration_ms,
             r.api_requests
         );
@@ -105,8 +155,8 @@ pub fn warn_incomplete(bundle: &Bundle) {
             StepStatus::Forbidden => format!("forbidden: grant {rules}"),
             StepStatus::Failed | StepStatus::Timeout => format!(
                 "{}: {}",
-                format!("{:?}", s.status).to_lowercase(),
-                s.note.as_deref().unwrap_or("no detail")
+                s.status.as_str(),
+                one_line(s.note.as_deref().unwrap_or("no detail"), 500)
             ),
             _ if !s.missing_rules.is_empty() => format!("partly forbidden: grant {rules}"),
             _ => continue,

@@ -260,6 +260,20 @@ pub enum StepStatus {
     Skipped,
 }
 
+impl StepStatus {
+    /// The contract word (`ok`, `empty`, `forbidden`, `failed`, `timeout`, `skipped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepStatus::Ok => "ok",
+            StepStatus::Empty => "empty",
+            StepStatus::Forbidden => "forbidden",
+            StepStatus::Failed => "failed",
+            StepStatus::Timeout => "timeout",
+            StepStatus::Skipped => "skipped",
+        }
+    }
+}
+
 /// An RBAC rule a step lacked, as a ClusterRole rule would spell it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct RbacRule {

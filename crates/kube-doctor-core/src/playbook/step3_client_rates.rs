@@ -104,6 +104,10 @@ pub fn pod_scrapes(pods: &[Pod]) -> Vec<PodScrape> {
         .collect()
 }
 
+/// Scraped samples of one target: (code, host) -> (scrape time, value) for every sample of
+/// the metric, every method.
+pub type ScrapedSamples = BTreeMap<(String, Option<String>), Vec<(Timestamp, f64)>>;
+
 /// The samples of repeated scrapes of one target, before they are counter series.
 #[derive(Debug, Clone, Default)]
 pub struct ScrapedTarget {
@@ -113,8 +117,8 @@ pub struct ScrapedTarget {
     pub instance: String,
     /// Attribution labels (namespace, pod).
     pub labels: BTreeMap<String, String>,
-    /// (code, host) -> (scrape time, value) for every sample of the metric, every method.
-    pub samples: BTreeMap<(String, Option<String>), Vec<(Timestamp, f64)>>,
+    /// The samples so far.
+    pub samples: ScrapedSamples,
 }
 
 impl ScrapedTarget {

@@ -46,8 +46,9 @@ pub struct InstantQueries {
     pub webhook_rejections: String,
     /// Admission webhook latency bucket rates by name, type and le.
     pub webhook_buckets: String,
-    /// etcd latency bucket rates by operation, type and le.
-    pub etcd_buckets: String,
+    /// The slowest etcd operations: p99 by operation and object type (computed by
+    /// Prometheus: the buckets by object type are large, hundreds of KB on a small cluster).
+    pub etcd_p99: String,
 }
 
 impl InstantQueries {
@@ -70,8 +71,9 @@ impl InstantQueries {
             webhook_buckets: format!(
                 "sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}]))"
             ),
-            etcd_buckets: format!(
-                "sum by (operation, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))"
+            // The object type is `resource` (with `group`) since Kubernetes 1.31, `type` before.
+            etcd_p99: format!(
+                "topk({ETCD_TOP}, histogram_quantile(0.99, sum by (operation, resource, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
             ),
         }
     }
@@ -163,8 +165,10 @@ pub struct ServerSamples {
     pub webhook_rejections: Vec<InstantSample>,
     /// `apiserver_admission_webhook_admission_duration_seconds_bucket` by `name`, `type`, `le`.
     pub webhook_buckets: Vec<InstantSample>,
-    /// `etcd_request_duration_seconds_bucket` by `operation`, `type`, `le`.
-    pub etcd_buckets: Vec<InstantSample>,
+    /// etcd p99 latency in seconds by `operation` and `resource` (or `type` before Kubernetes
+    /// 1.31): from Prometheus' `histogram_quantile`, or from a scrape's buckets through
+    /// [`bucket_quantiles`], which interpolates as it does.
+    pub etcd_p99: Vec<InstantSample>,
 }
 
 /// The metric names a scrape needs.
@@ -182,6 +186,7 @@ pub const SCRAPED_METRICS: [&str; 8] = [
 /// One scrape's samples, sorted into [`ServerSamples`].
 pub fn samples_from_scrape(samples: Vec<Sample>) -> ServerSamples {
     let mut out = ServerSamples::default();
+    let mut etcd_buckets = Vec::new();
     for s in samples {
         let target = match s.name.as_str() {
             "apiserver_request_total" => &mut out.requests,
@@ -201,7 +206,7 @@ pub fn samples_from_scrape(samples: Vec<Sample>) -> ServerSamples {
             "apiserver_admission_webhook_admission_duration_seconds_bucket" => {
                 &mut out.webhook_buckets
             }
-            "etcd_request_duration_seconds_bucket" => &mut out.etcd_buckets,
+            "etcd_request_duration_seconds_bucket" => &mut etcd_buckets,
             _ => continue,
         };
         target.push(InstantSample {
@@ -209,7 +214,34 @@ pub fn samples_from_scrape(samples: Vec<Sample>) -> ServerSamples {
             value: s.value,
         });
     }
+    out.etcd_p99 = bucket_quantiles(etcd_buckets.iter().map(|x| {
+        (
+            vec![label(x, "operation"), object_type(x)],
+            label(x, "le"),
+            x.value,
+        )
+    }))
+    .into_iter()
+    .filter_map(|(key, _, p99)| {
+        Some(InstantSample {
+            labels: [("operation", &key[0]), ("resource", &key[1])]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value: p99?,
+        })
+    })
+    .collect();
     out
+}
+
+/// The object type of an etcd sample: `resource` since Kubernetes 1.31, `type` before.
+fn object_type(x: &InstantSample) -> String {
+    x.labels
+        .get("resource")
+        .or_else(|| x.labels.get("type"))
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn label(s: &InstantSample, k: &str) -> String {
@@ -328,22 +360,16 @@ pub fn aggregate(
         }
     }
 
-    let mut etcd: Vec<EtcdStat> = bucket_quantiles(s.etcd_buckets.iter().map(|x| {
-        (
-            vec![label(x, "operation"), label(x, "type")],
-            label(x, "le"),
-            x.value,
-        )
-    }))
-    .into_iter()
-    .filter_map(|(key, _, p99)| {
-        Some(EtcdStat {
-            operation: key[0].clone(),
-            object_type: key[1].clone(),
-            p99_seconds: Some(p99?),
+    let mut etcd: Vec<EtcdStat> = s
+        .etcd_p99
+        .iter()
+        .filter(|x| x.value.is_finite())
+        .map(|x| EtcdStat {
+            operation: label(x, "operation"),
+            object_type: object_type(x),
+            p99_seconds: Some(x.value),
         })
-    })
-    .collect();
+        .collect();
     etcd.sort_by(|a, b| {
         b.p99_seconds
             .unwrap_or(0.0)
@@ -604,6 +630,7 @@ mod tests {
                 .any(|l| l.verb == "LIST" && l.p99.is_some())
         );
         assert!(m.etcd.len() <= ETCD_TOP && !m.etcd.is_empty());
+        assert!(m.etcd.iter().all(|e| !e.object_type.is_empty()), "{:?}", m.etcd);
         assert!(m.ratio_429 > 0.0, "the jail answers 429");
     }
 
@@ -614,7 +641,7 @@ mod tests {
         let s = ServerSamples {
             requests: parse("prom-apiserver-requests-by-code.json"),
             request_buckets: parse("prom-apiserver-request-buckets.json"),
-            etcd_buckets: parse("prom-etcd-buckets.json"),
+            etcd_p99: parse("prom-etcd-p99.json"),
             ..Default::default()
         };
         let m = aggregate(

@@ -19,9 +19,11 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{
-    ClientsEvidence, ClusterInfo, ErrorRatios, Pattern, RatioPoint, StepRecord, Target, Window,
+    ClientsEvidence, ClusterInfo, ErrorRatios, Pattern, RatioPoint, StepRecord, StepStatus, Target,
+    Window,
 };
 use crate::category::Category;
+use crate::clients::{Threshold, judge};
 
 /// The schema word of the JSON report.
 pub const REPORT_SCHEMA: &str = "kube-doctor/report/v1";
@@ -43,6 +45,17 @@ pub struct Report {
     pub verdicts: Vec<Verdict>,
     /// What each playbook step did.
     pub steps: Vec<StepRecord>,
+}
+
+/// What a report amounts to (see [`Report::outcome`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A problem was diagnosed (exit 1).
+    Diagnosed,
+    /// The client error rates were read and nothing is wrong (exit 0).
+    Clean,
+    /// Nothing can be said: the reason, in one line (exit 2).
+    Blind(String),
 }
 
 /// A client in the report.
@@ -196,6 +209,23 @@ impl Report {
         self.verdicts.iter().any(|v| v.cause != Cause::Benign)
     }
 
+    /// What the report amounts to: a problem, nothing wrong, or nothing can be said because
+    /// the client error rates were not read. The exit code and every renderer read this.
+    pub fn outcome(&self) -> Outcome {
+        if self.problem_found() {
+            return Outcome::Diagnosed;
+        }
+        match self.steps.iter().find(|s| s.step == 3) {
+            Some(s) if s.status == StepStatus::Ok => Outcome::Clean,
+            Some(s) => Outcome::Blind(format!(
+                "client error rates were not read (step 3 {}: {})",
+                s.status.as_str(),
+                s.note.as_deref().unwrap_or("no detail")
+            )),
+            None => Outcome::Blind("client error rates were not read (step 3 did not run)".into()),
+        }
+    }
+
     /// The top verdict.
     pub fn top(&self) -> Option<&Verdict> {
         self.verdicts.first()
@@ -206,19 +236,21 @@ impl Report {
 pub fn clients_table(
     out: &mut dyn std::io::Write,
     e: &ClientsEvidence,
+    threshold: Threshold,
     all: bool,
 ) -> std::io::Result<()> {
     let rows: Vec<_> = e
         .clients
         .iter()
-        .filter(|c| all || c.ratios.non_2xx > e.threshold || c.noise.is_some())
+        .map(|c| (c, judge(c, threshold, e.min_intervals)))
+        .filter(|(_, j)| all || j.over)
         .collect();
     writeln!(
         out,
         "{:<44} {:<30} {:>8} {:>6} {:>8} {:>9} {:<20} {:<12} TOP ERRORS",
         "CLIENT", "WHO", "REQ/S", "5XX%", "NON-2XX%", "NO-RESP%", "ONSET", "PATTERN"
     )?;
-    for c in &rows {
+    for (c, j) in &rows {
         let who = match &c.target {
             Target::Pod {
                 namespace, name, ..
@@ -237,10 +269,14 @@ pub fn clients_table(
             .map(|(k, v)| format!("{k}:{v}"))
             .collect();
         let mut note = top.join(" ");
-        if let Some(n) = c.noise {
+        if let Some(n) = j.noise {
             note.push_str(&format!(" (noise: {n:?})"));
         }
-        for h in c.by_host.iter().filter(|h| h.ratios.non_2xx > e.threshold) {
+        for h in c
+            .by_host
+            .iter()
+            .filter(|h| threshold.exceeded_by(h.ratios.non_2xx))
+        {
             note.push_str(&format!(
                 " [calls to {}: {:.1}% fail]",
                 h.host,
@@ -256,18 +292,17 @@ pub fn clients_table(
             c.ratios.server_5xx * 100.0,
             c.ratios.non_2xx * 100.0,
             c.ratios.transport * 100.0,
-            c.onset.map_or("-".to_string(), |t| t
+            j.onset.map_or("-".to_string(), |t| t
                 .strftime("%Y-%m-%dT%H:%M:%SZ")
                 .to_string()),
-            format!("{:?}", c.pattern).to_lowercase(),
+            format!("{:?}", j.pattern).to_lowercase(),
             note.trim()
         )?;
     }
     if rows.is_empty() {
         writeln!(
             out,
-            "(no client over {:.1} % errors among {} clients; --all lists them)",
-            e.threshold * 100.0,
+            "(no client over {threshold} errors among {} clients; --all lists them)",
             e.clients.len()
         )?;
     }

@@ -1,29 +1,29 @@
-//! Playbook step 1: the API server itself. Its pods in kube-system
-//! (`component=kube-apiserver`): phase, readiness, restarts and the last termination. Where
-//! there are none (managed control planes; an API server run as a process, as in the lab) the
-//! step falls back to `/readyz?verbose`, `/livez?verbose` and the `default/kubernetes`
-//! EndpointSlices, and says so.
+//! Playbook step 1: kube-apiserver pods - status, restarts, readiness. Fetches the
+//! `component=kube-apiserver` pods of kube-system and, where there are none (managed control
+//! planes; an API server run as a process, as in the lab), `/readyz?verbose` and
+//! `/livez?verbose`; the `default/kubernetes` endpoints come from the context's shared read.
+//! The pure half is `kube_doctor_core::playbook::step1_apiserver_pods`.
 
 use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
 use kube::Api;
 use kube::api::ListParams;
-use kube_doctor_core::bundle::{
-    ApiServerEvidence, ApiServerPod, ApiServerSource, EndpointAddr, HealthReport, Termination,
+use kube_doctor_core::bundle::{ApiServerEvidence, ApiServerSource, HealthReport};
+use kube_doctor_core::playbook::step1_apiserver_pods::{
+    APISERVER_POD_SELECTOR, HealthAnswer, apiserver_pod, health_report, pods_note,
 };
 
-use super::{Collector, RunShared, StepEnd, StepError};
-use crate::source::kube::{Kube, Perm, SourceError, StepCtx};
+use super::context::{Context, StepEnd, StepError};
+use crate::source::kube::{Perm, SourceError, StepCtx};
 
+/// Runs step 1.
 pub async fn collect(
-    c: &Collector,
+    cx: &Context,
     ctx: Arc<StepCtx>,
-    shared: &RunShared,
 ) -> Result<StepEnd<ApiServerEvidence>, StepError> {
-    let pods = c
+    let pods = cx
         .kube
         .call(
             &ctx,
@@ -32,7 +32,7 @@ pub async fn collect(
                 Api::<Pod>::namespaced(client, "kube-system")
                     .list(
                         &ListParams::default()
-                            .labels("component=kube-apiserver")
+                            .labels(APISERVER_POD_SELECTOR)
                             .limit(50),
                     )
                     .await
@@ -48,7 +48,7 @@ pub async fn collect(
         Err(e) => return Err(e.into()),
     };
     // Errors reading the endpoints are said in the step's note; the step goes on.
-    let (endpoints, endpoints_error) = match shared.kubernetes_endpoints(&c.kube, &ctx).await {
+    let (endpoints, endpoints_error) = match cx.kubernetes_endpoints(&ctx).await {
         Ok(k) => (k.endpoints, String::new()),
         Err(SourceError::Forbidden(rule)) => {
             ctx.note_missing(rule);
@@ -57,11 +57,7 @@ pub async fn collect(
         Err(e) => (Vec::new(), format!("; the kubernetes EndpointSlices: {e}")),
     };
     if !pods.is_empty() {
-        let unhealthy = pods.iter().filter(|p| !p.ready || p.restarts > 0).count();
-        let note = format!(
-            "{} API server pods, {unhealthy} not ready or restarted{endpoints_error}",
-            pods.len()
-        );
+        let note = format!("{}{endpoints_error}", pods_note(&pods));
         return Ok(StepEnd::Done(
             ApiServerEvidence {
                 source: ApiServerSource::Pods,
@@ -73,8 +69,10 @@ pub async fn collect(
             Some(note),
         ));
     }
-    let readyz = health(&c.kube, &ctx, "/readyz?verbose", "/readyz").await;
-    let livez = health(&c.kube, &ctx, "/livez?verbose", "/livez").await;
+    let (readyz, livez) = tokio::join!(
+        health(cx, &ctx, "/readyz?verbose", "/readyz"),
+        health(cx, &ctx, "/livez?verbose", "/livez")
+    );
     let note = format!(
         "no kube-apiserver pods in kube-system (managed control plane, or run as a process): used /readyz and /livez; readyz {}{endpoints_error}",
         if readyz.ok { "ok" } else { "NOT ok" }
@@ -91,140 +89,33 @@ pub async fn collect(
     ))
 }
 
-fn apiserver_pod(p: &Pod) -> ApiServerPod {
-    let status = p.status.as_ref();
-    let ready_cond = status
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"));
-    let cs = status
-        .and_then(|s| s.container_statuses.as_ref())
-        .and_then(|v| v.first());
-    let last_termination = cs
-        .and_then(|c| c.last_state.as_ref())
-        .and_then(|s| s.terminated.as_ref())
-        .map(|t| Termination {
-            reason: t.reason.clone(),
-            exit_code: t.exit_code,
-            finished_at: t.finished_at.as_ref().map(|x| x.0),
-        });
-    ApiServerPod {
-        name: p.metadata.name.clone().unwrap_or_default(),
-        node: p.spec.as_ref().and_then(|s| s.node_name.clone()),
-        phase: status.and_then(|s| s.phase.clone()),
-        ready: ready_cond.is_some_and(|c| c.status == "True"),
-        ready_changed_at: ready_cond.and_then(|c| c.last_transition_time.as_ref().map(|t| t.0)),
-        restarts: cs.map_or(0, |c| c.restart_count),
-        last_termination,
-        started_at: cs
-            .and_then(|c| c.state.as_ref())
-            .and_then(|s| s.running.as_ref())
-            .and_then(|r| r.started_at.as_ref().map(|t| t.0)),
-    }
-}
-
 /// `/readyz?verbose` or `/livez?verbose`: a 500 carries the failed checks in its body.
 async fn health(
-    kube: &Kube,
+    cx: &Context,
     ctx: &StepCtx,
     path: &'static str,
     perm: &'static str,
 ) -> HealthReport {
     let checked_at = Timestamp::now();
-    let result = kube
+    let result = cx
+        .kube
         .call(ctx, Perm::url(perm), |client| async move {
             client
                 .request_text(
                     http::Request::get(path)
                         .body(Vec::new())
-                        .expect("valid request"),
+                        .expect("a static request is valid"),
                 )
                 .await
         })
         .await;
-    let (ok, body, error) = match result {
-        Ok(body) => (true, body, None),
-        Err(SourceError::Api { code, message }) => (false, message, Some(format!("HTTP {code}"))),
-        Err(e) => (false, String::new(), Some(e.to_string())),
+    let answer = match result {
+        Ok(body) => HealthAnswer::Ok(body),
+        Err(SourceError::Api { code, message }) => HealthAnswer::Status {
+            code,
+            body: message,
+        },
+        Err(e) => HealthAnswer::Failed(e.to_string()),
     };
-    let checks: Vec<&str> = body
-        .lines()
-        .filter(|l| l.starts_with("[+]") || l.starts_with("[-]"))
-        .collect();
-    let failed_checks = checks
-        .iter()
-        .filter(|l| l.starts_with("[-]"))
-        .map(|l| l.trim_start_matches("[-]").to_string())
-        .collect::<Vec<_>>();
-    HealthReport {
-        ok: ok && failed_checks.is_empty(),
-        checked_at,
-        checks: checks.len(),
-        failed_checks,
-        error,
-    }
-}
-
-/// The `default/kubernetes` Service's endpoints, from its EndpointSlices, and when the slices
-/// last changed (their newest managedFields time). Steps 1 and 4 both need them; they read
-/// them once per run through [`super::RunShared`].
-pub async fn read_kubernetes_endpoints(
-    kube: &Kube,
-    ctx: &StepCtx,
-) -> Result<KubernetesEndpoints, SourceError> {
-    let list = kube
-        .call(
-            ctx,
-            Perm::ns("discovery.k8s.io", "endpointslices", "list", "default"),
-            |client| async move {
-                Api::<EndpointSlice>::namespaced(client, "default")
-                    .list(
-                        &ListParams::default()
-                            .labels("kubernetes.io/service-name=kubernetes")
-                            .limit(10),
-                    )
-                    .await
-            },
-        )
-        .await?;
-    Ok(KubernetesEndpoints {
-        endpoints: list.items.iter().flat_map(slice_addresses).collect(),
-        changed_at: list
-            .items
-            .iter()
-            .flat_map(|s| s.metadata.managed_fields.iter().flatten())
-            .filter_map(|m| m.time.as_ref().map(|t| t.0))
-            .max(),
-    })
-}
-
-/// The `kubernetes` Service's endpoints and when they last changed.
-#[derive(Debug, Clone)]
-pub struct KubernetesEndpoints {
-    /// Address and port of each endpoint.
-    pub endpoints: Vec<EndpointAddr>,
-    /// The newest change to the EndpointSlices.
-    pub changed_at: Option<Timestamp>,
-}
-
-/// Addresses and ports of one EndpointSlice.
-fn slice_addresses(s: &EndpointSlice) -> Vec<EndpointAddr> {
-    let ports: Vec<u16> = s
-        .ports
-        .as_ref()
-        .map(|ps| ps.iter().filter_map(|p| p.port.map(|x| x as u16)).collect())
-        .unwrap_or_default();
-    let mut out = Vec::new();
-    for e in &s.endpoints {
-        let ready = e.conditions.as_ref().and_then(|c| c.ready);
-        for a in &e.addresses {
-            for p in &ports {
-                out.push(EndpointAddr {
-                    address: a.clone(),
-                    port: *p,
-                    ready,
-                });
-            }
-        }
-    }
-    out
+    health_report(answer, checked_at)
 }

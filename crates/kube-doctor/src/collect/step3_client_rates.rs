@@ -1,70 +1,80 @@
-//! Playbook step 3: client error rates. Which API clients exceed the threshold, since when,
-//! steadily or now and then, and who they are in the cluster.
-//!
-//! Sources, in order of preference: Prometheus (`rest_client_requests_total` as a range query
-//! over the window); without it, repeated scrapes of the API server's /metrics and of client
-//! pods' /metrics (through the API server's pod proxy, directly to the pod IP if the proxy is
-//! refused); and the audit log when given (the only source that names users). The arithmetic
-//! is `kube_doctor_core::clients`; this file fetches and attributes.
+//! Playbook step 3: which clients exceed the threshold, since when. Fetches
+//! `rest_client_requests_total` from Prometheus (a range query over the window); without
+//! Prometheus, three scrapes of the API server's /metrics and of client pods' /metrics; and
+//! the audit log when given (the only source that names users). Then looks up who the failing
+//! clients are (a pod's ServiceAccount and node, or the pod behind an instance IP). A
+//! Prometheus that fails makes the step fail: its clients are unknown, never "none failing".
+//! The pure half is `kube_doctor_core::playbook::step3_client_rates`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
-use kube_doctor_core::bundle::{Callees, ClientRates, ClientsEvidence, RateSource, Target, Window};
-use kube_doctor_core::clients::{self, Analysis, CounterSeries, audit, callee, exposition};
+use kube_doctor_core::bundle::{ClientRates, ClientsEvidence, RateSource, Window};
+use kube_doctor_core::clients::{self, Analysis, audit, exposition};
+use kube_doctor_core::playbook::step3_client_rates::{
+    METRIC, ScrapedTarget, audit_clients, instance_ip, note, pod_scrapes, pod_target, pod_user,
+    rates_query, selected, series_from_prometheus, series_from_scrapes,
+};
 
-use super::{Collector, StepEnd, StepError};
+use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 
-const METRIC: &str = "rest_client_requests_total";
+/// Scrapes made without Prometheus.
+const SCRAPES: usize = 3;
 
-/// Resolution of the rate series: about 120 points over the window, never finer than 5 s.
-pub fn series_step(window: &Window) -> Duration {
-    let secs = (window.to - window.from)
-        .total(jiff::Unit::Second)
-        .unwrap_or(900.0);
-    Duration::from_secs_f64((secs / 120.0).max(5.0))
-}
-
+/// Runs step 3.
 pub async fn collect(
-    c: &Collector,
+    cx: &Context,
     ctx: Arc<StepCtx>,
 ) -> Result<StepEnd<ClientsEvidence>, StepError> {
+    let s = &cx.settings;
     let mut notes = Vec::new();
-    let step = series_step(&c.window);
-    let mut evidence = None;
-    if let Some(prom) = &c.prometheus {
-        match prometheus_series(c, &ctx, prom, step).await {
-            Ok(series) => {
-                let analysis = Analysis {
-                    window: c.window,
-                    threshold: c.threshold,
-                    min_intervals: 3,
-                };
-                evidence = Some(ClientsEvidence {
-                    source: RateSource::Prometheus {
-                        url: prom.url().to_string(),
-                    },
-                    threshold: c.threshold,
-                    step_seconds: step.as_secs_f64(),
-                    clients: clients::analyze(&series, &analysis),
-                    notes: Vec::new(),
-                });
+    let (mut evidence, failure) = match &cx.prometheus {
+        Some(prom) => {
+            let step = s.window.series_step();
+            let answer = prom
+                .range(&ctx, &rates_query(), s.window.from, s.window.to, step)
+                .await;
+            match answer {
+                Ok(series) => {
+                    let analysis = Analysis {
+                        window: s.window,
+                        threshold: s.threshold,
+                        min_intervals: 3,
+                    };
+                    let counters = series_from_prometheus(series);
+                    (
+                        ClientsEvidence {
+                            source: RateSource::Prometheus {
+                                url: prom.url().to_string(),
+                            },
+                            threshold: s.threshold.ratio(),
+                            step_seconds: step.as_secs_f64(),
+                            min_intervals: analysis.min_intervals,
+                            clients: clients::analyze(&counters, &analysis),
+                            notes: Vec::new(),
+                        },
+                        None,
+                    )
+                }
+                Err(e) => (
+                    empty_evidence(
+                        RateSource::Prometheus {
+                            url: prom.url().to_string(),
+                        },
+                        s,
+                    ),
+                    Some(format!("client error rates could not be read: {e}")),
+                ),
             }
-            Err(e) => notes.push(format!("{e}; scraping /metrics instead")),
         }
-    }
-    let mut evidence = match evidence {
-        Some(e) => e,
-        None => scrape(c, &ctx, &mut notes).await?,
+        None => (scrape(cx, &ctx, &mut notes).await?, None),
     };
-    if let Some(path) = &c.audit_log {
-        match read_audit(c, path, step) {
+    if let Some(path) = &s.scope.audit_log {
+        match read_audit(path, s.window, s.threshold) {
             Ok((mut from_audit, note)) => {
                 evidence.clients.append(&mut from_audit);
                 notes.extend(note);
@@ -72,366 +82,195 @@ pub async fn collect(
             Err(e) => notes.push(e),
         }
     }
-    evidence.clients.retain(|r| c.selected(r));
-    attribute(c, &ctx, &mut evidence.clients, &mut notes).await;
+    let client = s.scope.client.as_deref();
+    evidence.clients.retain(|r| selected(client, r));
+    attribute(cx, &ctx, &mut evidence, &mut notes).await;
     evidence.notes.extend(notes);
-    let failing = evidence
-        .clients
-        .iter()
-        .filter(|r| r.is_failing(c.threshold))
-        .count();
+    if let Some(why) = failure {
+        return Ok(StepEnd::Failed(Some(evidence), why));
+    }
     if evidence.clients.is_empty() {
-        let note = "no API client metrics found".to_string();
+        let note = match client {
+            Some(c) => format!(
+                "no API client metrics found for --client {}",
+                kube_doctor_core::escape::one_line(c, 100)
+            ),
+            None => "no API client metrics found".to_string(),
+        };
         return Ok(StepEnd::Empty(evidence, note));
     }
-    let note = format!(
-        "{} clients, {failing} over {:.1} % errors",
-        evidence.clients.len(),
-        c.threshold * 100.0
-    );
+    let note = note(&evidence, s.threshold);
     Ok(StepEnd::Done(evidence, Some(note)))
 }
 
-async fn prometheus_series(
-    c: &Collector,
-    ctx: &StepCtx,
-    prom: &crate::source::prometheus::Prometheus,
-    step: Duration,
-) -> Result<Vec<CounterSeries>, crate::source::prometheus::PromError> {
-    let query = format!("sum by (job, instance, code, namespace, pod, host) ({METRIC})");
-    let series = prom
-        .range(ctx, &query, c.window.from, c.window.to, step)
-        .await?;
-    Ok(series
-        .into_iter()
-        .map(|s| {
-            let get = |k: &str| s.labels.get(k).cloned().unwrap_or_default();
-            let mut labels = BTreeMap::new();
-            for k in ["namespace", "pod"] {
-                if let Some(v) = s.labels.get(k) {
-                    labels.insert(k.to_string(), v.clone());
-                }
-            }
-            CounterSeries {
-                job: get("job"),
-                instance: get("instance"),
-                code: get("code"),
-                host: s.labels.get("host").cloned(),
-                labels,
-                points: s.points,
-            }
-        })
-        .collect())
+fn empty_evidence(source: RateSource, s: &crate::settings::Settings) -> ClientsEvidence {
+    ClientsEvidence {
+        source,
+        threshold: s.threshold.ratio(),
+        step_seconds: s.window.series_step().as_secs_f64(),
+        min_intervals: 3,
+        clients: Vec::new(),
+        notes: Vec::new(),
+    }
 }
 
-/// A /metrics endpoint to scrape.
-struct ScrapeTarget {
-    job: String,
-    instance: String,
-    labels: BTreeMap<String, String>,
-    how: Scrape,
-}
-
-enum Scrape {
-    /// The API server's own /metrics.
-    ApiServer,
-    /// A pod's port: through the API server's pod proxy, or directly.
-    Pod {
-        namespace: String,
-        name: String,
-        port: u16,
-        ip: Option<String>,
-    },
-}
-
-/// Without Prometheus: three scrapes, `scrape_interval` apart.
+/// Without Prometheus: [`SCRAPES`] scrapes, `scrape_interval` apart, of the API server and of
+/// the pods of `-n` (or of `--client`'s namespace).
 async fn scrape(
-    c: &Collector,
+    cx: &Context,
     ctx: &StepCtx,
     notes: &mut Vec<String>,
 ) -> Result<ClientsEvidence, StepError> {
-    let mut targets = vec![ScrapeTarget {
+    let s = &cx.settings;
+    let mut api = ScrapedTarget {
         job: "kube-apiserver".to_string(),
-        instance: server_authority(&c.kube.server),
-        labels: BTreeMap::new(),
-        how: Scrape::ApiServer,
-    }];
-    match scrape_namespace(c) {
-        Some(ns) => match pod_targets(c, ctx, &ns).await {
-            Ok(mut t) => targets.append(&mut t),
-            Err(e) => notes.push(format!("cannot list pods in {ns} to scrape: {e}")),
-        },
-        None => notes.push(
-            "client pods were not scraped: without Prometheus give -n NAMESPACE or --client NS/POD"
-                .to_string(),
-        ),
-    }
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| StepError::Other(format!("cannot build an HTTP client: {e}")))?;
-    // (target index, code, host) -> samples.
-    type Key = (usize, String, Option<String>);
-    let mut samples: BTreeMap<Key, Vec<(Timestamp, f64)>> = BTreeMap::new();
-    let mut reachable = vec![true; targets.len()];
-    const SCRAPES: usize = 3;
+        instance: crate::source::kube::authority(&cx.kube.server),
+        ..Default::default()
+    };
+    let namespace = s.scope.namespace.clone().or_else(|| {
+        s.scope
+            .client
+            .as_deref()
+            .and_then(|c| c.split_once('/'))
+            .map(|(ns, _)| ns.to_string())
+    });
+    let pods = match &namespace {
+        Some(ns) => {
+            let ns_owned = ns.clone();
+            match cx
+                .kube
+                .call(ctx, Perm::ns("", "pods", "list", ns), |client| {
+                    let ns = ns_owned.clone();
+                    async move {
+                        Api::<Pod>::namespaced(client, &ns)
+                            .list(&ListParams::default().limit(200))
+                            .await
+                    }
+                })
+                .await
+            {
+                Ok(list) => pod_scrapes(&list.items),
+                Err(e) => {
+                    notes.push(format!("cannot list pods in {ns} to scrape: {e}"));
+                    Vec::new()
+                }
+            }
+        }
+        None => {
+            notes.push(
+                "client pods were not scraped: without Prometheus give -n NAMESPACE or --client NS/POD"
+                    .to_string(),
+            );
+            Vec::new()
+        }
+    };
+    let mut targets: Vec<(ScrapedTarget, bool)> = pods
+        .iter()
+        .map(|p| {
+            (
+                ScrapedTarget {
+                    job: "pod-metrics".to_string(),
+                    instance: p.instance(),
+                    labels: [("namespace", &p.namespace), ("pod", &p.name)]
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                    ..Default::default()
+                },
+                true,
+            )
+        })
+        .collect();
+    let mut api_ok = true;
     let mut first_at = None;
     let mut last_at = None;
     for round in 0..SCRAPES {
         if round > 0 {
-            tokio::time::sleep(c.scrape_interval).await;
+            tokio::time::sleep(s.limits.scrape_interval).await;
         }
         let at = Timestamp::now();
         first_at.get_or_insert(at);
         last_at = Some(at);
-        for (i, t) in targets.iter().enumerate() {
-            if !reachable[i] {
+        if api_ok {
+            match cx.scraper.apiserver(&cx.kube, ctx).await {
+                Ok(text) => add(&mut api, at, &text, notes, &mut api_ok),
+                Err(SourceError::Forbidden(r)) => return Err(SourceError::Forbidden(r).into()),
+                Err(e) => {
+                    notes.push(format!("cannot scrape the API server: {e}"));
+                    api_ok = false;
+                }
+            }
+        }
+        for ((t, ok), p) in targets.iter_mut().zip(&pods) {
+            if !*ok {
                 continue;
             }
-            match scrape_one(c, ctx, &http, t).await {
-                Ok(text) => match exposition::parse(&text, |n| n == METRIC) {
-                    Ok(found) => {
-                        for s in found {
-                            let code = s.labels.get("code").cloned().unwrap_or_default();
-                            let host = s.labels.get("host").cloned();
-                            samples
-                                .entry((i, code, host))
-                                .or_default()
-                                .push((at, s.value));
-                        }
-                    }
-                    Err(e) => {
-                        notes.push(format!("{}/{}: {e}", t.job, t.instance));
-                        reachable[i] = false;
-                    }
-                },
+            match cx.scraper.pod(&cx.kube, ctx, p).await {
+                Ok(text) => add(t, at, &text, notes, ok),
                 Err(e) => {
-                    if matches!(e, StepError::Source(SourceError::Forbidden(_))) && i == 0 {
-                        return Err(e);
-                    }
                     notes.push(format!("cannot scrape {}/{}: {e}", t.job, t.instance));
-                    reachable[i] = false;
+                    *ok = false;
                 }
             }
         }
     }
-    // Sum over method (and other labels) per (code, host), as the Prometheus query does.
-    let mut series = Vec::new();
-    for ((i, code, host), mut points) in samples {
-        points.sort_by_key(|p| p.0);
-        let mut merged: Vec<(Timestamp, f64)> = Vec::new();
-        for (at, v) in points {
-            match merged.last_mut() {
-                Some(last) if last.0 == at => last.1 += v,
-                _ => merged.push((at, v)),
-            }
-        }
-        let t = &targets[i];
-        series.push(CounterSeries {
-            job: t.job.clone(),
-            instance: t.instance.clone(),
-            code,
-            host,
-            labels: t.labels.clone(),
-            points: merged,
-        });
-    }
-    let from = first_at.unwrap_or(c.window.to);
-    let to = last_at.unwrap_or(c.window.to);
+    let mut all = vec![api];
+    all.extend(targets.into_iter().map(|(t, _)| t));
+    let series = series_from_scrapes(all);
+    let to = last_at.unwrap_or(s.window.to);
     let window = Window {
-        from: from - jiff::SignedDuration::from_millis(1),
+        from: first_at.unwrap_or(to) - SignedDuration::from_millis(1),
         to,
     };
     let analysis = Analysis {
         window,
-        threshold: c.threshold,
+        threshold: s.threshold,
         min_intervals: (SCRAPES - 1) as u32,
     };
     notes.push(format!(
         "rates from {SCRAPES} scrapes {:?} apart ending {to}, not the whole window: onsets are only bounded by the scrapes",
-        c.scrape_interval
+        s.limits.scrape_interval
     ));
     Ok(ClientsEvidence {
         source: RateSource::Scrape {
-            interval_seconds: c.scrape_interval.as_secs_f64(),
+            interval_seconds: s.limits.scrape_interval.as_secs_f64(),
         },
-        threshold: c.threshold,
-        step_seconds: c.scrape_interval.as_secs_f64(),
+        threshold: s.threshold.ratio(),
+        step_seconds: s.limits.scrape_interval.as_secs_f64(),
+        min_intervals: analysis.min_intervals,
         clients: clients::analyze(&series, &analysis),
         notes: Vec::new(),
     })
 }
 
-fn scrape_namespace(c: &Collector) -> Option<String> {
-    if let Some(ns) = &c.namespace {
-        return Some(ns.clone());
-    }
-    c.client_selector
-        .as_deref()
-        .and_then(|s| s.split_once('/'))
-        .map(|(ns, _)| ns.to_string())
-}
-
-async fn pod_targets(
-    c: &Collector,
-    ctx: &StepCtx,
-    ns: &str,
-) -> Result<Vec<ScrapeTarget>, SourceError> {
-    let ns_owned = ns.to_string();
-    let pods = c
-        .kube
-        .call(ctx, Perm::ns("", "pods", "list", ns), |client| {
-            let ns = ns_owned.clone();
-            async move {
-                Api::<Pod>::namespaced(client, &ns)
-                    .list(&ListParams::default().limit(200))
-                    .await
-            }
-        })
-        .await?;
-    let mut out = Vec::new();
-    for pod in pods.items {
-        let name = pod.metadata.name.clone().unwrap_or_default();
-        let annotations = pod.metadata.annotations.clone().unwrap_or_default();
-        let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone());
-        let annotated_port = annotations
-            .get("prometheus.io/port")
-            .and_then(|p| p.parse::<u16>().ok());
-        let named_port = pod.spec.as_ref().and_then(|s| {
-            s.containers.iter().find_map(|c| {
-                c.ports.as_ref()?.iter().find_map(|p| {
-                    (p.name.as_deref() == Some("metrics")).then_some(p.container_port as u16)
-                })
-            })
-        });
-        let Some(port) = annotated_port.or(named_port) else {
-            continue;
-        };
-        let instance = format!("{}:{port}", ip.clone().unwrap_or_else(|| name.clone()));
-        out.push(ScrapeTarget {
-            job: "pod-metrics".to_string(),
-            instance,
-            labels: BTreeMap::from([
-                ("namespace".to_string(), ns.to_string()),
-                ("pod".to_string(), name.clone()),
-            ]),
-            how: Scrape::Pod {
-                namespace: ns.to_string(),
-                name,
-                port,
-                ip,
-            },
-        });
-    }
-    Ok(out)
-}
-
-async fn scrape_one(
-    c: &Collector,
-    ctx: &StepCtx,
-    http: &reqwest::Client,
-    t: &ScrapeTarget,
-) -> Result<String, StepError> {
-    match &t.how {
-        Scrape::ApiServer => Ok(c
-            .kube
-            .call(ctx, Perm::url("/metrics"), |client| async move {
-                client
-                    .request_text(
-                        http::Request::get("/metrics")
-                            .body(Vec::new())
-                            .expect("valid request"),
-                    )
-                    .await
-            })
-            .await?),
-        Scrape::Pod {
-            namespace,
-            name,
-            port,
-            ip,
-        } => {
-            let path = format!("/api/v1/namespaces/{namespace}/pods/{name}:{port}/proxy/metrics");
-            let via_proxy = c
-                .kube
-                .call(
-                    ctx,
-                    Perm::ns("", "pods/proxy", "get", namespace),
-                    |client| {
-                        let path = path.clone();
-                        async move {
-                            client
-                                .request_text(
-                                    http::Request::get(path)
-                                        .body(Vec::new())
-                                        .expect("valid request"),
-                                )
-                                .await
-                        }
-                    },
-                )
-                .await;
-            match (via_proxy, ip) {
-                (Ok(text), _) => Ok(text),
-                // The proxy may refuse (loopback or link-local pod IPs, or no pods/proxy
-                // permission); kube-doctor running in the cluster can reach the pod itself.
-                (Err(proxy_err), Some(ip)) => {
-                    let url = format!("http://{ip}:{port}/metrics");
-                    let resp = http.get(&url).send().await.map_err(|e| {
-                        StepError::Other(format!(
-                            "pod proxy failed ({proxy_err}) and {url} too ({e})"
-                        ))
-                    })?;
-                    resp.text()
-                        .await
-                        .map_err(|e| StepError::Other(format!("{url}: {e}")))
-                }
-                (Err(e), None) => Err(e.into()),
-            }
+/// Adds one scrape's text to a target; a body that is not the exposition format stops
+/// scraping that target and says so.
+fn add(t: &mut ScrapedTarget, at: Timestamp, text: &str, notes: &mut Vec<String>, ok: &mut bool) {
+    match exposition::parse(text, |n| n == METRIC) {
+        Ok(samples) => t.add_scrape(at, &samples),
+        Err(e) => {
+            notes.push(format!("{}/{}: {e}", t.job, t.instance));
+            *ok = false;
         }
     }
 }
 
-fn server_authority(server: &str) -> String {
-    server
-        .split("://")
-        .nth(1)
-        .unwrap_or(server)
-        .trim_end_matches('/')
-        .to_string()
-}
-
 fn read_audit(
-    c: &Collector,
     path: &std::path::Path,
-    step: Duration,
+    window: Window,
+    threshold: kube_doctor_core::clients::Threshold,
 ) -> Result<(Vec<ClientRates>, Option<String>), String> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read audit log {}: {e}", path.display()))?;
-    let counts = audit::read_audit(
-        std::io::BufReader::new(file),
-        c.window,
-        jiff::SignedDuration::try_from(step).unwrap_or(jiff::SignedDuration::from_secs(15)),
-    )
-    .map_err(|e| format!("cannot read audit log {}: {e}", path.display()))?;
-    let analysis = Analysis {
-        window: c.window,
-        threshold: c.threshold,
-        min_intervals: 3,
-    };
-    let mut rates = clients::analyze(&counts.series, &analysis);
-    for r in &mut rates {
-        r.id = format!("user:{}", r.instance);
-        r.user = Some(r.instance.clone());
-        r.user_agent = counts.user_agents.get(&r.instance).cloned();
-        r.target = Target::User {
-            name: r.instance.clone(),
-        };
-    }
+    let shown = path.display();
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read audit log {shown}: {e}"))?;
+    let step =
+        SignedDuration::try_from(window.series_step()).unwrap_or(SignedDuration::from_secs(15));
+    let counts = audit::read_audit(std::io::BufReader::new(file), window, step)
+        .map_err(|e| format!("cannot read audit log {shown}: {e}"))?;
+    let rates = audit_clients(&counts, window, threshold);
     let note = (counts.unreadable > 0).then(|| {
         format!(
-            "audit log {}: {} of {} lines were not audit events (first: line {})",
-            path.display(),
+            "audit log {shown}: {} of {} lines were not audit events (first: line {})",
             counts.unreadable,
             counts.lines,
             counts.first_unreadable.unwrap_or(0)
@@ -443,18 +282,24 @@ fn read_audit(
 /// Fills in who failing clients are: a pod's ServiceAccount and node, or the pod behind an
 /// instance IP. Bounded: one request per failing client.
 async fn attribute(
-    c: &Collector,
+    cx: &Context,
     ctx: &StepCtx,
-    rates: &mut [ClientRates],
+    evidence: &mut ClientsEvidence,
     notes: &mut Vec<String>,
 ) {
-    for r in rates.iter_mut().filter(|r| r.is_failing(c.threshold)) {
+    let threshold = cx.settings.threshold;
+    let min = evidence.min_intervals;
+    for r in evidence
+        .clients
+        .iter_mut()
+        .filter(|r| clients::judge(r, threshold, min).failing())
+    {
         match r.target.clone() {
-            Target::Pod {
+            kube_doctor_core::bundle::Target::Pod {
                 namespace, name, ..
             } => {
                 let (ns, n) = (namespace.clone(), name.clone());
-                match c
+                match cx
                     .kube
                     .call(ctx, Perm::ns("", "pods", "get", &namespace), |client| {
                         let (ns, n) = (ns.clone(), n.clone());
@@ -469,17 +314,12 @@ async fn attribute(
                     Err(e) => notes.push(format!("cannot read pod {namespace}/{name}: {e}")),
                 }
             }
-            Target::Unknown => {
-                let ip = r
-                    .instance
-                    .rsplit_once(':')
-                    .map_or(r.instance.as_str(), |(h, _)| h)
-                    .to_string();
-                if ip.parse::<std::net::IpAddr>().is_err() {
+            kube_doctor_core::bundle::Target::Unknown => {
+                let Some(ip) = instance_ip(&r.instance) else {
                     continue;
-                }
+                };
                 let selector = format!("status.podIP={ip}");
-                match c
+                match cx
                     .kube
                     .call(ctx, Perm::cluster("", "pods", "list"), |client| {
                         let selector = selector.clone();
@@ -502,35 +342,6 @@ async fn attribute(
                 }
             }
             _ => {}
-        }
-    }
-}
-
-fn pod_target(pod: &Pod) -> Target {
-    Target::Pod {
-        namespace: pod.metadata.namespace.clone().unwrap_or_default(),
-        name: pod.metadata.name.clone().unwrap_or_default(),
-        service_account: pod
-            .spec
-            .as_ref()
-            .and_then(|s| s.service_account_name.clone()),
-        node: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
-    }
-}
-
-/// The user a pod's requests come as, if it uses its ServiceAccount.
-fn pod_user(pod: &Pod) -> Option<String> {
-    let ns = pod.metadata.namespace.as_deref()?;
-    let sa = pod.spec.as_ref()?.service_account_name.as_deref()?;
-    Some(format!("system:serviceaccount:{ns}:{sa}"))
-}
-
-/// Names the callees of API-server clients (which webhook, which APIService) from step 7's
-/// configuration lists.
-pub fn name_callees(evidence: &mut ClientsEvidence, callees: &Callees) {
-    for r in &mut evidence.clients {
-        for h in &mut r.by_host {
-            h.callee = callee::name_callee(&h.host, &callees.webhooks, &callees.api_services);
         }
     }
 }

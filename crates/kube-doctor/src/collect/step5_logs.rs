@@ -1,32 +1,24 @@
 //! Playbook step 5: the failing clients' logs, classified. Every container of each failing
-//! pod, the current and the previous instance, from the window's start on (lines the kubelet
-//! returns from before it are dropped by their timestamps), capped in bytes (`--log-bytes`). Lines are classified with `kube_doctor_core::classify`; the bundle keeps counts
-//! per category, first and last times, HTTP codes, client libraries, RBAC denials, and a few
-//! sample lines, redacted before they are stored.
+//! pod, the current and the previous instance, from the window's start on, capped in bytes
+//! (`--log-bytes`). A pod or log that cannot be read is noted on it; the others go on. The pure
+//! half (classification, redaction before samples are cut) is
+//! `kube_doctor_core::playbook::step5_logs`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::LogParams;
-use kube_doctor_core::bundle::{
-    AuthzDenialCount, CategoryStats, ClientRates, ContainerLogs, ObjectRef, PodLogs,
-};
-use kube_doctor_core::classify::{Classification, Classifier};
-use kube_doctor_core::redact::Redactor;
+use kube_doctor_core::bundle::{ClientRates, ObjectRef, PodLogs};
+use kube_doctor_core::classify::Classifier;
+use kube_doctor_core::playbook::step5_logs::{LogRead, classify_log, note, unreadable};
 
-use super::{Collector, StepEnd, StepError};
+use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 
-/// Sample lines kept per category.
-const SAMPLES: usize = 3;
-/// Characters kept of a sample line.
-const SAMPLE_CHARS: usize = 600;
-
+/// Runs step 5 for the pods among `failing`.
 pub async fn collect(
-    c: &Collector,
+    cx: &Context,
     ctx: Arc<StepCtx>,
     failing: &[ClientRates],
 ) -> Result<StepEnd<Vec<PodLogs>>, StepError> {
@@ -38,15 +30,19 @@ pub async fn collect(
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
     let classifier = Classifier::shared();
-    let since = c.window.from;
-    let since_seconds = (c.window.to - since)
-        .total(jiff::Unit::Second)
-        .unwrap_or(900.0)
-        .ceil() as i64;
+    let window = cx.settings.window;
+    let since_seconds = window.seconds().ceil() as i64;
+    let log_bytes = cx.settings.limits.log_bytes;
     let mut out = Vec::new();
+    let mut forbidden = 0;
     for (ns, name) in &pods {
+        let mut logs = PodLogs {
+            pod: ObjectRef::namespaced("Pod", ns, name),
+            containers: Vec::new(),
+            read_error: None,
+        };
         let (ns2, n2) = (ns.clone(), name.clone());
-        let pod = match c
+        let pod = match cx
             .kube
             .call(&ctx, Perm::ns("", "pods", "get", ns), |client| {
                 let (ns, n) = (ns2.clone(), n2.clone());
@@ -56,26 +52,34 @@ pub async fn collect(
         {
             Ok(p) => p,
             Err(SourceError::NotFound(_)) => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                if let SourceError::Forbidden(r) = &e {
+                    ctx.note_missing(r.clone());
+                    forbidden += 1;
+                }
+                logs.read_error = Some(e.to_string());
+                out.push(logs);
+                continue;
+            }
         };
         let containers: Vec<String> = pod
             .spec
             .as_ref()
             .map(|s| s.containers.iter().map(|c| c.name.clone()).collect())
             .unwrap_or_default();
-        let mut logs = Vec::new();
+        let mut pod_forbidden = false;
         for container in containers {
             for previous in [false, true] {
                 let lp = LogParams {
                     container: Some(container.clone()),
                     previous,
                     since_seconds: (!previous).then_some(since_seconds),
-                    limit_bytes: Some(c.log_bytes as i64),
+                    limit_bytes: Some(log_bytes as i64),
                     timestamps: true,
                     ..Default::default()
                 };
                 let (ns3, n3) = (ns.clone(), name.clone());
-                let text = c
+                let text = cx
                     .kube
                     .call(&ctx, Perm::ns("", "pods/log", "get", ns), |client| {
                         let (ns, n, lp) = (ns3.clone(), n3.clone(), lp.clone());
@@ -83,142 +87,39 @@ pub async fn collect(
                     })
                     .await;
                 match text {
-                    Ok(text) => logs.push(classify(
-                        classifier,
-                        &container,
-                        previous,
-                        &text,
-                        c.log_bytes,
-                        since,
-                    )),
+                    Ok(text) => {
+                        let read = LogRead {
+                            container: &container,
+                            previous,
+                            text: &text,
+                            cap: log_bytes,
+                            since: window.from,
+                        };
+                        logs.containers
+                            .push(cx.with_redactor(|r| classify_log(classifier, r, read)));
+                    }
                     // No previous instance: the container never restarted.
                     Err(SourceError::Api { code: 400, .. } | SourceError::NotFound(_))
                         if previous => {}
-                    Err(SourceError::Forbidden(r)) => return Err(SourceError::Forbidden(r).into()),
-                    Err(e) => logs.push(ContainerLogs {
-                        container: container.clone(),
-                        previous,
-                        bytes_read: 0,
-                        truncated: false,
-                        lines: 0,
-                        error_lines: 0,
-                        categories: BTreeMap::new(),
-                        authz_denials: Vec::new(),
-                        fetch_error: Some(e.to_string()),
-                    }),
+                    Err(e) => {
+                        if let SourceError::Forbidden(r) = &e {
+                            ctx.note_missing(r.clone());
+                            pod_forbidden = true;
+                        }
+                        logs.containers
+                            .push(unreadable(&container, previous, e.to_string()));
+                    }
                 }
             }
         }
-        out.push(PodLogs {
-            pod: ObjectRef::namespaced("Pod", ns, name),
-            containers: logs,
-        });
+        if pod_forbidden {
+            forbidden += 1;
+        }
+        out.push(logs);
     }
-    let errors: u64 = out
-        .iter()
-        .flat_map(|p| &p.containers)
-        .map(|c| c.error_lines)
-        .sum();
-    let note = format!("{} pods, {errors} API client error lines", out.len());
+    let note = note(&out);
+    if !out.is_empty() && forbidden == out.len() {
+        return Ok(StepEnd::Forbidden(out, note));
+    }
     Ok(StepEnd::Done(out, Some(note)))
-}
-
-/// Splits the kubelet's timestamp prefix ("2026-11-22T02:13:24.849645Z rest").
-fn split_timestamp(line: &str) -> (Option<Timestamp>, &str) {
-    match line.split_once(' ') {
-        Some((ts, rest)) => match ts.parse::<Timestamp>() {
-            Ok(t) => (Some(t), rest),
-            Err(_) => (None, line),
-        },
-        None => (None, line),
-    }
-}
-
-/// Classifies one container instance's log.
-pub fn classify(
-    classifier: &Classifier,
-    container: &str,
-    previous: bool,
-    text: &str,
-    cap: usize,
-    since: Timestamp,
-) -> ContainerLogs {
-    let mut out = ContainerLogs {
-        container: container.to_string(),
-        previous,
-        bytes_read: text.len() as u64,
-        truncated: text.len() >= cap,
-        lines: 0,
-        error_lines: 0,
-        categories: BTreeMap::new(),
-        authz_denials: Vec::new(),
-        fetch_error: None,
-    };
-    let mut denials: BTreeMap<kube_doctor_core::classify::AuthzDenial, AuthzDenialCount> =
-        BTreeMap::new();
-    for raw in text.lines() {
-        let (at, line) = split_timestamp(raw);
-        if at.is_some_and(|t| t < since) {
-            continue;
-        }
-        out.lines += 1;
-        let Classification {
-            category,
-            http_code,
-            client,
-            expected,
-            authz,
-        } = classifier.classify(line.as_bytes());
-        if !category.is_error() {
-            continue;
-        }
-        out.error_lines += 1;
-        let s: &mut CategoryStats = out.categories.entry(category).or_default();
-        s.count += 1;
-        if expected {
-            s.expected += 1;
-        }
-        if let Some(t) = at {
-            s.first_at = Some(s.first_at.map_or(t, |f| f.min(t)));
-            s.last_at = Some(s.last_at.map_or(t, |l| l.max(t)));
-        }
-        if let Some(code) = http_code {
-            *s.http_codes.entry(code).or_default() += 1;
-        }
-        if let Some(cl) = client {
-            *s.clients.entry(cl.as_str().to_string()).or_default() += 1;
-        }
-        if s.samples.len() < SAMPLES {
-            s.samples.push(line.chars().take(SAMPLE_CHARS).collect());
-        }
-        if let Some(d) = authz {
-            let e = denials.entry(d.clone()).or_insert(AuthzDenialCount {
-                denial: d,
-                count: 0,
-                first_at: None,
-                last_at: None,
-            });
-            e.count += 1;
-            if let Some(t) = at {
-                e.first_at = Some(e.first_at.map_or(t, |f| f.min(t)));
-                e.last_at = Some(e.last_at.map_or(t, |l| l.max(t)));
-            }
-        }
-    }
-    out.authz_denials = denials.into_values().collect();
-    out
-}
-
-/// Sample lines come from the cluster: redact them before they reach the bundle.
-pub fn redact(mut logs: Vec<PodLogs>, redactor: &mut Redactor) -> Vec<PodLogs> {
-    for p in &mut logs {
-        for c in &mut p.containers {
-            for s in c.categories.values_mut() {
-                for line in &mut s.samples {
-                    *line = redactor.redact(line);
-                }
-            }
-        }
-    }
-    logs
 }

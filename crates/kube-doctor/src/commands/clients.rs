@@ -1,15 +1,17 @@
 //! `kube-doctor clients`: which API clients fail, in which error view, since when, steadily or
 //! now and then, and who they are (playbook step 3 on its own). Exit 1 when a client is over
-//! the threshold, 0 when none is.
+//! the threshold, 0 when none is, 2 when the rates could not be read.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use kube_doctor_core::bundle::StepStatus;
+use kube_doctor_core::playbook::step3_client_rates;
 use kube_doctor_core::report::clients_table;
 
 use crate::cli::{ClientsArgs, ClientsFormat, LimitArgs};
-use crate::collect::{Quiet, run_step, step3_client_rates};
+use crate::collect::{Context, Quiet, run_step, step3_client_rates as step3};
 use crate::source::metrics::ApiRequestCounter;
 
 pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
@@ -18,40 +20,43 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
         step_timeout: Duration::from_secs(30) + args.scrape_interval * 3,
         log_bytes: 0,
     };
-    let c = super::setup::collector(
+    let settings = crate::settings::resolve(
         &args.cluster,
         &args.rates,
+        None,
         &limits,
         args.scrape_interval,
-        ApiRequestCounter::default(),
     )
     .await?;
-    let (record, evidence) = run_step(3, limits.step_timeout, &Quiet, |ctx| {
-        step3_client_rates::collect(&c, ctx)
+    let threshold = settings.threshold;
+    let cx = Context::connect(settings, ApiRequestCounter::default())?;
+    let (record, evidence) = run_step(3, cx.settings.limits.step_timeout, &Quiet, |ctx| {
+        step3::collect(&cx, ctx)
     })
     .await;
-    let Some(evidence) = evidence else {
-        anyhow::bail!(
+    let evidence = match (record.status, evidence) {
+        (StepStatus::Ok | StepStatus::Empty, Some(e)) => e,
+        (_, _) => anyhow::bail!(
             "could not read client error rates: {}",
             record
                 .note
-                .unwrap_or_else(|| format!("{:?}", record.status))
-        );
+                .unwrap_or_else(|| format!("{:?}", record.status).to_lowercase())
+        ),
     };
-    let failing = evidence
-        .clients
-        .iter()
-        .any(|r| r.is_failing(evidence.threshold));
+    let failing = !step3_client_rates::failing(&evidence, threshold).is_empty();
     let mut out = std::io::stdout().lock();
     match args.output {
         ClientsFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &evidence)?;
             writeln!(out)?;
         }
-        ClientsFormat::Text => clients_table(&mut out, &evidence, args.all)?,
+        ClientsFormat::Text => clients_table(&mut out, &evidence, threshold, args.all)?,
     }
     for n in &evidence.notes {
-        eprintln!("kube-doctor: note: {n}");
+        eprintln!(
+            "kube-doctor: note: {}",
+            kube_doctor_core::escape::one_line(n, 500)
+        );
     }
     Ok(if failing {
         ExitCode::from(1)

@@ -1,17 +1,18 @@
-//! One module per subcommand; `run` dispatches. Each command returns its exit code; errors
+//! One module per subcommand; [`run`] dispatches. Each command returns its exit code; errors
 //! that stop a command are returned as `anyhow::Error` and printed in one line by `main`.
 
 mod classify;
 mod clients;
 mod collect;
-pub mod diagnose;
+mod diagnose;
 mod investigate;
-pub mod setup;
+mod serve;
 
 use std::process::ExitCode;
 
 use crate::cli::Command;
 
+/// Runs one command.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     // rustls needs one process-wide crypto provider; ring is the one kube-rs uses here.
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -28,8 +29,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Command::Investigate(a) => investigate::run(a).await,
                     Command::Collect(a) => collect::run(a).await,
                     Command::Clients(a) => clients::run(a).await,
-                    Command::Serve(a) => crate::serve::run(a).await,
-                    Command::Classify(_) | Command::Diagnose(_) => unreachable!("handled above"),
+                    Command::Serve(a) => serve::run(a).await,
+                    Command::Classify(_) | Command::Diagnose(_) => {
+                        unreachable!("handled before the runtime starts")
+                    }
                 }
             })
         }

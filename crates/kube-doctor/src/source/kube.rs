@@ -10,18 +10,17 @@
 //! `RUST_LOG=kube=debug` (or `trace`) shows every HTTP request kube-rs makes.
 
 use std::future::Future;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::{Client, Config};
+use kube::Client;
 use kube_doctor_core::bundle::RbacRule;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::metrics::{ApiRequestCounter, CountingLayer};
+use crate::settings::{ClusterConfig, Limits};
 
 /// Why a call failed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -197,53 +196,34 @@ pub struct Kube {
 const MAX_429_RETRIES: u32 = 3;
 
 impl Kube {
-    /// Connects as kubectl would: `--kubeconfig`, then `$KUBECONFIG` / `~/.kube/config`, then
-    /// the in-cluster ServiceAccount.
-    pub async fn connect(
-        kubeconfig: Option<&Path>,
-        context: Option<&str>,
-        max_inflight: usize,
-        read_timeout: Duration,
+    /// A client for a resolved cluster, under `limits`, counting its requests into
+    /// `counter`.
+    pub fn connect(
+        cluster: &ClusterConfig,
+        limits: &Limits,
         counter: ApiRequestCounter,
-    ) -> anyhow::Result<Kube> {
-        let options = KubeConfigOptions {
-            context: context.map(str::to_string),
-            ..Default::default()
-        };
-        let mut config = match kubeconfig {
-            Some(path) => {
-                let kc = Kubeconfig::read_from(path).map_err(|e| {
-                    anyhow::anyhow!("cannot read kubeconfig {}: {e}", path.display())
-                })?;
-                Config::from_custom_kubeconfig(kc, &options)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("kubeconfig {}: {e}", path.display()))?
-            }
-            None if context.is_some() => Config::from_kubeconfig(&options)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot load the kubeconfig context: {e}"))?,
-            None => Config::infer().await.map_err(|e| {
-                anyhow::anyhow!(
-                    "no cluster configuration found ({e}); pass --kubeconfig, set KUBECONFIG, or run in a pod"
-                )
-            })?,
-        };
-        config.read_timeout = Some(read_timeout);
-        config.connect_timeout = Some(Duration::from_secs(5).min(read_timeout));
-        let server = config.cluster_url.to_string();
+    ) -> Result<Kube, SourceError> {
+        let mut config = cluster.config.clone();
+        config.read_timeout = Some(limits.step_timeout);
+        config.connect_timeout = Some(Duration::from_secs(5).min(limits.step_timeout));
         let host = config
             .cluster_url
             .authority()
             .map_or_else(|| "none".to_string(), |a| a.to_string());
         let client = kube::client::ClientBuilder::try_from(config)
-            .map_err(|e| anyhow::anyhow!("cannot build the API client: {e}"))?
+            .map_err(|e| {
+                SourceError::Transport(format!(
+                    "cannot build the API client: {}",
+                    kube_doctor_core::escape::error_chain(&e, 1000)
+                ))
+            })?
             .with_layer(&CountingLayer::new(counter, host))
             .build();
         Ok(Kube {
             client,
-            inflight: Arc::new(Semaphore::new(max_inflight.max(1))),
-            server,
-            context: context.map(str::to_string),
+            inflight: Arc::new(Semaphore::new(limits.max_inflight.max(1))),
+            server: cluster.server.clone(),
+            context: cluster.context.clone(),
         })
     }
 
@@ -309,23 +289,24 @@ impl Kube {
                         message: status.message.clone(),
                     });
                 }
-                other => return Err(SourceError::Transport(error_chain(&other))),
+                other => {
+                    return Err(SourceError::Transport(
+                        kube_doctor_core::escape::error_chain(&other, 1000),
+                    ));
+                }
             }
         }
     }
 }
 
-/// An error and its sources, in one line.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let msg = s.to_string();
-        if !out.contains(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        cur = s.source();
+/// The `host:port` of an API server URL, as the `instance` label of its scrape would read.
+pub fn authority(server: &str) -> String {
+    match url::Url::parse(server) {
+        Ok(u) => match (u.host_str(), u.port_or_known_default()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => server.to_string(),
+        },
+        Err(_) => server.to_string(),
     }
-    out
 }

@@ -5,4 +5,5 @@
 pub mod kube;
 pub mod metrics;
 pub mod prometheus;
+pub mod scrape;
 pub mod tls_probe;

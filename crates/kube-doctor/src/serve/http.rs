@@ -18,11 +18,13 @@ use serde_json::json;
 
 use super::alerts;
 use super::metrics::ServeMetrics;
-use super::state::{Admission, ServeState};
+use super::queue::{Admission, Queue};
+use super::store::ReportStore;
 
 /// Everything the handlers share.
 pub struct App {
-    pub state: Arc<ServeState>,
+    pub queue: Arc<Queue>,
+    pub store: Arc<ReportStore>,
     pub metrics: Arc<ServeMetrics>,
     pub token: Option<String>,
     pub max_body: usize,
@@ -121,7 +123,7 @@ async fn post_alerts(
             ignored += 1;
             continue;
         };
-        let admission = app.state.admit(&key, now);
+        let admission = app.queue.admit(&key, now);
         tracing::debug!(group = %payload.group_key, fingerprint = %a.fingerprint, client = %key, ?admission, "alert");
         match admission {
             Admission::Queued => {
@@ -138,7 +140,7 @@ async fn post_alerts(
             }
         }
     }
-    app.metrics.queue_depth.set(app.state.queue_depth() as i64);
+    app.metrics.queue_depth.set(app.queue.queue_depth() as i64);
     let body =
         json!({"queued": queued, "deduplicated": dedup, "dropped": dropped, "ignored": ignored});
     if dropped > 0 && queued == 0 && dedup == 0 {
@@ -154,7 +156,7 @@ async fn list_reports(State(app): State<Arc<App>>, headers: HeaderMap) -> Respon
     if let Err(r) = authorized(&app, &headers) {
         return *r;
     }
-    axum::Json(app.state.list()).into_response()
+    axum::Json(app.store.list()).into_response()
 }
 
 async fn get_report(
@@ -165,7 +167,7 @@ async fn get_report(
     if let Err(r) = authorized(&app, &headers) {
         return *r;
     }
-    let Some(stored) = app.state.get(&id) else {
+    let Some(stored) = app.store.get(&id) else {
         return error(
             StatusCode::NOT_FOUND,
             format!("no report {id:?} (it may have been dropped: only recent reports are kept)"),
@@ -199,7 +201,7 @@ async fn get_report(
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    app.metrics.queue_depth.set(app.state.queue_depth() as i64);
+    app.metrics.queue_depth.set(app.queue.queue_depth() as i64);
     (
         [(
             header::CONTENT_TYPE,
@@ -232,11 +234,12 @@ mod tests {
         queue: usize,
     ) -> (
         Arc<App>,
-        tokio::sync::mpsc::Receiver<super::super::state::Job>,
+        tokio::sync::mpsc::Receiver<super::super::queue::Job>,
     ) {
-        let (state, rx) = ServeState::new(queue, Duration::from_secs(300), 10);
+        let (q, rx) = Queue::new(queue, Duration::from_secs(300));
         let app = Arc::new(App {
-            state: Arc::new(state),
+            queue: Arc::new(q),
+            store: Arc::new(ReportStore::new(10)),
             metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
             token: Some(TOKEN.to_string()),
             max_body: 64 * 1024,
@@ -328,7 +331,7 @@ mod tests {
             assert!(text.contains(says), "{want}: {text}");
             assert!(!text.contains('\n'), "one line: {text}");
         }
-        assert_eq!(app.state.queue_depth(), 0, "nothing queued by bad requests");
+        assert_eq!(app.queue.queue_depth(), 0, "nothing queued by bad requests");
         // Reports need the token too; health does not.
         let resp = router(app.clone())
             .oneshot(Request::get("/api/reports").body(Body::empty()).unwrap())
@@ -402,7 +405,7 @@ mod tests {
                 resp.headers().get(header::RETRY_AFTER).cloned(),
             ));
         }
-        assert_eq!(app.state.queue_depth(), 16, "the queue's bound");
+        assert_eq!(app.queue.queue_depth(), 16, "the queue's bound");
         let refused: Vec<_> = statuses
             .iter()
             .filter(|(s, _)| *s == StatusCode::SERVICE_UNAVAILABLE)

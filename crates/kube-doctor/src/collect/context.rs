@@ -1,0 +1,185 @@
+//! What the steps use: the Kubernetes client (with its load discipline), Prometheus, the
+//! /metrics scraper, the run's settings, and the reads two steps share (made once per run by
+//! whichever step asks first). Steps depend on this module and on nothing else of `collect`;
+//! they never call each other. Also the two shapes every step returns: [`StepEnd`] and
+//! [`StepError`].
+
+use kube_doctor_core::playbook::step1_apiserver_pods::{
+    self, KUBERNETES_SLICES_SELECTOR, KubernetesEndpoints,
+};
+
+use kube_doctor_core::bundle::Redaction;
+use kube_doctor_core::redact::Redactor;
+
+use crate::settings::Settings;
+use crate::source::kube::{Kube, Perm, SourceError, StepCtx};
+use crate::source::metrics::ApiRequestCounter;
+use crate::source::prometheus::{PromError, Prometheus};
+use crate::source::scrape::{ScrapeError, Scraper};
+
+/// The context of one collection run. Cheap to build: the clients inside are shared handles;
+/// the shared reads are new for every run, so `serve`'s investigations never share a stale
+/// answer.
+pub struct Context {
+    /// The Kubernetes API, under the load discipline.
+    pub kube: Kube,
+    /// Prometheus, when used.
+    pub prometheus: Option<Prometheus>,
+    /// Direct /metrics reads.
+    pub scraper: Scraper,
+    /// The run's settings.
+    pub settings: Settings,
+    shared: SharedReads,
+    /// The run's redactor: every step that keeps cluster text redacts it through this one,
+    /// so the bundle's `redactions` count all of them.
+    redactor: std::sync::Mutex<Redactor>,
+}
+
+/// Reads more than one step needs, made once per run.
+#[derive(Default)]
+struct SharedReads {
+    /// The `default/kubernetes` EndpointSlices (steps 1 and 4).
+    kubernetes_endpoints: tokio::sync::OnceCell<Result<KubernetesEndpoints, SourceError>>,
+}
+
+impl Context {
+    /// A context for one run.
+    pub fn new(
+        kube: Kube,
+        prometheus: Option<Prometheus>,
+        scraper: Scraper,
+        settings: Settings,
+    ) -> Context {
+        Context {
+            kube,
+            prometheus,
+            scraper,
+            settings,
+            shared: SharedReads::default(),
+            redactor: std::sync::Mutex::new(Redactor::default()),
+        }
+    }
+
+    /// Connects to what `settings` name: the cluster (required here) and Prometheus.
+    pub fn connect(
+        settings: Settings,
+        counter: ApiRequestCounter,
+    ) -> Result<Context, ConnectError> {
+        let cluster = settings.cluster.as_ref().ok_or(ConnectError::NoCluster)?;
+        let kube = Kube::connect(cluster, &settings.limits, counter)?;
+        let prometheus = Prometheus::new(&settings.prometheus, &settings.limits)?;
+        let scraper = Scraper::new(std::time::Duration::from_secs(5))?;
+        Ok(Context::new(kube, prometheus, scraper, settings))
+    }
+
+    /// A context for another run with the same clients (new shared reads, new redactor).
+    pub fn for_run(&self, settings: Settings) -> Context {
+        Context::new(
+            self.kube.clone(),
+            self.prometheus.clone(),
+            self.scraper.clone(),
+            settings,
+        )
+    }
+
+    /// Runs `f` with the run's redactor.
+    pub fn with_redactor<R>(&self, f: impl FnOnce(&mut Redactor) -> R) -> R {
+        // A panic while redacting leaves counts that are at worst incomplete; go on with them.
+        let mut r = self
+            .redactor
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut r)
+    }
+
+    /// What redaction removed in this run, by kind.
+    pub fn redactions(&self) -> Vec<Redaction> {
+        self.with_redactor(|r| r.report())
+    }
+
+    /// The `default/kubernetes` Service's endpoints, from its EndpointSlices (a shared read:
+    /// the first step to ask makes the request, any other waits for that answer).
+    pub async fn kubernetes_endpoints(
+        &self,
+        ctx: &StepCtx,
+    ) -> Result<KubernetesEndpoints, SourceError> {
+        self.shared
+            .kubernetes_endpoints
+            .get_or_init(|| async {
+                let list = self
+                    .kube
+                    .call(
+                        ctx,
+                        Perm::ns("discovery.k8s.io", "endpointslices", "list", "default"),
+                        |client| async move {
+                            kube::Api::<k8s_openapi::api::discovery::v1::EndpointSlice>::namespaced(
+                                client, "default",
+                            )
+                            .list(
+                                &kube::api::ListParams::default()
+                                    .labels(KUBERNETES_SLICES_SELECTOR)
+                                    .limit(10),
+                            )
+                            .await
+                        },
+                    )
+                    .await?;
+                Ok(step1_apiserver_pods::kubernetes_endpoints(&list.items))
+            })
+            .await
+            .clone()
+    }
+}
+
+/// Why a context could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The settings name no cluster.
+    #[error("no cluster configuration: pass --kubeconfig, set KUBECONFIG, or run in a pod")]
+    NoCluster,
+    /// The API client could not be built.
+    #[error(transparent)]
+    Kube(#[from] SourceError),
+    /// The Prometheus client could not be built.
+    #[error(transparent)]
+    Prometheus(#[from] PromError),
+}
+
+/// How a step's work ended, before it becomes a `StepRecord`.
+pub enum StepEnd<T> {
+    /// Evidence (maybe partial: sub-calls forbidden are in the step's missing rules, objects
+    /// that could not be read are noted on them).
+    Done(T, Option<String>),
+    /// Ran, found nothing.
+    Empty(T, String),
+    /// Not run (nothing to do).
+    Skipped(String),
+    /// Every request that would have given evidence was forbidden (the missing rules are in
+    /// the step's context); what little was gathered is kept.
+    Forbidden(T, String),
+    /// Could not do its job (its source failed); what little was gathered is kept.
+    Failed(Option<T>, String),
+}
+
+/// Why a step could not finish at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The Kubernetes API.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Prometheus.
+    #[error(transparent)]
+    Prometheus(#[from] PromError),
+    /// A /metrics scrape.
+    #[error(transparent)]
+    Scrape(#[from] ScrapeError),
+    /// A /metrics body that is not the exposition format.
+    #[error("{what}: {source}")]
+    Exposition {
+        /// Whose /metrics.
+        what: String,
+        /// The parse error.
+        #[source]
+        source: kube_doctor_core::clients::exposition::ExpositionError,
+    },
+}

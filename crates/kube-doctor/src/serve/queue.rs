@@ -1,0 +1,117 @@
+//! `serve`'s admission: the bounded queue of investigations and de-duplication (one
+//! investigation per client per cool-down, and never two for a client at once). Time is passed
+//! in (`Instant`), so tests control it.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+/// One investigation to run.
+#[derive(Debug, Clone)]
+pub struct Job {
+    /// The client (`job/instance`).
+    pub client: String,
+    /// When it was queued.
+    pub queued_at: Instant,
+}
+
+/// What became of one alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Queued for investigation.
+    Queued,
+    /// Investigated (or queued) within the cool-down already.
+    Deduplicated,
+    /// The queue is full.
+    Dropped,
+}
+
+/// The queue and its de-duplication.
+pub struct Queue {
+    tx: mpsc::Sender<Job>,
+    cooldown: Duration,
+    /// Client -> when it was last admitted.
+    last: Mutex<HashMap<String, Instant>>,
+}
+
+impl Queue {
+    /// A queue that holds `queue_size` jobs; the receiver goes to the workers.
+    pub fn new(queue_size: usize, cooldown: Duration) -> (Queue, mpsc::Receiver<Job>) {
+        let (tx, rx) = mpsc::channel(queue_size.max(1));
+        (
+            Queue {
+                tx,
+                cooldown,
+                last: Mutex::new(HashMap::new()),
+            },
+            rx,
+        )
+    }
+
+    /// Admits an investigation of `client` at `now`, unless one was admitted within the
+    /// cool-down or the queue is full.
+    pub fn admit(&self, client: &str, now: Instant) -> Admission {
+        let mut last = self.last.lock().expect("dedup lock");
+        if let Some(t) = last.get(client)
+            && now.saturating_duration_since(*t) < self.cooldown
+        {
+            return Admission::Deduplicated;
+        }
+        let job = Job {
+            client: client.to_string(),
+            queued_at: now,
+        };
+        match self.tx.try_send(job) {
+            Ok(()) => {
+                last.insert(client.to_string(), now);
+                // Forget clients long past their cool-down, so the map stays bounded.
+                let cooldown = self.cooldown;
+                last.retain(|_, t| now.saturating_duration_since(*t) < cooldown * 4);
+                Admission::Queued
+            }
+            Err(_) => Admission::Dropped,
+        }
+    }
+
+    /// Jobs waiting.
+    pub fn queue_depth(&self) -> usize {
+        self.tx.max_capacity() - self.tx.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_investigation_per_client_per_cooldown() {
+        let (s, mut rx) = Queue::new(8, Duration::from_secs(300));
+        let t0 = Instant::now();
+        assert_eq!(s.admit("a", t0), Admission::Queued);
+        for i in 1..1000 {
+            assert_eq!(
+                s.admit("a", t0 + Duration::from_millis(i)),
+                Admission::Deduplicated
+            );
+        }
+        assert_eq!(
+            s.admit("a", t0 + Duration::from_secs(301)),
+            Admission::Queued
+        );
+        assert_eq!(rx.try_recv().unwrap().client, "a");
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_does_not_remember() {
+        let (s, _rx) = Queue::new(2, Duration::from_secs(300));
+        let t0 = Instant::now();
+        assert_eq!(s.admit("a", t0), Admission::Queued);
+        assert_eq!(s.admit("b", t0), Admission::Queued);
+        assert_eq!(s.admit("c", t0), Admission::Dropped);
+        assert_eq!(s.queue_depth(), 2);
+        // A dropped client may be admitted once there is room: it was not marked.
+        assert_ne!(s.admit("c", t0), Admission::Deduplicated);
+    }
+}

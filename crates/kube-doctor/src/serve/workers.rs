@@ -1,0 +1,221 @@
+//! `serve`'s workers: take jobs from the queue, investigate (collect and diagnose, scoped to
+//! the alert's client, in the alert's window), count the outcome, hand the report to the sinks
+//! and the store. The [`Investigator`] is a trait so tests run workers with a double.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use jiff::Timestamp;
+use kube_doctor_core::diagnose;
+use kube_doctor_core::report::{Outcome, Report};
+use tokio::sync::{Mutex, mpsc};
+
+use super::metrics::{InvestigationLabels, ServeMetrics};
+use super::queue::{Job, Queue};
+use super::sinks::{Sinks, announce};
+use super::store::ReportStore;
+use crate::collect::{self, Context, Quiet};
+
+/// Runs one investigation for a client: what the workers call.
+pub trait Investigator: Send + Sync {
+    /// Investigates `client` (a `job/instance` id); `Err` says why it could not.
+    fn investigate(
+        &self,
+        client: String,
+    ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>>;
+}
+
+/// Collect, then diagnose, scoped to one client, with a fresh window ending now.
+pub struct LiveInvestigator {
+    /// The connected clients and the base settings (each run gets its own window and scope).
+    pub base: Context,
+}
+
+impl Investigator for LiveInvestigator {
+    fn investigate(
+        &self,
+        client: String,
+    ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>> {
+        Box::pin(async move {
+            let settings = self.base.settings.for_alert(client, Timestamp::now());
+            let judging = settings.diagnosis;
+            let cx = self.base.for_run(settings);
+            let bundle = collect::collect(&cx, &Quiet).await;
+            Ok(diagnose::diagnose(&bundle, &judging))
+        })
+    }
+}
+
+/// The `outcome` label of an investigation (DESIGN.md serve outcomes): `diagnosed`, `clean`,
+/// or `incomplete` when it could not say (never `clean` for a firing alert it could not
+/// investigate).
+pub fn outcome(result: &Result<Report, String>) -> (&'static str, &str) {
+    match result {
+        Ok(r) => match r.outcome() {
+            Outcome::Diagnosed => ("diagnosed", r.top().map_or("none", |v| v.cause.as_str())),
+            Outcome::Clean => ("clean", "none"),
+            Outcome::Blind(_) => ("incomplete", "none"),
+        },
+        Err(_) => ("incomplete", "none"),
+    }
+}
+
+/// Starts `n` workers taking jobs from the queue. They end when the queue is closed.
+pub fn spawn(
+    n: usize,
+    rx: mpsc::Receiver<Job>,
+    queue: Arc<Queue>,
+    store: Arc<ReportStore>,
+    metrics: Arc<ServeMetrics>,
+    investigator: Arc<dyn Investigator>,
+    sinks: Arc<Sinks>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let rx = Arc::new(Mutex::new(rx));
+    (0..n)
+        .map(|_| {
+            let (rx, queue, store, metrics, investigator, sinks) = (
+                rx.clone(),
+                queue.clone(),
+                store.clone(),
+                metrics.clone(),
+                investigator.clone(),
+                sinks.clone(),
+            );
+            tokio::spawn(async move {
+                loop {
+                    let job = { rx.lock().await.recv().await };
+                    let Some(job) = job else { break };
+                    metrics.queue_depth.set(queue.queue_depth() as i64);
+                    tracing::info!(client = %job.client, waited = ?job.queued_at.elapsed(), "investigating");
+                    let started = Instant::now();
+                    let result = investigator.investigate(job.client.clone()).await;
+                    metrics.duration.observe(started.elapsed().as_secs_f64());
+                    let (outcome, cause) = outcome(&result);
+                    metrics
+                        .investigations
+                        .get_or_create(&InvestigationLabels {
+                            outcome: outcome.to_string(),
+                            cause: cause.to_string(),
+                        })
+                        .inc();
+                    if let Ok(r) = &result {
+                        if let Some(k) = &sinks.kube
+                            && let Err(e) = announce(k, r).await
+                        {
+                            tracing::warn!(client = %job.client, error = %e, "could not create the Event");
+                        }
+                        if let Some(n) = &sinks.notifier {
+                            n.post(r).await;
+                        }
+                    }
+                    let id = store.store(job.client.clone(), result);
+                    tracing::info!(client = %job.client, report = %id, outcome, "investigation done");
+                }
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::source::metrics::ApiRequestCounter;
+
+    /// A test double: answers with the diagnosis of a recorded bundle, or fails, and records
+    /// which clients it was asked about.
+    struct Recorded {
+        bundle: Option<kube_doctor_core::bundle::Bundle>,
+        asked: std::sync::Mutex<Vec<String>>,
+    }
+
+    impl Investigator for Recorded {
+        fn investigate(
+            &self,
+            client: String,
+        ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>> {
+            self.asked.lock().unwrap().push(client);
+            Box::pin(async move {
+                match &self.bundle {
+                    Some(b) => Ok(diagnose::diagnose(b, &diagnose::Settings::default())),
+                    None => Err("the API server did not answer".to_string()),
+                }
+            })
+        }
+    }
+
+    fn bundle(name: &str) -> kube_doctor_core::bundle::Bundle {
+        let path = format!(
+            "{}/../kube-doctor-core/tests/fixtures/bundles/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        kube_doctor_core::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    async fn run_one(investigator: Arc<Recorded>, client: &str) -> (Arc<ReportStore>, String) {
+        let (queue, rx) = Queue::new(4, Duration::from_secs(60));
+        let queue = Arc::new(queue);
+        let store = Arc::new(ReportStore::new(10));
+        let metrics = Arc::new(ServeMetrics::new(ApiRequestCounter::default()));
+        let sinks = Arc::new(Sinks {
+            kube: None,
+            notifier: None,
+        });
+        let workers = spawn(
+            1,
+            rx,
+            queue.clone(),
+            store.clone(),
+            metrics.clone(),
+            investigator,
+            sinks,
+        );
+        queue.admit(client, Instant::now());
+        drop(queue);
+        for w in workers {
+            w.await.unwrap();
+        }
+        (store, metrics.encode())
+    }
+
+    #[tokio::test]
+    async fn workers_store_reports_and_count_outcomes() {
+        let inv = Arc::new(Recorded {
+            bundle: Some(bundle("rbac-revoked")),
+            asked: Default::default(),
+        });
+        let (store, metrics) = run_one(inv.clone(), "demo-clients/127.0.1.2:18082").await;
+        assert_eq!(
+            *inv.asked.lock().unwrap(),
+            vec!["demo-clients/127.0.1.2:18082"]
+        );
+        let list = store.list();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].cause.as_deref(), Some("authorization"));
+        assert!(
+            metrics.contains(
+                "kube_doctor_investigations_total{outcome=\"diagnosed\",cause=\"authorization\"} 1"
+            ),
+            "{metrics}"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_investigation_that_could_not_look_is_incomplete_never_clean() {
+        let inv = Arc::new(Recorded {
+            bundle: None,
+            asked: Default::default(),
+        });
+        let (store, metrics) = run_one(inv, "j/i").await;
+        assert!(store.list()[0].summary.contains("did not answer"));
+        assert!(
+            metrics.contains(
+                "kube_doctor_investigations_total{outcome=\"incomplete\",cause=\"none\"} 1"
+            ),
+            "{metrics}"
+        );
+    }
+}
