@@ -340,3 +340,43 @@ fn events_near_the_onset_are_cited() {
         cited[0]
     );
 }
+
+/// Judgement belongs to diagnosis: an old bundle judged again with another threshold gives
+/// another report, with no cluster.
+#[test]
+fn a_recorded_bundle_is_judged_again_with_another_threshold() {
+    use kube_doctor_core::clients::Threshold;
+    let b = load("rbac-revoked");
+    let kubers = "demo-clients/127.0.1.3:18082";
+    let ratio = b
+        .clients
+        .as_ref()
+        .unwrap()
+        .clients
+        .iter()
+        .find(|c| c.id == kubers)
+        .unwrap()
+        .ratios
+        .non_2xx;
+    let at = |t: f64| {
+        diagnose(
+            &b,
+            &Settings {
+                threshold: Some(Threshold::new(t).unwrap()),
+                ..Settings::default()
+            },
+        )
+    };
+    let low = at(0.01);
+    assert_eq!(low.top().unwrap().cause, Cause::Authorization);
+    assert_eq!(low.clients[0].id, kubers);
+    // Just above the client's own ratio: nothing fails, nothing is diagnosed.
+    let high = at(ratio + 0.01);
+    assert!(high.clients.is_empty(), "{:?}", high.clients);
+    assert!(high.verdicts.is_empty());
+    assert!(!high.problem_found());
+    // In between: still failing, but its errors first crossed the higher threshold later.
+    let mid = at(ratio / 2.0);
+    assert_eq!(mid.clients[0].id, kubers);
+    assert!(mid.clients[0].onset >= low.clients[0].onset);
+}

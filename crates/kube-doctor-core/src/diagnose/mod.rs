@@ -188,33 +188,63 @@ pub trait Rule: Sync {
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict>;
 }
 
+/// What every rule reads besides the bundle, worked out once per diagnosis: the incidents at
+/// the threshold in force, the server signals, the events' topics.
+pub struct Prepared {
+    /// The incidents.
+    pub incidents: Vec<Incident>,
+    /// Server trouble.
+    pub signals: Vec<ServerSignal>,
+    /// Each kept event's topic.
+    pub event_topics: Vec<Option<EventTopic>>,
+}
+
+impl Prepared {
+    /// Prepares `bundle` for judging with `settings`.
+    pub fn new(bundle: &Bundle, settings: &Settings) -> Prepared {
+        let threshold = settings.threshold_for(bundle);
+        let classifier = crate::classify::Classifier::shared();
+        Prepared {
+            incidents: incident::incidents(bundle, threshold),
+            signals: bundle
+                .server_metrics
+                .as_ref()
+                .map(|m| signals::server_signals(m, &settings.server, bundle.collected_at))
+                .unwrap_or_default(),
+            event_topics: bundle
+                .events
+                .iter()
+                .flat_map(|e| &e.kept)
+                .map(|e| topics::event_topic(e, classifier))
+                .collect(),
+        }
+    }
+
+    /// The context rules see, for `incidents` (all of them, or a subset) and `windows`.
+    pub fn context<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        incidents: &'a [Incident],
+        windows: Windows,
+    ) -> Context<'a> {
+        Context {
+            bundle,
+            windows,
+            incidents,
+            now: bundle.collected_at,
+            signals: &self.signals,
+            event_topics: &self.event_topics,
+        }
+    }
+}
+
 /// Diagnoses a bundle with `settings`.
 pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
     let windows = settings.windows;
-    let threshold = settings.threshold_for(bundle);
-    let incidents = incident::incidents(bundle, threshold);
-    let now = bundle.collected_at;
-    let signals = bundle
-        .server_metrics
-        .as_ref()
-        .map(|m| signals::server_signals(m, &settings.server, now))
-        .unwrap_or_default();
-    let classifier = crate::classify::Classifier::shared();
-    let event_topics: Vec<Option<EventTopic>> = bundle
-        .events
-        .iter()
-        .flat_map(|e| &e.kept)
-        .map(|e| topics::event_topic(e, classifier))
-        .collect();
+    let prepared = Prepared::new(bundle, settings);
+    let incidents = &prepared.incidents;
     let mut verdicts = Vec::new();
-    let ctx = Context {
-        bundle,
-        windows,
-        incidents: &incidents,
-        now,
-        signals: &signals,
-        event_topics: &event_topics,
-    };
+    let ctx = prepared.context(bundle, incidents, windows);
     for rule in rules::SPECIFIC {
         verdicts.extend(rule.evaluate(&ctx));
     }
@@ -226,14 +256,7 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
         .cloned()
         .collect();
     if !unexplained.is_empty() && windows != Windows::widened() {
-        let wide = Context {
-            bundle,
-            windows: Windows::widened(),
-            incidents: &unexplained,
-            now,
-            signals: &signals,
-            event_topics: &event_topics,
-        };
+        let wide = prepared.context(bundle, &unexplained, Windows::widened());
         for rule in rules::SPECIFIC {
             for mut v in rule.evaluate(&wide) {
                 v.confidence *= 0.6;
@@ -245,14 +268,6 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
         }
     }
     let explained: BTreeSet<String> = verdicts.iter().flat_map(|v| v.clients.clone()).collect();
-    let ctx = Context {
-        bundle,
-        windows,
-        incidents: &incidents,
-        now,
-        signals: &signals,
-        event_topics: &event_topics,
-    };
     for rule in rules::FALLBACK {
         verdicts.extend(
             rule.evaluate(&ctx)
@@ -328,6 +343,31 @@ fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
             head
         })
         .collect()
+}
+
+/// Helpers of the rules' unit tests: recorded bundles and one rule run on them.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// A bundle recorded from the lab (`tests/fixtures/bundles/NAME.json`).
+    pub fn bundle(name: &str) -> Bundle {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/bundles")
+            .join(format!("{name}.json"));
+        Bundle::from_json(&std::fs::read(&path).unwrap()).unwrap()
+    }
+
+    /// One rule's verdicts on a bundle, with the runbook's settings.
+    pub fn evaluate(rule: &dyn Rule, b: &Bundle) -> Vec<Verdict> {
+        let prepared = Prepared::new(b, &Settings::default());
+        rule.evaluate(&prepared.context(b, &prepared.incidents, Windows::default()))
+    }
+
+    /// The causes of a rule's verdicts and the clients they name.
+    pub fn named(v: &[Verdict]) -> Vec<(Cause, Vec<String>)> {
+        v.iter().map(|v| (v.cause, v.clients.clone())).collect()
+    }
 }
 
 /// Builds evidence.

@@ -73,7 +73,6 @@ pub async fn run(
     let workers = workers::spawn(
         config.workers.max(1),
         rx,
-        queue.clone(),
         store,
         metrics,
         investigator,

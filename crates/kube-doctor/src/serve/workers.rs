@@ -13,7 +13,7 @@ use kube_doctor_core::report::{Outcome, Report};
 use tokio::sync::{Mutex, mpsc};
 
 use super::metrics::{InvestigationLabels, ServeMetrics};
-use super::queue::{Job, Queue};
+use super::queue::Job;
 use super::sinks::{Sinks, announce};
 use super::store::ReportStore;
 use crate::collect::{self, Context, Quiet};
@@ -62,11 +62,11 @@ pub fn outcome(result: &Result<Report, String>) -> (&'static str, &str) {
     }
 }
 
-/// Starts `n` workers taking jobs from the queue. They end when the queue is closed.
+/// Starts `n` workers taking jobs from the queue. They end when the queue is closed (every
+/// [`super::queue::Queue`] handle dropped) and empty; they hold none themselves.
 pub fn spawn(
     n: usize,
     rx: mpsc::Receiver<Job>,
-    queue: Arc<Queue>,
     store: Arc<ReportStore>,
     metrics: Arc<ServeMetrics>,
     investigator: Arc<dyn Investigator>,
@@ -75,9 +75,8 @@ pub fn spawn(
     let rx = Arc::new(Mutex::new(rx));
     (0..n)
         .map(|_| {
-            let (rx, queue, store, metrics, investigator, sinks) = (
+            let (rx, store, metrics, investigator, sinks) = (
                 rx.clone(),
-                queue.clone(),
                 store.clone(),
                 metrics.clone(),
                 investigator.clone(),
@@ -85,9 +84,13 @@ pub fn spawn(
             );
             tokio::spawn(async move {
                 loop {
-                    let job = { rx.lock().await.recv().await };
+                    let (job, waiting) = {
+                        let mut rx = rx.lock().await;
+                        let job = rx.recv().await;
+                        (job, rx.len())
+                    };
                     let Some(job) = job else { break };
-                    metrics.queue_depth.set(queue.queue_depth() as i64);
+                    metrics.queue_depth.set(waiting as i64);
                     tracing::info!(client = %job.client, waited = ?job.queued_at.elapsed(), "investigating");
                     let started = Instant::now();
                     let result = investigator.investigate(job.client.clone()).await;
@@ -123,6 +126,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::serve::queue::Queue;
     use crate::source::metrics::ApiRequestCounter;
 
     /// A test double: answers with the diagnosis of a recorded bundle, or fails, and records
@@ -167,7 +171,6 @@ mod tests {
         let workers = spawn(
             1,
             rx,
-            queue.clone(),
             store.clone(),
             metrics.clone(),
             investigator,

@@ -182,6 +182,7 @@ mod tests {
 
     #[test]
     fn endpoints_keep_the_base_path_and_query() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let access = crate::settings::prometheus(Some(
             "https://u:p@vm:8481/select/0/prometheus/?extra_label=cluster%3Da",
         ))

@@ -267,3 +267,33 @@ impl Rule for Authentication {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn expired_certificates_and_invalidated_tokens_are_authentication() {
+        for (fault, client) in [
+            ("expired-client-cert", "demo-clients/127.0.1.1:18081"),
+            ("token-invalid", "demo-clients/127.0.1.2:18083"),
+            ("apiserver-cert-expired", "demo-clients/127.0.1.2:18083"),
+        ] {
+            let v = evaluate(&Authentication, &bundle(fault));
+            assert_eq!(
+                named(&v),
+                vec![(Cause::Authentication, vec![client.to_string()])],
+                "{fault}"
+            );
+            assert!(v[0].confidence >= 0.7, "{fault}: {}", v[0].confidence);
+        }
+    }
+
+    #[test]
+    fn no_credential_trouble_no_verdict() {
+        for fault in ["healthy", "rbac-revoked", "apf-throttle", "quota-exceeded"] {
+            assert!(evaluate(&Authentication, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

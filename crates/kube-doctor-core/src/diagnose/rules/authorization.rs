@@ -74,8 +74,6 @@ impl Rule for Authorization {
             if lines == 0 && (code_403 == 0.0 || quota_lines > 0) {
                 continue;
             }
-            let mut evidence = inc.evidence.clone();
-            evidence.extend(ctx.events_near(inc, &[EventTopic::Authorization], ctx.windows.auth));
             let denials: BTreeSet<_> = inc
                 .pod
                 .as_ref()
@@ -89,6 +87,13 @@ impl Rule for Authorization {
                         .collect()
                 })
                 .unwrap_or_default();
+            // Bare "Forbidden" lines beside quota refusals, and no RBAC denial named: the 403s
+            // are the quota's (a client printing one refusal over several lines).
+            if denials.is_empty() && quota_lines > 0 {
+                continue;
+            }
+            let mut evidence = inc.evidence.clone();
+            evidence.extend(ctx.events_near(inc, &[EventTopic::Authorization], ctx.windows.auth));
             for (d, count, first) in &denials {
                 evidence.push(ev(
                     5,
@@ -224,5 +229,29 @@ impl Rule for Authorization {
             });
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn a_denial_confirmed_by_review_is_authorization_with_the_grant() {
+        let v = evaluate(&Authorization, &bundle("rbac-revoked"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Authorization, vec!["demo-clients/127.0.1.3:18082".to_string()])]
+        );
+        assert_eq!(v[0].confidence, 0.93, "confirmed by SubjectAccessReview");
+        assert!(v[0].remediation[0].contains("kind: RoleBinding"), "{:?}", v[0].remediation);
+    }
+
+    #[test]
+    fn a_quota_refusal_is_not_rbac() {
+        for fault in ["quota-exceeded", "healthy", "apf-throttle"] {
+            assert!(evaluate(&Authorization, &bundle(fault)).is_empty(), "{fault}");
+        }
     }
 }

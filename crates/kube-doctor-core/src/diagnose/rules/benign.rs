@@ -41,3 +41,28 @@ impl Rule for Benign {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn a_client_failing_only_with_404s_is_benign() {
+        let mut b = bundle("rbac-revoked");
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        let denied = c.codes.remove("403").unwrap();
+        c.codes.insert("404".into(), denied);
+        let id = c.id.clone();
+        let v = evaluate(&Benign, &b);
+        assert_eq!(named(&v), vec![(Cause::Benign, vec![id])]);
+        assert!(v[0].remediation[0].contains("code=~\"5..\""));
+    }
+
+    #[test]
+    fn real_errors_are_not_benign() {
+        for fault in ["rbac-revoked", "apiserver-down", "healthy"] {
+            assert!(evaluate(&Benign, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

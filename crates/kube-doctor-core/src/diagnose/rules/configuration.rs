@@ -39,3 +39,28 @@ impl Rule for Configuration {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn consistent_errors_are_configuration_when_nothing_else_speaks() {
+        // As a fallback the engine asks it only about unexplained clients; on its own it
+        // speaks for every consistent incident.
+        let v = evaluate(&Configuration, &bundle("rbac-revoked"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Configuration, vec!["demo-clients/127.0.1.3:18082".to_string()])]
+        );
+        assert!(v[0].confidence < 0.5, "a fallback is never confident");
+    }
+
+    #[test]
+    fn intermittent_errors_are_not_configuration() {
+        for fault in ["apf-throttle", "network-blackhole", "healthy"] {
+            assert!(evaluate(&Configuration, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

@@ -158,3 +158,26 @@ impl Rule for Network {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn a_policy_denying_egress_is_network() {
+        let v = evaluate(&Network, &bundle("network-blackhole"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Network, vec!["demo-clients/127.0.1.3:18082".to_string()])]
+        );
+        assert!(v[0].remediation.join(" ").contains("deny-egress-demo-kubers"));
+    }
+
+    #[test]
+    fn no_policy_or_endpoint_change_no_network_verdict() {
+        for fault in ["rbac-revoked", "quota-exceeded", "healthy"] {
+            assert!(evaluate(&Network, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

@@ -113,3 +113,38 @@ impl Rule for Quota {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn an_exhausted_quota_with_refusals_is_quota() {
+        let v = evaluate(&Quota, &bundle("quota-exceeded"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Quota, vec!["demo-clients/127.0.1.2:18083".to_string()])]
+        );
+        assert!(v[0].summary.contains("demo-configmaps"), "{}", v[0].summary);
+    }
+
+    #[test]
+    fn exhaustion_is_judged_from_the_quantities_not_the_collectors_flag() {
+        let mut b = bundle("quota-exceeded");
+        for q in &mut b.quota_and_flow_control.as_mut().unwrap().quotas {
+            for r in &mut q.resources {
+                // A forged "exhausted" on the collector's view changes nothing.
+                r.exhausted = false;
+            }
+        }
+        assert!(!evaluate(&Quota, &b).is_empty());
+    }
+
+    #[test]
+    fn no_quota_trouble_no_verdict() {
+        for fault in ["rbac-revoked", "apf-throttle", "healthy"] {
+            assert!(evaluate(&Quota, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

@@ -200,3 +200,27 @@ impl Rule for RateLimiting {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn apf_rejections_of_the_clients_flow_schema_are_rate_limiting() {
+        let v = evaluate(&RateLimiting, &bundle("apf-throttle"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::RateLimiting, vec!["demo-clients/127.0.1.1:18081".to_string()])]
+        );
+        let fix = v[0].remediation.join(" ");
+        assert!(fix.contains("lab-squeeze-demo-clientgo") && fix.contains("lab-jail"), "{fix}");
+    }
+
+    #[test]
+    fn no_throttling_no_verdict() {
+        for fault in ["rbac-revoked", "quota-exceeded", "healthy"] {
+            assert!(evaluate(&RateLimiting, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

@@ -200,3 +200,28 @@ impl Rule for ServerSide {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn a_stopped_or_stalled_server_is_server_side() {
+        for fault in ["apiserver-down", "apiserver-slow"] {
+            let v = evaluate(&ServerSide, &bundle(fault));
+            assert_eq!(
+                named(&v),
+                vec![(Cause::ServerSide, vec!["demo-clients/127.0.1.1:18081".to_string()])],
+                "{fault}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_healthy_server_explains_nothing() {
+        for fault in ["rbac-revoked", "quota-exceeded", "healthy"] {
+            assert!(evaluate(&ServerSide, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

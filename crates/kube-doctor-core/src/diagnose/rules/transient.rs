@@ -34,3 +34,26 @@ impl Rule for Transient {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn intermittent_errors_are_transient_when_nothing_else_speaks() {
+        let v = evaluate(&Transient, &bundle("apf-throttle"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Transient, vec!["demo-clients/127.0.1.1:18081".to_string()])]
+        );
+        assert!(v[0].confidence < 0.5);
+    }
+
+    #[test]
+    fn steady_errors_are_not_transient() {
+        for fault in ["rbac-revoked", "apiserver-down", "healthy"] {
+            assert!(evaluate(&Transient, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}

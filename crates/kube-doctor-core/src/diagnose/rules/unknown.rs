@@ -58,3 +58,29 @@ impl Rule for Unknown {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::testing::{bundle, evaluate, named};
+
+    #[test]
+    fn errors_without_a_pattern_say_what_to_check_next() {
+        let mut b = bundle("rbac-revoked");
+        // Counts over the threshold but no series to date them by: no pattern to go on.
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        c.series.clear();
+        let id = c.id.clone();
+        b.logs.clear();
+        let v = evaluate(&Unknown, &b);
+        assert_eq!(named(&v), vec![(Cause::Unknown, vec![id])]);
+        assert!(v[0].remediation.iter().any(|r| r.contains("--since 1h")));
+    }
+
+    #[test]
+    fn dated_errors_are_not_unknown() {
+        for fault in ["rbac-revoked", "apf-throttle", "healthy"] {
+            assert!(evaluate(&Unknown, &bundle(fault)).is_empty(), "{fault}");
+        }
+    }
+}
