@@ -17,6 +17,7 @@ pub mod clients;
 pub mod credentials;
 pub mod diagnose;
 pub mod escape;
+pub mod names;
 pub mod netpol;
 pub mod playbook;
 pub mod prometheus;

@@ -47,6 +47,8 @@ pub struct Incident {
     pub by_host: Vec<HostRates>,
     /// What rule 1 saw: the rates and the log counts.
     pub evidence: Vec<Evidence>,
+    /// The user step 3 attributed to it (its pod's ServiceAccount, an audit-log user).
+    pub user: Option<String>,
 }
 
 impl Incident {
@@ -86,6 +88,16 @@ impl Incident {
     /// The namespace it runs in.
     pub fn namespace(&self) -> Option<&str> {
         self.pod.as_ref().and_then(|p| p.namespace.as_deref())
+    }
+
+    /// The identities its requests may come as, from the cluster's objects (never its logs):
+    /// see [`crate::playbook::step6_credentials::client_identities`].
+    pub fn identities(&self, b: &Bundle) -> std::collections::BTreeSet<String> {
+        crate::playbook::step6_credentials::identities(
+            &self.target,
+            self.user.as_deref(),
+            &b.credentials,
+        )
     }
 }
 
@@ -201,6 +213,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
         series: c.series.clone(),
         by_host: c.by_host.clone(),
         evidence,
+        user: c.user.clone(),
     }
 }
 

@@ -18,8 +18,8 @@ use k8s_openapi::api::core::v1::{Pod, Secret, ServiceAccount};
 
 use crate::apf::default_groups;
 use crate::bundle::{
-    AccessReviewResult, CertEvidence, CertMetadata, PodCredentials, ServiceAccountInfo,
-    TokenClaims, TokenEvidence, TokenReviewResult,
+    AccessReviewResult, CertEvidence, CertMetadata, ClientRates, PodCredentials,
+    ServiceAccountInfo, TokenClaims, TokenEvidence, TokenReviewResult,
 };
 use crate::classify::AuthzDenial;
 use crate::credentials::{certificates_from_pem, kubeconfig_credentials, token_claims};
@@ -248,20 +248,76 @@ pub fn token_review_result(source: String, status: Option<TokenReviewStatus>) ->
     }
 }
 
-/// The denials a pod's logs named, at most [`MAX_REVIEWS`], in a stable order.
+/// The identities a pod's requests may come as, from the cluster's own objects (never from
+/// its logs): its ServiceAccount's user, and the CNs of the client certificates and the
+/// subjects of the tokens found in the Secrets it mounts.
+pub fn pod_identities(ns: &str, service_account: &str, creds: &PodCredentials) -> BTreeSet<String> {
+    let mut ids = BTreeSet::from([format!("system:serviceaccount:{ns}:{service_account}")]);
+    ids.extend(
+        creds
+            .certificates
+            .iter()
+            .filter(|c| !c.cert.is_ca)
+            .filter_map(|c| c.cert.common_name.clone()),
+    );
+    ids.extend(creds.tokens.iter().filter_map(|t| t.claims.subject.clone()));
+    ids
+}
+
+/// The identities a client's requests may come as: [`pod_identities`] of its pod (when step 6
+/// read it) and the user step 3 attributed to it.
+pub fn client_identities(client: &ClientRates, creds: &[PodCredentials]) -> BTreeSet<String> {
+    identities(&client.target, client.user.as_deref(), creds)
+}
+
+/// [`client_identities`] from a client's target and attributed user.
+pub fn identities(
+    target: &crate::bundle::Target,
+    user: Option<&str>,
+    creds: &[PodCredentials],
+) -> BTreeSet<String> {
+    let mut ids: BTreeSet<String> = user.iter().map(|u| u.to_string()).collect();
+    if let crate::bundle::Target::Pod {
+        namespace,
+        name,
+        service_account,
+        ..
+    } = target
+    {
+        let c = creds.iter().find(|c| {
+            c.pod.namespace.as_deref() == Some(namespace.as_str()) && c.pod.name == *name
+        });
+        let sa = c
+            .and_then(|c| c.service_account.as_ref().map(|s| s.name.clone()))
+            .or_else(|| service_account.clone());
+        if let Some(sa) = &sa {
+            ids.insert(format!("system:serviceaccount:{namespace}:{sa}"));
+        }
+        if let (Some(c), Some(sa)) = (c, &sa) {
+            ids.extend(pod_identities(namespace, sa, c));
+        }
+    }
+    ids
+}
+
+/// The denials a pod's logs named, split into those about one of its `identities` (at most
+/// [`MAX_REVIEWS`], in a stable order: worth a SubjectAccessReview) and those naming someone
+/// else (a log line is evidence, not authority: never reviewed or acted on).
 pub fn denials_to_review(
     logs: &[crate::bundle::PodLogs],
     ns: &str,
     name: &str,
-) -> Vec<AuthzDenial> {
-    logs.iter()
+    identities: &BTreeSet<String>,
+) -> (Vec<AuthzDenial>, Vec<AuthzDenial>) {
+    let all: BTreeSet<AuthzDenial> = logs
+        .iter()
         .filter(|l| l.pod.namespace.as_deref() == Some(ns) && l.pod.name == name)
         .flat_map(|l| &l.containers)
         .flat_map(|c| c.authz_denials.iter().map(|d| d.denial.clone()))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .take(MAX_REVIEWS)
-        .collect()
+        .collect();
+    let (own, foreign): (Vec<_>, Vec<_>) =
+        all.into_iter().partition(|d| identities.contains(&d.user));
+    (own.into_iter().take(MAX_REVIEWS).collect(), foreign)
 }
 
 /// The SubjectAccessReview that asks whether a denial still holds.
@@ -421,6 +477,52 @@ mod tests {
     fn base64_of(s: &str) -> String {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn only_denials_of_the_pods_own_identity_are_reviewed() {
+        let deny = |user: &str| AuthzDenial {
+            user: user.into(),
+            verb: "list".into(),
+            resource: "secrets".into(),
+            subresource: None,
+            api_group: None,
+            namespace: None,
+            path: None,
+        };
+        let logs = vec![crate::bundle::PodLogs {
+            pod: crate::bundle::ObjectRef::namespaced("Pod", "demo", "p"),
+            containers: vec![crate::bundle::ContainerLogs {
+                container: "c".into(),
+                previous: false,
+                bytes_read: 0,
+                truncated: false,
+                lines: 2,
+                error_lines: 2,
+                categories: Default::default(),
+                authz_denials: [
+                    "system:serviceaccount:demo:app",
+                    "system:serviceaccount:kube-system:attacker",
+                ]
+                .iter()
+                .map(|u| crate::bundle::AuthzDenialCount {
+                    denial: deny(u),
+                    count: 1,
+                    first_at: None,
+                    last_at: None,
+                })
+                .collect(),
+                fetch_error: None,
+            }],
+            read_error: None,
+        }];
+        let ids = pod_identities("demo", "app", &empty("demo", "p"));
+        let (own, foreign) = denials_to_review(&logs, "demo", "p", &ids);
+        assert_eq!(own, vec![deny("system:serviceaccount:demo:app")]);
+        assert_eq!(
+            foreign,
+            vec![deny("system:serviceaccount:kube-system:attacker")]
+        );
     }
 
     #[test]

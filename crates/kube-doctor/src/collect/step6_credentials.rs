@@ -172,8 +172,17 @@ async fn pod_credentials(
             Err(e) => creds.notes.push(format!("TokenReview of {source}: {e}")),
         }
     }
-    // SubjectAccessReview of the denials the logs named.
-    for d in denials_to_review(logs, ns, name) {
+    // SubjectAccessReview of the denials the logs named about this pod's own identities; a
+    // denial naming anyone else is a log line's claim, noted and never acted on.
+    let identities = pod_identities(ns, &sa_name, creds);
+    let (own, foreign) = denials_to_review(logs, ns, name, &identities);
+    for d in &foreign {
+        creds.notes.push(format!(
+            "its log names a denial for {}, which is not this pod's identity: not reviewed",
+            kube_doctor_core::escape::one_line(&d.user, 200)
+        ));
+    }
+    for d in own {
         match access_review(cx, ctx, &d).await {
             Ok(r) => creds.access_reviews.push(r),
             Err(SourceError::Forbidden(r)) => ctx.note_missing(r),

@@ -3,7 +3,9 @@
 //! tokens, a token issued for a ServiceAccount uid that no longer exists (the account was
 //! re-created), with 401 or x509 lines within the auth window (default 2 min) of the onset ->
 //! `authentication`. Remediation names the certificate or token, its validity, and how to
-//! rotate it.
+//! rotate it. A 403 for `system:anonymous` (or `system:unauthenticated`) is authentication
+//! too: the client presents no credentials, or none the API server accepts - never a reason
+//! to grant anything.
 
 use crate::bundle::{CertMetadata, PodCredentials};
 use crate::category::Category;
@@ -25,6 +27,30 @@ fn cert_line(c: &CertMetadata) -> String {
     )
 }
 
+/// The denials for `system:anonymous` or `system:unauthenticated` in an incident's logs:
+/// (user, lines, first line's time).
+fn anonymous_denials(
+    b: &crate::bundle::Bundle,
+    inc: &crate::diagnose::Incident,
+) -> Vec<(String, u64, Option<jiff::Timestamp>)> {
+    let Some(p) = &inc.pod else {
+        return Vec::new();
+    };
+    b.logs
+        .iter()
+        .filter(|l| &l.pod == p)
+        .flat_map(|l| &l.containers)
+        .flat_map(|c| &c.authz_denials)
+        .filter(|d| {
+            matches!(
+                d.denial.user.as_str(),
+                "system:anonymous" | "system:unauthenticated"
+            )
+        })
+        .map(|d| (d.denial.user.clone(), d.count, d.first_at))
+        .collect()
+}
+
 impl Rule for Authentication {
     fn name(&self) -> &'static str {
         "authentication"
@@ -41,7 +67,13 @@ impl Rule for Authentication {
             let code_401 = inc.code("401");
             let no_answer = inc.code("<error>") > 0.0;
             let serving = !serving_trouble.is_empty() && (lines_tls > 0 || no_answer);
-            if lines_401 == 0 && lines_tls == 0 && code_401 == 0.0 && !serving {
+            let anonymous = anonymous_denials(b, inc);
+            if lines_401 == 0
+                && lines_tls == 0
+                && code_401 == 0.0
+                && !serving
+                && anonymous.is_empty()
+            {
                 continue;
             }
             let mut evidence: Vec<Evidence> = inc.evidence.clone();
@@ -206,6 +238,24 @@ impl Rule for Authentication {
                     ));
                 }
             }
+            if !anonymous.is_empty() {
+                credential_evidence = true;
+                let n: u64 = anonymous.iter().map(|(_, n, _)| n).sum();
+                let first = anonymous.iter().filter_map(|(_, _, f)| *f).min();
+                let who = anonymous[0].0.clone();
+                evidence.push(ev(
+                    5,
+                    inc.pod.as_ref().map_or(inc.client.clone(), |p| p.to_string()),
+                    first,
+                    format!("{n} lines: its requests are denied as {who}: the API server sees no credentials"),
+                ));
+                findings.push(format!(
+                    "its requests arrive as {who}: it presents no credentials, or none the API server accepts"
+                ));
+                remediation.push(format!(
+                    "the client sends no usable credentials (denied as {who}): check that its ServiceAccount token is mounted (automountServiceAccountToken, the projected volume), that its kubeconfig names a user with a token or certificate, and its client library version (a known cause: a library that stops sending the token after a refresh); do not grant anything to {who}"
+                ));
+            }
             if serving {
                 evidence.extend(serving_trouble.iter().cloned());
                 if let Some(c) = b.network.iter().flat_map(|p| &p.probes).find_map(|p| {
@@ -291,9 +341,35 @@ mod tests {
     }
 
     #[test]
+    fn a_client_denied_as_anonymous_fails_to_authenticate() {
+        let mut b = bundle("rbac-revoked");
+        for d in &mut b.logs[0].containers[0].authz_denials {
+            d.denial.user = "system:anonymous".into();
+        }
+        let v = evaluate(&Authentication, &b);
+        assert_eq!(v.len(), 1);
+        assert!(v[0].summary.contains("no credentials"), "{}", v[0].summary);
+        assert!(
+            v[0].remediation
+                .iter()
+                .any(|r| r.contains("do not grant anything to system:anonymous"))
+        );
+        // ... and authorization grants nothing to it.
+        let a = evaluate(&super::super::authorization::Authorization, &b);
+        assert!(
+            a.iter()
+                .all(|v| !v.remediation.join(" ").contains("kind: RoleBinding")),
+            "{a:?}"
+        );
+    }
+
+    #[test]
     fn no_credential_trouble_no_verdict() {
         for fault in ["healthy", "rbac-revoked", "apf-throttle", "quota-exceeded"] {
-            assert!(evaluate(&Authentication, &bundle(fault)).is_empty(), "{fault}");
+            assert!(
+                evaluate(&Authentication, &bundle(fault)).is_empty(),
+                "{fault}"
+            );
         }
     }
 }

