@@ -345,6 +345,26 @@ fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
         .collect()
 }
 
+/// Builds evidence.
+pub fn ev(
+    step: u8,
+    reference: impl Into<String>,
+    at: Option<Timestamp>,
+    detail: impl Into<String>,
+) -> Evidence {
+    Evidence {
+        step,
+        reference: reference.into(),
+        at,
+        detail: detail.into(),
+    }
+}
+
+/// A timestamp for sentences.
+pub fn fmt_time(t: Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
 /// Helpers of the rules' unit tests: recorded bundles and one rule run on them.
 #[cfg(test)]
 pub(crate) mod testing {
@@ -368,24 +388,4 @@ pub(crate) mod testing {
     pub fn named(v: &[Verdict]) -> Vec<(Cause, Vec<String>)> {
         v.iter().map(|v| (v.cause, v.clients.clone())).collect()
     }
-}
-
-/// Builds evidence.
-pub fn ev(
-    step: u8,
-    reference: impl Into<String>,
-    at: Option<Timestamp>,
-    detail: impl Into<String>,
-) -> Evidence {
-    Evidence {
-        step,
-        reference: reference.into(),
-        at,
-        detail: detail.into(),
-    }
-}
-
-/// A timestamp for sentences.
-pub fn fmt_time(t: Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
 }

@@ -17,7 +17,7 @@ use kube_doctor_core::bundle::{AccessReviewResult, ClientRates, PodCredentials, 
 use kube_doctor_core::classify::AuthzDenial;
 use kube_doctor_core::playbook::step6_credentials::{
     access_review_result, access_review_spec, cluster_ca, denials_to_review, empty, inspect_secret,
-    note, nothing_learnt, secret_names, service_account_info, service_account_name,
+    note, nothing_learnt, pod_identities, secret_names, service_account_info, service_account_name,
     token_review_result,
 };
 
