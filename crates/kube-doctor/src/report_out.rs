@@ -102,15 +102,7 @@ pub fn exit_code(r: &Report) -> ExitCode {
 
 /// Why a bundle holds no client error rates, if it does not.
 pub fn rates_unread(b: &Bundle) -> Option<String> {
-    match b.step(3) {
-        Some(s) if s.status == StepStatus::Ok => None,
-        Some(s) => Some(format!(
-            "step 3 {}: {}",
-            s.status.as_str(),
-            one_line(s.note.as_deref().unwrap_or("no detail"), 500)
-        )),
-        None => Some("step 3 did not run".to_string()),
-    }
+    kube_doctor_core::bundle::rates_unread(&b.steps)
 }
 
 /// Per-step progress on stderr.

@@ -330,6 +330,21 @@ pub struct StepRecord {
     pub missing_rules: Vec<RbacRule>,
 }
 
+/// Why the client error rates were not read, if they were not: step 3 of `steps` is not
+/// `ok` (failed, forbidden, timed out, found no client at all, or did not run). The one test
+/// of "could we look?" that reports and exit codes use.
+pub fn rates_unread(steps: &[StepRecord]) -> Option<String> {
+    match steps.iter().find(|s| s.step == 3) {
+        Some(s) if s.status == StepStatus::Ok => None,
+        Some(s) => Some(format!(
+            "client error rates were not read (step 3 {}: {})",
+            s.status.as_str(),
+            crate::escape::one_line(s.note.as_deref().unwrap_or("no detail"), 600)
+        )),
+        None => Some("client error rates were not read (step 3 did not run)".into()),
+    }
+}
+
 /// The titles of the eight steps, by number.
 pub fn step_title(step: u8) -> &'static str {
     match step {

@@ -172,8 +172,12 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     }
     h.push_str("<span class=\"dim\">dashed lines: evidence events</span></p>");
     h.push_str("<h2>Diagnosis</h2>");
+    let (clients_line, verdicts_line) = super::headlines(r);
+    if r.rates_unread().is_some() {
+        let _ = write!(h, "<p><strong>{}</strong></p>", escape(&clients_line));
+    }
     if r.verdicts.is_empty() {
-        h.push_str("<p>No problem diagnosed.</p>");
+        let _ = write!(h, "<p>{}</p>", escape(&verdicts_line));
     }
     for (i, v) in r.verdicts.iter().enumerate() {
         let _ = write!(

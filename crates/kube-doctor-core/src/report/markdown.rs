@@ -53,8 +53,9 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         fmt_time(r.window.to)
     )?;
     writeln!(out, "## Failing clients\n")?;
+    let (clients_line, verdicts_line) = super::headlines(r);
     if r.clients.is_empty() {
-        writeln!(out, "No API client is over the error threshold.\n")?;
+        writeln!(out, "{}\n", escape(&clients_line))?;
     } else {
         writeln!(out, "| client | errors | onset | pattern | categories |")?;
         writeln!(out, "|---|---|---|---|---|")?;
@@ -78,7 +79,7 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     }
     writeln!(out, "## Diagnosis\n")?;
     if r.verdicts.is_empty() {
-        writeln!(out, "No problem diagnosed.\n")?;
+        writeln!(out, "{}\n", escape(&verdicts_line))?;
     }
     for (i, v) in r.verdicts.iter().enumerate() {
         writeln!(

@@ -19,8 +19,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{
-    ClientsEvidence, ClusterInfo, ErrorRatios, Pattern, RatioPoint, StepRecord, StepStatus, Target,
-    Window,
+    ClientsEvidence, ClusterInfo, ErrorRatios, Pattern, RatioPoint, StepRecord, Target, Window,
 };
 use crate::category::Category;
 use crate::clients::{Threshold, judge};
@@ -47,8 +46,27 @@ pub struct Report {
     pub steps: Vec<StepRecord>,
 }
 
-/// What a report amounts to (see [`Report::outcome`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The headlines every renderer shows for a report without verdicts: (about the clients,
+/// about the diagnosis). A report that could not read the client error rates never says
+/// that nothing is wrong.
+pub fn headlines(r: &Report) -> (String, String) {
+    let clients = match r.rates_unread() {
+        Some(why) => format!("Could not look: {}.", crate::escape::one_line(&why, 600)),
+        None => "No API client is over the error threshold.".to_string(),
+    };
+    let verdicts = match r.outcome() {
+        Outcome::Blind(_) => {
+            "Nothing can be said about the clients: nothing is diagnosed, and nothing is known to be healthy."
+        }
+        _ => "No problem diagnosed.",
+    };
+    (clients, verdicts.to_string())
+}
+
+/// What a report amounts to (see [`Report::outcome`]); in the JSON report as
+/// `"outcome": {"state": "diagnosed" | "clean" | "blind", "reason": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", content = "reason", rename_all = "snake_case")]
 pub enum Outcome {
     /// A problem was diagnosed (exit 1).
     Diagnosed,
@@ -215,15 +233,15 @@ impl Report {
         if self.problem_found() {
             return Outcome::Diagnosed;
         }
-        match self.steps.iter().find(|s| s.step == 3) {
-            Some(s) if s.status == StepStatus::Ok => Outcome::Clean,
-            Some(s) => Outcome::Blind(format!(
-                "client error rates were not read (step 3 {}: {})",
-                s.status.as_str(),
-                s.note.as_deref().unwrap_or("no detail")
-            )),
-            None => Outcome::Blind("client error rates were not read (step 3 did not run)".into()),
+        match self.rates_unread() {
+            None => Outcome::Clean,
+            Some(why) => Outcome::Blind(why),
         }
+    }
+
+    /// Why the client error rates were not read, if they were not (step 3 not `ok`).
+    pub fn rates_unread(&self) -> Option<String> {
+        crate::bundle::rates_unread(&self.steps)
     }
 
     /// The top verdict.
@@ -368,8 +386,18 @@ pub fn timeline(r: &Report) -> Vec<TimelineEvent> {
     events
 }
 
-/// Writes the JSON report.
+/// Writes the JSON report: the [`Report`] with its `outcome` added.
 pub fn write_json(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, r).map_err(std::io::Error::other)?;
+    #[derive(Serialize)]
+    struct Wire<'a> {
+        #[serde(flatten)]
+        report: &'a Report,
+        outcome: Outcome,
+    }
+    let wire = Wire {
+        report: r,
+        outcome: r.outcome(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &wire).map_err(std::io::Error::other)?;
     writeln!(out)
 }

@@ -58,12 +58,11 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         ))
     )?;
     writeln!(out)?;
+    let (clients_line, verdicts_line) = super::headlines(r);
+    let blind = matches!(r.outcome(), super::Outcome::Blind(_));
+    let headline = |s: &str| if blind { st.yellow(s) } else { st.green(s) };
     if r.clients.is_empty() {
-        writeln!(
-            out,
-            "{}",
-            st.green("No API client is over the error threshold.")
-        )?;
+        writeln!(out, "{}", headline(&clean(&clients_line)))?;
     } else {
         writeln!(out, "{}", st.bold("Failing clients"))?;
         for c in &r.clients {
@@ -94,7 +93,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     }
     writeln!(out)?;
     if r.verdicts.is_empty() {
-        writeln!(out, "{}", st.green("No problem diagnosed."))?;
+        writeln!(out, "{}", headline(&verdicts_line))?;
     }
     for (i, v) in r.verdicts.iter().enumerate() {
         let conf = format!("{:.0}%", v.confidence * 100.0);

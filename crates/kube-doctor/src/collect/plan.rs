@@ -32,7 +32,7 @@ use super::{
     step1_apiserver_pods, step2_events, step3_client_rates as step3, step4_network_path,
     step5_logs, step6_credentials, step7_server_metrics, step8_quota_and_apf as step8,
 };
-use crate::source::kube::{Perm, SourceError, StepCtx};
+use crate::source::kube::{Perm, RunState, SourceError, StepCtx};
 
 /// Progress reports while collecting (a terminal shows them; tests and serve ignore them).
 pub trait Progress: Send + Sync {
@@ -46,10 +46,12 @@ pub trait Progress: Send + Sync {
 pub struct Quiet;
 impl Progress for Quiet {}
 
-/// Runs one step: budget, timing, request counting, and the mapping of errors to statuses.
+/// Runs one step of `run`: budget, timing, request counting, and the mapping of errors to
+/// statuses.
 pub async fn run_step<T, F, Fut>(
     step: u8,
     budget: Duration,
+    run: &Arc<RunState>,
     progress: &dyn Progress,
     f: F,
 ) -> (StepRecord, Option<T>)
@@ -58,7 +60,7 @@ where
     Fut: Future<Output = Result<StepEnd<T>, StepError>>,
 {
     progress.started(step);
-    let ctx = StepCtx::new(step, budget);
+    let ctx = StepCtx::in_run(step, budget, run.clone());
     let started = std::time::Instant::now();
     // A step may not outlive its budget by more than a little (a call in flight finishes).
     let result = match tokio::time::timeout(budget + Duration::from_secs(2), f(ctx.clone())).await {
@@ -98,6 +100,14 @@ where
             Some(format!("did not finish within {d:?}")),
             None,
         ),
+        Err(StepError::Source(SourceError::ServerGone(why))) => (
+            StepStatus::Failed,
+            Some(format!(
+                "stopped: the API server stopped answering another step's request ({})",
+                kube_doctor_core::escape::one_line(&why, 600)
+            )),
+            None,
+        ),
         Err(e) => (
             StepStatus::Failed,
             Some(kube_doctor_core::escape::one_line(&e.to_string(), 1000)),
@@ -127,40 +137,44 @@ pub async fn collect(cx: &Context, progress: &dyn Progress) -> Bundle {
     }));
     let s = &cx.settings;
     let budget = s.limits.step_timeout;
+    let run = Arc::new(RunState::default());
+    let run = &run;
 
-    let step1 = run_step(1, budget, progress, |ctx| {
+    let step1 = run_step(1, budget, run, progress, |ctx| {
         step1_apiserver_pods::collect(cx, ctx)
     });
-    let step7 = run_step(7, budget, progress, |ctx| {
+    let step7 = run_step(7, budget, run, progress, |ctx| {
         step7_server_metrics::collect(cx, ctx)
     });
     let chain = async {
-        let s3 = run_step(3, budget, progress, |ctx| step3::collect(cx, ctx)).await;
+        let s3 = run_step(3, budget, run, progress, |ctx| step3::collect(cx, ctx)).await;
         let failing: Vec<ClientRates> =
             s3.1.as_ref()
                 .map(|c| step3_client_rates::failing(c, s.threshold))
                 .unwrap_or_default();
         let (s2, s4, s5, s8) = tokio::join!(
-            run_step(2, budget, progress, |ctx| step2_events::collect(
+            run_step(2, budget, run, progress, |ctx| step2_events::collect(
                 cx, ctx, &failing
             )),
-            run_step(4, budget, progress, |ctx| step4_network_path::collect(
+            run_step(4, budget, run, progress, |ctx| step4_network_path::collect(
                 cx, ctx, &failing
             )),
-            run_step(5, budget, progress, |ctx| step5_logs::collect(
+            run_step(5, budget, run, progress, |ctx| step5_logs::collect(
                 cx, ctx, &failing
             )),
-            run_step(8, budget, progress, |ctx| step8::collect(cx, ctx, &failing)),
+            run_step(8, budget, run, progress, |ctx| step8::collect(
+                cx, ctx, &failing
+            )),
         );
         let logs = s5.1.clone().unwrap_or_default();
-        let s6 = run_step(6, budget, progress, |ctx| {
+        let s6 = run_step(6, budget, run, progress, |ctx| {
             step6_credentials::collect(cx, ctx, &failing, &logs)
         })
         .await;
         (s3, s2, s4, s5, s8, s6, failing)
     };
     let (version, s1, s7, (s3, s2, s4, s5, s8, s6, failing)) =
-        tokio::join!(server_version(cx), step1, step7, chain);
+        tokio::join!(server_version(cx, run), step1, step7, chain);
 
     let cluster = ClusterInfo {
         server: cx.kube.server.clone(),
@@ -199,8 +213,8 @@ pub async fn collect(cx: &Context, progress: &dyn Progress) -> Bundle {
 }
 
 /// The API server's `/version` gitVersion, if it answers within 5 s.
-async fn server_version(cx: &Context) -> Option<String> {
-    let ctx = StepCtx::new(0, Duration::from_secs(5));
+async fn server_version(cx: &Context, run: &Arc<RunState>) -> Option<String> {
+    let ctx = StepCtx::in_run(0, Duration::from_secs(5), run.clone());
     cx.kube
         .call(&ctx, Perm::url("/version"), |c| async move {
             c.apiserver_version().await

@@ -18,34 +18,45 @@ use kube_doctor_core::playbook::step1_apiserver_pods::{
 use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 
-/// Runs step 1.
+/// Runs step 1. The health endpoints are asked at once with the pod list: when etcd is gone
+/// the API server still answers `/readyz?verbose` (naming the failed check) while its lists
+/// hang, and that answer is kept even if the list then runs out of time.
 pub async fn collect(
     cx: &Context,
     ctx: Arc<StepCtx>,
 ) -> Result<StepEnd<ApiServerEvidence>, StepError> {
-    let pods = cx
-        .kube
-        .call(
-            &ctx,
-            Perm::ns("", "pods", "list", "kube-system"),
-            |client| async move {
-                Api::<Pod>::namespaced(client, "kube-system")
-                    .list(
-                        &ListParams::default()
-                            .labels(APISERVER_POD_SELECTOR)
-                            .limit(50),
-                    )
-                    .await
-            },
-        )
-        .await;
-    let pods = match pods {
-        Ok(list) => list.items.iter().map(apiserver_pod).collect::<Vec<_>>(),
+    let list = async {
+        cx.kube
+            .call(
+                &ctx,
+                Perm::ns("", "pods", "list", "kube-system"),
+                |client| async move {
+                    Api::<Pod>::namespaced(client, "kube-system")
+                        .list(
+                            &ListParams::default()
+                                .labels(APISERVER_POD_SELECTOR)
+                                .limit(50),
+                        )
+                        .await
+                },
+            )
+            .await
+    };
+    let (pods, readyz, livez) = tokio::join!(
+        list,
+        health(cx, &ctx, "/readyz?verbose", "/readyz"),
+        health(cx, &ctx, "/livez?verbose", "/livez")
+    );
+    let (pods, pods_error) = match pods {
+        Ok(list) => (
+            list.items.iter().map(apiserver_pod).collect::<Vec<_>>(),
+            None,
+        ),
         Err(SourceError::Forbidden(rule)) => {
             ctx.note_missing(rule);
-            Vec::new()
+            (Vec::new(), None)
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => (Vec::new(), Some(e)),
     };
     // Errors reading the endpoints are said in the step's note; the step goes on.
     let (endpoints, endpoints_error) = match cx.kubernetes_endpoints(&ctx).await {
@@ -56,37 +67,41 @@ pub async fn collect(
         }
         Err(e) => (Vec::new(), format!("; the kubernetes EndpointSlices: {e}")),
     };
-    if !pods.is_empty() {
-        let note = format!("{}{endpoints_error}", pods_note(&pods));
-        return Ok(StepEnd::Done(
-            ApiServerEvidence {
-                source: ApiServerSource::Pods,
-                pods,
-                readyz: None,
-                livez: None,
-                endpoints,
-            },
-            Some(note),
-        ));
+    let health_note = format!(
+        "readyz {}{}",
+        if readyz.ok { "ok" } else { "NOT ok" },
+        if readyz.failed_checks.is_empty() {
+            String::new()
+        } else {
+            format!(" (failed: {})", readyz.failed_checks.join(", "))
+        }
+    );
+    let source = if pods.is_empty() {
+        ApiServerSource::HealthEndpoints
+    } else {
+        ApiServerSource::Pods
+    };
+    let note = if pods.is_empty() {
+        format!(
+            "no kube-apiserver pods in kube-system (managed control plane, or run as a process): used /readyz and /livez; {health_note}{endpoints_error}"
+        )
+    } else {
+        format!("{}; {health_note}{endpoints_error}", pods_note(&pods))
+    };
+    let evidence = ApiServerEvidence {
+        source,
+        pods,
+        readyz: Some(readyz),
+        livez: Some(livez),
+        endpoints,
+    };
+    match pods_error {
+        Some(e) => Ok(StepEnd::Failed(
+            Some(evidence),
+            format!("the kube-apiserver pods could not be listed ({e}); {note}"),
+        )),
+        None => Ok(StepEnd::Done(evidence, Some(note))),
     }
-    let (readyz, livez) = tokio::join!(
-        health(cx, &ctx, "/readyz?verbose", "/readyz"),
-        health(cx, &ctx, "/livez?verbose", "/livez")
-    );
-    let note = format!(
-        "no kube-apiserver pods in kube-system (managed control plane, or run as a process): used /readyz and /livez; readyz {}{endpoints_error}",
-        if readyz.ok { "ok" } else { "NOT ok" }
-    );
-    Ok(StepEnd::Done(
-        ApiServerEvidence {
-            source: ApiServerSource::HealthEndpoints,
-            pods,
-            readyz: Some(readyz),
-            livez: Some(livez),
-            endpoints,
-        },
-        Some(note),
-    ))
 }
 
 /// `/readyz?verbose` or `/livez?verbose`: a 500 carries the failed checks in its body.

@@ -30,7 +30,8 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let threshold = settings.threshold;
     let cx = Context::connect(settings, ApiRequestCounter::default())?;
-    let (record, evidence) = run_step(3, cx.settings.limits.step_timeout, &Quiet, |ctx| {
+    let run = std::sync::Arc::new(crate::source::kube::RunState::default());
+    let (record, evidence) = run_step(3, cx.settings.limits.step_timeout, &run, &Quiet, |ctx| {
         step3::collect(&cx, ctx)
     })
     .await;

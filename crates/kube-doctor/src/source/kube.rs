@@ -48,6 +48,9 @@ pub enum SourceError {
     /// Still rejected (429) after honouring Retry-After.
     #[error("rate limited by the API server (429) after {0} retries")]
     RateLimited(u32),
+    /// Not asked: an earlier request of the run found the API server not answering.
+    #[error("not asked: the API server stopped answering ({0})")]
+    ServerGone(String),
 }
 
 /// What a call needs permission for, stated up front so a 403 can be reported precisely.
@@ -114,6 +117,51 @@ impl Perm {
     }
 }
 
+/// What every step of one run shares about the API server: whether it has stopped answering.
+/// The first request to find it gone (no answer, or no answer within its step's budget) says
+/// so here; every other request of the run, waiting or about to start, stops at once with
+/// [`SourceError::ServerGone`] instead of waiting out its own budget.
+#[derive(Debug)]
+pub struct RunState {
+    gone: tokio::sync::watch::Sender<Option<String>>,
+}
+
+impl Default for RunState {
+    fn default() -> Self {
+        RunState {
+            gone: tokio::sync::watch::channel(None).0,
+        }
+    }
+}
+
+impl RunState {
+    /// Records that the API server did not answer, and why (the first reason wins).
+    pub fn mark_gone(&self, why: &str) {
+        self.gone.send_if_modified(|g| {
+            if g.is_none() {
+                *g = Some(why.to_string());
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Resolves when the API server is found gone (never, if it keeps answering).
+    async fn wait_gone(&self) -> String {
+        let mut rx = self.gone.subscribe();
+        let why = match rx.wait_for(Option::is_some).await {
+            Ok(g) => g.clone(),
+            Err(_) => None,
+        };
+        match why {
+            Some(why) => why,
+            // The sender lives as long as `self`: this is not reached.
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// Per-step accounting and budget.
 #[derive(Debug)]
 pub struct StepCtx {
@@ -124,11 +172,17 @@ pub struct StepCtx {
     deadline: Instant,
     budget: Duration,
     missing: std::sync::Mutex<Vec<RbacRule>>,
+    run: Arc<RunState>,
 }
 
 impl StepCtx {
-    /// A step with `budget` to spend, starting now.
+    /// A step with `budget` to spend, starting now, alone in its run.
     pub fn new(step: u8, budget: Duration) -> Arc<StepCtx> {
+        StepCtx::in_run(step, budget, Arc::new(RunState::default()))
+    }
+
+    /// A step of the run `run`, with `budget` to spend, starting now.
+    pub fn in_run(step: u8, budget: Duration, run: Arc<RunState>) -> Arc<StepCtx> {
         Arc::new(StepCtx {
             step,
             requests: AtomicU32::new(0),
@@ -136,6 +190,7 @@ impl StepCtx {
             deadline: Instant::now() + budget,
             budget,
             missing: std::sync::Mutex::new(Vec::new()),
+            run,
         })
     }
 
@@ -228,7 +283,32 @@ impl Kube {
     }
 
     /// Makes one API call under the load discipline. `f` is called again for each retry.
+    /// A call that gets no answer (transport error, or no answer within the step's budget)
+    /// marks the run's API server gone; from then on every call of the run returns
+    /// [`SourceError::ServerGone`] at once.
     pub async fn call<T, F, Fut>(&self, ctx: &StepCtx, perm: Perm, f: F) -> Result<T, SourceError>
+    where
+        F: Fn(Client) -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        tokio::select! {
+            biased;
+            why = ctx.run.wait_gone() => Err(SourceError::ServerGone(why)),
+            r = self.call_inner(ctx, perm, f) => {
+                match &r {
+                    Err(SourceError::Transport(why)) => ctx.run.mark_gone(why),
+                    Err(SourceError::Timeout(_)) => ctx.run.mark_gone(&format!(
+                        "no answer within step {}'s budget of {:?}",
+                        ctx.step, ctx.budget
+                    )),
+                    _ => {}
+                }
+                r
+            }
+        }
+    }
+
+    async fn call_inner<T, F, Fut>(&self, ctx: &StepCtx, perm: Perm, f: F) -> Result<T, SourceError>
     where
         F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, kube::Error>>,
@@ -281,12 +361,15 @@ impl Kube {
                     return Err(SourceError::Forbidden(rule));
                 }
                 kube::Error::Api(status) if status.code == 404 => {
-                    return Err(SourceError::NotFound(status.message.clone()));
+                    return Err(SourceError::NotFound(kube_doctor_core::escape::one_line(
+                        &status.message,
+                        300,
+                    )));
                 }
                 kube::Error::Api(status) => {
                     return Err(SourceError::Api {
                         code: status.code,
-                        message: status.message.clone(),
+                        message: kube_doctor_core::escape::one_line(&status.message, 1000),
                     });
                 }
                 other => {
@@ -308,5 +391,86 @@ pub fn authority(server: &str) -> String {
             _ => server.to_string(),
         },
         Err(_) => server.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A kubeconfig for a server on `port` of loopback, without credentials.
+    fn cluster(port: u16) -> ClusterConfig {
+        let kc: kube::config::Kubeconfig = serde_json::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Config",
+            "clusters": [{"name": "c", "cluster": {"server": format!("http://127.0.0.1:{port}")}}],
+            "users": [{"name": "u", "user": {}}],
+            "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+            "current-context": "x"
+        }))
+        .unwrap();
+        let config = futures::executor::block_on(kube::Config::from_custom_kubeconfig(
+            kc,
+            &Default::default(),
+        ))
+        .unwrap();
+        ClusterConfig {
+            server: config.cluster_url.to_string(),
+            context: None,
+            config,
+        }
+    }
+
+    /// An API server that accepts connections and never answers (etcd gone): the first
+    /// request to run out of its budget stops the other steps of the run at once.
+    #[tokio::test]
+    async fn a_server_that_stops_answering_stops_the_whole_run() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            loop {
+                let (sock, _) = listener.accept().await.unwrap();
+                open.push(sock);
+            }
+        });
+        let limits = crate::settings::limits(
+            &crate::cli::LimitArgs {
+                max_inflight: 4,
+                step_timeout: Duration::from_secs(30),
+                log_bytes: 1,
+            },
+            Duration::from_secs(1),
+        );
+        let kube = Kube::connect(&cluster(port), &limits, ApiRequestCounter::default()).unwrap();
+        let run = Arc::new(RunState::default());
+        let short = StepCtx::in_run(1, Duration::from_secs(1), run.clone());
+        let long = StepCtx::in_run(2, Duration::from_secs(30), run.clone());
+        let started = Instant::now();
+        let get = |ctx: Arc<StepCtx>| {
+            let kube = kube.clone();
+            async move {
+                kube.call(&ctx, Perm::url("/version"), |c| async move {
+                    c.apiserver_version().await
+                })
+                .await
+            }
+        };
+        let (a, b) = tokio::join!(get(short), get(long));
+        assert!(matches!(a, Err(SourceError::Timeout(_))), "{a:?}");
+        assert!(matches!(b, Err(SourceError::ServerGone(_))), "{b:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the long step did not wait out its 30 s: {:?}",
+            started.elapsed()
+        );
+        // A later request of the same run is not even sent.
+        let later = StepCtx::in_run(3, Duration::from_secs(30), run);
+        assert!(matches!(
+            get(later.clone()).await,
+            Err(SourceError::ServerGone(_))
+        ));
+        assert_eq!(later.requests(), 0);
+        held.abort();
     }
 }

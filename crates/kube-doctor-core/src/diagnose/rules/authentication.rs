@@ -13,7 +13,7 @@ use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Evidence, Verdict};
 
-use super::serving_cert_trouble;
+use super::{KUBE_DOCTOR, own_unanswered, serving_cert_trouble};
 
 pub struct Authentication;
 
@@ -313,6 +313,31 @@ impl Rule for Authentication {
                 remediation,
                 clients: vec![inc.client.clone()],
             });
+        }
+        // kube-doctor's own TLS handshakes fail and no client's rates say more.
+        if ctx.incidents.iter().all(|i| i.noise) {
+            let own: Vec<_> = own_unanswered(b)
+                .into_iter()
+                .filter(|(_, c)| *c == Category::TlsCertificate)
+                .map(|(e, _)| e)
+                .collect();
+            if !own.is_empty() {
+                let mut evidence = own;
+                evidence.extend(serving_trouble.iter().cloned());
+                out.push(Verdict {
+                    cause: Cause::Authentication,
+                    confidence: 0.75,
+                    summary: format!(
+                        "kube-doctor itself cannot verify the API server at {}: its TLS handshakes fail, so no client's error rates could be weighed against it.",
+                        crate::escape::one_line(&b.cluster.server, 200)
+                    ),
+                    evidence,
+                    remediation: vec![
+                        "check the API server's serving certificate (openssl s_client -connect HOST:PORT | openssl x509 -noout -dates -subject -ext subjectAltName) and the CA in the kubeconfig used".to_string(),
+                    ],
+                    clients: vec![KUBE_DOCTOR.to_string()],
+                });
+            }
         }
         out
     }

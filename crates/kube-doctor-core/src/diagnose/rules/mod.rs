@@ -72,6 +72,48 @@ pub fn serving_cert_trouble(bundle: &Bundle) -> Vec<Evidence> {
     out
 }
 
+/// The name kube-doctor gives itself as a client in a verdict about its own requests: it is an
+/// API client too, and when it gets no answer that is evidence.
+pub const KUBE_DOCTOR: &str = "kube-doctor";
+
+/// kube-doctor's own Kubernetes API requests that got no answer: steps that failed or timed
+/// out with a note that kube-doctor itself wrote for a transport failure, a timeout or a run
+/// stopped because the API server stopped answering (the notes of `collect`), or that
+/// classifies as a network, timeout or TLS failure. Each with its category.
+pub fn own_unanswered(bundle: &Bundle) -> Vec<(Evidence, Category)> {
+    let classifier = Classifier::shared();
+    bundle
+        .steps
+        .iter()
+        .filter(|s| (s.step != 3 && s.step != 7) || s.prometheus_queries == 0)
+        .filter(|s| matches!(s.status, StepStatus::Failed | StepStatus::Timeout))
+        .filter_map(|s| {
+            let note = s.note.as_deref()?;
+            let c = match classifier.classify(note.as_bytes()).category {
+                c @ (Category::TlsCertificate
+                | Category::NetworkUnreachable
+                | Category::Timeout) => c,
+                _ if s.status == StepStatus::Timeout
+                    || note.contains("no answer from the API server")
+                    || note.contains("the API server stopped answering") =>
+                {
+                    Category::Timeout
+                }
+                _ => return None,
+            };
+            Some((
+                ev(
+                    s.step,
+                    format!("kube-doctor step {} ({})", s.step, s.title),
+                    Some(bundle.collected_at),
+                    format!("kube-doctor's own requests got no answer: {note}"),
+                ),
+                c,
+            ))
+        })
+        .collect()
+}
+
 /// kube-doctor's own steps that failed the same way the clients did (its own requests are a
 /// second witness): steps whose failure note classifies as `category`.
 pub fn own_failures(bundle: &Bundle, categories: &[Category]) -> Vec<Evidence> {

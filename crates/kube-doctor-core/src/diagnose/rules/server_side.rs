@@ -10,7 +10,7 @@ use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
-use super::{own_failures, serving_cert_trouble};
+use super::{KUBE_DOCTOR, own_failures, own_unanswered, serving_cert_trouble};
 
 pub struct ServerSide;
 
@@ -196,6 +196,60 @@ impl Rule for ServerSide {
                 remediation,
                 clients: vec![inc.client.clone()],
             });
+        }
+        // kube-doctor is an API client too: when no client's rates explain anything and its
+        // own requests get no answer, that is the finding.
+        if ctx.incidents.iter().all(|i| i.noise) {
+            let own: Vec<_> = own_unanswered(b)
+                .into_iter()
+                .filter(|(_, c)| *c != Category::TlsCertificate)
+                .map(|(e, _)| e)
+                .collect();
+            if !own.is_empty() {
+                let mut evidence = own;
+                let mut seen = Vec::new();
+                if let Some(r) = b.apiserver.as_ref().and_then(|a| a.readyz.as_ref()) {
+                    if !r.failed_checks.is_empty() {
+                        seen.push(format!(
+                            "/readyz names failed checks: {}",
+                            r.failed_checks.join(", ")
+                        ));
+                        evidence.push(ev(
+                            1,
+                            "/readyz",
+                            Some(r.checked_at),
+                            format!("failed checks: {}", r.failed_checks.join(", ")),
+                        ));
+                    } else if let Some(e) = &r.error {
+                        evidence.push(ev(
+                            1,
+                            "/readyz",
+                            Some(r.checked_at),
+                            format!("/readyz did not answer: {e}"),
+                        ));
+                    }
+                }
+                let etcd = seen.iter().any(|s| s.contains("etcd"));
+                let mut remediation = vec![format!(
+                    "kube-doctor gets no answer from the API server at {}: check that kube-apiserver runs and listens (its pod or process, its log), the network path from here to it, and the server URL in the kubeconfig used",
+                    crate::escape::one_line(&b.cluster.server, 200)
+                )];
+                if etcd {
+                    remediation.insert(0, "the API server answers /readyz but names etcd as failing: check etcd (its members, disk, its log; etcdctl endpoint health)".to_string());
+                }
+                out.push(Verdict {
+                    cause: Cause::ServerSide,
+                    confidence: if etcd { 0.85 } else { 0.7 },
+                    summary: format!(
+                        "kube-doctor itself gets no answer from the API server at {}{}: no client's error rates could be weighed against it.",
+                        crate::escape::one_line(&b.cluster.server, 200),
+                        if seen.is_empty() { String::new() } else { format!(" ({})", seen.join("; ")) }
+                    ),
+                    evidence,
+                    remediation,
+                    clients: vec![KUBE_DOCTOR.to_string()],
+                });
+            }
         }
         out
     }

@@ -1,9 +1,10 @@
-//! The no-correlation rule: failing clients with no pattern to go on, or no client rates at
-//! all -> `unknown`, with the window widened to one hour (done by the engine) and what to check
-//! next: network changes, the usage pattern, API server capacity, client library versions.
+//! The no-correlation rule: failing clients with no pattern to go on -> `unknown`, with the
+//! window widened to one hour (done by the engine) and what to check next: network changes,
+//! the usage pattern, API server capacity, client library versions. (No client rates at all
+//! is not a verdict: the report's outcome is then "blind", exit 2.)
 
-use crate::bundle::{Pattern, StepStatus};
-use crate::diagnose::{Context, Rule, ev};
+use crate::bundle::Pattern;
+use crate::diagnose::{Context, Rule};
 use crate::report::{Cause, Verdict};
 
 pub struct Unknown;
@@ -22,7 +23,7 @@ impl Rule for Unknown {
     }
 
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
-        let mut out: Vec<Verdict> = ctx
+        ctx
             .incidents
             .iter()
             .filter(|i| !i.noise && i.pattern == Pattern::None)
@@ -37,25 +38,7 @@ impl Rule for Unknown {
                 remediation: NEXT.iter().map(|s| s.to_string()).collect(),
                 clients: vec![inc.client.clone()],
             })
-            .collect();
-        // Without client rates there are no incidents: say that nothing could be concluded.
-        if let Some(s3) = ctx
-            .bundle
-            .step(3)
-            .filter(|s| !matches!(s.status, StepStatus::Ok | StepStatus::Empty))
-        {
-            out.push(Verdict {
-                cause: Cause::Unknown,
-                confidence: 0.1,
-                summary: "client error rates could not be read, so no failing client could be identified.".to_string(),
-                evidence: vec![ev(3, "step 3", Some(ctx.now), s3.note.clone().unwrap_or_else(|| format!("{:?}", s3.status)))],
-                remediation: std::iter::once("give kube-doctor a Prometheus (--prometheus URL) or the permissions step 3 lacks, then re-run".to_string())
-                    .chain(NEXT.iter().map(|s| s.to_string()))
-                    .collect(),
-                clients: vec!["(unidentified)".to_string()],
-            });
-        }
-        out
+            .collect()
     }
 }
 
