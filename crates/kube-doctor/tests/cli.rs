@@ -1,0 +1,203 @@
+//! The real binary on inputs that need no cluster: recorded bundles, an API server and a
+//! Prometheus that are not there, and bad input. Exit codes and the one-line messages are the
+//! contract (DESIGN.md "Exit codes").
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kube-doctor"))
+}
+
+fn repo(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(path)
+}
+
+fn run(args: &[&str]) -> Output {
+    bin()
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run kube-doctor")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn one_line_error(o: &Output) -> String {
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "exit 2: {err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "one line: {err}");
+    assert!(lines[0].starts_with("kube-doctor: error: "), "{err}");
+    lines[0].to_string()
+}
+
+#[test]
+fn the_shipped_example_is_diagnosed() {
+    let o = run(&[
+        "diagnose",
+        repo("examples/incident-bundle.json").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("authorization"));
+}
+
+#[test]
+fn an_old_bundle_judged_at_another_threshold_needs_no_cluster() {
+    let bundle = repo("crates/kube-doctor-core/tests/fixtures/bundles/rbac-revoked.json");
+    let o = run(&[
+        "diagnose",
+        "--threshold",
+        "0.9",
+        bundle.to_str().unwrap(),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["outcome"]["state"], "clean");
+    assert_eq!(r["verdicts"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn a_bundle_without_client_rates_is_blind_not_healthy() {
+    let bundle = repo("crates/kube-doctor-core/tests/fixtures/bundles/healthy.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(bundle).unwrap()).unwrap();
+    for s in v["steps"].as_array_mut().unwrap() {
+        if s["step"] == 3 {
+            s["status"] = "failed".into();
+            s["note"] =
+                "Prometheus at http://prometheus:9090 is unreachable: connection refused".into();
+        }
+    }
+    v["clients"] = serde_json::Value::Null;
+    let dir = std::env::temp_dir().join(format!("kd-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("blind.json");
+    std::fs::write(&path, v.to_string()).unwrap();
+    for format in ["text", "markdown", "html", "json"] {
+        let o = run(&["diagnose", path.to_str().unwrap(), "-o", format]);
+        let out = text(&o.stdout);
+        assert_eq!(o.status.code(), Some(2), "{format}: {}", text(&o.stderr));
+        assert!(!out.contains("No problem diagnosed"), "{format}: {out}");
+        assert!(!out.contains("No API client is over"), "{format}: {out}");
+        assert!(
+            out.contains("unreachable"),
+            "{format}: the reason is named: {out}"
+        );
+        let err = text(&o.stderr);
+        assert!(err.starts_with("kube-doctor: nothing can be said"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+/// kube-doctor is an API client too: no API server and no Prometheus is a finding about the
+/// API server (exit 1), named, fast, with kube-doctor's own words first on stderr.
+#[test]
+fn nothing_answering_is_reported_not_called_healthy() {
+    let dir = std::env::temp_dir().join(format!("kd-cli-dead-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    )
+    .unwrap();
+    for prometheus in ["http://127.0.0.1:2", "none"] {
+        let started = Instant::now();
+        let o = run(&[
+            "investigate",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--prometheus",
+            prometheus,
+            "--since",
+            "5m",
+        ]);
+        let out = text(&o.stdout);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{prometheus}: {out}{err}");
+        assert!(!out.contains("No problem diagnosed"), "{out}");
+        assert!(out.contains("kube-doctor itself gets no answer"), "{out}");
+        assert!(out.contains("Connection refused"), "which failure: {out}");
+        assert!(!err.contains("kube_client"), "library logs stay out: {err}");
+        assert!(err.starts_with("kube-doctor: "), "{err}");
+        assert!(!err.contains("not-a-real-token") && !out.contains("not-a-real-token"));
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{prometheus}: took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn bad_input_gets_one_line_naming_it() {
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["diagnose", "/nonexistent/bundle.json"],
+            "/nonexistent/bundle.json",
+        ),
+        (vec!["diagnose", "Cargo.toml"], "not a kube-doctor bundle"),
+        (
+            vec![
+                "investigate",
+                "--threshold",
+                "2",
+                "--kubeconfig",
+                "/nonexistent",
+            ],
+            "--threshold 2",
+        ),
+        (
+            vec![
+                "investigate",
+                "--prometheus",
+                "prometheus:9090",
+                "--kubeconfig",
+                "/nonexistent",
+            ],
+            "--prometheus",
+        ),
+        (
+            vec!["investigate", "--kubeconfig", "/nonexistent/kubeconfig"],
+            "/nonexistent/kubeconfig",
+        ),
+        (
+            vec![
+                "investigate",
+                "--since",
+                "0s",
+                "--kubeconfig",
+                "/nonexistent",
+            ],
+            "--since",
+        ),
+    ];
+    for (args, names) in cases {
+        let o = bin().args(&args).current_dir(repo(".")).output().unwrap();
+        let line = one_line_error(&o);
+        assert!(line.contains(names), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn an_oversized_bundle_is_refused_before_it_is_read() {
+    let dir = std::env::temp_dir().join(format!("kd-cli-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("big.json");
+    let f = std::fs::File::create(&path).unwrap();
+    // Sparse: no disk is used.
+    f.set_len(2 * 1024 * 1024 * 1024).unwrap();
+    let started = Instant::now();
+    let o = run(&["diagnose", path.to_str().unwrap()]);
+    let line = one_line_error(&o);
+    assert!(line.contains("too big for a kube-doctor bundle"), "{line}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    std::fs::remove_file(&path).unwrap();
+}
