@@ -750,3 +750,36 @@ fn alertmanager_drives_serve_for_three_faults() {
     let serve_log = std::fs::read_to_string(artifacts().join("serve.log")).unwrap_or_default();
     assert_no_secret("serve's log", &serve_log);
 }
+
+/// The API server answers, Prometheus does not: the client error rates cannot be read, so
+/// nothing can be said - exit 2, the reason named, never "No problem diagnosed" (issue 12).
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn an_unreachable_prometheus_is_never_called_healthy() {
+    for format in ["text", "json"] {
+        let out = kube_doctor(&[
+            "investigate",
+            "--prometheus",
+            "http://127.0.0.1:9",
+            "--since",
+            "2m",
+            "-o",
+            format,
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{format}: {stdout}{stderr}");
+        assert!(!stdout.contains("No problem diagnosed"), "{stdout}");
+        assert!(
+            stdout.contains("Prometheus at http://127.0.0.1:9 is unreachable"),
+            "the reason is named: {stdout}"
+        );
+        assert!(
+            stderr
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("kube-doctor: nothing can be said")),
+            "{stderr}"
+        );
+    }
+}
