@@ -436,6 +436,25 @@ pub enum Noise {
     NotFoundChecks,
     /// All errors are watch streams closing and reconnecting.
     WatchReconnects,
+    /// All errors are 409 conflicts: optimistic concurrency doing its job (the client reads
+    /// again and retries).
+    Conflicts,
+    /// A handful of errors on a client with very little traffic: the ratio is over the
+    /// threshold because there were few requests, not many errors.
+    LowTraffic,
+}
+
+/// One stretch of time a client's errors were over the threshold, as the alert's own
+/// expression computes them: the ratio over the rule's rate window (5 minutes upstream) at each
+/// point.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Episode {
+    /// The first point over the threshold.
+    pub start: Timestamp,
+    /// The last point over it; `None` while it goes on at the window's end.
+    pub end: Option<Timestamp>,
+    /// The highest ratio in it.
+    pub peak_ratio: f64,
 }
 
 /// The API server's calls to one host.

@@ -11,11 +11,29 @@
 //! [`CONSISTENT_COVERAGE`] or more is `consistent` (a standing cause: configuration,
 //! credentials, policy); anything else that crossed the threshold is `intermittent` (a
 //! transient cause). **Noise**: every error code is 404 (existence checks answered "not
-//! found").
+//! found") or 409 (optimistic concurrency), or a handful of errors on a client with very
+//! little traffic.
+//!
+//! **Episodes** follow the alert: at each point the error ratio over the rule's rate window
+//! (`rate(...[5m])` in kubernetes-mixin's KubeClientErrors) is compared with the threshold,
+//! so a client whose errors come and go is failing whenever the alert's own expression is
+//! over, even if the whole window's ratio is not. Consecutive points over the threshold are
+//! one episode; an episode still over at the end of the series is *live*, earlier ones are
+//! history. The onset is the live episode's start (else the latest episode's).
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
-use crate::bundle::{ClientRates, Noise, Pattern, PatternStat, RatioPoint};
+use crate::bundle::{ClientRates, Episode, Noise, Pattern, PatternStat, RatioPoint};
+
+/// The rate window of the upstream KubeClientErrors rule (kubernetes-mixin,
+/// `alerts/kube_apiserver.libsonnet`: `rate(rest_client_requests_total[5m])`).
+pub const RULE_RATE_WINDOW: SignedDuration = SignedDuration::from_mins(5);
+
+/// At most this many errors, on a client averaging less than [`LOW_TRAFFIC_RATE`] requests a
+/// second, is noise: a ratio over 1 % made of a handful of requests.
+pub const LOW_TRAFFIC_ERRORS: f64 = 5.0;
+/// Requests a second below which a client has "very little traffic" (one every 10 s).
+pub const LOW_TRAFFIC_RATE: f64 = 0.1;
 
 /// Share of intervals over the threshold that makes errors consistent.
 pub const CONSISTENT_COVERAGE: f64 = 0.8;
@@ -66,12 +84,14 @@ impl std::fmt::Display for Threshold {
 }
 
 /// What [`judge`] concluded about one client.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
-    /// Its non-2xx ratio over the window is over the threshold.
+    /// Over the threshold: over the whole window, or in at least one episode.
     pub over: bool,
-    /// When errors were first over the threshold.
+    /// When errors were first over the threshold in the live episode (else in the latest).
     pub onset: Option<Timestamp>,
+    /// The episodes, oldest first.
+    pub episodes: Vec<Episode>,
     /// Consistent, intermittent or none.
     pub pattern: Pattern,
     /// The numbers behind `pattern`.
@@ -85,31 +105,134 @@ impl Judgement {
     pub fn failing(&self) -> bool {
         self.over && self.noise.is_none()
     }
+
+    /// Whether its errors are over the threshold now (an episode goes on at the end), or only
+    /// were (every episode ended). `true` when the series cannot say (no series).
+    pub fn live(&self) -> bool {
+        self.episodes.is_empty() || self.episodes.iter().any(|e| e.end.is_none())
+    }
 }
 
 /// Judges one client's measurements at `threshold`; `min_intervals` is the rate source's
-/// (`ClientsEvidence::min_intervals`).
+/// (`ClientsEvidence::min_intervals`). Episodes over the rule's own [`RULE_RATE_WINDOW`].
 pub fn judge(c: &ClientRates, threshold: Threshold, min_intervals: u32) -> Judgement {
-    let onset = c
-        .series
+    judge_over(c, threshold, min_intervals, RULE_RATE_WINDOW)
+}
+
+/// [`judge`] with the alert rule's rate window given.
+pub fn judge_over(
+    c: &ClientRates,
+    threshold: Threshold,
+    min_intervals: u32,
+    rate_window: SignedDuration,
+) -> Judgement {
+    let episodes = episodes(&c.series, threshold, rate_window);
+    let onset = episodes
         .iter()
-        .find(|p| p.requests > 0.0 && threshold.exceeded_by(p.ratio()))
-        .map(|p| p.at);
+        .rev()
+        .find(|e| e.end.is_none())
+        .or(episodes.last())
+        .map(|e| e.start)
+        .or_else(|| {
+            // No series to date them by: the first interval over the threshold, if any.
+            c.series
+                .iter()
+                .find(|p| p.requests > 0.0 && threshold.exceeded_by(p.ratio()))
+                .map(|p| p.at)
+        });
     let (pattern, pattern_stat) = pattern(&c.series, onset, threshold, min_intervals);
-    let mut error_codes = c
+    Judgement {
+        over: threshold.exceeded_by(c.ratios.non_2xx) || !episodes.is_empty(),
+        onset,
+        episodes,
+        pattern,
+        pattern_stat,
+        noise: noise(c),
+    }
+}
+
+/// Why a client's errors are expected, from its codes and traffic alone (watch reconnects
+/// need its logs: diagnosis adds them).
+pub fn noise(c: &ClientRates) -> Option<Noise> {
+    let errors: Vec<(&str, f64)> = c
         .codes
         .iter()
         .filter(|(code, n)| !code.starts_with('2') && **n > 0.0)
-        .peekable();
-    let noise = (error_codes.peek().is_some() && error_codes.all(|(code, _)| code == "404"))
-        .then_some(Noise::NotFoundChecks);
-    Judgement {
-        over: threshold.exceeded_by(c.ratios.non_2xx),
-        onset,
-        pattern,
-        pattern_stat,
-        noise,
+        .map(|(code, n)| (code.as_str(), *n))
+        .collect();
+    if errors.is_empty() {
+        return None;
     }
+    if errors.iter().all(|(code, _)| *code == "404") {
+        return Some(Noise::NotFoundChecks);
+    }
+    if errors.iter().all(|(code, _)| *code == "409") {
+        return Some(Noise::Conflicts);
+    }
+    let total: f64 = errors.iter().map(|(_, n)| n).sum();
+    (total <= LOW_TRAFFIC_ERRORS && c.request_rate < LOW_TRAFFIC_RATE).then_some(Noise::LowTraffic)
+}
+
+/// The episodes of a series. Whether a client is over the threshold at a point is the alert's
+/// question: the non-2xx ratio over the `rate_window` ending there. When an episode began and
+/// ended is the errors' own time: its start is the first interval over the threshold in the
+/// rate window before the crossing (the alert crosses later than the errors begin when they
+/// are few), its end the last interval over the threshold in it; `end` is `None` while the
+/// alert's ratio is still over at the series' last point.
+pub fn episodes(
+    series: &[RatioPoint],
+    threshold: Threshold,
+    rate_window: SignedDuration,
+) -> Vec<Episode> {
+    // The alert's ratio at each point.
+    let mut rolling = Vec::with_capacity(series.len());
+    let (mut req, mut err) = (0.0, 0.0);
+    let mut tail = 0;
+    for (i, p) in series.iter().enumerate() {
+        req += p.requests;
+        err += p.errors;
+        while tail < i && series[tail].at <= p.at - rate_window {
+            req -= series[tail].requests;
+            err -= series[tail].errors;
+            tail += 1;
+        }
+        let ratio = if req > 0.0 { err / req } else { 0.0 };
+        rolling.push((req > 0.0 && threshold.exceeded_by(ratio), ratio));
+    }
+    let point_over = |p: &RatioPoint| p.requests > 0.0 && threshold.exceeded_by(p.ratio());
+    let mut out = Vec::new();
+    let mut i = 0;
+    let mut floor = 0; // the first index a new episode may claim
+    while i < series.len() {
+        if !rolling[i].0 {
+            i += 1;
+            continue;
+        }
+        let crossing = i;
+        while i < series.len() && rolling[i].0 {
+            i += 1;
+        }
+        let last = i - 1;
+        let lookback = series[crossing].at - rate_window;
+        let start = (floor..=crossing)
+            .find(|&j| series[j].at > lookback && point_over(&series[j]))
+            .unwrap_or(crossing);
+        let ongoing = last == series.len() - 1;
+        let end = (start..=last)
+            .rev()
+            .find(|&j| point_over(&series[j]))
+            .unwrap_or(last);
+        out.push(Episode {
+            start: series[start].at,
+            end: (!ongoing).then(|| series[end].at),
+            peak_ratio: rolling[crossing..=last]
+                .iter()
+                .map(|r| r.1)
+                .fold(0.0, f64::max),
+        });
+        floor = last + 1;
+    }
+    out
 }
 
 fn pattern(
@@ -173,13 +296,14 @@ mod tests {
             .collect();
         let requests: f64 = points.iter().map(|p| p.0).sum();
         let errors: f64 = points.iter().map(|p| p.1).sum();
+        let seconds = (points.len() as f64 * 10.0).max(10.0);
         ClientRates {
             id: "j/i".into(),
             job: "j".into(),
             instance: "i".into(),
             target: Target::Unknown,
             requests,
-            request_rate: 0.0,
+            request_rate: requests / seconds,
             ratios: ErrorRatios {
                 server_5xx: 0.0,
                 non_2xx: errors / requests,
@@ -240,6 +364,67 @@ mod tests {
         );
         assert!(!at_5.over, "16 of 600 is 2.7 %, under 5 %");
         assert!(!at_5.failing());
+    }
+
+    #[test]
+    fn errors_that_come_and_go_are_episodes_as_the_alert_sees_them() {
+        // Points 10 s apart over 15 minutes: one 10 s burst of 40 % errors at 2 minutes,
+        // another at the end. The whole window's ratio is under 1 %; the alert's 5-minute
+        // ratio (400 of 30,000 requests: 1.3 %) is over it while a burst is in its window.
+        let mut pts = Vec::new();
+        for i in 0..90 {
+            pts.push((1000.0, if i == 12 || i == 89 { 400.0 } else { 0.0 }));
+        }
+        let c = client(&pts, &[("200", 89_200.0), ("500", 800.0)]);
+        assert!(c.ratios.non_2xx < 0.01);
+        let j = judge(&c, Threshold::ALERT, 3);
+        assert!(
+            j.over && j.failing(),
+            "failing while the alert's expression is over"
+        );
+        assert_eq!(j.episodes.len(), 2, "{:?}", j.episodes);
+        let (past, live) = (j.episodes[0], j.episodes[1]);
+        assert_eq!(past.start, t(120));
+        assert_eq!(past.end, Some(t(120)), "its errors ended with the burst");
+        // At its crossing the window holds the 13 points since the series began.
+        assert!(
+            (past.peak_ratio - 400.0 / 13_000.0).abs() < 1e-9,
+            "{}",
+            past.peak_ratio
+        );
+        assert_eq!(live.start, t(890));
+        assert_eq!(live.end, None);
+        assert!(j.live());
+        assert_eq!(j.onset, Some(t(890)), "the onset is the live episode's");
+        // At a 5 % threshold neither burst fires the alert.
+        assert!(!judge(&c, Threshold::new(0.05).unwrap(), 3).over);
+    }
+
+    #[test]
+    fn a_client_that_recovered_is_not_live() {
+        let c = client(
+            &[(100., 0.), (100., 50.), (100., 50.), (100., 0.), (100., 0.)],
+            &[("200", 400.), ("500", 100.)],
+        );
+        let j = judge_over(&c, Threshold::ALERT, 3, SignedDuration::from_secs(10));
+        assert_eq!(j.episodes.len(), 1);
+        assert_eq!(j.episodes[0].start, t(10));
+        assert_eq!(j.episodes[0].end, Some(t(20)));
+        assert!(!j.live());
+    }
+
+    #[test]
+    fn conflicts_and_a_handful_of_errors_on_little_traffic_are_noise() {
+        let c = client(&[(10., 5.)], &[("200", 5.), ("409", 5.)]);
+        assert_eq!(judge(&c, Threshold::ALERT, 3).noise, Some(Noise::Conflicts));
+        let mut c = client(&[(20., 2.)], &[("200", 18.), ("500", 2.)]);
+        c.request_rate = 0.02;
+        assert_eq!(
+            judge(&c, Threshold::ALERT, 3).noise,
+            Some(Noise::LowTraffic)
+        );
+        c.request_rate = 5.0;
+        assert_eq!(judge(&c, Threshold::ALERT, 3).noise, None);
     }
 
     #[test]

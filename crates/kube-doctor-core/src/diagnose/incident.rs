@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::bundle::{
-    Bundle, CategoryStats, ClientRates, ErrorRatios, HostRates, ObjectRef, Pattern, RatioPoint,
-    Target,
+    Bundle, CategoryStats, ClientRates, Episode, ErrorRatios, HostRates, Noise, ObjectRef, Pattern,
+    RatioPoint, Target,
 };
 use crate::category::Category;
 use crate::clients::{Judgement, Threshold, judge};
@@ -41,6 +41,12 @@ pub struct Incident {
     pub logs: BTreeMap<Category, CategoryStats>,
     /// Expected noise (see `ClientRates::noise`).
     pub noise: bool,
+    /// Which noise, when it is.
+    pub noise_kind: Option<Noise>,
+    /// Its error episodes as the alert sees them, oldest first.
+    pub episodes: Vec<Episode>,
+    /// Failing now (an episode goes on at the window's end), not only in the past.
+    pub live: bool,
     /// The rates series.
     pub series: Vec<RatioPoint>,
     /// For the API server as a client: its callees.
@@ -152,6 +158,17 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     } else {
         c.categories.clone()
     };
+    // Watch streams ending and reconnecting: every error the client logged is one the
+    // classifier calls expected, and every failed request got no status (code="<error>").
+    let watch_reconnects = !logs.is_empty()
+        && logs.values().all(|s| s.count == s.expected)
+        && c.codes
+            .iter()
+            .filter(|(code, n)| !code.starts_with('2') && **n > 0.0)
+            .all(|(code, _)| code == "<error>");
+    let noise = j
+        .noise
+        .or(watch_reconnects.then_some(Noise::WatchReconnects));
     let first_log_error = logs
         .values()
         .filter(|s| s.count > s.expected)
@@ -182,6 +199,29 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
             j.onset.map_or("before the window".to_string(), fmt_time)
         ),
     )];
+    // Earlier episodes are history; an incident whose errors all ended is said to be past.
+    let live_at = j.episodes.iter().find(|e| e.end.is_none()).map(|e| e.start);
+    for e in j.episodes.iter().filter(|e| e.end.is_some()) {
+        evidence.push(ev(
+            3,
+            format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+            Some(e.start),
+            format!(
+                "history: over the threshold from {} to {} (the alert's 5-minute ratio peaked at {:.1} %), then recovered",
+                fmt_time(e.start),
+                e.end.map_or("?".to_string(), fmt_time),
+                e.peak_ratio * 100.0
+            ),
+        ));
+    }
+    if live_at.is_none() && !j.episodes.is_empty() {
+        evidence.push(ev(
+            3,
+            format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+            j.episodes.last().and_then(|e| e.end),
+            "not failing now: every episode in the window ended".to_string(),
+        ));
+    }
     if let Some(p) = &pod
         && !logs.is_empty()
     {
@@ -209,7 +249,10 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
         codes: c.codes.clone(),
         categories,
         logs,
-        noise: j.noise.is_some(),
+        noise: noise.is_some(),
+        noise_kind: noise,
+        episodes: j.episodes.clone(),
+        live: j.live(),
         series: c.series.clone(),
         by_host: c.by_host.clone(),
         evidence,

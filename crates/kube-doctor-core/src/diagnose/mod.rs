@@ -276,6 +276,21 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
         );
     }
     verdicts.retain(|v| !v.evidence.is_empty());
+    // Live failures before past ones: a verdict about clients that all recovered speaks of
+    // history.
+    for v in &mut verdicts {
+        let past = !v.clients.is_empty()
+            && v.clients.iter().all(|c| {
+                incidents
+                    .iter()
+                    .find(|i| &i.client == c)
+                    .is_some_and(|i| !i.live)
+            });
+        if past {
+            v.confidence *= 0.5;
+            v.summary = format!("In the past (recovered since): {}", v.summary);
+        }
+    }
     let mut report = Report {
         schema: REPORT_SCHEMA.to_string(),
         window: bundle.window,
@@ -291,6 +306,8 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
 
 fn report_client(i: &Incident) -> ReportClient {
     ReportClient {
+        episodes: i.episodes.clone(),
+        live: i.live,
         id: i.client.clone(),
         error_ratio: i.ratios.non_2xx,
         onset: i.onset,

@@ -95,6 +95,16 @@ pub struct ReportClient {
     pub target: Target,
     /// Error ratio over time.
     pub series: Vec<RatioPoint>,
+    /// Its episodes over the threshold as the alert sees them (oldest first).
+    #[serde(default)]
+    pub episodes: Vec<crate::bundle::Episode>,
+    /// Failing at the window's end (`false`: it recovered; its verdicts speak of history).
+    #[serde(default = "yes")]
+    pub live: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The causes diagnosis can name (contract).
@@ -198,9 +208,11 @@ impl Report {
     /// Sorts everything deterministically: verdicts by confidence then cause, evidence by
     /// time, clients by error ratio.
     pub fn sort(&mut self) {
+        // Real failures before expected noise, then the most confident first.
         self.verdicts.sort_by(|a, b| {
-            b.confidence
-                .total_cmp(&a.confidence)
+            (a.cause == Cause::Benign)
+                .cmp(&(b.cause == Cause::Benign))
+                .then(b.confidence.total_cmp(&a.confidence))
                 .then(a.cause.cmp(&b.cause))
                 .then(a.clients.cmp(&b.clients))
         });

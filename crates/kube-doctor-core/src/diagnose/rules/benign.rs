@@ -1,7 +1,9 @@
-//! The noise rule: errors that are only existence checks answered 404 (or watch streams
-//! closing and reconnecting) are expected -> `benign`, saying why the alert fired and how to
-//! tune it.
+//! The noise rule: the alert fired on expected noise -> `benign`, saying why it fired and how to
+//! tune the rule, with the numbers: errors that are only existence checks answered 404, only
+//! 409 conflicts of optimistic concurrency, only watch streams ending and reconnecting, or a
+//! handful of errors on a client with very little traffic. Always ranked after real failures.
 
+use crate::bundle::Noise;
 use crate::diagnose::{Context, Rule, ev};
 use crate::report::{Cause, Verdict};
 
@@ -15,26 +17,68 @@ impl Rule for Benign {
     fn evaluate(&self, ctx: &Context<'_>) -> Vec<Verdict> {
         ctx.incidents
             .iter()
-            .filter(|i| i.noise)
-            .map(|inc| {
+            .filter_map(|inc| Some((inc, inc.noise_kind?)))
+            .map(|(inc, kind)| {
+                let errors: f64 = inc
+                    .codes
+                    .iter()
+                    .filter(|(c, _)| !c.starts_with('2'))
+                    .map(|(_, n)| n)
+                    .sum();
+                let requests: f64 = inc.codes.values().sum();
+                let numbers = format!(
+                    "{errors:.0} of {requests:.0} requests failed ({:.1} %)",
+                    inc.ratios.non_2xx * 100.0
+                );
+                let (code, why, confidence, tune) = match kind {
+                    Noise::NotFoundChecks => (
+                        "404",
+                        "its errors are all 404s - existence checks answered \"not found\", which clients expect",
+                        0.85,
+                        "use the current kubernetes-mixin form (code=~\"5..\"), or exclude 404 (code!~\"2..|404\")",
+                    ),
+                    Noise::Conflicts => (
+                        "409",
+                        "its errors are all 409 conflicts - optimistic concurrency: it wrote an object someone else had just changed, reads it again and retries",
+                        0.85,
+                        "use the current kubernetes-mixin form (code=~\"5..\"), or exclude 409 (code!~\"2..|409\")",
+                    ),
+                    Noise::WatchReconnects => (
+                        "<error>",
+                        "its only errors are watch streams that ended and were re-established (no status code: the connection closed), which every informer does",
+                        0.75,
+                        "exclude watches from the rule (verb!=\"WATCH\" where the series carry verb, or method!=\"GET\" for long-running requests), or use the 5xx form",
+                    ),
+                    Noise::LowTraffic => (
+                        "",
+                        "it sends very few requests, so a handful of errors is more than 1 %",
+                        0.6,
+                        "give the rule a minimum request rate: ... and sum by (cluster, instance, job, namespace) (rate(rest_client_requests_total[5m])) > 0.1",
+                    ),
+                };
                 let mut evidence = inc.evidence.clone();
                 evidence.push(ev(
                     3,
-                    format!("rest_client_requests_total{{client=\"{}\",code=\"404\"}}", inc.client),
+                    if code.is_empty() {
+                        format!("rest_client_requests_total{{client=\"{}\"}}", inc.client)
+                    } else {
+                        format!(
+                            "rest_client_requests_total{{client=\"{}\",code=\"{code}\"}}",
+                            inc.client
+                        )
+                    },
                     inc.onset,
-                    format!("all {:.0} failed requests are 404 Not Found", inc.code("404")),
+                    numbers.clone(),
                 ));
                 Verdict {
                     cause: Cause::Benign,
-                    confidence: 0.85,
+                    confidence,
                     summary: format!(
-                        "{}'s errors are all 404s - existence checks answered \"not found\", which clients expect. The alert fired because the rule counts every non-2xx code (code!~\"2..\").",
+                        "{}: {why}. The alert fired because {numbers} crossed the rule's 1 % (the non-2xx form counts every code that is not 2xx).",
                         inc.client
                     ),
                     evidence,
-                    remediation: vec![
-                        "nothing is broken; tune the alert: use the current kubernetes-mixin form (code=~\"5..\"), or exclude 404 (code!~\"2..|404\")".to_string(),
-                    ],
+                    remediation: vec![format!("nothing is broken; tune the alert: {tune}")],
                     clients: vec![inc.client.clone()],
                 }
             })
@@ -57,6 +101,52 @@ mod tests {
         let v = evaluate(&Benign, &b);
         assert_eq!(named(&v), vec![(Cause::Benign, vec![id])]);
         assert!(v[0].remediation[0].contains("code=~\"5..\""));
+    }
+
+    #[test]
+    fn conflicts_reconnects_and_little_traffic_are_benign_with_their_numbers() {
+        let mut b = bundle("rbac-revoked");
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        let denied = c.codes.remove("403").unwrap();
+        c.codes.insert("409".into(), denied);
+        let v = evaluate(&Benign, &b);
+        assert!(
+            v[0].summary.contains("optimistic concurrency"),
+            "{}",
+            v[0].summary
+        );
+        assert!(
+            v[0].summary.contains("requests failed"),
+            "the numbers: {}",
+            v[0].summary
+        );
+        // Transport errors whose every log line is a watch ending: reconnects.
+        let mut b = bundle("rbac-revoked");
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        let denied = c.codes.remove("403").unwrap();
+        c.codes.insert("<error>".into(), denied);
+        for cl in &mut b.logs[0].containers {
+            for s in cl.categories.values_mut() {
+                s.expected = s.count;
+            }
+        }
+        let v = evaluate(&Benign, &b);
+        assert!(v[0].summary.contains("watch streams"), "{}", v[0].summary);
+        assert!(v[0].remediation[0].contains("WATCH"));
+    }
+
+    #[test]
+    fn noise_is_ranked_after_real_failures() {
+        let mut b = bundle("rbac-revoked");
+        let mut noisy = b.clients.as_ref().unwrap().clients[0].clone();
+        noisy.id = "demo-clients/noisy".into();
+        noisy.target = crate::bundle::Target::Unknown;
+        let denied = noisy.codes.remove("403").unwrap();
+        noisy.codes.insert("404".into(), denied);
+        b.clients.as_mut().unwrap().clients.push(noisy);
+        let r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
+        assert_eq!(r.verdicts.first().unwrap().cause, Cause::Authorization);
+        assert_eq!(r.verdicts.last().unwrap().cause, Cause::Benign);
     }
 
     #[test]
