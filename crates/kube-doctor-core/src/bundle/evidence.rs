@@ -288,11 +288,26 @@ pub struct ClientsEvidence {
     /// the source (3 for Prometheus and audit logs, 2 for three scrapes).
     #[serde(default = "default_min_intervals")]
     pub min_intervals: u32,
-    /// Every client seen, failing ones first.
+    /// Every client seen, failing ones first (only those the run was scoped to, with
+    /// `--client` or an alert).
     pub clients: Vec<ClientRates>,
+    /// The clients left out by the scope: how many had traffic, and how many of those were
+    /// over the collection threshold (the other clients' health, for a differential
+    /// diagnosis). `None` when the run was not scoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others: Option<OtherClients>,
     /// Anything the source could not do (a target unreachable, a query failed).
     #[serde(default)]
     pub notes: Vec<String>,
+}
+
+/// The clients a scoped run left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherClients {
+    /// With traffic in the window.
+    pub with_traffic: u32,
+    /// Of those, over the collection threshold.
+    pub failing: u32,
 }
 
 fn default_min_intervals() -> u32 {

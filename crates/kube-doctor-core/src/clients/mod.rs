@@ -224,6 +224,30 @@ fn client(job: &str, instance: &str, group: &[&CounterSeries], a: &Analysis) -> 
     rates
 }
 
+/// Scopes client evidence to the clients `keep` selects (`--client`, an alert), remembering
+/// how many of the others had traffic and were over `threshold` (a differential diagnosis
+/// needs to know that other clients were fine). Nothing is recorded when nothing is dropped.
+pub fn scope(
+    e: &mut crate::bundle::ClientsEvidence,
+    keep: impl Fn(&ClientRates) -> bool,
+    threshold: Threshold,
+) {
+    let (kept, others): (Vec<ClientRates>, Vec<ClientRates>) = std::mem::take(&mut e.clients)
+        .into_iter()
+        .partition(|c| keep(c));
+    e.clients = kept;
+    if !others.is_empty() {
+        let with_traffic: Vec<&ClientRates> = others.iter().filter(|c| c.requests > 0.0).collect();
+        e.others = Some(crate::bundle::OtherClients {
+            with_traffic: with_traffic.len() as u32,
+            failing: with_traffic
+                .iter()
+                .filter(|c| judge(c, threshold, e.min_intervals).failing())
+                .count() as u32,
+        });
+    }
+}
+
 /// Fills a client's collector-view fields (onset, pattern, noise) at `threshold`, from the
 /// same [`judge`] diagnosis uses.
 pub fn set_collection_view(c: &mut ClientRates, threshold: Threshold, min_intervals: u32) {

@@ -91,6 +91,30 @@ impl Incident {
             .map(String::as_str)
     }
 
+    /// Whether any of its log samples, in any category, mentions `needle` (case-insensitive).
+    pub fn log_mentions_any(&self, needle: &str) -> bool {
+        let needle = needle.to_ascii_lowercase();
+        self.logs.values().any(|s| {
+            s.samples
+                .iter()
+                .any(|l| l.to_ascii_lowercase().contains(&needle))
+        })
+    }
+
+    /// The kinds of failure it saw, from its status codes and its log lines.
+    pub fn failure_kinds(&self) -> FailureKinds {
+        let code = |p: &str| self.codes.iter().any(|(c, n)| c.starts_with(p) && *n > 0.0);
+        FailureKinds {
+            server: code("5") || self.log_count(Category::ServerError) > 0,
+            timeout: self.log_count(Category::Timeout) > 0 || self.code("504") > 0.0,
+            transport: self.code("<error>") > 0.0
+                || self.log_count(Category::NetworkUnreachable) > 0
+                || self.log_count(Category::Timeout) > 0
+                || self.log_count(Category::TlsCertificate) > 0,
+            denied: code("401") || code("403"),
+        }
+    }
+
     /// The namespace it runs in.
     pub fn namespace(&self) -> Option<&str> {
         self.pod.as_ref().and_then(|p| p.namespace.as_deref())
@@ -105,6 +129,20 @@ impl Incident {
             &b.credentials,
         )
     }
+}
+
+/// What kinds of failure a client saw: which server-side trouble can explain it depends on
+/// them (a webhook's 500s do not explain read timeouts).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailureKinds {
+    /// 5xx answers, or server-error lines.
+    pub server: bool,
+    /// Timeouts (lines, or 504).
+    pub timeout: bool,
+    /// No answer at all (connection refused or reset, timeouts, TLS).
+    pub transport: bool,
+    /// 401 or 403.
+    pub denied: bool,
 }
 
 /// The incidents of a bundle at `threshold`: every client over it ([`judge`]), noise

@@ -301,6 +301,7 @@ mod tests {
             step_seconds: 15.0,
             min_intervals: 3,
             clients: clients::analyze(&counters, &analysis),
+            others: None,
             notes: Vec::new(),
         };
         let failing = failing(&evidence, Threshold::ALERT);

@@ -55,6 +55,7 @@ pub async fn collect(
                             step_seconds: step.as_secs_f64(),
                             min_intervals: analysis.min_intervals,
                             clients: clients::analyze(&counters, &analysis),
+                            others: None,
                             notes: Vec::new(),
                         },
                         None,
@@ -83,7 +84,7 @@ pub async fn collect(
         }
     }
     let client = s.scope.client.as_deref();
-    evidence.clients.retain(|r| selected(client, r));
+    clients::scope(&mut evidence, |r| selected(client, r), s.threshold);
     attribute(cx, &ctx, &mut evidence, &mut notes).await;
     evidence.notes.extend(notes);
     if let Some(why) = failure {
@@ -110,6 +111,7 @@ fn empty_evidence(source: RateSource, s: &crate::settings::Settings) -> ClientsE
         step_seconds: s.window.series_step().as_secs_f64(),
         min_intervals: 3,
         clients: Vec::new(),
+        others: None,
         notes: Vec::new(),
     }
 }
@@ -239,6 +241,7 @@ async fn scrape(
         step_seconds: s.limits.scrape_interval.as_secs_f64(),
         min_intervals: analysis.min_intervals,
         clients: clients::analyze(&series, &analysis),
+        others: None,
         notes: Vec::new(),
     })
 }

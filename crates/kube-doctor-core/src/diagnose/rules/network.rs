@@ -2,6 +2,12 @@
 //! together with a NetworkPolicy that denies the pod's egress to the API server, or with
 //! policies or API server endpoints that changed within the network window (default 10 min)
 //! of the onset -> `network`. Remediation names the policy, the endpoint and the port.
+//!
+//! Differential diagnosis when nothing changed: one client (or the clients of one node) fails
+//! with timeouts or resets while the API server is healthy, answers kube-doctor, shows no
+//! trouble that reaches those requests, and other clients are fine -> `network` too: the
+//! fault is on that client's own path. The verdict says that no policy or endpoint change was
+//! seen and what to check.
 
 use crate::bundle::EgressVerdict;
 use crate::category::Category;
@@ -10,6 +16,131 @@ use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::report::{Cause, Verdict};
 
 pub struct Network;
+
+/// The differential verdict: only this client's path can explain its transport failures.
+fn only_this_path(
+    ctx: &Context<'_>,
+    inc: &crate::diagnose::Incident,
+    path: &crate::bundle::NetworkPath,
+    mut evidence: Vec<crate::report::Evidence>,
+) -> Option<Verdict> {
+    let b = ctx.bundle;
+    let transport = inc.code("<error>")
+        + (inc.log_count(Category::NetworkUnreachable) + inc.log_count(Category::Timeout)) as f64;
+    let other: f64 = inc
+        .codes
+        .iter()
+        .filter(|(c, _)| !c.starts_with('2') && c.as_str() != "<error>")
+        .map(|(_, n)| n)
+        .sum::<f64>()
+        + (inc.log_count(Category::TlsCertificate)
+            + inc.log_count(Category::Authentication)
+            + inc.log_count(Category::Authorization)
+            + inc.log_count(Category::ServerError)
+            + inc.log_count(Category::RateLimited)) as f64;
+    if transport == 0.0 || other > transport {
+        return None;
+    }
+    // The API server is healthy: ready, answering kube-doctor, no trouble that reaches these
+    // requests near the onset.
+    let ready = b
+        .apiserver
+        .as_ref()
+        .is_some_and(|a| a.readyz.as_ref().is_none_or(|r| r.ok) && a.pods.iter().all(|p| p.ready));
+    if !ready || !super::own_unanswered(b).is_empty() {
+        return None;
+    }
+    let trouble = ctx.signals.iter().any(|s| {
+        s.kind != crate::bundle::SignalKind::ApfRejections
+            && (Context::near(inc.onset, s.first_seen, ctx.windows.server)
+                || s.first_seen.is_none())
+            && super::server_side::relevant(s, inc)
+    });
+    if trouble {
+        return None;
+    }
+    // Other clients get answers.
+    let clients = b.clients.as_ref()?;
+    let failing: std::collections::BTreeSet<&str> = ctx
+        .incidents
+        .iter()
+        .filter(|i| !i.noise)
+        .map(|i| i.client.as_str())
+        .collect();
+    let fine = clients
+        .clients
+        .iter()
+        .filter(|c| c.requests > 0.0 && !failing.contains(c.id.as_str()))
+        .count()
+        + clients
+            .others
+            .map_or(0, |o| o.with_traffic.saturating_sub(o.failing) as usize);
+    if fine == 0 {
+        return None;
+    }
+    let node = path.node.clone();
+    let same_node: Vec<&str> = ctx
+        .incidents
+        .iter()
+        .filter(|i| i.client != inc.client && !i.noise)
+        .filter(|i| {
+            matches!(&i.target, crate::bundle::Target::Pod { node: n, .. } if n.is_some() && *n == node)
+        })
+        .map(|i| i.client.as_str())
+        .collect();
+    let whose = match (&node, same_node.is_empty()) {
+        (Some(n), false) => format!(
+            "the clients of node {n} ({} and {})",
+            inc.client,
+            same_node.join(", ")
+        ),
+        (Some(n), true) => format!("only {} (on node {n})", inc.client),
+        (None, _) => format!("only {}", inc.client),
+    };
+    evidence.push(ev(
+        3,
+        "rest_client_requests_total",
+        Some(ctx.now),
+        format!("{fine} other clients get answers from the same API server in the window"),
+    ));
+    if let Some(r) = b.apiserver.as_ref().and_then(|a| a.readyz.as_ref()) {
+        evidence.push(ev(
+            1,
+            "/readyz",
+            Some(r.checked_at),
+            format!("the API server is ready ({} checks pass)", r.checks),
+        ));
+    }
+    for probe in path.probes.iter().filter(|p| p.error.is_none()) {
+        evidence.push(ev(
+            4,
+            format!("tcp://{}", probe.endpoint),
+            Some(ctx.now),
+            format!(
+                "kube-doctor reaches the API server itself ({:.1} ms TCP, {:.1} ms TLS)",
+                probe.tcp_ms.unwrap_or(0.0),
+                probe.tls_ms.unwrap_or(0.0)
+            ),
+        ));
+    }
+    Some(Verdict {
+        cause: Cause::Network,
+        confidence: 0.6,
+        summary: format!(
+            "{whose} fails with timeouts or resets since {} while the API server is healthy and answers other clients: the fault is on that path. No NetworkPolicy or API server endpoint change was seen.",
+            inc.onset.map_or("before the window".to_string(), fmt_time)
+        ),
+        evidence,
+        remediation: vec![
+            format!(
+                "check the network between {} and the API server: the node's CNI and routes, its conntrack table (conntrack -S: insert_failed, drop), MTU on the path, kube-proxy's rules for the kubernetes Service, any proxy or service-mesh sidecar in the pod, and DNS if it reaches the API server by name",
+                node.map_or("the pod".to_string(), |n| format!("node {n}"))
+            ),
+            "check the pod itself: CPU throttling (container_cpu_cfs_throttled_periods_total) makes requests time out client-side".to_string(),
+        ],
+        clients: vec![inc.client.clone()],
+    })
+}
 
 impl Rule for Network {
     fn name(&self) -> &'static str {
@@ -108,6 +239,9 @@ impl Rule for Network {
                 remediation.push("the API server endpoints changed: check that clients resolve and reach the new addresses (kube-proxy rules, load balancer, firewall)".to_string());
             }
             if !found {
+                if let Some(v) = only_this_path(ctx, inc, path, evidence) {
+                    out.push(v);
+                }
                 continue;
             }
             if inc.log_count(Category::NetworkUnreachable) + inc.log_count(Category::Timeout) > 0 {
@@ -179,6 +313,42 @@ mod tests {
                 .join(" ")
                 .contains("deny-egress-demo-kubers")
         );
+    }
+
+    #[test]
+    fn one_client_losing_packets_with_nothing_changed_is_its_path() {
+        // network-blackhole without its NetworkPolicy: the kube-rs client times out, the
+        // API server is ready and the other clients get answers.
+        let mut b = bundle("network-blackhole");
+        for p in &mut b.network {
+            p.policies.clear();
+            p.egress = EgressVerdict::NoPolicy;
+        }
+        // The run was scoped to the kube-rs client; the two others were fine.
+        assert!(
+            evaluate(&Network, &b).is_empty(),
+            "no peers known, no differential"
+        );
+        b.clients.as_mut().unwrap().others = Some(crate::bundle::OtherClients {
+            with_traffic: 2,
+            failing: 0,
+        });
+        let v = evaluate(&Network, &b);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(
+            v[0].summary
+                .contains("No NetworkPolicy or API server endpoint change"),
+            "{}",
+            v[0].summary
+        );
+        assert!(v[0].summary.contains("kwok-node-0"), "{}", v[0].summary);
+        assert!(
+            v[0].evidence
+                .iter()
+                .any(|e| e.detail.contains("other clients get answers"))
+        );
+        // Not when the API server itself is down: every client then fails.
+        assert!(evaluate(&Network, &bundle("apiserver-down")).is_empty());
     }
 
     #[test]

@@ -3,16 +3,65 @@
 //! all - within the server window (default 5 min) of a client's onset -> `server_side`. Also
 //! when the failing client is the API server itself: its callees (webhooks, APIServices) are
 //! named.
+//!
+//! Relevance before correlation: a signal explains a client's errors only when it can affect
+//! its requests and produces the kinds of errors the client saw - 5xx and latency explain
+//! server errors and timeouts, an unreachable or restarting API server explains requests
+//! without an answer, a failing webhook explains only clients whose logs name it (or that
+//! meet it as a callee), an unavailable APIService only clients that name its group.
 
-use crate::bundle::{Callee, SignalKind, Target};
+use crate::bundle::{Callee, ServerSignal, SignalKind, Target};
 use crate::category::Category;
-use crate::diagnose::EventTopic;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
+use crate::diagnose::{EventTopic, Incident};
 use crate::report::{Cause, Verdict};
 
 use super::{KUBE_DOCTOR, own_failures, own_unanswered, serving_cert_trouble};
 
 pub struct ServerSide;
+
+/// Whether a client's requests meet admission webhooks: its logs say so, or it is the API
+/// server calling them.
+fn meets_webhooks(inc: &Incident) -> bool {
+    inc.log_mentions_any("webhook")
+        || inc
+            .by_host
+            .iter()
+            .any(|h| matches!(h.callee, Callee::Webhook { .. }))
+}
+
+/// Whether a server signal can explain this client's errors (see the module's doc).
+pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
+    let k = inc.failure_kinds();
+    match s.kind {
+        SignalKind::Server5xx => k.server || k.timeout,
+        SignalKind::HighLatency | SignalKind::EtcdLatency => k.timeout || k.server || k.transport,
+        SignalKind::ApiServerUnreachable => k.transport,
+        SignalKind::ApiServerRestart => k.transport || k.server || k.denied,
+        SignalKind::WebhookErrors => {
+            let calls_it = inc.by_host.iter().any(|h| {
+                matches!(&h.callee, Callee::Webhook { webhook, .. } if *webhook == s.subject)
+                    && h.ratios.non_2xx > 0.0
+            });
+            calls_it
+                || ((inc.log_mentions_any(&s.subject)
+                    || inc.log_mentions_any("failed calling webhook"))
+                    && (k.server || k.timeout || inc.log_count(Category::QuotaOrAdmission) > 0))
+        }
+        SignalKind::ApiServiceUnavailable => {
+            let group = s
+                .subject
+                .split_once('.')
+                .map_or(s.subject.as_str(), |(_, g)| g);
+            inc.by_host
+                .iter()
+                .any(|h| matches!(&h.callee, Callee::ApiService { name } if *name == s.subject))
+                || inc.log_mentions_any(group)
+                || inc.log_mentions_any("unable to handle the request")
+        }
+        SignalKind::ApfRejections => true,
+    }
+}
 
 impl Rule for ServerSide {
     fn name(&self) -> &'static str {
@@ -29,11 +78,13 @@ impl Rule for ServerSide {
             let mut remediation = Vec::new();
             let mut correlated = false;
             let mut what = Vec::new();
-            let events = ctx.events_near(
-                inc,
-                &[EventTopic::ApiServer, EventTopic::Webhook],
-                ctx.windows.server,
-            );
+            // Webhook events only reach a client whose requests meet a webhook.
+            let topics: &[EventTopic] = if meets_webhooks(inc) {
+                &[EventTopic::ApiServer, EventTopic::Webhook]
+            } else {
+                &[EventTopic::ApiServer]
+            };
+            let events = ctx.events_near(inc, topics, ctx.windows.server);
             if !events.is_empty() {
                 correlated = true;
                 what.push(format!(
@@ -51,7 +102,7 @@ impl Rule for ServerSide {
                 {
                     let near = Context::near(inc.onset, s.first_seen, ctx.windows.server);
                     let timeless = s.first_seen.is_none();
-                    if !(near || timeless) {
+                    if !(near || timeless) || !relevant(s, inc) {
                         continue;
                     }
                     correlated |= near;
@@ -273,6 +324,34 @@ mod tests {
                 "{fault}"
             );
         }
+    }
+
+    #[test]
+    fn a_webhook_failing_for_another_client_does_not_explain_read_timeouts() {
+        use crate::bundle::{ServerSignal, SignalKind};
+        // The kube-rs client's reads time out (network-blackhole); a webhook fails at the same
+        // time for someone else's ConfigMap creates.
+        let mut b = bundle("network-blackhole");
+        let onset = b.clients.as_ref().unwrap().clients[0].onset;
+        let hook = ServerSignal {
+            kind: SignalKind::WebhookErrors,
+            subject: "validate.other-team.example.com".into(),
+            first_seen: onset,
+            last_seen: onset,
+            peak: 2.0,
+            detail: "calls to admission webhook validate.other-team.example.com failed up to 2/s"
+                .into(),
+        };
+        b.server_metrics.as_mut().unwrap().recorded_signals = Some(vec![hook.clone()]);
+        assert!(
+            evaluate(&ServerSide, &b).is_empty(),
+            "not relevant to its reads"
+        );
+        // A client whose own log names the webhook is explained by it.
+        let inc = crate::diagnose::Prepared::new(&b, &Default::default())
+            .incidents
+            .remove(0);
+        assert!(!relevant(&hook, &inc));
     }
 
     #[test]
