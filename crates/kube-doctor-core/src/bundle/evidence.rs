@@ -356,7 +356,19 @@ pub struct ClientRates {
 }
 
 impl ClientRates {
-    /// The pod behind this client, if it is one.
+    /// The pod whose logs tell this client's story: a workload pod, or a control-plane
+    /// component's mirror pod.
+    pub fn log_pod(&self) -> Option<(&str, &str)> {
+        match &self.target {
+            Target::Pod {
+                namespace, name, ..
+            } => Some((namespace, name)),
+            Target::Component { pod: Some(p), .. } => Some((p.namespace.as_deref()?, &p.name)),
+            _ => None,
+        }
+    }
+
+    /// The workload pod behind this client, if it is one (not a control-plane component).
     pub fn pod(&self) -> Option<(&str, &str)> {
         match &self.target {
             Target::Pod {
@@ -387,10 +399,14 @@ pub enum Target {
         /// Its instance.
         instance: String,
     },
-    /// A control-plane component run outside pods (controller-manager, scheduler).
+    /// A control-plane component (controller-manager, scheduler...): a static pod or a host
+    /// process, authenticating with a kubeconfig on its host, not a workload.
     Component {
-        /// Its name.
+        /// Its name (`kube-controller-manager`, `kube-scheduler`...).
         name: String,
+        /// Its mirror pod, when it runs as a static pod (kubeadm).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pod: Option<ObjectRef>,
     },
     /// A kubelet.
     Node {

@@ -266,8 +266,45 @@ pub fn job_is_apiserver(job: &str) -> bool {
     )
 }
 
+/// The control-plane components that are API clients, as their job (and static pod) names
+/// say: kubeadm names their static pods `COMPONENT-NODENAME` in kube-system, and
+/// kube-prometheus-stack scrapes them under these job names with a `pod` label. (etcd is not
+/// an API client; a kube-system pod called `etcd-backup` is not a component.)
+pub const COMPONENTS: [&str; 4] = [
+    "kube-controller-manager",
+    "kube-scheduler",
+    "cloud-controller-manager",
+    "kube-proxy",
+];
+
+/// The control-plane component a job, or a kube-system pod name, belongs to.
+pub fn component_of(job: &str, namespace: Option<&str>, pod: Option<&str>) -> Option<&'static str> {
+    if let Some(c) = COMPONENTS.iter().find(|c| **c == job) {
+        return Some(c);
+    }
+    let pod = pod.filter(|_| namespace == Some("kube-system"))?;
+    COMPONENTS
+        .iter()
+        .find(|c| {
+            pod.strip_prefix(**c)
+                .is_some_and(|rest| rest.starts_with('-'))
+        })
+        .copied()
+}
+
 fn target_from_labels(job: &str, instance: &str, labels: &BTreeMap<String, String>) -> Target {
-    if let (Some(ns), Some(pod)) = (labels.get("namespace"), labels.get("pod")) {
+    let (ns, pod) = (labels.get("namespace"), labels.get("pod"));
+    if let Some(name) = component_of(job, ns.map(String::as_str), pod.map(String::as_str))
+        .filter(|_| !job_is_apiserver(job))
+    {
+        return Target::Component {
+            name: name.to_string(),
+            pod: ns
+                .zip(pod)
+                .map(|(ns, p)| crate::bundle::ObjectRef::namespaced("Pod", ns, p)),
+        };
+    }
+    if let (Some(ns), Some(pod)) = (ns, pod) {
         return Target::Pod {
             namespace: ns.clone(),
             name: pod.clone(),
@@ -281,12 +318,6 @@ fn target_from_labels(job: &str, instance: &str, labels: &BTreeMap<String, Strin
         };
     }
     match job {
-        "kube-controller-manager"
-        | "kube-scheduler"
-        | "cloud-controller-manager"
-        | "kube-proxy" => Target::Component {
-            name: job.to_string(),
-        },
         "kubelet" => Target::Node {
             name: labels
                 .get("node")
@@ -385,5 +416,32 @@ mod tests {
         let r = &analyze(&[s], &analysis(2))[0];
         assert!(matches!(r.target, Target::ApiServer { .. }));
         assert_eq!(r.by_host.len(), 1);
+        // kube-prometheus-stack scrapes the controller-manager with a pod label: it is a
+        // control-plane component with a mirror pod, not a workload.
+        let mut s = series("kube-controller-manager", "200", &[0., 1.]);
+        s.labels.insert("namespace".into(), "kube-system".into());
+        s.labels
+            .insert("pod".into(), "kube-controller-manager-cp-1".into());
+        let r = &analyze(&[s], &analysis(2))[0];
+        assert_eq!(r.pod(), None, "not a workload pod");
+        assert_eq!(
+            r.log_pod(),
+            Some(("kube-system", "kube-controller-manager-cp-1"))
+        );
+        assert!(
+            matches!(&r.target, Target::Component { name, .. } if name == "kube-controller-manager")
+        );
+        assert_eq!(
+            component_of("x", Some("kube-system"), Some("kube-scheduler-cp-2")),
+            Some("kube-scheduler")
+        );
+        assert_eq!(
+            component_of("x", Some("demo"), Some("kube-scheduler-cp-2")),
+            None
+        );
+        assert_eq!(
+            component_of("x", Some("kube-system"), Some("etcd-backup")),
+            None
+        );
     }
 }

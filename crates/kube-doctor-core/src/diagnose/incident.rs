@@ -25,7 +25,7 @@ pub struct Incident {
     pub client: String,
     /// Who it is.
     pub target: Target,
-    /// Its pod, when it is one.
+    /// Its pod, when it is one: a workload pod, or a control-plane component's mirror pod.
     pub pod: Option<ObjectRef>,
     /// When errors started.
     pub onset: Option<Timestamp>,
@@ -115,6 +115,11 @@ impl Incident {
         }
     }
 
+    /// Whether it is a control-plane component (controller-manager, scheduler...).
+    pub fn is_component(&self) -> bool {
+        matches!(self.target, Target::Component { .. })
+    }
+
     /// The namespace it runs in.
     pub fn namespace(&self) -> Option<&str> {
         self.pod.as_ref().and_then(|p| p.namespace.as_deref())
@@ -162,7 +167,10 @@ pub fn incidents(bundle: &Bundle, threshold: Threshold) -> Vec<Incident> {
 }
 
 fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
-    let pod = c.pod().map(|(ns, n)| ObjectRef::namespaced("Pod", ns, n));
+    // A workload pod, or a control-plane component's mirror pod (its logs).
+    let pod = c
+        .log_pod()
+        .map(|(ns, n)| ObjectRef::namespaced("Pod", ns, n));
     let mut logs: BTreeMap<Category, CategoryStats> = BTreeMap::new();
     if let Some(p) = &pod {
         for pl in bundle.logs.iter().filter(|l| &l.pod == p) {

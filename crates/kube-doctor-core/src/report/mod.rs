@@ -286,7 +286,7 @@ pub fn clients_table(
                 namespace, name, ..
             } => format!("pod {namespace}/{name}"),
             Target::ApiServer { .. } => "kube-apiserver".to_string(),
-            Target::Component { name } => name.clone(),
+            Target::Component { name, .. } => name.clone(),
             Target::Node { name } => format!("node {name}"),
             Target::User { name } => format!("user {name}"),
             Target::Unknown => "?".to_string(),

@@ -32,6 +32,11 @@ pub async fn collect(
             namespaces.insert(ns.to_string());
         }
     }
+    // A failing control-plane component (the controller-manager) writes in every namespace:
+    // its refusals are FailedCreate events wherever it creates. One bounded cluster-wide page.
+    let components = failing
+        .iter()
+        .any(|f| matches!(f.target, kube_doctor_core::bundle::Target::Component { .. }));
     let classifier = Classifier::shared();
     let since = since(&cx.settings.window);
     // Namespaces concurrently (under the shared request limit); pages of one namespace in
@@ -64,6 +69,29 @@ pub async fn collect(
             }),
         }
     }
+    if components {
+        match failed_creates(cx, &ctx, classifier, since).await {
+            Ok(scan) => {
+                scanned += scan.scanned;
+                truncated |= scan.truncated;
+                kept.extend(scan.kept);
+            }
+            Err(SourceError::Forbidden(rule)) => ctx.note_missing(rule),
+            Err(e) => unreadable.push(ReadFailure {
+                object: "FailedCreate events in every namespace".to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    kept.sort_by(|a, b| {
+        (&a.involved, &a.reason, a.last_seen).cmp(&(&b.involved, &b.reason, b.last_seen))
+    });
+    kept.dedup_by(|a, b| {
+        a.involved == b.involved
+            && a.reason == b.reason
+            && a.last_seen == b.last_seen
+            && a.message == b.message
+    });
     let (kept, dropped) = keep_newest(kept);
     let mut evidence = EventsEvidence {
         namespaces: namespaces.iter().cloned().collect(),
@@ -91,6 +119,44 @@ pub async fn collect(
         return Ok(StepEnd::Empty(evidence, note));
     }
     Ok(StepEnd::Done(evidence, Some(note)))
+}
+
+/// Controllers' FailedCreate warnings in every namespace: one page, newest kept.
+async fn failed_creates(
+    cx: &Context,
+    ctx: &StepCtx,
+    classifier: &Classifier,
+    since: Timestamp,
+) -> Result<Scan, SourceError> {
+    let list = cx
+        .kube
+        .call(
+            ctx,
+            Perm::cluster("", "events", "list"),
+            |client| async move {
+                Api::<Event>::all(client)
+                    .list(
+                        &ListParams::default()
+                            .limit(PAGE)
+                            .fields(&format!("{FIELD_SELECTOR},reason=FailedCreate")),
+                    )
+                    .await
+            },
+        )
+        .await?;
+    Ok(Scan {
+        scanned: list.items.len() as u64,
+        truncated: list
+            .metadata
+            .continue_
+            .as_deref()
+            .is_some_and(|c| !c.is_empty()),
+        kept: list
+            .items
+            .iter()
+            .filter_map(|e| record(e, classifier, since))
+            .collect(),
+    })
 }
 
 /// What one namespace's events gave.

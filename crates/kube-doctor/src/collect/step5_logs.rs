@@ -22,9 +22,10 @@ pub async fn collect(
     ctx: Arc<StepCtx>,
     failing: &[ClientRates],
 ) -> Result<StepEnd<Vec<PodLogs>>, StepError> {
+    // Workload pods, and control-plane components' mirror pods (their logs are there too).
     let pods: Vec<(String, String)> = failing
         .iter()
-        .filter_map(|f| f.pod().map(|(ns, n)| (ns.to_string(), n.to_string())))
+        .filter_map(|f| f.log_pod().map(|(ns, n)| (ns.to_string(), n.to_string())))
         .collect();
     if pods.is_empty() {
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));

@@ -29,7 +29,33 @@ pub async fn collect(
         .collect();
     let mut quotas = Vec::new();
     let mut unreadable = Vec::new();
-    for ns in &namespaces {
+    // A failing control-plane component writes in every namespace: every quota (one list).
+    let components = failing
+        .iter()
+        .any(|f| matches!(f.target, kube_doctor_core::bundle::Target::Component { .. }));
+    if components {
+        match cx
+            .kube
+            .call(
+                &ctx,
+                Perm::cluster("", "resourcequotas", "list"),
+                |client| async move {
+                    Api::<ResourceQuota>::all(client)
+                        .list(&ListParams::default().limit(500))
+                        .await
+                },
+            )
+            .await
+        {
+            Ok(list) => quotas.extend(list.items.iter().map(quota)),
+            Err(SourceError::Forbidden(r)) => ctx.note_missing(r),
+            Err(e) => unreadable.push(ReadFailure {
+                object: "resourcequotas in every namespace".to_string(),
+                error: e.to_string(),
+            }),
+        }
+    }
+    for ns in namespaces.iter().filter(|_| !components) {
         let ns2 = ns.clone();
         match cx
             .kube

@@ -99,6 +99,30 @@ pub fn can_i(d: &AuthzDenial) -> Option<String> {
     ))
 }
 
+/// Whether a quota is refusing the client's writes near its onset: FailedCreate quota events
+/// (a controller's), or an exhausted quota in its namespace.
+fn quota_refuses(ctx: &Context<'_>, inc: &crate::diagnose::Incident) -> bool {
+    let b = ctx.bundle;
+    let events = b
+        .events
+        .iter()
+        .flat_map(|e| e.kept.iter().zip(ctx.event_topics))
+        .any(|(e, t)| {
+            *t == Some(EventTopic::Quota)
+                && (inc.is_component() || e.involved.namespace.as_deref() == inc.namespace())
+                && (Context::near(inc.onset, e.last_seen, ctx.windows.server)
+                    || Context::near(inc.onset, e.first_seen, ctx.windows.server))
+        });
+    let exhausted = b
+        .quota_and_flow_control
+        .iter()
+        .flat_map(|q| &q.quotas)
+        .filter(|q| inc.namespace().is_some() && q.quota.namespace.as_deref() == inc.namespace())
+        .flat_map(|q| &q.resources)
+        .any(crate::playbook::step8_quota_and_apf::exhausted);
+    events || exhausted
+}
+
 /// A denial as a sentence (cluster strings escaped).
 fn denial_text(d: &AuthzDenial) -> String {
     let e = |s: &str| escape::one_line(s, 200);
@@ -169,6 +193,11 @@ impl Rule for Authorization {
             // Denial lines about someone else and no 403 in the client's own answers: nothing
             // of the client's is denied.
             if denials.is_empty() && code_403 == 0.0 && !others.is_empty() {
+                continue;
+            }
+            // Bare 403s and a quota refusing the client's writes at the same time (its
+            // FailedCreate events, an exhausted quota where it writes): the quota's.
+            if denials.is_empty() && quota_refuses(ctx, inc) {
                 continue;
             }
             let mut evidence = inc.evidence.clone();
@@ -272,7 +301,7 @@ impl Rule for Authorization {
                 })
                 .collect();
             if remediation.is_empty() {
-                remediation.push("the API server answers 403 but the log names no denial: run the client with higher verbosity, or read the audit log (responseStatus.code 403) to see the verb and resource, then grant them".to_string());
+                remediation.push("the API server answers 403 but no log names the denial: read the audit log (responseStatus.code 403, its responseStatus.message) to see which request is refused and why - RBAC, a quota or an admission policy - before changing anything".to_string());
             }
             // Every denial is allowed again now: RBAC was restored, or the API server's
             // authorizer was still syncing after a restart. Worth saying, not the top cause.
@@ -287,7 +316,8 @@ impl Rule for Authorization {
             } else if !denials.is_empty() {
                 0.8
             } else {
-                0.55
+                // A bare 403: RBAC is the likeliest reason, but nothing names it.
+                0.45
             };
             let what: Vec<String> = denials
                 .iter()
