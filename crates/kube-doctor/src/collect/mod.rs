@@ -15,4 +15,4 @@ pub mod step7_server_metrics;
 pub mod step8_quota_and_apf;
 
 pub use context::Context;
-pub use plan::{Progress, Quiet, collect, run_step};
+pub use plan::{Progress, Quiet, collect, offline, run_step};

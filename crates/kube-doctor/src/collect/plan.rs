@@ -223,3 +223,114 @@ async fn server_version(cx: &Context, run: &Arc<RunState>) -> Option<String> {
         .ok()
         .map(|v| v.git_version)
 }
+
+/// The plan without a cluster: an audit log is all there is. Step 3 reads it (its window ends
+/// at the file's last modification, which for an append-only audit log is its last event);
+/// every other step is skipped and says so.
+pub fn offline(settings: &crate::settings::Settings) -> Bundle {
+    let started = std::time::Instant::now();
+    let mut window = settings.window;
+    let mut notes = vec!["no cluster: only the audit log was read".to_string()];
+    let path = settings.scope.audit_log.clone();
+    if let Some(mtime) = path
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| Timestamp::try_from(t).ok())
+    {
+        window = kube_doctor_core::bundle::Window::ending_at(mtime, window.length().unsigned_abs());
+        notes.push(format!(
+            "the window ends at the audit log's last change ({mtime}), not now"
+        ));
+    }
+    let (record3, clients) = match &path {
+        Some(p) => match step3::read_audit(p, window, settings.threshold) {
+            Ok((rates, note)) => {
+                notes.extend(note);
+                let mut evidence = kube_doctor_core::bundle::ClientsEvidence {
+                    source: kube_doctor_core::bundle::RateSource::AuditLog {
+                        path: p.display().to_string(),
+                    },
+                    threshold: settings.threshold.ratio(),
+                    step_seconds: window.series_step().as_secs_f64(),
+                    min_intervals: 3,
+                    clients: rates,
+                    others: None,
+                    notes,
+                };
+                let client = settings.scope.client.as_deref();
+                kube_doctor_core::clients::scope(
+                    &mut evidence,
+                    |r| kube_doctor_core::playbook::step3_client_rates::selected(client, r),
+                    settings.threshold,
+                );
+                let (status, note) = if evidence.clients.is_empty() {
+                    (
+                        StepStatus::Empty,
+                        "no audit events in the window".to_string(),
+                    )
+                } else {
+                    (
+                        StepStatus::Ok,
+                        kube_doctor_core::playbook::step3_client_rates::note(
+                            &evidence,
+                            settings.threshold,
+                        ),
+                    )
+                };
+                (record(3, status, Some(note), started), Some(evidence))
+            }
+            Err(e) => (record(3, StepStatus::Failed, Some(e), started), None),
+        },
+        None => (
+            record(
+                3,
+                StepStatus::Skipped,
+                Some("no cluster and no audit log".into()),
+                started,
+            ),
+            None,
+        ),
+    };
+    let cluster = ClusterInfo::default();
+    let collect = CollectSettings {
+        threshold: settings.threshold.ratio(),
+        client_selector: settings.scope.client.clone(),
+        rate_source: clients.as_ref().map(|c| c.source.clone()),
+    };
+    let mut bundle = Bundle::new(window, cluster, collect, window.to);
+    bundle.steps = (1..=8)
+        .map(|n| {
+            if n == 3 {
+                record3.clone()
+            } else {
+                record(
+                    n,
+                    StepStatus::Skipped,
+                    Some("no cluster: offline audit-log analysis".into()),
+                    started,
+                )
+            }
+        })
+        .collect();
+    bundle.clients = clients;
+    bundle
+}
+
+fn record(
+    step: u8,
+    status: StepStatus,
+    note: Option<String>,
+    started: std::time::Instant,
+) -> StepRecord {
+    StepRecord {
+        step,
+        title: step_title(step).to_string(),
+        status,
+        duration_ms: started.elapsed().as_millis() as u64,
+        api_requests: 0,
+        prometheus_queries: 0,
+        note,
+        missing_rules: Vec::new(),
+    }
+}

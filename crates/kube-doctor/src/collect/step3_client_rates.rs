@@ -258,7 +258,9 @@ fn add(t: &mut ScrapedTarget, at: Timestamp, text: &str, notes: &mut Vec<String>
     }
 }
 
-fn read_audit(
+/// Clients from an audit log in `window` (one per user), and a note on lines that were not
+/// audit events. Used by the step and by offline runs without a cluster.
+pub fn read_audit(
     path: &std::path::Path,
     window: Window,
     threshold: kube_doctor_core::clients::Threshold,

@@ -29,12 +29,18 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let threshold = settings.threshold;
-    let cx = Context::connect(settings, ApiRequestCounter::default())?;
-    let run = std::sync::Arc::new(crate::source::kube::RunState::default());
-    let (record, evidence) = run_step(3, cx.settings.limits.step_timeout, &run, &Quiet, |ctx| {
-        step3::collect(&cx, ctx)
-    })
-    .await;
+    let (record, evidence) = if settings.cluster.is_none() {
+        // No cluster: the audit log alone (settings allow this only with --audit-log).
+        let b = crate::collect::offline(&settings);
+        (b.steps[2].clone(), b.clients)
+    } else {
+        let cx = Context::connect(settings, ApiRequestCounter::default())?;
+        let run = std::sync::Arc::new(crate::source::kube::RunState::default());
+        run_step(3, cx.settings.limits.step_timeout, &run, &Quiet, |ctx| {
+            step3::collect(&cx, ctx)
+        })
+        .await
+    };
     let evidence = match (record.status, evidence) {
         (StepStatus::Ok | StepStatus::Empty, Some(e)) => e,
         (_, _) => anyhow::bail!(

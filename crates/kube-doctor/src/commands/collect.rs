@@ -18,9 +18,13 @@ pub async fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
         Duration::from_secs(5),
     )
     .await?;
-    let cx = Context::connect(settings, ApiRequestCounter::default())?;
-    let progress = crate::report_out::progress();
-    let bundle = collect::collect(&cx, progress.as_ref()).await;
+    let bundle = if settings.cluster.is_none() {
+        collect::offline(&settings)
+    } else {
+        let cx = Context::connect(settings, ApiRequestCounter::default())?;
+        let progress = crate::report_out::progress();
+        collect::collect(&cx, progress.as_ref()).await
+    };
     crate::report_out::write_bundle(&args.out, &bundle)?;
     crate::report_out::warn_incomplete(&bundle);
     let requests: u32 = bundle.steps.iter().map(|s| s.api_requests).sum();
