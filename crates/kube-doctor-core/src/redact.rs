@@ -276,7 +276,7 @@ fn decodes_to_user_password(text: &str, span: std::ops::Range<usize>) -> bool {
 /// A 64+ character run that is a hash named as such (`sha256:<hex>`, image digests) is kept.
 fn not_a_digest(text: &str, span: std::ops::Range<usize>) -> bool {
     let s = &text[span.clone()];
-    let before = text[..span.start].as_bytes();
+    let before = &text.as_bytes()[..span.start];
     let tail = &before[before.len().saturating_sub(7)..];
     let hash_prefix = [
         &b"sha256:"[..],
