@@ -418,7 +418,9 @@ fn csi_end(b: &[u8], at: usize) -> usize {
             while j < b.len() && (0x20..=0x3f).contains(&b[j]) {
                 j += 1;
             }
-            if j < b.len() && (0x40..=0x7e).contains(&b[j]) {
+            // A backslash is not taken as the final byte: in written-out escapes
+            // (`\u001b[\t...`) it starts the next escape.
+            if j < b.len() && (0x40..=0x7e).contains(&b[j]) && b[j] != b'\\' {
                 j + 1
             } else {
                 j

@@ -1,0 +1,16 @@
+//! Inputs the fuzz targets (fuzz/fuzz_targets/) found to break a property, kept as ordinary
+//! tests so the fix stays. Each names its target and what went wrong.
+
+use kube_doctor_core::redact::{redact, redact_truncated};
+
+/// fuzz target `redact`: a written-out escape sequence `\u001b[` directly followed by a JSON
+/// escape `\t` took the backslash as the sequence's final byte, so the `t` stayed glued to
+/// the AWS key after it and the key's word boundary was never seen.
+#[test]
+fn escaped_ansi_before_a_json_escape_does_not_hide_a_key() {
+    let line = "\"\\\\\\t\\u0000\\u001b[\\tAKIAVPPPPPPPPPPPPPPP\\t\"";
+    let (out, _) = redact(line);
+    assert!(!out.contains("AKIAVPPPPPPPPPPPPPPP"), "{out}");
+    let (out, _) = redact_truncated(line, 30);
+    assert!(!out.contains("AKIAV"), "{out}");
+}
