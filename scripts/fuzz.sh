@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of kube-doctor-core's parsers and matchers (cargo-fuzz, libFuzzer).
 #   scripts/fuzz.sh SECONDS [TARGET...]   run each target (default: all) for SECONDS
+#   FUZZ_RUNS=10000000 scripts/fuzz.sh 7200 T   stop a target after that many executions
+#                                               (SECONDS is then the cap)
 # Builds on the stable toolchain (no sanitizer: the core forbids unsafe code, and without
 # -Zsanitizer cargo-fuzz passes only stable -C flags). Installs cargo-fuzz when missing.
 # Seeds come from fuzz/seeds/TARGET; the growing corpus is kept in fuzz/corpus/TARGET
@@ -28,6 +30,7 @@ max_len() {
   case $1 in
     bundle_from_json) echo 65536 ;;
     audit_log | exposition | credentials) echo 16384 ;;
+    classify) echo 512 ;;
     *) echo 4096 ;;
   esac
 }
@@ -37,13 +40,15 @@ for t in "${targets[@]}"; do
   t1=$SECONDS
   log="fuzz/artifacts/$t/last-run.log"
   if ! cargo fuzz run -O -s none "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
-      -max_total_time="$secs" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -timeout=10 \
+      -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -max_len="$(max_len "$t")" \
+      -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
     tail -n 40 "$log"
     echo "fuzz target $t FAILED; reproduce with: cargo fuzz run -O -s none $t fuzz/artifacts/$t/<crash file>" >&2
     exit 1
   fi
   execs=$(grep -m1 'stat::number_of_executed_units' "$log" | awk '{print $2}')
-  echo "fuzz $t: ${execs:-?} execs in $((SECONDS - t1)) s, no crash"
+  rate=$(grep -m1 'stat::average_exec_per_sec' "$log" | awk '{print $2}')
+  echo "fuzz $t: ${execs:-?} execs in $((SECONDS - t1)) s (${rate:-?}/s), no crash"
 done
 echo "fuzz total: $((SECONDS - t0)) s"

@@ -48,9 +48,8 @@ const SHAPES: &[(&str, &[u8], usize, &str)] = &[
 const SEPARATORS: &[&str] = &[" ", "\n", "\t", "\r\n", " \u{1b}[0m ", "\u{0} "];
 
 fuzz_target!(|input: In<'_>| {
-    // Never panics, whatever the text.
-    let _ = redact(input.prefix);
-    let _ = redact_truncated(input.prefix, usize::from(input.cut));
+    // Never panics, whatever the text (the planted line below covers `redact` and
+    // `redact_truncated` on the prefix too).
     let _ = redact_url(input.prefix);
 
     let (before, alphabet, len, after) = SHAPES[usize::from(input.shape) % SHAPES.len()];

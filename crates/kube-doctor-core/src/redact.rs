@@ -32,8 +32,9 @@ pub mod patterns;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use base64::Engine;
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 use patterns::PROVIDER_PATTERNS;
 
@@ -49,6 +50,8 @@ struct Rule {
     re: Regex,
     check: Option<Check>,
     min_entropy: Option<f32>,
+    /// Every match holds one of these (ASCII case ignored); empty: always run.
+    keywords: &'static [&'static str],
 }
 
 /// A quoted, escaped-quoted or bare value after a key, in capture groups 1 to 4.
@@ -63,6 +66,33 @@ const SEP: &str = r#"\\*["']?(?:\s*(?:=>|=)|:=|:)\s*\[?"#;
 /// Key words whose value is a secret, with any prefix or suffix (`db_password`,
 /// `clientSecret`, `x-auth-token`, `aws_secret_access_key`).
 const LONG_KEYS: &str = r"(?:password|passwd|passphrase|secret|token|api[_.-]?key|access[_.-]?key|private[_.-]?key|client[_.-]?key|signing[_.-]?key|encryption[_.-]?key|master[_.-]?key|account[_.-]?key|storage[_.-]?key|shared[_.-]?access[_.-]?key|license[_.-]?key|credentials?|signature|session[_.-]?id|sessionid|jsessionid|phpsessid|csrf[_.-]?token|xsrf[_.-]?token)";
+
+/// Words of which every [`LONG_KEYS`] key holds one.
+const LONG_KEY_WORDS: &[&str] = &[
+    "pass",
+    "secret",
+    "token",
+    "api",
+    "access",
+    "private",
+    "client",
+    "signing",
+    "encryption",
+    "master",
+    "account",
+    "storage",
+    "shared",
+    "license",
+    "credential",
+    "signature",
+    "session",
+    "sessid",
+    "csrf",
+    "xsrf",
+];
+
+/// Words of which every [`SHORT_KEYS`] key holds one.
+const SHORT_KEY_WORDS: &[&str] = &["pass", "pw", "pswd", "auth", "sig", "psk", "otp", "sid"];
 
 /// Short key words, taken only as whole words or after `_`, `-`, `.` (`db_pass`, not `bypass`).
 const SHORT_KEYS: &str = r"(?:pass|pw|pwd|pswd|auth|sig|psk|otp|sid)";
@@ -147,74 +177,108 @@ const PLACEHOLDERS: &[&str] = &[
 ];
 
 static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
-    let rule = |kind, pattern: &str, check| Rule {
+    let rule = |kind, keywords, pattern: &str, check| Rule {
         kind,
         re: Regex::new(pattern).unwrap_or_else(|e| panic!("redaction pattern {kind}: {e}")),
         check,
         min_entropy: None,
+        keywords,
     };
     let kv_long = format!(r"(?i)([0-9a-z_.-]*{LONG_KEYS}[0-9a-z_.-]*){SEP}\s*{VALUE}");
     let kv_short = format!(r"(?i)(?:^|[^0-9a-z])((?:[0-9a-z]+[_.-])?{SHORT_KEYS}){SEP}\s*{VALUE}");
     let mut rules = vec![
         rule(
             "private key",
+            &["-----begin"],
             r"(?i)-----BEGIN[ A-Z0-9_-]{0,100}?PRIVATE KEY(?: BLOCK)?-----[\s\S]*?(?:-----END[ A-Z0-9_-]{0,100}?PRIVATE KEY(?: BLOCK)?-----|\z)",
             None,
         ),
         rule(
             "pem block",
+            &["-----begin"],
             r"-----BEGIN [A-Z0-9 _-]{1,100}?-----[\s\S]*?(?:-----END [A-Z0-9 _-]{1,100}?-----|\z)",
             None,
         ),
         rule(
             "jwt",
+            &["eyj"],
             r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*",
             None,
         ),
         rule(
             "url credentials",
+            &[":/", ":\\/"],
             r#"(?i)[a-z][a-z0-9+.-]{0,30}:\\?/\\?/([^\s/?#"'<>\\]+)@"#,
             None,
         ),
         rule(
             "bearer token",
+            &["bearer"],
             r"(?i)bearer\s+([A-Za-z0-9._~+/=-]{8,})",
             Some(looks_random),
         ),
         rule(
             "authorization header",
+            &["authorization"],
             r#"(?i)(?:proxy-)?authorization\\*["']?\s*[:=]\s*\[?\\*["']?\s*(?:basic|bearer|token|negotiate|ntlm|apikey|api-key|ssws|key|sharedkey|sharedkeylite|splunk|gensecret)\s+((?:[^\s"'\\,;\]]|\\[^"'])+)"#,
             None,
         ),
         rule(
             "authorization header",
+            &["authorization"],
             r#"(?i)(?:proxy-)?authorization\\*["']?\s*[:=]\s*\[?\\*["']?\s*(?:digest|aws4-hmac-sha256|hmac-sha256|signature|oauth)\s+((?:[^\r\n"\\\]]|\\[^"])+)"#,
             None,
         ),
         rule(
             "authorization header",
+            &["authorization"],
             r#"(?i)(?:proxy-)?authorization\\*["']?\s*[:=]\s*\[?\\*["']?((?:[^\s"'\\,;\]]|\\[^"'])+)"#,
             Some(looks_random),
         ),
         rule(
             "basic auth",
+            &["basic"],
             r"(?-u:\b)Basic\s+([A-Za-z0-9+/]{4,}={0,2})",
             Some(decodes_to_user_password),
         ),
         rule(
             "cookie",
+            &["cookie"],
             r#"(?i)(?:set-)?cookie2?\\*["']?\s*[:=]\s*\[?\\*["']?\s*((?:[^\r\n"\\\]]|\\[^"])+)"#,
             None,
         ),
         rule(
             "command-line secret",
+            &[
+                "token",
+                "pass",
+                "pwd",
+                "secret",
+                "api",
+                "access",
+                "private",
+                "auth",
+                "credential",
+                "bearer",
+            ],
             r#"(?i)(?:^|[\s"'\[,(=])--?(?:[a-z0-9]+-)*(?:token|password|passwd|pass|pwd|secret|api-?key|access-?key|secret-?key|private-?key|auth|credentials?|bearer|passphrase)(?:\s*=\s*|\s+)(?:\\+"((?:[^"\\\r\n]|\\+[^"\\\r\n])*)\\+"|"([^"\r\n]*)"|'([^'\r\n]*)'|((?:[^\s"'\\]|\\[^"'\s])+))"#,
             None,
         ),
-        rule("credential value", &kv_long, Some(key_value_is_secret)),
-        rule("credential value", &kv_short, Some(key_value_is_secret)),
+        rule(
+            "credential value",
+            LONG_KEY_WORDS,
+            &kv_long,
+            Some(key_value_is_secret),
+        ),
+        rule(
+            "credential value",
+            SHORT_KEY_WORDS,
+            &kv_short,
+            Some(key_value_is_secret),
+        ),
         rule(
             "base64 blob",
+            &[],
             r"[A-Za-z0-9+/]{64,}={0,2}",
             Some(not_a_digest),
         ),
@@ -230,15 +294,49 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
             re: Regex::new(p.pattern).unwrap_or_else(|e| panic!("provider pattern {}: {e}", p.id)),
             check,
             min_entropy: p.min_entropy,
+            keywords: p.keywords,
         });
     }
     rules
 });
 
-/// Every rule's pattern in one set, so a text is scanned once to learn which rules can match.
-static SET: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new(RULES.iter().map(|r| r.re.as_str())).expect("redaction patterns are valid")
+/// All rules' keywords in one automaton, and for each keyword the rules it enables: one scan
+/// of the text picks the few rules worth running (gitleaks' keyword prefilter). Measured on
+/// a 264-byte log line: 48 µs with one RegexSet of all rules, 78 µs running every rule,
+/// a few µs with this.
+static KEYWORDS: LazyLock<(AhoCorasick, Vec<Vec<usize>>)> = LazyLock::new(|| {
+    let mut words: Vec<&'static str> = Vec::new();
+    let mut enables: Vec<Vec<usize>> = Vec::new();
+    for (i, rule) in RULES.iter().enumerate() {
+        for w in rule.keywords {
+            match words.iter().position(|x| x == w) {
+                Some(k) => enables[k].push(i),
+                None => {
+                    words.push(w);
+                    enables.push(vec![i]);
+                }
+            }
+        }
+    }
+    let ac = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&words)
+        .expect("keywords are valid patterns");
+    (ac, enables)
 });
+
+/// Which rules can match `view`: those without keywords and those with one present.
+fn candidate_rules(view: &str) -> Vec<bool> {
+    let (ac, enables) = &*KEYWORDS;
+    let mut on: Vec<bool> = RULES.iter().map(|r| r.keywords.is_empty()).collect();
+    for m in ac.find_overlapping_iter(view) {
+        for &i in &enables[m.pattern().as_usize()] {
+            on[i] = true;
+        }
+    }
+    on
+}
 
 /// Shannon entropy of `s` in bits per character.
 fn entropy(s: &str) -> f32 {
@@ -448,8 +546,8 @@ struct Find {
 
 /// Every secret in `view` (a same-length view of the text), appended to `finds`.
 fn find_all(view: &str, finds: &mut Vec<Find>) {
-    for i in SET.matches(view).iter() {
-        let rule = &RULES[i];
+    let on = candidate_rules(view);
+    for (rule, _) in RULES.iter().zip(on).filter(|(_, on)| *on) {
         for caps in rule.re.captures_iter(view) {
             let whole = caps.get(0).expect("group 0 always takes part");
             // The secret is the first group that took part; the key (group 1 of key=value
@@ -835,5 +933,47 @@ mod tests {
         );
         assert!(!hook.contains("abcdefGHIJKL0123456789xy"), "{hook}");
         assert_eq!(redact_url("not a url at all"), "not a url at all");
+    }
+
+    /// The keyword prefilter is sound on real text: every match of every rule, run without
+    /// the prefilter over the secret corpus and ordinary lines, holds one of its keywords.
+    #[test]
+    fn every_match_holds_a_keyword_of_its_rule() {
+        let corpus = include_str!("../tests/fixtures/secrets/corpus.tsv");
+        let plain = include_str!("../tests/fixtures/secrets/not-secrets.txt");
+        let mut texts: Vec<String> = Vec::new();
+        for l in corpus.lines().filter(|l| !l.starts_with('#')) {
+            let mut f = l.split('\t');
+            let (_, Some(secret), Some(template)) = (f.next(), f.next(), f.next()) else {
+                continue;
+            };
+            let line = template.replace("\\n", "\n").replace("{S}", secret);
+            texts.push(serde_json::to_string(&line).unwrap());
+            texts.push(line);
+        }
+        texts.extend(plain.lines().map(str::to_string));
+        let mut checked = 0;
+        for rule in RULES.iter().filter(|r| !r.keywords.is_empty()) {
+            for text in &texts {
+                for m in rule.re.find_iter(text) {
+                    let found = m.as_str().to_ascii_lowercase();
+                    assert!(
+                        rule.keywords.iter().any(|k| found.contains(k)),
+                        "{}: match {:?} holds none of {:?}",
+                        rule.kind,
+                        m.as_str(),
+                        rule.keywords
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 100, "{checked} matches checked");
+        // And every keyword is lowercase, as the check above assumes.
+        for rule in RULES.iter() {
+            for k in rule.keywords {
+                assert_eq!(*k, k.to_ascii_lowercase(), "{}", rule.kind);
+            }
+        }
     }
 }
