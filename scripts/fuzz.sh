@@ -31,6 +31,7 @@ max_len() {
     bundle_from_json) echo 65536 ;;
     audit_log | exposition | credentials) echo 16384 ;;
     classify) echo 512 ;;
+    redact) echo 1024 ;;
     *) echo 4096 ;;
   esac
 }

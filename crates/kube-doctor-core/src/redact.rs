@@ -576,8 +576,15 @@ fn find_all(view: &str, finds: &mut Vec<Find>) {
             {
                 continue;
             }
+            let mut start = secret.start();
+            // `pw=>x`: the separator may be `=` and the value `>x` (a bare value right after
+            // `=>`, with no space, is ambiguous), so the `>` goes too.
+            let bare = caps.get(caps.len() - 1).is_some_and(|g| g.start() == start);
+            if is_kv && bare && view[..start].ends_with("=>") {
+                start -= 1;
+            }
             finds.push(Find {
-                start: secret.start(),
+                start,
                 end: secret.end(),
                 kind: rule.kind,
             });

@@ -14,3 +14,15 @@ fn escaped_ansi_before_a_json_escape_does_not_hide_a_key() {
     let (out, _) = redact_truncated(line, 30);
     assert!(!out.contains("AKIAV"), "{out}");
 }
+
+/// fuzz target `redact`: a password starting with `>` right after `pw=` was read as the
+/// separator `=>` and its first character survived a cut.
+#[test]
+fn a_value_after_an_arrow_like_separator_loses_its_first_character_too() {
+    let line = "E#+\n\0E\0\0 pw=>secretvalue";
+    let (out, _) = redact(line);
+    assert_eq!(out, "E#+\n\0E\0\0 pw=[REDACTED:credential value]");
+    // Ruby and PHP style arrows with a quoted value are still read as separators.
+    let (out, _) = redact(r#":password => "hunter22""#);
+    assert_eq!(out, r#":password => "[REDACTED:credential value]""#);
+}
