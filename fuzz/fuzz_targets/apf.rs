@@ -9,8 +9,18 @@ use kube_doctor_core::bundle::{FlowResourceRule, FlowRule, FlowSchemaInfo, FlowS
 use libfuzzer_sys::fuzz_target;
 
 fn word(i: u8) -> String {
-    ["*", "get", "list", "pods", "", "demo", "apps", "system:serviceaccount:demo:app", "app", "system:authenticated"]
-        [usize::from(i % 10)]
+    [
+        "*",
+        "get",
+        "list",
+        "pods",
+        "",
+        "demo",
+        "apps",
+        "system:serviceaccount:demo:app",
+        "app",
+        "system:authenticated",
+    ][usize::from(i % 10)]
     .to_string()
 }
 
@@ -72,7 +82,10 @@ fuzz_target!(|input: In| {
                         .map(|s| match s {
                             Subj::User(n) => FlowSubject::User { name: word(*n) },
                             Subj::Group(n) => FlowSubject::Group { name: word(*n) },
-                            Subj::Sa(ns, n) => FlowSubject::ServiceAccount { namespace: word(*ns), name: word(*n) },
+                            Subj::Sa(ns, n) => FlowSubject::ServiceAccount {
+                                namespace: word(*ns),
+                                name: word(*n),
+                            },
                         })
                         .collect(),
                     resource_rules: rr
@@ -97,7 +110,11 @@ fuzz_target!(|input: In| {
     let mut groups = words(&input.groups);
     groups.extend(default_groups(&user));
     let ns = input.namespace.map(word);
-    let (verb, api_group, resource) = (word(input.verb), word(input.api_group), word(input.resource));
+    let (verb, api_group, resource) = (
+        word(input.verb),
+        word(input.api_group),
+        word(input.resource),
+    );
     let req = Request {
         user: &user,
         groups: &groups,
@@ -125,6 +142,10 @@ fuzz_target!(|input: In| {
         }
     } else {
         // Nothing matched as a whole, so nothing matches alone either.
-        assert!(schemas.iter().all(|s| match_flow_schema(std::slice::from_ref(s), &req).is_none()));
+        assert!(
+            schemas
+                .iter()
+                .all(|s| match_flow_schema(std::slice::from_ref(s), &req).is_none())
+        );
     }
 });

@@ -21,16 +21,38 @@ fuzz_target!(|data: &[u8]| {
     };
     // A small buffer makes lines cross buffer boundaries.
     let reader = std::io::BufReader::with_capacity(1 + usize::from(knob % 64), log);
-    let c = read_audit_with(reader, Window { from, to }, SignedDuration::from_secs(15), limits)
-        .expect("reading a slice cannot fail");
+    let c = read_audit_with(
+        reader,
+        Window { from, to },
+        SignedDuration::from_secs(15),
+        limits,
+    )
+    .expect("reading a slice cannot fail");
     assert!(c.counted + c.unreadable + c.dropped.long_lines <= c.lines);
-    assert_eq!(c.lines as usize, log.split(|b| *b == b'\n').count() - usize::from(log.ends_with(b"\n") || log.is_empty()));
-    let users: std::collections::BTreeSet<&str> = c.series.iter().map(|s| s.instance.as_str()).collect();
-    assert!(users.len() <= limits.max_users, "{} users over a cap of {}", users.len(), limits.max_users);
-    let kept: f64 = c.series.iter().map(|s| s.points.last().map_or(0.0, |p| p.1)).sum();
+    assert_eq!(
+        c.lines as usize,
+        log.split(|b| *b == b'\n').count() - usize::from(log.ends_with(b"\n") || log.is_empty())
+    );
+    let users: std::collections::BTreeSet<&str> =
+        c.series.iter().map(|s| s.instance.as_str()).collect();
+    assert!(
+        users.len() <= limits.max_users,
+        "{} users over a cap of {}",
+        users.len(),
+        limits.max_users
+    );
+    let kept: f64 = c
+        .series
+        .iter()
+        .map(|s| s.points.last().map_or(0.0, |p| p.1))
+        .sum();
     assert_eq!(kept as u64 + c.dropped.events_evicted, c.counted);
     for s in &c.series {
-        assert!(!s.instance.chars().any(char::is_control), "{:?}", s.instance);
+        assert!(
+            !s.instance.chars().any(char::is_control),
+            "{:?}",
+            s.instance
+        );
     }
     for a in c.user_agents.values() {
         assert!(!a.chars().any(char::is_control), "{a:?}");

@@ -20,17 +20,30 @@ fuzz_target!(|data: &[u8]| {
     let mut seen = Vec::new();
     c.for_each_candidate(data, &mut scratch, |range, got| {
         let line = &data[range.clone()];
-        assert!(!line.contains(&b'\n'), "a candidate range spans lines: {range:?}");
-        assert_eq!(got, c.classify(line), "block and line passes disagree on {line:?}");
+        assert!(
+            !line.contains(&b'\n'),
+            "a candidate range spans lines: {range:?}"
+        );
+        assert_eq!(
+            got,
+            c.classify(line),
+            "block and line passes disagree on {line:?}"
+        );
         seen.push(range.start);
     });
-    assert!(seen.windows(2).all(|w| w[0] < w[1]), "candidates out of order");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "candidates out of order"
+    );
     // Every line that is an error by itself was reported by the block pass.
     let mut start = 0;
     for line in data.split(|b| *b == b'\n') {
         let trimmed = line.strip_suffix(b"\r").unwrap_or(line);
         if c.is_candidate(trimmed) {
-            assert!(seen.contains(&start), "block pass missed the line at {start}");
+            assert!(
+                seen.contains(&start),
+                "block pass missed the line at {start}"
+            );
         }
         start += line.len() + 1;
     }

@@ -14,7 +14,11 @@ fuzz_target!(|data: &[u8]| {
         Some((s, r)) => (*s as usize, r),
         None => return,
     };
-    let at = if rest.is_empty() { 0 } else { split % (rest.len() + 1) };
+    let at = if rest.is_empty() {
+        0
+    } else {
+        split % (rest.len() + 1)
+    };
     let (pem, ca) = rest.split_at(at);
     let _ = certificates_from_pem(pem, Some(ca));
     let _ = certificates_from_pem(rest, None);

@@ -18,14 +18,24 @@ fuzz_target!(|data: &[u8]| {
             // Treat the samples as histogram buckets (le = value order) and ask quantiles.
             let buckets: Vec<(f64, f64)> = all
                 .iter()
-                .filter_map(|s| s.labels.get("le").and_then(|le| le.parse().ok()).map(|le| (le, s.value)))
+                .filter_map(|s| {
+                    s.labels
+                        .get("le")
+                        .and_then(|le| le.parse().ok())
+                        .map(|le| (le, s.value))
+                })
                 .collect();
             for q in [0.0, 0.5, 0.99, 1.0] {
                 let _ = histogram_quantile(q, &buckets);
             }
         }
         Err(e) => {
-            assert!(e.line >= 1 && e.line <= text.lines().count(), "error names line {} of {}", e.line, text.lines().count());
+            assert!(
+                e.line >= 1 && e.line <= text.lines().count(),
+                "error names line {} of {}",
+                e.line,
+                text.lines().count()
+            );
         }
     }
 });

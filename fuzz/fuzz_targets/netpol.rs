@@ -76,11 +76,19 @@ fn policy(p: &P, i: usize) -> Policy {
                 .exprs
                 .iter()
                 .map(|(k, op, vs)| {
-                    (word(*k), ops[usize::from(*op) % ops.len()].to_string(), vs.iter().map(|v| word(*v)).collect())
+                    (
+                        word(*k),
+                        ops[usize::from(*op) % ops.len()].to_string(),
+                        vs.iter().map(|v| word(*v)).collect(),
+                    )
                 })
                 .collect(),
         },
-        policy_types: p.types.iter().map(|t| ["Egress", "Ingress", "egress"][usize::from(*t % 3)].to_string()).collect(),
+        policy_types: p
+            .types
+            .iter()
+            .map(|t| ["Egress", "Ingress", "egress"][usize::from(*t % 3)].to_string())
+            .collect(),
         egress: p
             .egress
             .iter()
@@ -88,7 +96,9 @@ fn policy(p: &P, i: usize) -> Policy {
                 ports: r
                     .ports
                     .iter()
-                    .map(|(tcp, port, end)| (if *tcp { "TCP" } else { "UDP" }.to_string(), *port, *end))
+                    .map(|(tcp, port, end)| {
+                        (if *tcp { "TCP" } else { "UDP" }.to_string(), *port, *end)
+                    })
                     .collect(),
                 to: r
                     .to
@@ -124,28 +134,52 @@ fn sorted(v: &[String]) -> Vec<String> {
 fuzz_target!(|input: In| {
     let ns = word(input.namespace);
     let pod = labels(&input.labels);
-    let policies: Vec<Policy> = input.policies.iter().enumerate().map(|(i, p)| policy(p, i)).collect();
+    let policies: Vec<Policy> = input
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| policy(p, i))
+        .collect();
     let endpoints: Vec<EndpointAddr> = input
         .endpoints
         .iter()
-        .map(|(a, port, ready)| EndpointAddr { address: addr(a), port: *port, ready: *ready })
+        .map(|(a, port, ready)| EndpointAddr {
+            address: addr(a),
+            port: *port,
+            ready: *ready,
+        })
         .collect();
     let (verdicts, overall) = evaluate(&ns, &pod, &policies, &endpoints);
-    let selecting = policies.iter().filter(|p| p.namespace == ns && p.pod_selector.matches(&pod)).count();
+    let selecting = policies
+        .iter()
+        .filter(|p| p.namespace == ns && p.pod_selector.matches(&pod))
+        .count();
     assert_eq!(verdicts.len(), selecting);
     match &overall {
         EgressVerdict::NoPolicy => {}
         EgressVerdict::Allowed { by } => {
             assert!(!by.is_empty());
-            assert!(by.iter().all(|n| verdicts.iter().any(|v| v.policy.name == *n && v.allows_apiserver)));
+            assert!(by.iter().all(|n| {
+                verdicts
+                    .iter()
+                    .any(|v| v.policy.name == *n && v.allows_apiserver)
+            }));
         }
         EgressVerdict::Denied { by } => {
             assert!(!by.is_empty());
-            assert!(verdicts.iter().all(|v| !by.contains(&v.policy.name) || !v.allows_apiserver));
+            assert!(
+                verdicts
+                    .iter()
+                    .all(|v| !by.contains(&v.policy.name) || !v.allows_apiserver)
+            );
         }
     }
     let mut reversed = policies.clone();
     reversed.reverse();
     let (_, again) = evaluate(&ns, &pod, &reversed, &endpoints);
-    assert_eq!(names(&overall), names(&again), "policy order changed the verdict");
+    assert_eq!(
+        names(&overall),
+        names(&again),
+        "policy order changed the verdict"
+    );
 });

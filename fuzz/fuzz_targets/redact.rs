@@ -23,7 +23,8 @@ const ALNUM: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234
 const B64: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/";
 const B64URL: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
 const AWS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const PASSWORD: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%()*+-./:<=>?@^_|~";
+const PASSWORD: &[u8] =
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%()*+-./:<=>?@^_|~";
 
 /// (text before, alphabet, length, text after) of each planted shape.
 const SHAPES: &[(&str, &[u8], usize, &str)] = &[
@@ -34,8 +35,18 @@ const SHAPES: &[(&str, &[u8], usize, &str)] = &[
     ("Authorization: Bearer 7", ALNUM, 24, ""),
     ("https://deploy:", ALNUM, 14, "@git.example.com/repo"),
     ("--token ", ALNUM, 20, ""),
-    ("eyJhbGciOiJSUzI1NiJ9.eyJ", B64URL, 40, ".c2lnbmF0dXJlLXBhcnQ"),
-    ("-----BEGIN PRIVATE KEY-----\n", B64, 64, "\n-----END PRIVATE KEY-----"),
+    (
+        "eyJhbGciOiJSUzI1NiJ9.eyJ",
+        B64URL,
+        40,
+        ".c2lnbmF0dXJlLXBhcnQ",
+    ),
+    (
+        "-----BEGIN PRIVATE KEY-----\n",
+        B64,
+        64,
+        "\n-----END PRIVATE KEY-----",
+    ),
     ("glpat-", B64URL, 20, ""),
     ("{\"token\":\"", PASSWORD, 16, "\"}"),
     ("sk_live_", ALNUM, 24, ""),
@@ -71,11 +82,20 @@ fuzz_target!(|input: In<'_>| {
         return;
     }
     let (out, _) = redact(&line);
-    assert!(!out.contains(&secret), "planted secret survived:\n  in:  {line:?}\n  out: {out:?}");
+    assert!(
+        !out.contains(&secret),
+        "planted secret survived:\n  in:  {line:?}\n  out: {out:?}"
+    );
     let cut = usize::from(input.cut);
     let (short, _) = redact_truncated(&line, cut);
-    assert!(short.chars().count() <= cut.max(0), "longer than the cut {cut}");
-    assert!(!short.contains(&secret), "planted secret survived a cut at {cut}: {short:?}");
+    assert!(
+        short.chars().count() <= cut.max(0),
+        "longer than the cut {cut}"
+    );
+    assert!(
+        !short.contains(&secret),
+        "planted secret survived a cut at {cut}: {short:?}"
+    );
     let kept = short.strip_suffix('…').unwrap_or(&short);
     if !input.json && line.starts_with(kept) {
         // Where it was planted (not `find`: the text before it may end like it begins).
