@@ -548,8 +548,20 @@ struct Find {
 fn find_all(view: &str, finds: &mut Vec<Find>) {
     let on = candidate_rules(view);
     for (rule, _) in RULES.iter().zip(on).filter(|(_, on)| *on) {
-        for caps in rule.re.captures_iter(view) {
+        // Not `captures_iter`: when a match is rejected (a metadata key, a placeholder, a
+        // word), the search resumes inside it, at its value, so `nameenabled: password=x`
+        // still finds `password=x` (found by fuzzing).
+        let mut at = 0;
+        while at <= view.len()
+            && let Some(caps) = rule.re.captures_at(view, at)
+        {
             let whole = caps.get(0).expect("group 0 always takes part");
+            let next_char = whole.start()
+                + view[whole.start()..]
+                    .chars()
+                    .next()
+                    .map_or(1, char::len_utf8);
+            at = whole.end().max(next_char);
             // The secret is the first group that took part; the key (group 1 of key=value
             // rules) is context, not secret.
             let is_kv = rule.kind == "credential value";
@@ -559,21 +571,29 @@ fn find_all(view: &str, finds: &mut Vec<Find>) {
             } else {
                 Some(whole)
             });
-            let Some(secret) = secret else { continue };
+            let Some(secret) = secret else {
+                at = next_char;
+                continue;
+            };
+            let retry = secret.start().max(next_char);
             if secret.is_empty() {
+                at = retry;
                 continue;
             }
             if is_kv && caps.get(1).is_some_and(|k| key_is_metadata(k.as_str())) {
+                at = retry;
                 continue;
             }
             if let Some(check) = rule.check
                 && !check(view, secret.range())
             {
+                at = retry;
                 continue;
             }
             if let Some(min) = rule.min_entropy
                 && entropy(secret.as_str()) < min
             {
+                at = retry;
                 continue;
             }
             let mut start = secret.start();

@@ -26,3 +26,15 @@ fn a_value_after_an_arrow_like_separator_loses_its_first_character_too() {
     let (out, _) = redact(r#":password => "hunter22""#);
     assert_eq!(out, r#":password => "[REDACTED:credential value]""#);
 }
+
+/// fuzz target `redact`: a key=value match rejected because its key names metadata
+/// (`…enabled:`) swallowed the real `password=` pair in its value, which was never looked at.
+#[test]
+fn a_rejected_key_does_not_hide_the_pair_inside_its_value() {
+    let (out, _) = redact("_apasswdenabled: password=6Cwu)bvvMMMN  BeaRpa");
+    assert!(!out.contains("6Cwu"), "{out}");
+    assert_eq!(
+        out,
+        "_apasswdenabled: password=[REDACTED:credential value]  BeaRpa"
+    );
+}
