@@ -79,7 +79,10 @@ impl PrometheusAccess {
                 let mut u = u.clone();
                 let _ = u.set_username("");
                 let _ = u.set_password(None);
-                Some(u.to_string().trim_end_matches('/').to_string())
+                // Secret-looking query values (a tenant token in the URL) go too.
+                Some(kube_doctor_core::redact::redact_url(
+                    u.as_str().trim_end_matches('/'),
+                ))
             }
         }
     }

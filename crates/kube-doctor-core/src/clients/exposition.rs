@@ -111,9 +111,13 @@ fn parse_labels(body: &str) -> Option<(BTreeMap<String, String>, &str)> {
                         b'n' => value.push('\n'),
                         b'"' => value.push('"'),
                         b'\\' => value.push('\\'),
-                        other => {
+                        _ => {
+                            // Keep an unknown escape as written; the escaped character may
+                            // be more than one byte.
+                            let ch = body[i + 1..].chars().next()?;
                             value.push('\\');
-                            value.push(*other as char);
+                            value.push(ch);
+                            i += ch.len_utf8() - 1;
                         }
                     }
                     i += 2;
@@ -203,5 +207,15 @@ other_metric 7
         let p99 = histogram_quantile(0.99, &b).unwrap();
         assert!((p99 - 0.95).abs() < 1e-9, "{p99}");
         assert_eq!(histogram_quantile(0.5, &[]), None);
+    }
+
+    /// Found by fuzzing (fuzz/fuzz_targets/exposition.rs): a backslash before a multi-byte
+    /// character in a label value made the reader index inside the character and panic.
+    #[test]
+    fn unknown_escape_before_a_multibyte_character_is_kept() {
+        let samples = parse("m{a=\"x\\\u{5dd}y\"} 1\n", |_| true).unwrap();
+        assert_eq!(samples[0].labels["a"], "x\\\u{5dd}y");
+        // And a truncated one is an error, not a panic.
+        assert!(parse("m{a=\"x\\\u{5dd}", |_| true).is_err());
     }
 }

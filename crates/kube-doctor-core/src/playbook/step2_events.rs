@@ -153,10 +153,14 @@ pub fn note(e: &EventsEvidence) -> String {
     }
 }
 
-/// Event messages come from the cluster: redacted before they reach the bundle.
+/// Characters kept of an event message (after redaction).
+pub const MESSAGE_CHARS: usize = 1000;
+
+/// Event messages come from the cluster: redacted, then cut to [`MESSAGE_CHARS`], before they
+/// reach the bundle.
 pub fn redact(e: &mut EventsEvidence, redactor: &mut Redactor) {
     for r in &mut e.kept {
-        r.message = redactor.redact(&r.message);
+        r.message = redactor.redact_truncated(&r.message, MESSAGE_CHARS);
     }
 }
 

@@ -273,14 +273,30 @@ pub fn read_audit(
     let counts = audit::read_audit(std::io::BufReader::new(file), window, step)
         .map_err(|e| format!("cannot read audit log {shown}: {e}"))?;
     let rates = audit_clients(&counts, window, threshold);
-    let note = (counts.unreadable > 0).then(|| {
-        format!(
-            "audit log {shown}: {} of {} lines were not audit events (first: line {})",
+    let mut notes = Vec::new();
+    if counts.unreadable > 0 {
+        notes.push(format!(
+            "{} of {} lines were not audit events (first: line {})",
             counts.unreadable,
             counts.lines,
             counts.first_unreadable.unwrap_or(0)
-        )
-    });
+        ));
+    }
+    let d = &counts.dropped;
+    if d.long_lines > 0 {
+        notes.push(format!(
+            "{} lines over the line cap were skipped unread (first: line {})",
+            d.long_lines,
+            d.first_long_line.unwrap_or(0)
+        ));
+    }
+    if d.users_evicted > 0 {
+        notes.push(format!(
+            "{} users with the fewest errors were left out to bound memory ({} of their events)",
+            d.users_evicted, d.events_evicted
+        ));
+    }
+    let note = (!notes.is_empty()).then(|| format!("audit log {shown}: {}", notes.join("; ")));
     Ok((rates, note))
 }
 
