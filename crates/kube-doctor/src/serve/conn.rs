@@ -33,6 +33,10 @@ use tokio_util::task::TaskTracker;
 
 use super::metrics::ServeMetrics;
 
+/// Connections the kernel queues before they are accepted (capped by `net.core.somaxconn`):
+/// room for a burst of connections, so a probe is not dropped while the loop catches up.
+pub const LISTEN_BACKLOG: u32 = 4096;
+
 /// hyper's read buffer at most, in bytes: a request head must fit (8 KiB is hyper's least).
 pub const MAX_BUF_BYTES: usize = 16 * 1024;
 
@@ -84,6 +88,29 @@ pub fn fd_budget(wanted: usize) -> std::io::Result<FdBudget> {
         was,
         connections: soft_limit.saturating_sub(FD_HEADROOM) as usize,
     })
+}
+
+/// Listens on `addr` (`host:port`; the first resolved address that binds) with
+/// [`LISTEN_BACKLOG`].
+pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
+    let mut last = None;
+    for a in tokio::net::lookup_host(addr).await? {
+        let socket = match a {
+            std::net::SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+            std::net::SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+        };
+        socket.set_reuseaddr(true)?;
+        match socket.bind(a).and_then(|()| socket.listen(LISTEN_BACKLOG)) {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| {
+        std::io::Error::new(
+            std::io::ErrorKind::AddrNotAvailable,
+            "the address resolves to nothing",
+        )
+    }))
 }
 
 /// Serves connections from `listener` until `stop` is cancelled: each connection accepted
@@ -186,18 +213,28 @@ impl Connection {
 
     async fn serve(self) {
         // Until its first byte a connection is only a socket (no buffers, no hyper state).
+        // `peek` waits for a byte (or the end) without taking it; `readable` may wake early.
+        let mut byte = [0u8; 1];
         let first_byte = tokio::select! {
             _ = self.closing.cancelled() => return,
-            r = tokio::time::timeout(self.header_timeout, self.stream.readable()) => r,
+            r = tokio::time::timeout(self.header_timeout, self.stream.peek(&mut byte)) => r,
         };
         match first_byte {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => return,
+            Ok(Ok(1..)) => {}
+            // The peer closed (or failed) before saying anything.
+            Ok(Ok(0) | Err(_)) => return,
             Err(_) => {
                 self.metrics.connections_timed_out.inc();
                 return;
             }
         }
+        // Boxed, so a silent connection's task is only as large as the wait above.
+        Box::pin(self.http()).await;
+    }
+
+    /// Serves HTTP/1.1 on the connection until it ends, is asked to close, or outlives
+    /// its lifetime.
+    async fn http(self) {
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
             .timer(TokioTimer::new())

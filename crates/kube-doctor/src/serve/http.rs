@@ -7,9 +7,10 @@
 //! Who before what: the token is checked by a layer on the request head, before the body
 //! extractor; a request without the right token is answered 401 and its body is never read
 //! (hyper then closes the connection rather than read it). Only then: at most
-//! [`ALERT_BODIES_AT_ONCE`] alert bodies are read at once, each within `--max-body-bytes` and
-//! `--body-timeout` (a deadline for the whole body, 408 past it), and every request is answered
-//! within [`App::body_timeout`] plus [`ANSWER_MARGIN`] (408). Connection-level bounds are in
+//! [`ALERT_BODIES_AT_ONCE`] alert bodies are read at once (more wait their turn without
+//! reading), each within `--max-body-bytes` and `--body-timeout` (a deadline for the whole
+//! body from its turn, 408 past it); every request, its wait included, is answered within
+//! [`App::body_timeout`] plus [`ANSWER_MARGIN`] (408). Connection-level bounds are in
 //! [`super::conn`].
 
 use std::sync::Arc;
@@ -32,8 +33,9 @@ use super::metrics::ServeMetrics;
 use super::queue::{Admission, Queue};
 use super::store::ReportStore;
 
-/// Alert bodies read at once; more wait (without reading) for a turn.
-pub const ALERT_BODIES_AT_ONCE: usize = 8;
+/// Alert bodies read at once (so at most this many times `--max-body-bytes` of bodies are
+/// held); more wait, without reading, for a turn.
+pub const ALERT_BODIES_AT_ONCE: usize = 32;
 
 /// Time beyond the body deadline within which any request is answered.
 pub const ANSWER_MARGIN: Duration = Duration::from_secs(5);

