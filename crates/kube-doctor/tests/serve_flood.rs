@@ -57,6 +57,11 @@ fn raise_fd_limit(need: u64) {
 
 /// Starts serve with a token file and a kubeconfig for an API server that is not there.
 fn start_serve(extra: &[&str]) -> Serve {
+    start_serve_against(unused_port(), extra)
+}
+
+/// Starts serve with a token file and a kubeconfig for an API server at `api_port` on loopback.
+fn start_serve_against(api_port: u16, extra: &[&str]) -> Serve {
     let dir = std::env::temp_dir().join(format!(
         "kd-serve-flood-{}-{}",
         std::process::id(),
@@ -70,8 +75,7 @@ fn start_serve(extra: &[&str]) -> Serve {
     std::fs::write(
         &kubeconfig,
         format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n    server: https://127.0.0.1:{}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: not-a-real-token\ncontexts:\n- name: c\n  context: {{cluster: nowhere, user: u}}\ncurrent-context: c\n",
-            unused_port()
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: nowhere\n  cluster:\n    server: https://127.0.0.1:{api_port}\n    insecure-skip-tls-verify: true\nusers:\n- name: u\n  user:\n    token: not-a-real-token\ncontexts:\n- name: c\n  context: {{cluster: nowhere, user: u}}\ncurrent-context: c\n"
         ),
     )
     .unwrap();
@@ -494,8 +498,7 @@ async fn flood_and_check(
     lat.sort();
     let p99 = percentile(&lat, 0.99);
     println!(
-        "/healthz during the flood ({} over {}): {} probes, {} failed, p50 {} p99 {} max {}",
-        "fresh connection every 20 ms",
+        "/healthz during the flood (a fresh connection every 20 ms over {}): {} probes, {} failed, p50 {} p99 {} max {}",
         ms(flood_took),
         probes.len(),
         failed.len(),
@@ -587,4 +590,35 @@ async fn past_the_connection_bound_health_still_answers_and_the_rest_is_refused(
         status.success() && took < Duration::from_secs(5),
         "{status} {took:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_waits_for_a_running_investigation_up_to_the_grace() {
+    // An API server that takes connections and never answers: the investigation hangs.
+    let black_hole = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let api_port = black_hole.local_addr().unwrap().port();
+    let mut serve = start_serve_against(api_port, &["--shutdown-grace", "2s"]);
+    let body = r#"{"version":"4","groupKey":"g","status":"firing","alerts":[{"status":"firing","fingerprint":"f","labels":{"alertname":"KubeClientErrors","job":"demo","instance":"10.0.0.1:8080"}}]}"#;
+    let head = format!(
+        "POST /api/alerts HTTP/1.1\r\nHost: kube-doctor\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(request(serve.addr, &head).await.unwrap().0, 202);
+    // The worker has taken it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (took, status) = terminate(&mut serve);
+    println!(
+        "SIGTERM with an investigation running (grace 2 s): exited {status} after {}",
+        ms(took)
+    );
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= Duration::from_millis(1900),
+        "it waited for the investigation: {took:?}"
+    );
+    assert!(
+        took < Duration::from_secs(5),
+        "and no longer than the grace: {took:?}"
+    );
+    drop(black_hole);
 }

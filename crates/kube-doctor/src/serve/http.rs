@@ -124,10 +124,11 @@ impl<B> ValidateRequest<B> for Bearer {
     type ResponseBody = Body;
 
     fn validate(&mut self, request: &mut Request<B>) -> Result<(), Response> {
-        authorized(&self.app, request.headers()).inspect_err(|_| {
+        authorized(&self.app, request.headers()).map_err(|refusal| {
             if self.count_as_alert {
                 self.app.metrics.alert("unauthorized");
             }
+            *refusal
         })
     }
 }
@@ -153,7 +154,7 @@ fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
+fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let Some(token) = &app.token else {
         return Ok(());
     };
@@ -163,8 +164,10 @@ fn authorized(app: &App, headers: &HeaderMap) -> Result<(), Response> {
         .and_then(|v| v.strip_prefix("Bearer "));
     match given {
         Some(g) if same(g.trim().as_bytes(), token.as_bytes()) => Ok(()),
-        Some(_) => Err(unauthorized("the bearer token is wrong")),
-        None => Err(unauthorized("an Authorization: Bearer token is required")),
+        Some(_) => Err(Box::new(unauthorized("the bearer token is wrong"))),
+        None => Err(Box::new(unauthorized(
+            "an Authorization: Bearer token is required",
+        ))),
     }
 }
 
@@ -333,7 +336,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 mod tests {
     use super::*;
     use crate::source::metrics::ApiRequestCounter;
-    use axum::http::Request;
+    use futures::StreamExt;
     use std::time::Duration;
     use tower::ServiceExt;
 
@@ -525,5 +528,73 @@ mod tests {
             refused.iter().all(|(_, r)| r.is_some()),
             "503s carry Retry-After"
         );
+    }
+
+    #[tokio::test]
+    async fn the_token_is_checked_before_any_body_byte_is_read() {
+        let (app, _rx) = app(16);
+        let body = alert_body(&[("demo", "10.0.0.1:8080")], "firing");
+        for (token, want) in [
+            (None, StatusCode::UNAUTHORIZED),
+            (Some("wrong"), StatusCode::UNAUTHORIZED),
+            (Some(TOKEN), StatusCode::ACCEPTED),
+        ] {
+            let read = Arc::new(AtomicBool::new(false));
+            let flag = read.clone();
+            let bytes = body.clone();
+            let stream = futures::stream::once(async move {
+                flag.store(true, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(bytes)
+            });
+            let (status, text) = post(&app, Body::from_stream(stream), token).await;
+            assert_eq!(status, want, "{text}");
+            assert_eq!(
+                read.load(Ordering::SeqCst),
+                want == StatusCode::ACCEPTED,
+                "{token:?}: the body is read only with the right token"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_coming_is_answered_408_at_its_deadline() {
+        let (q, _rx) = Queue::new(4, Duration::from_secs(300));
+        let app = Arc::new(App {
+            queue: Arc::new(q),
+            store: Arc::new(ReportStore::new(10)),
+            metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
+            token: Some(TOKEN.to_string()),
+            max_body: 64 * 1024,
+            body_timeout: Duration::from_millis(200),
+            ready: Arc::new(AtomicBool::new(true)),
+        });
+        let first = futures::stream::once(async { Ok::<_, std::io::Error>("{\"version\"") });
+        let stalled = first.chain(futures::stream::pending());
+        let started = Instant::now();
+        let (status, text) = post(&app, Body::from_stream(stalled), Some(TOKEN)).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+        assert!(text.contains("did not arrive within 200ms"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn the_health_reserve_answers_probes_and_refuses_the_rest() {
+        let (app, _rx) = app(16);
+        for (path, want) in [
+            ("/healthz", StatusCode::OK),
+            ("/readyz", StatusCode::OK),
+            ("/metrics", StatusCode::OK),
+            ("/api/reports", StatusCode::SERVICE_UNAVAILABLE),
+            ("/api/alerts", StatusCode::SERVICE_UNAVAILABLE),
+        ] {
+            let resp = health_router(app.clone())
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), want, "{path}");
+            if want == StatusCode::SERVICE_UNAVAILABLE {
+                assert!(resp.headers().contains_key(header::RETRY_AFTER), "{path}");
+            }
+        }
     }
 }

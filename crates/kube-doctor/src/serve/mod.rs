@@ -202,18 +202,22 @@ pub async fn run(
     // No more alerts: the workers finish what they hold and end.
     queue.close();
     let grace = config.drain.saturating_sub(signalled.elapsed());
-    let running = workers.len();
-    if tokio::time::timeout(grace, futures::future::join_all(workers))
-        .await
-        .is_err()
-    {
+    let mut workers = workers;
+    let drained = tokio::time::timeout(grace, async {
+        for w in &mut workers {
+            let _ = w.await;
+        }
+    })
+    .await;
+    if drained.is_err() {
+        let running = workers.iter().filter(|w| !w.is_finished()).count();
         tracing::warn!(
-            workers = running,
+            running,
             grace = %humantime::format_duration(config.drain),
             "investigations still running after --shutdown-grace; exiting without them"
         );
         eprintln!(
-            "kube-doctor: investigations still running after the {} shutdown grace were abandoned",
+            "kube-doctor: {running} investigation(s) still running after the {} shutdown grace were abandoned",
             humantime::format_duration(config.drain)
         );
     }
