@@ -47,7 +47,8 @@ pub struct ServeLimitArgs {
     /// the idle time allowed on a kept-alive connection).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
     pub header_timeout: Duration,
-    /// A request body must have arrived whole this long after its head (408 otherwise).
+    /// A request body must have arrived whole this long after serve starts reading it (408
+    /// otherwise; at most 32 alert bodies are read at once).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub body_timeout: Duration,
     /// On SIGTERM, wait at most this long for running investigations.
@@ -95,6 +96,14 @@ impl ServeConfig {
     /// The connection bounds: `max_connections` plus [`HEALTH_RESERVE`], lowered to fit the
     /// open-file limit (raised first if the hard limit allows).
     pub fn conn_limits(&self) -> anyhow::Result<conn::ConnLimits> {
+        for (flag, d) in [
+            ("--header-timeout", self.header_timeout),
+            ("--body-timeout", self.body_timeout),
+        ] {
+            if d.is_zero() {
+                anyhow::bail!("{flag} is 0: give it a duration like 10s");
+            }
+        }
         let wanted = self
             .max_connections
             .unwrap_or(DEFAULT_MAX_CONNECTIONS)

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use kube_doctor_core::report::Report;
 use serde::Serialize;
 
-/// The byte bound of [`ReportStore::new`]: 64 MiB of report JSON.
+/// The default byte bound (`--keep-reports-bytes`): 64 MiB of report JSON.
 pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// A finished investigation.
