@@ -630,11 +630,7 @@ mod tests {
                 .any(|l| l.verb == "LIST" && l.p99.is_some())
         );
         assert!(m.etcd.len() <= ETCD_TOP && !m.etcd.is_empty());
-        assert!(
-            m.etcd.iter().all(|e| !e.object_type.is_empty()),
-            "{:?}",
-            m.etcd
-        );
+        assert!(m.etcd.iter().all(|e| !e.object_type.is_empty()), "{:?}", m.etcd);
         assert!(m.ratio_429 > 0.0, "the jail answers 429");
     }
 

@@ -168,7 +168,14 @@ mod tests {
             kube: None,
             notifier: None,
         });
-        let workers = spawn(1, rx, store.clone(), metrics.clone(), investigator, sinks);
+        let workers = spawn(
+            1,
+            rx,
+            store.clone(),
+            metrics.clone(),
+            investigator,
+            sinks,
+        );
         queue.admit(client, Instant::now());
         drop(queue);
         for w in workers {

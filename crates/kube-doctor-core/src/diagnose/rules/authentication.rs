@@ -293,10 +293,7 @@ mod tests {
     #[test]
     fn no_credential_trouble_no_verdict() {
         for fault in ["healthy", "rbac-revoked", "apf-throttle", "quota-exceeded"] {
-            assert!(
-                evaluate(&Authentication, &bundle(fault)).is_empty(),
-                "{fault}"
-            );
+            assert!(evaluate(&Authentication, &bundle(fault)).is_empty(), "{fault}");
         }
     }
 }

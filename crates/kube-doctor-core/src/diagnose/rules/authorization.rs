@@ -242,26 +242,16 @@ mod tests {
         let v = evaluate(&Authorization, &bundle("rbac-revoked"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::Authorization,
-                vec!["demo-clients/127.0.1.3:18082".to_string()]
-            )]
+            vec![(Cause::Authorization, vec!["demo-clients/127.0.1.3:18082".to_string()])]
         );
         assert_eq!(v[0].confidence, 0.93, "confirmed by SubjectAccessReview");
-        assert!(
-            v[0].remediation[0].contains("kind: RoleBinding"),
-            "{:?}",
-            v[0].remediation
-        );
+        assert!(v[0].remediation[0].contains("kind: RoleBinding"), "{:?}", v[0].remediation);
     }
 
     #[test]
     fn a_quota_refusal_is_not_rbac() {
         for fault in ["quota-exceeded", "healthy", "apf-throttle"] {
-            assert!(
-                evaluate(&Authorization, &bundle(fault)).is_empty(),
-                "{fault}"
-            );
+            assert!(evaluate(&Authorization, &bundle(fault)).is_empty(), "{fault}");
         }
     }
 }

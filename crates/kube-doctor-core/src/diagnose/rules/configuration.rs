@@ -52,10 +52,7 @@ mod tests {
         let v = evaluate(&Configuration, &bundle("rbac-revoked"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::Configuration,
-                vec!["demo-clients/127.0.1.3:18082".to_string()]
-            )]
+            vec![(Cause::Configuration, vec!["demo-clients/127.0.1.3:18082".to_string()])]
         );
         assert!(v[0].confidence < 0.5, "a fallback is never confident");
     }
@@ -63,10 +60,7 @@ mod tests {
     #[test]
     fn intermittent_errors_are_not_configuration() {
         for fault in ["apf-throttle", "network-blackhole", "healthy"] {
-            assert!(
-                evaluate(&Configuration, &bundle(fault)).is_empty(),
-                "{fault}"
-            );
+            assert!(evaluate(&Configuration, &bundle(fault)).is_empty(), "{fault}");
         }
     }
 }

@@ -169,16 +169,9 @@ mod tests {
         let v = evaluate(&Network, &bundle("network-blackhole"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::Network,
-                vec!["demo-clients/127.0.1.3:18082".to_string()]
-            )]
+            vec![(Cause::Network, vec!["demo-clients/127.0.1.3:18082".to_string()])]
         );
-        assert!(
-            v[0].remediation
-                .join(" ")
-                .contains("deny-egress-demo-kubers")
-        );
+        assert!(v[0].remediation.join(" ").contains("deny-egress-demo-kubers"));
     }
 
     #[test]

@@ -124,10 +124,7 @@ mod tests {
         let v = evaluate(&Quota, &bundle("quota-exceeded"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::Quota,
-                vec!["demo-clients/127.0.1.2:18083".to_string()]
-            )]
+            vec![(Cause::Quota, vec!["demo-clients/127.0.1.2:18083".to_string()])]
         );
         assert!(v[0].summary.contains("demo-configmaps"), "{}", v[0].summary);
     }

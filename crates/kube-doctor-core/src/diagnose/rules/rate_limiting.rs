@@ -211,25 +211,16 @@ mod tests {
         let v = evaluate(&RateLimiting, &bundle("apf-throttle"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::RateLimiting,
-                vec!["demo-clients/127.0.1.1:18081".to_string()]
-            )]
+            vec![(Cause::RateLimiting, vec!["demo-clients/127.0.1.1:18081".to_string()])]
         );
         let fix = v[0].remediation.join(" ");
-        assert!(
-            fix.contains("lab-squeeze-demo-clientgo") && fix.contains("lab-jail"),
-            "{fix}"
-        );
+        assert!(fix.contains("lab-squeeze-demo-clientgo") && fix.contains("lab-jail"), "{fix}");
     }
 
     #[test]
     fn no_throttling_no_verdict() {
         for fault in ["rbac-revoked", "quota-exceeded", "healthy"] {
-            assert!(
-                evaluate(&RateLimiting, &bundle(fault)).is_empty(),
-                "{fault}"
-            );
+            assert!(evaluate(&RateLimiting, &bundle(fault)).is_empty(), "{fault}");
         }
     }
 }

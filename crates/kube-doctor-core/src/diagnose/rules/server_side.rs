@@ -212,10 +212,7 @@ mod tests {
             let v = evaluate(&ServerSide, &bundle(fault));
             assert_eq!(
                 named(&v),
-                vec![(
-                    Cause::ServerSide,
-                    vec!["demo-clients/127.0.1.1:18081".to_string()]
-                )],
+                vec![(Cause::ServerSide, vec!["demo-clients/127.0.1.1:18081".to_string()])],
                 "{fault}"
             );
         }

@@ -45,10 +45,7 @@ mod tests {
         let v = evaluate(&Transient, &bundle("apf-throttle"));
         assert_eq!(
             named(&v),
-            vec![(
-                Cause::Transient,
-                vec!["demo-clients/127.0.1.1:18081".to_string()]
-            )]
+            vec![(Cause::Transient, vec!["demo-clients/127.0.1.1:18081".to_string()])]
         );
         assert!(v[0].confidence < 0.5);
     }
