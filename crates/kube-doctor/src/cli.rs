@@ -235,6 +235,8 @@ pub struct ServeArgs {
     /// Do not create Kubernetes Events on client pods.
     #[arg(long)]
     pub no_events: bool,
+    #[command(flatten)]
+    pub serve_limits: crate::serve::ServeLimitArgs,
 }
 
 /// Parses "15m", "90s", "1h30m".

@@ -48,11 +48,15 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         queue_size: args.queue_size,
         cooldown: args.cooldown,
         keep_reports: args.keep_reports,
+        keep_reports_bytes: args.serve_limits.keep_reports_bytes,
         max_body: args.max_body_bytes,
         workers: args.workers,
         events: !args.no_events,
         notifier,
-        drain: Duration::from_secs(30),
+        drain: args.serve_limits.shutdown_grace,
+        max_connections: args.serve_limits.max_connections,
+        header_timeout: args.serve_limits.header_timeout,
+        body_timeout: args.serve_limits.body_timeout,
     };
     serve::run(config, base, metrics).await?;
     Ok(ExitCode::SUCCESS)

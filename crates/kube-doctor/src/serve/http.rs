@@ -3,23 +3,45 @@
 //! `Accept: text/html`) - these three behind `Authorization: Bearer <token>` when a token is
 //! set - and `GET /metrics`, `/healthz`, `/readyz` without. Alerts are acknowledged at once;
 //! investigations run from the bounded queue.
+//!
+//! Who before what: the token is checked by a layer on the request head, before the body
+//! extractor; a request without the right token is answered 401 and its body is never read
+//! (hyper then closes the connection rather than read it). Only then: at most
+//! [`ALERT_BODIES_AT_ONCE`] alert bodies are read at once (more wait their turn without
+//! reading), each within `--max-body-bytes` and `--body-timeout` (a deadline for the whole
+//! body from its turn, 408 past it); every request, its wait included, is answered within
+//! [`App::body_timeout`] plus [`ANSWER_MARGIN`] (408). Connection-level bounds are in
+//! [`super::conn`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use kube_doctor_core::escape::one_line;
 use serde_json::json;
+use tower_http::timeout::{RequestBodyDeadlineLayer, TimeoutLayer};
+use tower_http::validate_request::{ValidateRequest, ValidateRequestHeaderLayer};
 
 use super::alerts;
 use super::metrics::ServeMetrics;
 use super::queue::{Admission, Queue};
 use super::store::ReportStore;
+
+/// Alert bodies read at once (so at most this many times `--max-body-bytes` of bodies are
+/// held); more wait, without reading, for a turn.
+pub const ALERT_BODIES_AT_ONCE: usize = 32;
+
+/// Time beyond the body deadline within which any request is answered.
+pub const ANSWER_MARGIN: Duration = Duration::from_secs(5);
+
+/// Longest job or instance label taken from an alert, in characters; longer ones are ignored.
+pub const MAX_CLIENT_KEY_CHARS: usize = 512;
 
 /// Everything the handlers share.
 pub struct App {
@@ -28,20 +50,99 @@ pub struct App {
     pub metrics: Arc<ServeMetrics>,
     pub token: Option<String>,
     pub max_body: usize,
+    /// Deadline for a whole request body, from the end of its head.
+    pub body_timeout: Duration,
     pub ready: Arc<AtomicBool>,
 }
 
+/// The full surface.
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.max_body;
-    Router::new()
+    let bodies = tower::limit::GlobalConcurrencyLimitLayer::new(ALERT_BODIES_AT_ONCE);
+    let alerts = Router::new()
         .route("/api/alerts", post(post_alerts))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyDeadlineLayer::new(app.body_timeout))
+        .layer(bodies)
+        .layer(ValidateRequestHeaderLayer::custom(Bearer {
+            app: app.clone(),
+            count_as_alert: true,
+        }));
+    let reports = Router::new()
         .route("/api/reports", get(list_reports))
         .route("/api/reports/{id}", get(get_report))
+        .layer(ValidateRequestHeaderLayer::custom(Bearer {
+            app: app.clone(),
+            count_as_alert: false,
+        }));
+    let answer_within = app.body_timeout + ANSWER_MARGIN;
+    Router::new()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .layer(DefaultBodyLimit::max(limit))
+        .merge(alerts)
+        .merge(reports)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            answer_within,
+        ))
         .with_state(app)
+}
+
+/// What a connection beyond `--max-connections` may ask (the health reserve of
+/// [`super::conn`]): health, readiness and metrics; anything else is 503 with Retry-After.
+pub fn health_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async {
+            let mut r = error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many connections: every slot is taken; retry later",
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+            r
+        })
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            ANSWER_MARGIN,
+        ))
+        .with_state(app)
+}
+
+/// The bearer-token check, run on the request head before anything reads the body.
+#[derive(Clone)]
+struct Bearer {
+    app: Arc<App>,
+    /// Count refusals in `kube_doctor_alerts_total{result="unauthorized"}`.
+    count_as_alert: bool,
+}
+
+impl<B> ValidateRequest<B> for Bearer {
+    type ResponseBody = Body;
+
+    fn validate(&mut self, request: &mut Request<B>) -> Result<(), Response> {
+        authorized(&self.app, request.headers()).map_err(|refusal| {
+            if self.count_as_alert {
+                self.app.metrics.alert("unauthorized");
+            }
+            *refusal
+        })
+    }
+}
+
+/// Whether the body failed for its deadline ([`RequestBodyDeadlineLayer`]).
+fn is_deadline(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut cur: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = cur {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn error(code: StatusCode, msg: impl Into<String>) -> Response {
@@ -79,15 +180,11 @@ fn unauthorized(msg: &str) -> Response {
     r
 }
 
+/// The token was checked by [`Bearer`] before the body was read.
 async fn post_alerts(
     State(app): State<Arc<App>>,
-    headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    if let Err(r) = authorized(&app, &headers) {
-        app.metrics.alert("unauthorized");
-        return *r;
-    }
     let body = match body {
         Ok(b) => b,
         Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
@@ -95,6 +192,15 @@ async fn post_alerts(
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the body exceeds {} bytes", app.max_body),
+            );
+        }
+        Err(e) if is_deadline(&e) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "the body did not arrive within {}",
+                    humantime::format_duration(app.body_timeout)
+                ),
             );
         }
         Err(e) => return error(e.status(), e.body_text()),
@@ -123,8 +229,14 @@ async fn post_alerts(
             ignored += 1;
             continue;
         };
+        if key.chars().count() > 2 * MAX_CLIENT_KEY_CHARS + 1 || key.chars().any(char::is_control) {
+            tracing::warn!(client = %one_line(&key, 200), "alert ignored: its job or instance label is too long or holds control characters");
+            app.metrics.alert("ignored");
+            ignored += 1;
+            continue;
+        }
         let admission = app.queue.admit(&key, now);
-        tracing::debug!(group = %payload.group_key, fingerprint = %a.fingerprint, client = %key, ?admission, "alert");
+        tracing::debug!(group = %one_line(&payload.group_key, 200), fingerprint = %one_line(&a.fingerprint, 100), client = %key, ?admission, "alert");
         match admission {
             Admission::Queued => {
                 queued += 1;
@@ -152,10 +264,7 @@ async fn post_alerts(
     (StatusCode::ACCEPTED, axum::Json(body)).into_response()
 }
 
-async fn list_reports(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    if let Err(r) = authorized(&app, &headers) {
-        return *r;
-    }
+async fn list_reports(State(app): State<Arc<App>>) -> Response {
     axum::Json(app.store.list()).into_response()
 }
 
@@ -164,13 +273,13 @@ async fn get_report(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&app, &headers) {
-        return *r;
-    }
     let Some(stored) = app.store.get(&id) else {
         return error(
             StatusCode::NOT_FOUND,
-            format!("no report {id:?} (it may have been dropped: only recent reports are kept)"),
+            format!(
+                "no report \"{}\" (it may have been dropped: only recent reports are kept)",
+                one_line(&id, 100)
+            ),
         );
     };
     let wants_html = headers
@@ -196,12 +305,15 @@ async fn get_report(
                     )
                 })
         }
-        _ => axum::Json(stored).into_response(),
+        _ => axum::Json(&*stored).into_response(),
     }
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     app.metrics.queue_depth.set(app.queue.queue_depth() as i64);
+    let (kept, bytes) = app.store.usage();
+    app.metrics.reports_kept.set(kept as i64);
+    app.metrics.reports_bytes.set(bytes as i64);
     (
         [(
             header::CONTENT_TYPE,
@@ -224,7 +336,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 mod tests {
     use super::*;
     use crate::source::metrics::ApiRequestCounter;
-    use axum::http::Request;
+    use futures::StreamExt;
     use std::time::Duration;
     use tower::ServiceExt;
 
@@ -243,6 +355,7 @@ mod tests {
             metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
             token: Some(TOKEN.to_string()),
             max_body: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
             ready: Arc::new(AtomicBool::new(true)),
         });
         (app, rx)
@@ -415,5 +528,73 @@ mod tests {
             refused.iter().all(|(_, r)| r.is_some()),
             "503s carry Retry-After"
         );
+    }
+
+    #[tokio::test]
+    async fn the_token_is_checked_before_any_body_byte_is_read() {
+        let (app, _rx) = app(16);
+        let body = alert_body(&[("demo", "10.0.0.1:8080")], "firing");
+        for (token, want) in [
+            (None, StatusCode::UNAUTHORIZED),
+            (Some("wrong"), StatusCode::UNAUTHORIZED),
+            (Some(TOKEN), StatusCode::ACCEPTED),
+        ] {
+            let read = Arc::new(AtomicBool::new(false));
+            let flag = read.clone();
+            let bytes = body.clone();
+            let stream = futures::stream::once(async move {
+                flag.store(true, Ordering::SeqCst);
+                Ok::<_, std::io::Error>(bytes)
+            });
+            let (status, text) = post(&app, Body::from_stream(stream), token).await;
+            assert_eq!(status, want, "{text}");
+            assert_eq!(
+                read.load(Ordering::SeqCst),
+                want == StatusCode::ACCEPTED,
+                "{token:?}: the body is read only with the right token"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_coming_is_answered_408_at_its_deadline() {
+        let (q, _rx) = Queue::new(4, Duration::from_secs(300));
+        let app = Arc::new(App {
+            queue: Arc::new(q),
+            store: Arc::new(ReportStore::new(10)),
+            metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
+            token: Some(TOKEN.to_string()),
+            max_body: 64 * 1024,
+            body_timeout: Duration::from_millis(200),
+            ready: Arc::new(AtomicBool::new(true)),
+        });
+        let first = futures::stream::once(async { Ok::<_, std::io::Error>("{\"version\"") });
+        let stalled = first.chain(futures::stream::pending());
+        let started = Instant::now();
+        let (status, text) = post(&app, Body::from_stream(stalled), Some(TOKEN)).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
+        assert!(text.contains("did not arrive within 200ms"), "{text}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn the_health_reserve_answers_probes_and_refuses_the_rest() {
+        let (app, _rx) = app(16);
+        for (path, want) in [
+            ("/healthz", StatusCode::OK),
+            ("/readyz", StatusCode::OK),
+            ("/metrics", StatusCode::OK),
+            ("/api/reports", StatusCode::SERVICE_UNAVAILABLE),
+            ("/api/alerts", StatusCode::SERVICE_UNAVAILABLE),
+        ] {
+            let resp = health_router(app.clone())
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), want, "{path}");
+            if want == StatusCode::SERVICE_UNAVAILABLE {
+                assert!(resp.headers().contains_key(header::RETRY_AFTER), "{path}");
+            }
+        }
     }
 }

@@ -1,11 +1,14 @@
 //! `kube-doctor serve`: the same pipeline, started by an Alertmanager webhook. Its parts:
-//! [`http`] (the surface: alerts in, reports out, health and metrics), [`alerts`] (the
-//! webhook payload), [`queue`] (admission: a bounded queue, de-duplication), [`workers`]
-//! (investigations), [`sinks`] (Events, chat), [`store`] (recent reports), [`metrics`].
-//! [`run`] wires them, serves until SIGTERM or Ctrl-C, then lets running investigations
-//! finish for a while.
+//! [`conn`] (connections: bounds and timeouts before any handler), [`http`] (the surface:
+//! alerts in, reports out, health and metrics), [`alerts`] (the webhook payload), [`queue`]
+//! (admission: a bounded queue, de-duplication), [`workers`] (investigations), [`sinks`]
+//! (Events, chat), [`store`] (recent reports, bounded in count and bytes), [`metrics`].
+//! [`run`] wires them, serves until SIGTERM or Ctrl-C, then closes every connection (idle ones
+//! at once), closes the queue and lets running investigations finish for at most
+//! `--shutdown-grace`, counted from the signal.
 
 pub mod alerts;
+pub mod conn;
 pub mod http;
 pub mod metrics;
 pub mod queue;
@@ -15,9 +18,46 @@ pub mod workers;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::parse_duration;
 use crate::collect::Context;
+
+/// Connections served at once unless `--max-connections` says otherwise (and the open-file
+/// limit allows).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
+
+/// Connections beyond `--max-connections` that may still ask `/healthz`, `/readyz`, `/metrics`.
+pub const HEALTH_RESERVE: usize = 32;
+
+/// A connection is asked to close after this long (it reconnects if it has more to say).
+pub const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(600);
+
+/// `serve`'s bounds on what clients can make it hold, and its shutdown grace (flags of
+/// `serve`, flattened into its arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeLimitArgs {
+    /// Connections served at once [default: 8192, lowered to what the open-file limit allows].
+    /// 32 more may only ask /healthz, /readyz and /metrics; others are closed at once.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close a connection that sends nothing, or no whole request head, for this long (also
+    /// the idle time allowed on a kept-alive connection).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// A request body must have arrived whole this long after serve starts reading it (408
+    /// otherwise; at most 32 alert bodies are read at once).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// On SIGTERM, wait at most this long for running investigations.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+    /// Reports kept in memory add up to at most this many bytes of JSON (oldest dropped first).
+    #[arg(long, value_name = "BYTES", default_value_t = store::DEFAULT_MAX_BYTES)]
+    pub keep_reports_bytes: usize,
+}
 
 /// What `serve` needs beyond the investigation settings.
 pub struct ServeConfig {
@@ -31,6 +71,8 @@ pub struct ServeConfig {
     pub cooldown: Duration,
     /// Reports kept.
     pub keep_reports: usize,
+    /// Bytes of report JSON kept.
+    pub keep_reports_bytes: usize,
     /// Largest request body.
     pub max_body: usize,
     /// Investigations at once.
@@ -41,6 +83,65 @@ pub struct ServeConfig {
     pub notifier: Option<sinks::Notifier>,
     /// Running investigations are waited for this long after SIGTERM.
     pub drain: Duration,
+    /// Connections served at once (`None`: [`DEFAULT_MAX_CONNECTIONS`]), always lowered to
+    /// what the open-file limit allows.
+    pub max_connections: Option<usize>,
+    /// Silence and request-head timeout (see [`conn::ConnLimits::header_timeout`]).
+    pub header_timeout: Duration,
+    /// Whole-body deadline.
+    pub body_timeout: Duration,
+}
+
+impl ServeConfig {
+    /// The connection bounds: `max_connections` plus [`HEALTH_RESERVE`], lowered to fit the
+    /// open-file limit (raised first if the hard limit allows).
+    pub fn conn_limits(&self) -> anyhow::Result<conn::ConnLimits> {
+        for (flag, d) in [
+            ("--header-timeout", self.header_timeout),
+            ("--body-timeout", self.body_timeout),
+        ] {
+            if d.is_zero() {
+                anyhow::bail!("{flag} is 0: give it a duration like 10s");
+            }
+        }
+        let wanted = self
+            .max_connections
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS)
+            .max(1);
+        let budget = conn::fd_budget(wanted + HEALTH_RESERVE)
+            .map_err(|e| anyhow::anyhow!("cannot read the open-file limit (RLIMIT_NOFILE): {e}"))?;
+        let reserve = HEALTH_RESERVE.min(budget.connections / 8);
+        let fits = budget.connections.saturating_sub(reserve);
+        if fits < 16 {
+            anyhow::bail!(
+                "the open-file limit ({}) leaves room for only {fits} connections after {} descriptors of headroom; raise it (ulimit -n) to at least {}",
+                budget.soft_limit,
+                conn::FD_HEADROOM,
+                conn::FD_HEADROOM + 16 + HEALTH_RESERVE as u64
+            );
+        }
+        if fits < wanted && self.max_connections.is_some() {
+            tracing::warn!(
+                asked = wanted,
+                allowed = fits,
+                open_file_limit = budget.soft_limit,
+                "--max-connections lowered to what the open-file limit allows"
+            );
+        }
+        tracing::info!(
+            max_connections = fits.min(wanted),
+            reserve,
+            open_file_limit = budget.soft_limit,
+            raised_from = budget.was,
+            "connection bounds"
+        );
+        Ok(conn::ConnLimits {
+            max_connections: fits.min(wanted),
+            reserve,
+            header_timeout: self.header_timeout,
+            max_lifetime: MAX_CONNECTION_LIFETIME,
+        })
+    }
 }
 
 /// Serves until SIGTERM or Ctrl-C. `base` is connected; each alert gets its own run.
@@ -49,11 +150,15 @@ pub async fn run(
     base: Context,
     metrics: Arc<metrics::ServeMetrics>,
 ) -> anyhow::Result<()> {
+    let limits = config.conn_limits()?;
     let kube = base.kube.clone();
     let investigator: Arc<dyn workers::Investigator> = Arc::new(workers::LiveInvestigator { base });
     let (queue, rx) = queue::Queue::new(config.queue_size, config.cooldown);
     let queue = Arc::new(queue);
-    let store = Arc::new(store::ReportStore::new(config.keep_reports));
+    let store = Arc::new(store::ReportStore::with_max_bytes(
+        config.keep_reports,
+        config.keep_reports_bytes,
+    ));
     let ready = Arc::new(AtomicBool::new(false));
     let app = Arc::new(http::App {
         queue: queue.clone(),
@@ -61,9 +166,10 @@ pub async fn run(
         metrics: metrics.clone(),
         token: config.token,
         max_body: config.max_body,
+        body_timeout: config.body_timeout,
         ready: ready.clone(),
     });
-    let listener = tokio::net::TcpListener::bind(&config.listen)
+    let listener = conn::bind(&config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     let sinks = Arc::new(sinks::Sinks {
@@ -74,7 +180,7 @@ pub async fn run(
         config.workers.max(1),
         rx,
         store,
-        metrics,
+        metrics.clone(),
         investigator,
         sinks,
     );
@@ -86,18 +192,44 @@ pub async fn run(
             .local_addr()
             .map_or(config.listen.clone(), |a| a.to_string())
     );
-    axum::serve(listener, http::router(app))
-        .with_graceful_shutdown(shutdown_signal(ready))
+    let stop = CancellationToken::new();
+    let serving = tokio::spawn(conn::serve(
+        listener,
+        http::router(app.clone()),
+        http::health_router(app),
+        limits,
+        metrics,
+        stop.clone(),
+        conn::CLOSE_GRACE.min(config.drain),
+    ));
+    shutdown_signal(ready).await;
+    let signalled = Instant::now();
+    stop.cancel();
+    serving
         .await
-        .map_err(|e| anyhow::anyhow!("server error: {e}"))?;
-    // Let running investigations finish, for a while.
-    drop(queue);
-    let _ = tokio::time::timeout(config.drain, async {
-        for w in workers {
+        .map_err(|e| anyhow::anyhow!("the server task failed: {e}"))?;
+    // No more alerts: the workers finish what they hold and end.
+    queue.close();
+    let grace = config.drain.saturating_sub(signalled.elapsed());
+    let mut workers = workers;
+    let drained = tokio::time::timeout(grace, async {
+        for w in &mut workers {
             let _ = w.await;
         }
     })
     .await;
+    if drained.is_err() {
+        let running = workers.iter().filter(|w| !w.is_finished()).count();
+        tracing::warn!(
+            running,
+            grace = %humantime::format_duration(config.drain),
+            "investigations still running after --shutdown-grace; exiting without them"
+        );
+        eprintln!(
+            "kube-doctor: {running} investigation(s) still running after the {} shutdown grace were abandoned",
+            humantime::format_duration(config.drain)
+        );
+    }
     Ok(())
 }
 

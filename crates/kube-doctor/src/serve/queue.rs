@@ -1,6 +1,7 @@
 //! `serve`'s admission: the bounded queue of investigations and de-duplication (one
 //! investigation per client per cool-down, and never two for a client at once). Time is passed
-//! in (`Instant`), so tests control it.
+//! in (`Instant`), so tests control it. [`Queue::close`] closes it on shutdown: the workers
+//! then finish what is queued and end.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -30,10 +31,15 @@ pub enum Admission {
 
 /// The queue and its de-duplication.
 pub struct Queue {
-    tx: mpsc::Sender<Job>,
     cooldown: Duration,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// The sending half; `None` once closed.
+    tx: Option<mpsc::Sender<Job>>,
     /// Client -> when it was last admitted.
-    last: Mutex<HashMap<String, Instant>>,
+    last: HashMap<String, Instant>,
 }
 
 impl Queue {
@@ -42,18 +48,24 @@ impl Queue {
         let (tx, rx) = mpsc::channel(queue_size.max(1));
         (
             Queue {
-                tx,
                 cooldown,
-                last: Mutex::new(HashMap::new()),
+                state: Mutex::new(State {
+                    tx: Some(tx),
+                    last: HashMap::new(),
+                }),
             },
             rx,
         )
     }
 
     /// Admits an investigation of `client` at `now`, unless one was admitted within the
-    /// cool-down or the queue is full.
+    /// cool-down or the queue is full (or closed).
     pub fn admit(&self, client: &str, now: Instant) -> Admission {
-        let mut last = self.last.lock().expect("dedup lock");
+        let mut state = self.lock();
+        let State { tx, last } = &mut *state;
+        let Some(tx) = tx else {
+            return Admission::Dropped;
+        };
         if let Some(t) = last.get(client)
             && now.saturating_duration_since(*t) < self.cooldown
         {
@@ -63,7 +75,7 @@ impl Queue {
             client: client.to_string(),
             queued_at: now,
         };
-        match self.tx.try_send(job) {
+        match tx.try_send(job) {
             Ok(()) => {
                 last.insert(client.to_string(), now);
                 // Forget clients long past their cool-down, so the map stays bounded.
@@ -75,9 +87,25 @@ impl Queue {
         }
     }
 
-    /// Jobs waiting.
+    /// Jobs waiting (0 once closed).
     pub fn queue_depth(&self) -> usize {
-        self.tx.max_capacity() - self.tx.capacity()
+        self.lock()
+            .tx
+            .as_ref()
+            .map_or(0, |tx| tx.max_capacity() - tx.capacity())
+    }
+
+    /// Closes the queue: nothing more is admitted, and the workers end once they have taken
+    /// what is queued.
+    pub fn close(&self) {
+        self.lock().tx = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A panic while holding the lock leaves a consistent map; go on with it.
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -113,5 +141,20 @@ mod tests {
         assert_eq!(s.queue_depth(), 2);
         // A dropped client may be admitted once there is room: it was not marked.
         assert_ne!(s.admit("c", t0), Admission::Deduplicated);
+    }
+
+    #[tokio::test]
+    async fn a_closed_queue_admits_nothing_and_ends_the_receiver_after_what_is_queued() {
+        let (s, mut rx) = Queue::new(4, Duration::from_secs(300));
+        let t0 = Instant::now();
+        assert_eq!(s.admit("a", t0), Admission::Queued);
+        s.close();
+        assert_eq!(s.admit("b", t0), Admission::Dropped);
+        assert_eq!(s.queue_depth(), 0);
+        assert_eq!(rx.recv().await.unwrap().client, "a");
+        assert!(
+            rx.recv().await.is_none(),
+            "closed while the Queue itself lives"
+        );
     }
 }

