@@ -4,6 +4,7 @@
 mod classify;
 mod clients;
 mod collect;
+pub mod completions;
 pub mod diagnose;
 mod investigate;
 pub mod setup;
@@ -18,6 +19,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Classify(args) => classify::run(args),
         Command::Diagnose(args) => diagnose::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         other => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -29,7 +32,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Command::Collect(a) => collect::run(a).await,
                     Command::Clients(a) => clients::run(a).await,
                     Command::Serve(a) => crate::serve::run(a).await,
-                    Command::Classify(_) | Command::Diagnose(_) => unreachable!("handled above"),
+                    Command::Classify(_)
+                    | Command::Diagnose(_)
+                    | Command::Completions(_)
+                    | Command::Man(_) => unreachable!("handled above"),
                 }
             })
         }
