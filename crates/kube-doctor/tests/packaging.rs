@@ -9,6 +9,7 @@
 //! - `release_*`, `image_*`: the output of `scripts/release.sh` and `scripts/build-image.sh`.
 //! - `lab_*`: a running lab (`eval "$(lab/env)"`) and root (mount namespaces, chroot).
 
+use std::borrow::BorrowMut;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -48,11 +49,10 @@ fn source_url() -> String {
         .to_owned()
 }
 
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    out
+fn run(mut cmd: impl BorrowMut<Command>) -> Output {
+    let cmd = cmd.borrow_mut();
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
 }
 
 fn text(b: &[u8]) -> String {
@@ -60,8 +60,9 @@ fn text(b: &[u8]) -> String {
 }
 
 /// Runs and requires exit 0; returns stdout.
-fn ok(cmd: &mut Command) -> String {
-    let out = run(cmd);
+fn ok(mut cmd: impl BorrowMut<Command>) -> String {
+    let cmd = cmd.borrow_mut();
+    let out = run(&mut *cmd);
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}): {}{}",
@@ -199,7 +200,8 @@ fn offline_bash_completion_completes_subcommands_and_flags() {
         ok(Command::new("bash").arg("-c").arg(format!(
             "source {f}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); \
              COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; \
-             _kube-doctor kube-doctor \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; \
+             fn=$(complete -p kube-doctor | sed -n 's/.* -F \\([^ ]*\\) .*/\\1/p'); \
+             \"$fn\" kube-doctor \"${{COMP_WORDS[-1]}}\" \"${{COMP_WORDS[-2]}}\"; \
              printf '%s\\n' \"${{COMPREPLY[@]}}\"",
             f = file.display()
         )))
@@ -272,7 +274,9 @@ fn offline_man_pages_for_every_command() {
         .args(["-man", "-Tutf8"])
         .arg(dir.path().join("man1/kube-doctor-serve.1")));
     if groff.status.success() {
-        assert!(text(&groff.stdout).contains("--token-file"));
+        let shown = text(&groff.stdout);
+        assert!(shown.contains("Address to listen on"), "{shown}");
+        assert!(shown.contains("bearer token required on /api/*"), "{shown}");
     }
     // A directory that cannot be made: one line naming it, exit 2.
     let out = run(Command::new(bin()).args(["man", "--out-dir", "/proc/kube-doctor-man"]));
@@ -565,18 +569,35 @@ fn helm_operator_objects_follow_values_and_capabilities() {
     }
 }
 
+/// NOTES.txt as `helm install` prints it. `helm install --dry-run` needs a cluster even on the
+/// client side, so the chart is copied with NOTES.txt as a template and rendered alone
+/// (`--debug`, since it is text, not YAML).
+fn notes(args: &[&str]) -> String {
+    let dir = tempdir();
+    let copy = dir.path().join("kube-doctor");
+    ok(Command::new("cp").arg("-r").arg(chart()).arg(&copy));
+    std::fs::copy(copy.join("templates/NOTES.txt"), copy.join("templates/notes.yaml")).unwrap();
+    let out = run(Command::new(helm())
+        .args(["template", "kd"])
+        .arg(&copy)
+        .args(["--namespace", "kd-ns", "--debug", "--show-only", "templates/notes.yaml"])
+        .args(args));
+    let rendered = text(&out.stdout);
+    rendered
+        .split("# Source: kube-doctor/templates/notes.yaml\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("NOTES did not render: {}", text(&out.stderr)))
+        .to_owned()
+}
+
 #[test]
 #[ignore = "needs helm (scripts/helm.sh)"]
 fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
-    let out = ok(Command::new(helm())
-        .args(["install", "kd"])
-        .arg(chart())
-        .args(["--namespace", "kd-ns", "--dry-run=client"]));
-    let notes = out.split("NOTES:").nth(1).expect("NOTES in the output");
-    assert!(notes.contains("url: http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"), "{notes}");
-    assert!(notes.contains("matchers: [alertname=\"KubeClientErrors\"]"), "{notes}");
+    let plain = notes(&[]);
+    assert!(plain.contains("url: http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"), "{plain}");
+    assert!(plain.contains("matchers: [alertname=\"KubeClientErrors\"]"), "{plain}");
     // The snippet is valid YAML of the shape alertmanager.yml takes.
-    let snippet: String = notes
+    let snippet: String = plain
         .lines()
         .skip_while(|l| !l.starts_with("route:"))
         .collect::<Vec<_>>()
@@ -584,6 +605,15 @@ fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
     let parsed: Value = serde_saphyr::from_str(&snippet).unwrap_or_else(|e| panic!("{e}: {snippet}"));
     assert_eq!(parsed["receivers"][0]["name"], "kube-doctor");
     assert_eq!(parsed["route"]["routes"][0]["receiver"], "kube-doctor");
+    assert_eq!(
+        parsed["receivers"][0]["webhook_configs"][0]["http_config"]["authorization"]["type"],
+        "Bearer"
+    );
+    // With the operator: the AlertmanagerConfig, and what the operator needs to route to it.
+    let operator = notes(&["--api-versions", "monitoring.coreos.com/v1alpha1"]);
+    assert!(operator.contains("AlertmanagerConfig kd-ns/kd-kube-doctor"), "{operator}");
+    assert!(operator.contains("alertmanagerConfigMatcherStrategy: {type: None}"), "{operator}");
+    assert!(!operator.contains("route:"), "{operator}");
 }
 
 #[test]

@@ -68,13 +68,49 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
             args.bin_name
         );
     }
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), &args.bin_name, &mut out);
+    let out = if shell == clap_complete::Shell::Bash && args.bin_name.contains('-') {
+        bash_for_hyphenated_name(&args.bin_name)
+    } else {
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut Cli::command(), &args.bin_name, &mut out);
+        out
+    };
     std::io::stdout()
         .lock()
         .write_all(&out)
         .context("failed to write the completion script to standard output")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// clap_complete's bash script never completes a subcommand's flags when the command's name
+/// has a hyphen (clap-rs/clap#6421, open in clap_complete 4.6.12: its dispatch loop and its
+/// case labels spell the state differently). So the script is generated for the name with
+/// `_` for `-`, where both agree, and only the `complete` lines, which bind the function to
+/// the command the user types, are given the real name back.
+fn bash_for_hyphenated_name(bin_name: &str) -> Vec<u8> {
+    let stand_in = bin_name.replace('-', "_");
+    let mut raw = Vec::new();
+    clap_complete::generate(
+        clap_complete::Shell::Bash,
+        &mut Cli::command(),
+        &stand_in,
+        &mut raw,
+    );
+    let script = String::from_utf8_lossy(&raw);
+    let suffix = format!(" {stand_in}");
+    let mut out = String::with_capacity(script.len());
+    for line in script.lines() {
+        match line.strip_suffix(&suffix) {
+            Some(head) if line.trim_start().starts_with("complete ") => {
+                out.push_str(head);
+                out.push(' ');
+                out.push_str(bin_name);
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
 }
 
 /// Writes man pages: every command's page into `args.out_dir`, or the top-level page to
