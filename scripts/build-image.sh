@@ -142,7 +142,7 @@ if [ ! -x "$cdx" ]; then
 fi
 say "SBOM (cargo-cyclonedx $CDX_VERSION)"
 "$cdx" cyclonedx --manifest-path crates/kube-doctor/Cargo.toml --format json --spec-version 1.5 \
-  --target x86_64-unknown-linux-musl --override-filename kube-doctor.cdx >/dev/null
+  --target x86_64-unknown-linux-musl --no-build-deps --override-filename kube-doctor.cdx >/dev/null
 sbom=$OUT/kube-doctor-$VERSION.cdx.json
 # The image's one Debian package, added as a component of the same document.
 python3 - crates/kube-doctor/kube-doctor.cdx.json "$sbom" "$CA_VERSION" <<'EOT'
@@ -158,7 +158,8 @@ bom.setdefault("components", []).append({
 })
 json.dump(bom, open(dst, "w"), indent=2)
 EOT
-rm -f crates/kube-doctor/kube-doctor.cdx.json
+# It writes one file per workspace package it visits; only the binary's is kept.
+rm -f crates/*/kube-doctor.cdx.json
 say "$sbom: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["components"]))' "$sbom") components"
 
 gz=$(python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(open(sys.argv[1]))["layers"]))' "$work/manifest.json")

@@ -55,7 +55,12 @@ build_target() {
   tvar=$(echo "$target" | tr 'a-z-' 'A-Z_')
   say "cargo build --release --target $target"
   # Debug info stripped (symbols kept): the release profile's line tables would double the size.
-  env "CC_${target//-/_}=$cc" "CARGO_TARGET_${tvar}_LINKER=$cc" \
+  # The C compiler is for ring's C and assembly. The linker stays rustc's default (self-contained
+  # musl: a static PIE) on x86_64; linking with musl-gcc instead gives a binary that asks for
+  # /lib/ld-musl-x86_64.so.1 and crashes. A foreign architecture needs its cross gcc to link.
+  local linker=()
+  [ "${target%%-*}" = "$(uname -m)" ] || linker=("CARGO_TARGET_${tvar}_LINKER=$cc")
+  env "CC_${target//-/_}=$cc" "${linker[@]}" \
     CARGO_PROFILE_RELEASE_STRIP=debuginfo \
     cargo build --release --locked -p kube-doctor --target "$target" >&2
   local bin=target/$target/release/kube-doctor

@@ -4,11 +4,13 @@
 #   deploy/serve-rbac.yaml  the `create events` ClusterRole serve adds
 #   deploy/serve.yaml       serve: ServiceAccount, bindings, Deployment, Service (namespace
 #                           kube-doctor, token from the Secret kube-doctor-token)
+#   deploy/alertmanager-receiver.yaml  the alertmanager.yml route and receiver for it (the
+#                           snippet the chart's NOTES print when there is no AlertmanagerConfig)
 #   scripts/render-manifests.sh          write them
 #   scripts/render-manifests.sh --check  fail if they differ from the chart (CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-HELM=$(scripts/helm.sh)
+HELM=$(scripts/go-tool.sh helm)
 chart=deploy/helm/kube-doctor
 check=0; [ "${1:-}" = --check ] && check=1
 out=$(mktemp -d); trap 'rm -rf "$out"' EXIT
@@ -34,8 +36,20 @@ render serve.yaml "# kubectl create namespace kube-doctor
 # (or: helm install kube-doctor deploy/helm/kube-doctor -n kube-doctor --create-namespace)" \
   serviceaccount.yaml clusterrolebinding.yaml service.yaml deployment.yaml
 
+# NOTES.txt is not a manifest: render a copy of it as a template (--debug prints text that is
+# not YAML, and exits 1 for that reason) and keep the snippet, from "route:" on.
+cp -r "$chart" "$out/chart"
+cp "$out/chart/templates/NOTES.txt" "$out/chart/templates/notes.yaml"
+{
+  printf '# Rendered from the Helm chart deploy/helm/kube-doctor (NOTES.txt) by scripts/render-manifests.sh.\n'
+  printf '# Alertmanager: route KubeClientErrors to kube-doctor serve (merge into your alertmanager.yml).\n'
+  { "$HELM" template kube-doctor "$out/chart" --namespace kube-doctor --set token.existingSecret=kube-doctor-token \
+    --debug --show-only templates/notes.yaml 2>/dev/null || true; } | sed -n '/^route:/,$p'
+} >"$out/alertmanager-receiver.yaml"
+grep -q '^receivers:' "$out/alertmanager-receiver.yaml" || { echo "the chart's NOTES gave no Alertmanager snippet" >&2; exit 1; }
+
 status=0
-for f in rbac.yaml serve-rbac.yaml serve.yaml; do
+for f in rbac.yaml serve-rbac.yaml serve.yaml alertmanager-receiver.yaml; do
   if [ $check = 1 ]; then
     diff -u "deploy/$f" "$out/$f" >&2 || { echo "deploy/$f differs from the chart: run scripts/render-manifests.sh" >&2; status=1; }
   else

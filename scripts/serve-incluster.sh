@@ -12,7 +12,7 @@
 # start installs the chart as release kd-incluster in namespace kd-incluster (token Secret =
 # the lab's serve token, which the lab's Alertmanager sends), starts serve, waits for /readyz,
 # and leaves in STATE_DIR: base-url, alert-token, sa-user, pid, serve.log, args. stop ends serve
-# and uninstalls. Needs target/image/rootfs (scripts/build-image.sh) and helm (scripts/helm.sh).
+# and uninstalls. Needs target/image/rootfs (scripts/build-image.sh) and helm (scripts/go-tool.sh helm).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 RELEASE=kd-incluster
@@ -29,7 +29,7 @@ done
 mkdir -p "$STATE"
 STATE=$(cd "$STATE" && pwd)
 k() { "$LAB_KUBECTL" --kubeconfig "$LAB_ADMIN_KUBECONFIG" "$@"; }
-HELM=$("$REPO/scripts/helm.sh")
+HELM=$("$REPO/scripts/go-tool.sh" helm)
 ROOT=$STATE/rootfs
 
 stop() {

@@ -32,9 +32,10 @@ echo "$v"
 say "OCI image and SBOM"
 scripts/build-image.sh
 
-say "helm"
-HELM=$(scripts/helm.sh)
-export HELM
+say "helm and krew (Go-built, cached by version)"
+HELM=$(scripts/go-tool.sh helm)
+KREW=$(scripts/go-tool.sh krew)
+export HELM KREW
 "$HELM" version --short
 
 # kubectl: the one on PATH, else the lab's build of it, else the kubectl test is skipped.

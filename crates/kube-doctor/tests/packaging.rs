@@ -5,7 +5,7 @@
 //! Groups, by what they need (scripts/test-packaging.sh provides it and runs them all):
 //! - `offline_*`: nothing but this crate's binary; always run.
 //! - `kubectl_*`: a kubectl (on PATH, or `LAB_KUBECTL`).
-//! - `helm_*`: helm (`scripts/helm.sh` builds it; `HELM` names it).
+//! - `helm_*`: helm (`scripts/go-tool.sh helm` builds it; `HELM` names it).
 //! - `release_*`, `image_*`: the output of `scripts/release.sh` and `scripts/build-image.sh`.
 //! - `lab_*`: a running lab (`eval "$(lab/env)"`) and root (mount namespaces, chroot).
 
@@ -95,7 +95,7 @@ fn helm() -> PathBuf {
     if let Ok(h) = std::env::var("HELM") {
         return PathBuf::from(h);
     }
-    let out = ok(Command::new(repo().join("scripts/helm.sh")));
+    let out = ok(Command::new(repo().join("scripts/go-tool.sh")).arg("helm"));
     PathBuf::from(out.trim())
 }
 
@@ -319,7 +319,7 @@ fn kubectl_plugin_runs_as_client_doctor() {
 // helm chart
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_lint_is_clean_with_defaults_and_every_option() {
     for set in [
         vec![],
@@ -341,7 +341,7 @@ fn helm_lint_is_clean_with_defaults_and_every_option() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_defaults_render_a_locked_down_serve() {
     let objs = template(&[]);
     assert_eq!(
@@ -403,7 +403,7 @@ fn helm_defaults_render_a_locked_down_serve() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_roles_read_and_create_events_only() {
     let objs = template(&[]);
     let read = find(&objs, "ClusterRole", "kd-kube-doctor");
@@ -440,7 +440,7 @@ fn helm_roles_read_and_create_events_only() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_prometheus_access_values_become_flags_and_mounts() {
     let objs = template(&[
         "--set",
@@ -507,7 +507,7 @@ fn helm_prometheus_access_values_become_flags_and_mounts() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_schema_refuses_bad_values_naming_them() {
     for (set, names) in [
         ("serve.threshold=2", "threshold"),
@@ -529,7 +529,7 @@ fn helm_schema_refuses_bad_values_naming_them() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_operator_objects_follow_values_and_capabilities() {
     // Without the operator's v1alpha1 API: no AlertmanagerConfig, even when enabled.
     let plain = template(&["--set", "alertmanagerConfig.enabled=true"]);
@@ -591,7 +591,7 @@ fn notes(args: &[&str]) -> String {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
     let plain = notes(&[]);
     assert!(plain.contains("url: http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"), "{plain}");
@@ -617,7 +617,7 @@ fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
 }
 
 #[test]
-#[ignore = "needs helm (scripts/helm.sh)"]
+#[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_chart_versions_and_source_agree_with_the_workspace() {
     let chart_yaml: Value =
         serde_saphyr::from_str(&std::fs::read_to_string(chart().join("Chart.yaml")).unwrap()).unwrap();
@@ -702,6 +702,32 @@ fn release_archive_checksums_and_krew_manifest() {
     assert_eq!(amd64["sha256"], sum);
     assert!(amd64["uri"].as_str().unwrap().ends_with(&name));
     assert_eq!(amd64["bin"], "kube-doctor");
+}
+
+#[test]
+#[ignore = "needs scripts/release.sh and krew (scripts/go-tool.sh krew)"]
+fn release_krew_installs_the_plugin_from_the_archive() {
+    let krew = std::env::var("KREW").map(PathBuf::from).unwrap_or_else(|_| {
+        PathBuf::from(ok(Command::new(repo().join("scripts/go-tool.sh")).arg("krew")).trim())
+    });
+    let v = version();
+    let root = tempdir();
+    // What `kubectl krew install` does, from the local archive instead of the release URL.
+    ok(Command::new(&krew)
+        .env("KREW_ROOT", root.path())
+        .arg("install")
+        .arg(format!("--manifest={}", dist().join("client-doctor.yaml").display()))
+        .arg(format!(
+            "--archive={}",
+            dist()
+                .join(format!("kube-doctor-{v}-x86_64-unknown-linux-musl.tar.gz"))
+                .display()
+        )));
+    let plugin = root.path().join("bin/kubectl-client_doctor");
+    let out = ok(Command::new(&plugin).arg("--version"));
+    assert!(out.starts_with(&format!("kube-doctor {v} (commit ")), "{out}");
+    let list = ok(Command::new(&krew).env("KREW_ROOT", root.path()).arg("list"));
+    assert!(list.contains("client-doctor"), "{list}");
 }
 
 fn image_archive() -> Vec<u8> {
