@@ -28,8 +28,9 @@ OUT=target/image
 BIN=target/x86_64-unknown-linux-musl/release/kube-doctor
 CDX_VERSION=0.5.9
 TOOLS=${XDG_CACHE_HOME:-$HOME/.cache}/kube-doctor-lab/tools
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
-CREATED=$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y-%m-%dT%H:%M:%SZ)
+# Not exported (see release.sh): the image's timestamps only.
+EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+CREATED=$(date -u -d "@$EPOCH" +%Y-%m-%dT%H:%M:%SZ)
 
 apt_install() {
   local missing=()
@@ -87,7 +88,7 @@ chmod 1777 "$root/tmp"
 chmod 0700 "$root/root" "$root/home/nonroot"
 chown -R 0:0 "$root"
 chown 65532:65532 "$root/home/nonroot"
-tar --sort=name --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+tar --sort=name --numeric-owner --mtime="@$EPOCH" --format=gnu \
   -C "$root" -cf "$work/layer.tar" .
 
 # --- The image: an empty image, the layer, the configuration.
@@ -119,7 +120,7 @@ umoci config --image "$layout:$tag" "${cfg[@]}"
 umoci gc --layout "$layout"
 
 archive=$OUT/kube-doctor-$VERSION-oci.tar
-tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" --format=gnu \
+tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" --format=gnu \
   -C "$layout" -cf "$archive" .
 say "$archive: $(stat -c %s "$archive") bytes"
 
@@ -141,7 +142,7 @@ if [ ! -x "$cdx" ]; then
   cargo install --locked --quiet "cargo-cyclonedx@$CDX_VERSION" --root "$TOOLS/cargo-cyclonedx-$CDX_VERSION"
 fi
 say "SBOM (cargo-cyclonedx $CDX_VERSION)"
-"$cdx" cyclonedx --manifest-path crates/kube-doctor/Cargo.toml --format json --spec-version 1.5 \
+SOURCE_DATE_EPOCH=$EPOCH "$cdx" cyclonedx --manifest-path crates/kube-doctor/Cargo.toml --format json --spec-version 1.5 \
   --target x86_64-unknown-linux-musl --no-build-deps --override-filename kube-doctor.cdx >/dev/null
 sbom=$OUT/kube-doctor-$VERSION.cdx.json
 # The image's one Debian package, added as a component of the same document.
@@ -158,8 +159,8 @@ bom.setdefault("components", []).append({
 })
 json.dump(bom, open(dst, "w"), indent=2)
 EOT
-# It writes one file per workspace package it visits; only the binary's is kept.
-rm -f crates/*/kube-doctor.cdx.json
+# It writes one file into every workspace member's folder; only the binary's was wanted.
+find . -path ./target -prune -o -name kube-doctor.cdx.json -type f -print0 | xargs -0 rm -f
 say "$sbom: $(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["components"]))' "$sbom") components"
 
 gz=$(python3 -c 'import json,sys; print(sum(l["size"] for l in json.load(open(sys.argv[1]))["layers"]))' "$work/manifest.json")

@@ -13,7 +13,7 @@
 # aarch64-unknown-linux-musl has a toolchain here),
 # RELEASE_BASE_URL (where the archives will be downloadable, for the krew manifest; default
 # the GitHub release of this version under $SOURCE_URL), SOURCE_DATE_EPOCH (archive mtimes;
-# default the commit's time). Output goes to target/dist/.
+# default the commit's time; passed to cargo only if it was already in the environment). Output goes to target/dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=release.env
@@ -24,7 +24,9 @@ case $mode in all | binary) ;; *) echo "usage: scripts/release.sh [all|binary]" 
 TARGETS="x86_64-unknown-linux-musl ${RELEASE_EXTRA_TARGETS:-}"
 DIST=target/dist
 VERSION=$(workspace_version)
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+# Not exported: the cc crate tracks SOURCE_DATE_EPOCH, so a new value (every commit) would
+# rebuild every crate with C code, and everything above them.
+EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 say() { printf '[release] %s\n' "$*" >&2; }
 die() { printf '[release] error: %s\n' "$*" >&2; exit 1; }
 
@@ -54,14 +56,14 @@ build_target() {
   rustup target list --installed | grep -qx "$target" || { say "rustup target add $target"; rustup target add "$target" >/dev/null; }
   tvar=$(echo "$target" | tr 'a-z-' 'A-Z_')
   say "cargo build --release --target $target"
-  # Debug info stripped (symbols kept): the release profile's line tables would double the size.
+  # Stripped (debug info and symbols): 18 MB instead of 22 MB with symbols.
   # The C compiler is for ring's C and assembly. The linker stays rustc's default (self-contained
   # musl: a static PIE) on x86_64; linking with musl-gcc instead gives a binary that asks for
   # /lib/ld-musl-x86_64.so.1 and crashes. A foreign architecture needs its cross gcc to link.
   local linker=()
   [ "${target%%-*}" = "$(uname -m)" ] || linker=("CARGO_TARGET_${tvar}_LINKER=$cc")
   env "CC_${target//-/_}=$cc" "${linker[@]}" \
-    CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+    CARGO_PROFILE_RELEASE_STRIP=symbols \
     cargo build --release --locked -p kube-doctor --target "$target" >&2
   local bin=target/$target/release/kube-doctor
   # Static: no program interpreter and no shared libraries needed.
@@ -78,7 +80,7 @@ check_version() { # the host can run this target's binary: check what it says ab
 }
 
 tar_det() { # tar_det OUT.tar.gz DIR: an archive that is the same bytes for the same inputs
-  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$EPOCH" \
     --format=gnu -C "$2" -cf - . | gzip -9n >"$1"
 }
 

@@ -22,7 +22,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 git archive --format=tar HEAD | tar -x -C "$tmp"
 # Same target directory and settings as release.sh, so only the two workspace crates rebuild.
-CC_x86_64_unknown_linux_musl=musl-gcc CARGO_PROFILE_RELEASE_STRIP=debuginfo CARGO_TARGET_DIR="$PWD/target" \
+CC_x86_64_unknown_linux_musl=musl-gcc CARGO_PROFILE_RELEASE_STRIP=symbols CARGO_TARGET_DIR="$PWD/target" \
   cargo install --quiet --locked --path "$tmp/crates/kube-doctor" --target x86_64-unknown-linux-musl \
   --root "$tmp/root" 2>&1 | grep -v '^warning: be sure to add' >&2 || true
 v=$("$tmp/root/bin/kube-doctor" --version)
