@@ -17,7 +17,7 @@
 # Push: skopeo copy oci-archive:target/image/kube-doctor-VERSION-oci.tar docker://REGISTRY/kube-doctor:VERSION
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=release.env
+# shellcheck source=scripts/release.env
 . scripts/release.env
 say() { printf '[image] %s\n' "$*" >&2; }
 die() { printf '[image] error: %s\n' "$*" >&2; exit 1; }

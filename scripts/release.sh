@@ -16,7 +16,7 @@
 # default the commit's time; passed to cargo only if it was already in the environment). Output goes to target/dist/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=release.env
+# shellcheck source=scripts/release.env
 . scripts/release.env
 
 mode=${1:-all}
@@ -35,8 +35,8 @@ apt_install() { # apt_install PKG...: installs the Debian packages that are miss
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing ${missing[*]} (Debian)"
-  [ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ] || apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
 }
 
 # Per target: the Debian package with a C compiler for it (ring compiles C and assembly), and

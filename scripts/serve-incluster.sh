@@ -22,7 +22,9 @@ say() { printf '[incluster] %s\n' "$*" >&2; }
 die() { printf '[incluster] error: %s\n' "$*" >&2; exit 1; }
 
 mode=${1:-}; STATE=${2:-}
-[ -n "$STATE" ] && { [ "$mode" = start ] || [ "$mode" = stop ]; } || die "usage: scripts/serve-incluster.sh start|stop STATE_DIR"
+if [ -z "$STATE" ] || { [ "$mode" != start ] && [ "$mode" != stop ]; }; then
+  die "usage: scripts/serve-incluster.sh start|stop STATE_DIR"
+fi
 for v in LAB_ADMIN_KUBECONFIG LAB_KUBECTL PROMETHEUS_URL LAB_SERVE_TOKEN_FILE LAB_ALERT_WEBHOOK_URL LAB_STATE; do
   [ -n "${!v:-}" ] || die "$v is not set: eval \"\$(lab/env)\" first"
 done
@@ -46,6 +48,7 @@ stop() {
   k delete namespace "$NS" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   # The mounts lived in serve's own mount namespace and went with it; never delete through one.
   if [ -d "$ROOT" ] && ! findmnt -rn -o TARGET | grep -qF "$ROOT"; then rm -rf "$ROOT"; fi
+  rm -rf "$STATE/volumes" "$STATE/alert-token"   # copies of the token and the Secrets
 }
 if [ "$mode" = stop ]; then stop; exit 0; fi
 
@@ -58,6 +61,10 @@ api_host=${api#https://}; api_host=${api_host%%/*}
 api_port=${api_host##*:}; api_host=${api_host%:*}
 
 say "helm install $RELEASE (namespace $NS): the chart's ServiceAccount, RBAC, Deployment"
+# A namespace still terminating from an earlier run takes no new objects: wait for it to go.
+if [ -n "$(k get namespace "$NS" -o 'jsonpath={.metadata.deletionTimestamp}' 2>/dev/null)" ]; then
+  k wait --for=delete "namespace/$NS" --timeout=180s >/dev/null
+fi
 k create namespace "$NS" --dry-run=client -o yaml | k apply -f - >/dev/null
 k -n "$NS" create secret generic "$RELEASE-alert-token" --from-file=token="$LAB_SERVE_TOKEN_FILE" \
   --dry-run=client -o yaml | k apply -f - >/dev/null
@@ -115,8 +122,9 @@ cp "$LAB_SERVE_TOKEN_FILE" "$STATE/alert-token"
 
 say "starting serve as 65532 in a private mount namespace, root file system read-only"
 env_args=()
-while IFS= read -r -d '' e; do env_args+=("$e"); done < <(cat "$STATE/env"; printf '\0')
+while IFS= read -r -d '' e; do [ -z "$e" ] || env_args+=("$e"); done < <(cat "$STATE/env"; printf '\0')
 mapfile -d '' args <"$STATE/args"
+# shellcheck disable=SC2016 # the inner script expands its own arguments
 setsid unshare --mount --propagation private bash -c '
   set -e
   root=$1; shift

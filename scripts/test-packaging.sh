@@ -3,6 +3,7 @@
 #   scripts/test-packaging.sh        the static release binary and archives, the source tarball
 #                                    install, the OCI image and SBOM, helm, the offline, chart,
 #                                    release and image tests (crates/kube-doctor/tests/packaging.rs)
+#   scripts/test-packaging.sh --lab-only  only the lab part below (after a run without --lab)
 #   scripts/test-packaging.sh --lab  then, against the running lab (the one lab/env describes;
 #                                    the prometheus-operator CRDs are created in it when missing):
 #                                    the chart applied with --dry-run=server, and serve run
@@ -12,19 +13,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 t0=$SECONDS
 say() { printf '\n=== [packaging %4ss] %s\n' $((SECONDS - t0)) "$*"; }
-lab=0; [ "${1:-}" = --lab ] && lab=1
+lab=0 offline=1
+case ${1:-} in
+  --lab) lab=1 ;;
+  --lab-only) lab=1 offline=0 ;;
+  "") ;;
+  *) echo "usage: scripts/test-packaging.sh [--lab|--lab-only]" >&2; exit 2 ;;
+esac
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
+if [ $offline = 1 ]; then
 say "release: static musl binary, archives, checksums, krew manifest"
 scripts/release.sh
 
 say "cargo install from a source tarball (no .git): builds, and says commit unknown"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 git archive --format=tar HEAD | tar -x -C "$tmp"
 # Same target directory and settings as release.sh, so only the two workspace crates rebuild.
 CC_x86_64_unknown_linux_musl=musl-gcc CARGO_PROFILE_RELEASE_STRIP=symbols CARGO_TARGET_DIR="$PWD/target" \
   cargo install --quiet --locked --path "$tmp/crates/kube-doctor" --target x86_64-unknown-linux-musl \
-  --root "$tmp/root" 2>&1 | grep -v '^warning: be sure to add' >&2 || true
+  --root "$tmp/root"
 v=$("$tmp/root/bin/kube-doctor" --version)
 echo "$v"
 [[ $v == *"(commit unknown)" ]] || { echo "a build without .git should say 'commit unknown', not: $v" >&2; exit 1; }
@@ -46,8 +54,10 @@ if [ -x "$LAB_KUBECTL" ]; then export LAB_KUBECTL; else skip+=(--skip kubectl_);
 say "packaging tests: offline, kubectl plugin, chart, release, image"
 cargo test -p kube-doctor --locked --test packaging -- --include-ignored "${skip[@]}"
 
-[ $lab = 1 ] || { say "done (no lab tests; --lab runs them)"; exit 0; }
+fi
+[ $lab = 1 ] || { say "done in $((SECONDS - t0)) s (no lab tests; --lab runs them)"; exit 0; }
 
+export HELM=${HELM:-$(scripts/go-tool.sh helm)}
 say "the prometheus-operator CRDs in the lab (kube-prometheus-stack 77.14.0's charts/crds)"
 eval "$(lab/env)"
 # shared/ sits beside the repository (CI, /work/main); a worktree under wt/ is one level deeper.
