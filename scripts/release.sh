@@ -112,7 +112,8 @@ krew_manifest() {
   local sum_amd64 sum_arm64
   sum_amd64=$(sha256sum "$DIST/kube-doctor-$VERSION-x86_64-unknown-linux-musl.tar.gz" | cut -d' ' -f1)
   sed -e "s|@VERSION@|$VERSION|g" -e "s|@BASE_URL@|$base|g" -e "s|@SOURCE_URL@|$SOURCE_URL|g" \
-    -e "s|@SHA256_LINUX_AMD64@|$sum_amd64|g" deploy/krew/client-doctor.yaml >"$DIST/client-doctor.yaml"
+    -e "s|@SHA256_LINUX_AMD64@|$sum_amd64|g" -e '1,/^apiVersion:/{/^#/d}' \
+    deploy/krew/client-doctor.yaml >"$DIST/client-doctor.yaml"
   if [ -f "$DIST/kube-doctor-$VERSION-aarch64-unknown-linux-musl.tar.gz" ]; then
     sum_arm64=$(sha256sum "$DIST/kube-doctor-$VERSION-aarch64-unknown-linux-musl.tar.gz" | cut -d' ' -f1)
     sed -i -e "s|@SHA256_LINUX_ARM64@|$sum_arm64|g" "$DIST/client-doctor.yaml"
