@@ -22,7 +22,10 @@ use sha2::{Digest, Sha256};
 // Helpers
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn bin() -> &'static str {
@@ -230,7 +233,9 @@ fn offline_zsh_fish_completions_and_bad_input() {
     assert!(zsh.starts_with("#compdef kube-doctor"), "{zsh:.80}");
     let fish = ok(Command::new(bin()).args(["completions", "fish"]));
     assert!(
-        fish.contains("complete -c kube-doctor -n \"__fish_kube_doctor_needs_command\" -f -a \"investigate\""),
+        fish.contains(
+            "complete -c kube-doctor -n \"__fish_kube_doctor_needs_command\" -f -a \"investigate\""
+        ),
         "{fish}"
     );
     // An unknown shell: exit 2, one line naming the input and the choices.
@@ -250,7 +255,10 @@ fn offline_man_pages_for_every_command() {
     let page = ok(Command::new(bin()).arg("man"));
     assert!(page.starts_with(".ie \\n(.g .ds Aq"), "{page:.120}");
     assert!(page.contains(".TH kube-doctor 1"), "{page:.400}");
-    assert!(page.contains("investigate"), "the page lists the subcommands");
+    assert!(
+        page.contains("investigate"),
+        "the page lists the subcommands"
+    );
     let dir = tempdir();
     ok(Command::new(bin())
         .args(["man", "--out-dir"])
@@ -267,7 +275,10 @@ fn offline_man_pages_for_every_command() {
     ] {
         let f = dir.path().join("man1").join(format!("{cmd}.1"));
         let body = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
-        assert!(body.contains(&format!(".TH {cmd} 1")), "{cmd}.1: {body:.200}");
+        assert!(
+            body.contains(&format!(".TH {cmd} 1")),
+            "{cmd}.1: {body:.200}"
+        );
     }
     // groff renders the serve page with its flags (the page a user reads with man).
     let groff = run(Command::new("groff")
@@ -303,7 +314,9 @@ fn kubectl_plugin_runs_as_client_doctor() {
         .env("PATH", &path)
         .args(["client-doctor", "--version"]));
     assert_eq!(version, ok(Command::new(bin()).arg("--version")));
-    let list = ok(Command::new(&kubectl).env("PATH", &path).args(["plugin", "list"]));
+    let list = ok(Command::new(&kubectl)
+        .env("PATH", &path)
+        .args(["plugin", "list"]));
     assert!(list.contains(&link.display().to_string()), "{list}");
     // The real job through kubectl: diagnose the example bundle (exit 1: a problem found).
     let out = run(Command::new(&kubectl)
@@ -336,7 +349,10 @@ fn helm_lint_is_clean_with_defaults_and_every_option() {
             .args(["lint", "--strict"])
             .arg(chart())
             .args(&set));
-        assert!(out.contains("1 chart(s) linted, 0 chart(s) failed"), "{out}");
+        assert!(
+            out.contains("1 chart(s) linted, 0 chart(s) failed"),
+            "{out}"
+        );
     }
 }
 
@@ -376,13 +392,28 @@ fn helm_defaults_render_a_locked_down_serve() {
     let secret = find(&objs, "Secret", "kd-kube-doctor-token");
     let token = secret["data"]["token"].as_str().unwrap();
     assert_eq!(token.len(), 64, "48 random characters, base64: {token}");
-    assert_eq!(pod["volumes"][0]["secret"]["secretName"], "kd-kube-doctor-token");
-    assert_eq!(c["volumeMounts"][0]["mountPath"], "/var/run/kube-doctor/token");
+    assert_eq!(
+        pod["volumes"][0]["secret"]["secretName"],
+        "kd-kube-doctor-token"
+    );
+    assert_eq!(
+        c["volumeMounts"][0]["mountPath"],
+        "/var/run/kube-doctor/token"
+    );
     let args = args_of(&objs);
-    assert_eq!(&args[..3], ["serve", "--listen=0.0.0.0:8080", "--token-file=/var/run/kube-doctor/token/token"]);
+    assert_eq!(
+        &args[..3],
+        [
+            "serve",
+            "--listen=0.0.0.0:8080",
+            "--token-file=/var/run/kube-doctor/token/token"
+        ]
+    );
     // Optional flags only when set: the binary's own defaults otherwise.
     assert!(
-        !args.iter().any(|a| a.starts_with("--prometheus") || a.starts_with("--cluster")),
+        !args
+            .iter()
+            .any(|a| a.starts_with("--prometheus") || a.starts_with("--cluster")),
         "{args:?}"
     );
     // Every rendered flag is one `kube-doctor serve` accepts today.
@@ -411,16 +442,20 @@ fn helm_roles_read_and_create_events_only() {
     for rule in read["rules"].as_array().unwrap() {
         for verb in rule["verbs"].as_array().unwrap() {
             let v = verb.as_str().unwrap();
-            let reviews = rule["resources"]
-                .as_array()
-                .is_some_and(|r| r.iter().all(|r| r == "tokenreviews" || r == "subjectaccessreviews"));
+            let reviews = rule["resources"].as_array().is_some_and(|r| {
+                r.iter()
+                    .all(|r| r == "tokenreviews" || r == "subjectaccessreviews")
+            });
             assert!(
                 v == "get" || v == "list" || (v == "create" && reviews),
                 "a write in the read-only role: {rule}"
             );
         }
         // Secrets are got one by one, never listed.
-        if rule["resources"].as_array().is_some_and(|r| r.iter().any(|r| r == "secrets")) {
+        if rule["resources"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|r| r == "secrets"))
+        {
             assert_eq!(rule["verbs"], serde_json::json!(["get"]), "{rule}");
         }
     }
@@ -431,7 +466,11 @@ fn helm_roles_read_and_create_events_only() {
     );
     // serve.events=false: no events role, no binding, and serve is told not to try.
     let quiet = template(&["--set", "serve.events=false"]);
-    assert!(!quiet.iter().any(|o| o["metadata"]["name"] == "kd-kube-doctor-events"));
+    assert!(
+        !quiet
+            .iter()
+            .any(|o| o["metadata"]["name"] == "kd-kube-doctor-events")
+    );
     assert!(args_of(&quiet).contains(&"--no-events".to_owned()));
     // The raw manifests in deploy/ are this chart, rendered (scripts/render-manifests.sh).
     ok(Command::new(repo().join("scripts/render-manifests.sh"))
@@ -493,7 +532,10 @@ fn helm_prometheus_access_values_become_flags_and_mounts() {
         .map(|m| m["mountPath"].as_str().unwrap())
         .collect();
     for dir in ["bearer-token", "basic-auth", "ca", "client-cert"] {
-        assert!(mounts.contains(&format!("/var/run/kube-doctor/prometheus/{dir}").as_str()), "{mounts:?}");
+        assert!(
+            mounts.contains(&format!("/var/run/kube-doctor/prometheus/{dir}").as_str()),
+            "{mounts:?}"
+        );
     }
     let secrets: Vec<&str> = pod["volumes"]
         .as_array()
@@ -501,7 +543,16 @@ fn helm_prometheus_access_values_become_flags_and_mounts() {
         .iter()
         .map(|v| v["secret"]["secretName"].as_str().unwrap())
         .collect();
-    assert_eq!(secrets, ["my-token", "prom-token", "prom-basic", "prom-ca", "prom-client"]);
+    assert_eq!(
+        secrets,
+        [
+            "my-token",
+            "prom-token",
+            "prom-basic",
+            "prom-ca",
+            "prom-client"
+        ]
+    );
     // With an existing token Secret the chart makes none.
     assert!(!objs.iter().any(|o| o["kind"] == "Secret"));
 }
@@ -523,8 +574,14 @@ fn helm_schema_refuses_bad_values_naming_them() {
             .args(["--set", set]));
         assert!(!out.status.success(), "{set} was accepted");
         let err = text(&out.stderr);
-        assert!(err.contains("values don't meet the specifications of the schema"), "{set}: {err}");
-        assert!(err.contains(names), "{set}: the error does not name {names}: {err}");
+        assert!(
+            err.contains("values don't meet the specifications of the schema"),
+            "{set}: {err}"
+        );
+        assert!(
+            err.contains(names),
+            "{set}: the error does not name {names}: {err}"
+        );
     }
 }
 
@@ -545,9 +602,18 @@ fn helm_operator_objects_follow_values_and_capabilities() {
     ]);
     let amc = find(&objs, "AlertmanagerConfig", "kd-kube-doctor");
     let hook = &amc["spec"]["receivers"][0]["webhookConfigs"][0];
-    assert_eq!(hook["url"], "http://kd-kube-doctor.kd-ns.svc:8080/api/alerts");
-    assert_eq!(hook["httpConfig"]["authorization"]["credentials"]["name"], "kd-kube-doctor-token");
-    assert_eq!(amc["spec"]["route"]["matchers"][0]["value"], "KubeClientErrors");
+    assert_eq!(
+        hook["url"],
+        "http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"
+    );
+    assert_eq!(
+        hook["httpConfig"]["authorization"]["credentials"]["name"],
+        "kd-kube-doctor-token"
+    );
+    assert_eq!(
+        amc["spec"]["route"]["matchers"][0]["value"],
+        "KubeClientErrors"
+    );
     let sm = find(&objs, "ServiceMonitor", "kd-kube-doctor");
     assert_eq!(sm["metadata"]["labels"]["release"], "kps");
     assert_eq!(sm["spec"]["endpoints"][0]["port"], "http");
@@ -555,16 +621,23 @@ fn helm_operator_objects_follow_values_and_capabilities() {
     let rule = find(&objs, "PrometheusRule", "kd-kube-doctor-kubeclienterrors");
     let ours = rule["spec"]["groups"][0]["rules"].as_array().unwrap();
     let shipped: Value = serde_saphyr::from_str(
-        &std::fs::read_to_string(repo().join("deploy/prometheus/kubeclienterrors.rules.yaml")).unwrap(),
+        &std::fs::read_to_string(repo().join("deploy/prometheus/kubeclienterrors.rules.yaml"))
+            .unwrap(),
     )
     .unwrap();
     let shipped = shipped["groups"][0]["rules"].as_array().unwrap();
     assert_eq!(ours.len(), 2);
     for r in ours {
         let form = &r["labels"]["form"];
-        let same = shipped.iter().find(|s| s["labels"]["form"] == *form).unwrap();
+        let same = shipped
+            .iter()
+            .find(|s| s["labels"]["form"] == *form)
+            .unwrap();
         assert_eq!(r["expr"], same["expr"], "form {form}");
-        assert_eq!(r["annotations"]["description"], same["annotations"]["description"]);
+        assert_eq!(
+            r["annotations"]["description"],
+            same["annotations"]["description"]
+        );
         assert_eq!(r["for"], "3m");
     }
 }
@@ -576,11 +649,21 @@ fn notes(args: &[&str]) -> String {
     let dir = tempdir();
     let copy = dir.path().join("kube-doctor");
     ok(Command::new("cp").arg("-r").arg(chart()).arg(&copy));
-    std::fs::copy(copy.join("templates/NOTES.txt"), copy.join("templates/notes.yaml")).unwrap();
+    std::fs::copy(
+        copy.join("templates/NOTES.txt"),
+        copy.join("templates/notes.yaml"),
+    )
+    .unwrap();
     let out = run(Command::new(helm())
         .args(["template", "kd"])
         .arg(&copy)
-        .args(["--namespace", "kd-ns", "--debug", "--show-only", "templates/notes.yaml"])
+        .args([
+            "--namespace",
+            "kd-ns",
+            "--debug",
+            "--show-only",
+            "templates/notes.yaml",
+        ])
         .args(args));
     let rendered = text(&out.stdout);
     rendered
@@ -594,15 +677,22 @@ fn notes(args: &[&str]) -> String {
 #[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
     let plain = notes(&[]);
-    assert!(plain.contains("url: http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"), "{plain}");
-    assert!(plain.contains("matchers: [alertname=\"KubeClientErrors\"]"), "{plain}");
+    assert!(
+        plain.contains("url: http://kd-kube-doctor.kd-ns.svc:8080/api/alerts"),
+        "{plain}"
+    );
+    assert!(
+        plain.contains("matchers: [alertname=\"KubeClientErrors\"]"),
+        "{plain}"
+    );
     // The snippet is valid YAML of the shape alertmanager.yml takes.
     let snippet: String = plain
         .lines()
         .skip_while(|l| !l.starts_with("route:"))
         .collect::<Vec<_>>()
         .join("\n");
-    let parsed: Value = serde_saphyr::from_str(&snippet).unwrap_or_else(|e| panic!("{e}: {snippet}"));
+    let parsed: Value =
+        serde_saphyr::from_str(&snippet).unwrap_or_else(|e| panic!("{e}: {snippet}"));
     assert_eq!(parsed["receivers"][0]["name"], "kube-doctor");
     assert_eq!(parsed["route"]["routes"][0]["receiver"], "kube-doctor");
     assert_eq!(
@@ -611,8 +701,14 @@ fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
     );
     // With the operator: the AlertmanagerConfig, and what the operator needs to route to it.
     let operator = notes(&["--api-versions", "monitoring.coreos.com/v1alpha1"]);
-    assert!(operator.contains("AlertmanagerConfig kd-ns/kd-kube-doctor"), "{operator}");
-    assert!(operator.contains("alertmanagerConfigMatcherStrategy: {type: None}"), "{operator}");
+    assert!(
+        operator.contains("AlertmanagerConfig kd-ns/kd-kube-doctor"),
+        "{operator}"
+    );
+    assert!(
+        operator.contains("alertmanagerConfigMatcherStrategy: {type: None}"),
+        "{operator}"
+    );
     assert!(!operator.contains("route:"), "{operator}");
 }
 
@@ -620,7 +716,8 @@ fn helm_notes_give_the_alertmanager_snippet_without_the_operator() {
 #[ignore = "needs helm (scripts/go-tool.sh helm)"]
 fn helm_chart_versions_and_source_agree_with_the_workspace() {
     let chart_yaml: Value =
-        serde_saphyr::from_str(&std::fs::read_to_string(chart().join("Chart.yaml")).unwrap()).unwrap();
+        serde_saphyr::from_str(&std::fs::read_to_string(chart().join("Chart.yaml")).unwrap())
+            .unwrap();
     assert_eq!(chart_yaml["version"], version());
     assert_eq!(chart_yaml["appVersion"], version());
     assert_eq!(chart_yaml["home"], source_url());
@@ -635,7 +732,10 @@ fn dist() -> PathBuf {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// name -> (mode, uid, bytes) of every entry of a tar (gzip when `gz`).
@@ -650,7 +750,10 @@ fn tar_entries(bytes: &[u8], gz: bool) -> std::collections::BTreeMap<String, (u3
     for entry in archive.entries().unwrap() {
         let mut entry = entry.unwrap();
         let path = entry.path().unwrap().to_string_lossy().into_owned();
-        let name = path.trim_start_matches("./").trim_end_matches('/').to_owned();
+        let name = path
+            .trim_start_matches("./")
+            .trim_end_matches('/')
+            .to_owned();
         let mode = entry.header().mode().unwrap();
         let uid = entry.header().uid().unwrap();
         let mut data = Vec::new();
@@ -669,7 +772,10 @@ fn release_archive_checksums_and_krew_manifest() {
     let name = format!("kube-doctor-{v}-x86_64-unknown-linux-musl.tar.gz");
     let bytes = std::fs::read(dist().join(&name)).unwrap();
     let sum = sha256_hex(&bytes);
-    assert!(sums.lines().any(|l| l == format!("{sum}  {name}")), "{sums}");
+    assert!(
+        sums.lines().any(|l| l == format!("{sum}  {name}")),
+        "{sums}"
+    );
     // sha256sum -c agrees.
     ok(Command::new("sha256sum")
         .current_dir(dist())
@@ -686,7 +792,11 @@ fn release_archive_checksums_and_krew_manifest() {
         "man/kube-doctor.1",
         "man/kube-doctor-serve.1",
     ] {
-        assert!(files.contains_key(f), "{f} not in {name}: {:?}", files.keys());
+        assert!(
+            files.contains_key(f),
+            "{f} not in {name}: {:?}",
+            files.keys()
+        );
     }
     // The krew manifest names this archive by its checksum, with nothing left unfilled.
     let manifest = std::fs::read_to_string(dist().join("client-doctor.yaml")).unwrap();
@@ -708,16 +818,21 @@ fn release_archive_checksums_and_krew_manifest() {
 #[test]
 #[ignore = "needs scripts/release.sh and krew (scripts/go-tool.sh krew)"]
 fn release_krew_installs_the_plugin_from_the_archive() {
-    let krew = std::env::var("KREW").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(ok(Command::new(repo().join("scripts/go-tool.sh")).arg("krew")).trim())
-    });
+    let krew = std::env::var("KREW")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(ok(Command::new(repo().join("scripts/go-tool.sh")).arg("krew")).trim())
+        });
     let v = version();
     let root = tempdir();
     // What `kubectl krew install` does, from the local archive instead of the release URL.
     ok(Command::new(&krew)
         .env("KREW_ROOT", root.path())
         .arg("install")
-        .arg(format!("--manifest={}", dist().join("client-doctor.yaml").display()))
+        .arg(format!(
+            "--manifest={}",
+            dist().join("client-doctor.yaml").display()
+        ))
         .arg(format!(
             "--archive={}",
             dist()
@@ -726,7 +841,10 @@ fn release_krew_installs_the_plugin_from_the_archive() {
         )));
     let plugin = root.path().join("bin/kubectl-client_doctor");
     let out = ok(Command::new(&plugin).arg("--version"));
-    assert!(out.starts_with(&format!("kube-doctor {v} (commit ")), "{out}");
+    assert!(
+        out.starts_with(&format!("kube-doctor {v} (commit ")),
+        "{out}"
+    );
     // krew's record of it (`krew list` would need the index from the network).
     let receipt = std::fs::read_to_string(root.path().join("receipts/client-doctor.yaml")).unwrap();
     assert!(receipt.contains(&format!("version: v{v}")), "{receipt}");
@@ -748,12 +866,19 @@ fn image_config_user_entrypoint_labels_and_digests() {
     let blob = |digest: &str| -> &Vec<u8> {
         let hex = digest.strip_prefix("sha256:").unwrap();
         let data = &layout[&format!("blobs/sha256/{hex}")].2;
-        assert_eq!(sha256_hex(data), hex, "blob {digest} does not match its digest");
+        assert_eq!(
+            sha256_hex(data),
+            hex,
+            "blob {digest} does not match its digest"
+        );
         data
     };
     let index: Value = serde_json::from_slice(&layout["index.json"].2).unwrap();
     let m = &index["manifests"][0];
-    assert_eq!(m["annotations"]["org.opencontainers.image.ref.name"], version());
+    assert_eq!(
+        m["annotations"]["org.opencontainers.image.ref.name"],
+        version()
+    );
     assert_eq!(m["mediaType"], "application/vnd.oci.image.manifest.v1+json");
     let manifest: Value = serde_json::from_slice(blob(m["digest"].as_str().unwrap())).unwrap();
     assert_eq!(manifest["schemaVersion"], 2);
@@ -763,40 +888,68 @@ fn image_config_user_entrypoint_labels_and_digests() {
     assert_eq!(config["os"], "linux");
     let c = &config["config"];
     assert_eq!(c["User"], "65532:65532");
-    assert_eq!(c["Entrypoint"], serde_json::json!(["/usr/local/bin/kube-doctor"]));
+    assert_eq!(
+        c["Entrypoint"],
+        serde_json::json!(["/usr/local/bin/kube-doctor"])
+    );
     let labels = &c["Labels"];
     assert_eq!(labels["org.opencontainers.image.version"], version());
     assert_eq!(labels["org.opencontainers.image.source"], source_url());
-    let revision = labels["org.opencontainers.image.revision"].as_str().unwrap();
+    let revision = labels["org.opencontainers.image.revision"]
+        .as_str()
+        .unwrap();
     match git_head() {
-        Some(head) => assert!(revision.starts_with(&head), "revision {revision}, HEAD {head}"),
+        Some(head) => assert!(
+            revision.starts_with(&head),
+            "revision {revision}, HEAD {head}"
+        ),
         None => assert_eq!(revision, "unknown"),
     }
-    assert_eq!(manifest["annotations"]["org.opencontainers.image.version"], version());
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.version"],
+        version()
+    );
     // One layer; its files are those of a distroless-static-like base and the binary.
     let layers = manifest["layers"].as_array().unwrap();
     assert_eq!(layers.len(), 1, "{manifest}");
-    assert_eq!(layers[0]["mediaType"], "application/vnd.oci.image.layer.v1.tar+gzip");
+    assert_eq!(
+        layers[0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
     let layer = blob(layers[0]["digest"].as_str().unwrap());
     // The config's diff_id is the digest of the uncompressed layer.
     let mut raw = Vec::new();
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&layer[..]), &mut raw).unwrap();
-    assert_eq!(config["rootfs"]["diff_ids"][0], format!("sha256:{}", sha256_hex(&raw)));
+    assert_eq!(
+        config["rootfs"]["diff_ids"][0],
+        format!("sha256:{}", sha256_hex(&raw))
+    );
     let files = tar_entries(&raw, false);
     let (mode, uid, exe) = &files["usr/local/bin/kube-doctor"];
     assert_eq!((mode & 0o7777, *uid), (0o755, 0));
     assert!(exe.starts_with(b"\x7fELF"));
     let passwd = text(&files["etc/passwd"].2);
-    assert!(passwd.lines().any(|l| l.starts_with("nonroot:x:65532:65532:")), "{passwd}");
+    assert!(
+        passwd
+            .lines()
+            .any(|l| l.starts_with("nonroot:x:65532:65532:")),
+        "{passwd}"
+    );
     let certs = text(&files["etc/ssl/certs/ca-certificates.crt"].2);
-    assert!(certs.matches("BEGIN CERTIFICATE").count() > 100, "Debian ships ~140 roots");
+    assert!(
+        certs.matches("BEGIN CERTIFICATE").count() > 100,
+        "Debian ships ~140 roots"
+    );
     assert_eq!(files["tmp"].0 & 0o7777, 0o1777);
     assert_eq!(files["home/nonroot"].1, 65532);
     // No shell, no package manager, no libc: nothing else in bin/ or lib/.
     for name in files.keys() {
         assert!(
-            !(name.starts_with("bin") || name.starts_with("sbin") || name.starts_with("lib")
-                || name.starts_with("usr/bin") || name.starts_with("usr/lib")),
+            !(name.starts_with("bin")
+                || name.starts_with("sbin")
+                || name.starts_with("lib")
+                || name.starts_with("usr/bin")
+                || name.starts_with("usr/lib")),
             "{name} in the image"
         );
     }
@@ -805,7 +958,10 @@ fn image_config_user_entrypoint_labels_and_digests() {
 /// Runs the image's binary from its unpacked root file system, chrooted, as user 65532.
 fn in_rootfs(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let rootfs = repo().join("target/image/rootfs");
-    assert!(rootfs.join("usr/local/bin/kube-doctor").exists(), "run scripts/build-image.sh first");
+    assert!(
+        rootfs.join("usr/local/bin/kube-doctor").exists(),
+        "run scripts/build-image.sh first"
+    );
     let mut cmd = Command::new("/usr/sbin/chroot");
     cmd.arg("--userspec=65532:65532")
         .arg(&rootfs)
@@ -848,13 +1004,20 @@ fn image_rootfs_runs_version_and_diagnose() {
 #[ignore = "needs scripts/build-image.sh"]
 fn image_sbom_lists_the_crates_and_the_debian_package() {
     let path = repo().join(format!("target/image/kube-doctor-{}.cdx.json", version()));
-    let sbom: Value = serde_json::from_slice(&std::fs::read(&path).expect("run scripts/build-image.sh"))
-        .unwrap();
+    let sbom: Value =
+        serde_json::from_slice(&std::fs::read(&path).expect("run scripts/build-image.sh")).unwrap();
     assert_eq!(sbom["bomFormat"], "CycloneDX");
     assert_eq!(sbom["metadata"]["component"]["name"], "kube-doctor");
     let components = sbom["components"].as_array().unwrap();
     let lock = std::fs::read_to_string(repo().join("Cargo.lock")).unwrap();
-    for krate in ["kube-client", "rustls", "ring", "tokio", "axum", "kube-doctor-core"] {
+    for krate in [
+        "kube-client",
+        "rustls",
+        "ring",
+        "tokio",
+        "axum",
+        "kube-doctor-core",
+    ] {
         let c = components
             .iter()
             .find(|c| c["name"] == krate)
@@ -865,8 +1028,12 @@ fn image_sbom_lists_the_crates_and_the_debian_package() {
             "{krate} {v} is not the version in Cargo.lock"
         );
     }
-    assert!(components.iter().any(|c| c["name"] == "ca-certificates"
-        && c["purl"].as_str().is_some_and(|p| p.starts_with("pkg:deb/debian/ca-certificates@"))));
+    assert!(components.iter().any(|c| {
+        c["name"] == "ca-certificates"
+            && c["purl"]
+                .as_str()
+                .is_some_and(|p| p.starts_with("pkg:deb/debian/ca-certificates@"))
+    }));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -897,7 +1064,13 @@ fn lab_chart_applies_server_side() {
         let rendered = ok(Command::new(helm())
             .args(["template", "kd-dryrun"])
             .arg(chart())
-            .args(["--namespace", "default", "--validate", "--kubeconfig", &kubeconfig])
+            .args([
+                "--namespace",
+                "default",
+                "--validate",
+                "--kubeconfig",
+                &kubeconfig,
+            ])
             .args(&extra));
         let objs = docs(&rendered);
         assert!(
@@ -905,20 +1078,39 @@ fn lab_chart_applies_server_side() {
             "the lab has monitoring.coreos.com/v1alpha1: an AlertmanagerConfig is expected"
         );
         let mut child = Command::new(kubectl())
-            .args(["--kubeconfig", &kubeconfig, "apply", "--dry-run=server", "-f", "-"])
+            .args([
+                "--kubeconfig",
+                &kubeconfig,
+                "apply",
+                "--dry-run=server",
+                "-f",
+                "-",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(rendered.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(rendered.as_bytes())
+            .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "server-side dry run: {}", text(&out.stderr));
+        assert!(
+            out.status.success(),
+            "server-side dry run: {}",
+            text(&out.stderr)
+        );
         let applied = text(&out.stdout);
         // "clusterrole.rbac.authorization.k8s.io/NAME created (server dry run)", one per object.
         for o in &objs {
             let kind = o["kind"].as_str().unwrap().to_lowercase();
-            let tail = format!("/{} created (server dry run)", o["metadata"]["name"].as_str().unwrap());
+            let tail = format!(
+                "/{} created (server dry run)",
+                o["metadata"]["name"].as_str().unwrap()
+            );
             assert!(
                 applied.lines().any(|l| l.ends_with(&tail)
                     && (l.starts_with(&format!("{kind}/")) || l.starts_with(&format!("{kind}.")))),
@@ -941,7 +1133,15 @@ impl Drop for InCluster {
 
 fn http(method: &str, url: &str, token: Option<&str>) -> Result<String, String> {
     let mut cmd = Command::new("curl");
-    cmd.args(["-sS", "--max-time", "10", "-X", method, "-w", "\n%{http_code}"]);
+    cmd.args([
+        "-sS",
+        "--max-time",
+        "10",
+        "-X",
+        method,
+        "-w",
+        "\n%{http_code}",
+    ]);
     if let Some(t) = token {
         cmd.args(["-H", &format!("Authorization: Bearer {t}")]);
     }
@@ -951,7 +1151,10 @@ fn http(method: &str, url: &str, token: Option<&str>) -> Result<String, String> 
     if code.starts_with('2') {
         Ok(body.to_owned())
     } else {
-        Err(format!("{method} {url}: HTTP {code}: {body}{}", text(&out.stderr)))
+        Err(format!(
+            "{method} {url}: HTTP {code}: {body}{}",
+            text(&out.stderr)
+        ))
     }
 }
 
@@ -965,7 +1168,12 @@ fn lab_serve_in_cluster_with_the_charts_identity_diagnoses_a_fault() {
     ok(Command::new(repo().join("scripts/serve-incluster.sh"))
         .arg("start")
         .arg(&state));
-    let read = |f: &str| std::fs::read_to_string(state.join(f)).unwrap().trim().to_owned();
+    let read = |f: &str| {
+        std::fs::read_to_string(state.join(f))
+            .unwrap()
+            .trim()
+            .to_owned()
+    };
     let base = read("base-url");
     let token = read("alert-token");
     let sa_user = read("sa-user");
@@ -977,7 +1185,9 @@ fn lab_serve_in_cluster_with_the_charts_identity_diagnoses_a_fault() {
     struct Clear(PathBuf);
     impl Drop for Clear {
         fn drop(&mut self) {
-            let _ = Command::new(&self.0).args(["clear", "rbac-revoked"]).status();
+            let _ = Command::new(&self.0)
+                .args(["clear", "rbac-revoked"])
+                .status();
         }
     }
     let _clear = Clear(fault);
@@ -990,14 +1200,25 @@ fn lab_serve_in_cluster_with_the_charts_identity_diagnoses_a_fault() {
             state.join("serve.log").display()
         );
         std::thread::sleep(Duration::from_secs(10));
-        let list: Value = serde_json::from_str(&http("GET", &format!("{base}/api/reports"), Some(&token)).unwrap()).unwrap();
+        let list: Value = serde_json::from_str(
+            &http("GET", &format!("{base}/api/reports"), Some(&token)).unwrap(),
+        )
+        .unwrap();
         let hit = list.as_array().unwrap().iter().find_map(|s| {
             let full: Value = serde_json::from_str(
-                &http("GET", &format!("{base}/api/reports/{}", s["id"].as_str()?), Some(&token)).ok()?,
+                &http(
+                    "GET",
+                    &format!("{base}/api/reports/{}", s["id"].as_str()?),
+                    Some(&token),
+                )
+                .ok()?,
             )
             .ok()?;
             let r = full.get("report").filter(|r| !r.is_null())?;
-            let about = r["clients"].as_array()?.iter().any(|c| c["target"]["name"] == "demo-kubers");
+            let about = r["clients"]
+                .as_array()?
+                .iter()
+                .any(|c| c["target"]["name"] == "demo-kubers");
             about.then(|| full.clone())
         });
         if let Some(h) = hit {
@@ -1018,14 +1239,30 @@ fn lab_serve_in_cluster_with_the_charts_identity_diagnoses_a_fault() {
     }
     // The Event on the pod, created as the chart's ServiceAccount.
     let events: Value = serde_json::from_str(&ok(Command::new(kubectl())
-        .args(["--kubeconfig", &var("LAB_ADMIN_KUBECONFIG"), "-n", "demo", "get", "events"])
-        .args(["--field-selector", "reason=KubeDoctorDiagnosis,involvedObject.name=demo-kubers", "-o", "json"])))
+        .args([
+            "--kubeconfig",
+            &var("LAB_ADMIN_KUBECONFIG"),
+            "-n",
+            "demo",
+            "get",
+            "events",
+        ])
+        .args([
+            "--field-selector",
+            "reason=KubeDoctorDiagnosis,involvedObject.name=demo-kubers",
+            "-o",
+            "json",
+        ])))
     .unwrap();
     assert!(
-        events["items"].as_array().unwrap().iter().any(|e| e["eventTime"]
-            .as_str()
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .is_some_and(|t| t >= started)),
+        events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["eventTime"]
+                .as_str()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                .is_some_and(|t| t >= started)),
         "no new KubeDoctorDiagnosis Event on demo-kubers: {events}"
     );
     // The API server's audit log: every request of the chart's ServiceAccount was allowed,
@@ -1034,14 +1271,19 @@ fn lab_serve_in_cluster_with_the_charts_identity_diagnoses_a_fault() {
     let audit = std::fs::read_to_string(var("LAB_AUDIT_LOG")).unwrap();
     let mut seen = 0;
     for line in audit.lines() {
-        let Ok(e) = serde_json::from_str::<Value>(line) else { continue };
+        let Ok(e) = serde_json::from_str::<Value>(line) else {
+            continue;
+        };
         if e["user"]["username"] != sa_user.as_str() || e["stage"] != "ResponseComplete" {
             continue;
         }
         seen += 1;
         let code = e["responseStatus"]["code"].as_u64().unwrap_or(0);
         let resource = e["objectRef"]["resource"].as_str().unwrap_or("");
-        assert_ne!(code, 403, "forbidden for the chart's ServiceAccount: {line}");
+        assert_ne!(
+            code, 403,
+            "forbidden for the chart's ServiceAccount: {line}"
+        );
         let verb = e["verb"].as_str().unwrap_or("");
         if !matches!(verb, "get" | "list" | "watch") {
             assert!(
