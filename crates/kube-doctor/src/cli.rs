@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// kube-doctor: finds out why Kubernetes API clients are failing (the KubeClientErrors
 /// runbook, automated, read-only).
 #[derive(Debug, Parser)]
-#[command(name = "kube-doctor", version, about, long_about = None)]
+#[command(name = "kube-doctor", version = env!("KUBE_DOCTOR_VERSION_LONG"), about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -29,6 +29,10 @@ pub enum Command {
     Classify(ClassifyArgs),
     /// Investigate automatically when Alertmanager fires KubeClientErrors.
     Serve(ServeArgs),
+    /// Print a shell completion script.
+    Completions(crate::commands::completions::CompletionsArgs),
+    /// Print the man page, or write every command's page into a directory.
+    Man(crate::commands::completions::ManArgs),
 }
 
 /// How to reach the cluster, as kubectl spells it.

@@ -4,6 +4,7 @@
 mod classify;
 mod clients;
 mod collect;
+pub mod completions;
 mod diagnose;
 mod investigate;
 mod serve;
@@ -19,6 +20,8 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Classify(args) => classify::run(args),
         Command::Diagnose(args) => diagnose::run(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         other => {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -30,9 +33,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
                     Command::Collect(a) => collect::run(a).await,
                     Command::Clients(a) => clients::run(a).await,
                     Command::Serve(a) => serve::run(a).await,
-                    Command::Classify(_) | Command::Diagnose(_) => {
-                        unreachable!("handled before the runtime starts")
-                    }
+                    Command::Classify(_)
+                    | Command::Diagnose(_)
+                    | Command::Completions(_)
+                    | Command::Man(_) => unreachable!("handled before the runtime starts"),
                 }
             })
         }
