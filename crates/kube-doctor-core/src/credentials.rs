@@ -62,9 +62,25 @@ pub fn certificates_from_pem(
 
 /// Metadata of one DER certificate (as a TLS handshake presents it).
 pub fn certificate_from_der(der: &[u8]) -> Result<CertMetadata, CredentialError> {
+    certificate_from_der_with_ca(der, None)
+}
+
+/// [`certificate_from_der`], with `chains_to_cluster_ca` checked against the certificates of
+/// `ca_pem` (a webhook's `caBundle`, the cluster CA): whether one of them signed it.
+pub fn certificate_from_der_with_ca(
+    der: &[u8],
+    ca_pem: Option<&[u8]>,
+) -> Result<CertMetadata, CredentialError> {
     let (_, cert) =
         X509Certificate::from_der(der).map_err(|_| CredentialError::BadCertificate { index: 0 })?;
-    Ok(metadata(&cert, der, None))
+    let chains = ca_pem.map(|pem| {
+        pem_der_blocks(pem).iter().any(|ca_der| {
+            X509Certificate::from_der(ca_der)
+                .ok()
+                .is_some_and(|(_, ca)| cert.verify_signature(Some(ca.public_key())).is_ok())
+        })
+    });
+    Ok(metadata(&cert, der, chains))
 }
 
 fn pem_der_blocks(pem: &[u8]) -> Vec<Vec<u8>> {

@@ -651,6 +651,10 @@ pub struct HandshakeProbe {
 pub struct PodLogs {
     /// The pod.
     pub pod: ObjectRef,
+    /// Why it was read when it is not a failing client itself ("backend of admission webhook
+    /// X", for the API server as the client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
     /// Per container and instance.
     pub containers: Vec<ContainerLogs>,
     /// The pod itself could not be read (then no container was).
@@ -1005,6 +1009,64 @@ pub struct WebhookConfig {
     pub created_at: Option<Timestamp>,
     /// Resources and operations it intercepts.
     pub rules: Vec<String>,
+    /// The Service it calls, when it calls one (not a URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceRef>,
+    /// The CA its `caBundle` holds (what the API server trusts the webhook's serving
+    /// certificate with), as metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_bundle: Option<CertMetadata>,
+    /// Its namespaceSelector and objectSelector, as `key=value` / `key in (a,b)` terms
+    /// (empty: every namespace and object).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub selectors: Vec<String>,
+}
+
+/// A Service a webhook or an APIService calls.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ServiceRef {
+    /// Namespace.
+    pub namespace: String,
+    /// Name.
+    pub name: String,
+    /// Port (443 when unset).
+    pub port: u16,
+    /// Path, for webhooks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+impl ServiceRef {
+    /// The name TLS checks on its serving certificate: `name.namespace.svc`.
+    pub fn dns_name(&self) -> String {
+        format!("{}.{}.svc", self.name, self.namespace)
+    }
+}
+
+/// Step 4 when the failing client is the API server: its path to one callee it fails to call
+/// (an admission webhook's Service, an aggregated API's Service).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CalleePath {
+    /// The failing client (the API server instance's client id).
+    pub client: String,
+    /// The `host` the API server dials.
+    pub host: String,
+    /// Who that is.
+    pub callee: Callee,
+    /// Its Service, when it calls one.
+    pub service: Option<ServiceRef>,
+    /// Whether that Service exists (`None`: could not be read).
+    pub service_exists: Option<bool>,
+    /// The Service's endpoints (with their ready condition).
+    pub endpoints: Vec<EndpointAddr>,
+    /// The pods behind those endpoints (the webhook's or aggregated API's backend).
+    pub backend_pods: Vec<ObjectRef>,
+    /// A TLS handshake from kube-doctor to one endpoint, checking the serving certificate
+    /// against the webhook's `caBundle` (`chains_to_cluster_ca` is against that CA here).
+    pub probe: Option<HandshakeProbe>,
+    /// What could not be read or done.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// One aggregated API.

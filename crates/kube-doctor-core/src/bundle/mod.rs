@@ -56,6 +56,9 @@ pub struct Bundle {
     pub clients: Option<ClientsEvidence>,
     /// Step 4, per erroring client pod.
     pub network: Vec<NetworkPath>,
+    /// Step 4 for the API server as the client: its path to each callee it fails to call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub callee_paths: Vec<CalleePath>,
     /// Step 5, per erroring client pod.
     pub logs: Vec<PodLogs>,
     /// Step 6, per erroring client pod.
@@ -118,6 +121,7 @@ impl Bundle {
             events: None,
             clients: None,
             network: Vec::new(),
+            callee_paths: Vec::new(),
             logs: Vec::new(),
             credentials: Vec::new(),
             server_metrics: None,

@@ -62,6 +62,9 @@ mod tests {
             failure_policy: Some("Fail".into()),
             created_at: None,
             rules: vec![],
+            service: None,
+            ca_bundle: None,
+            selectors: Vec::new(),
         }
     }
 

@@ -10,7 +10,11 @@ use k8s_openapi::api::networking::v1::NetworkPolicy;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::bundle::{EndpointAddr, HandshakeProbe, NetworkPath, ObjectRef, ServiceInfo};
+use crate::bundle::{
+    Callee, Callees, ClientRates, EndpointAddr, HandshakeProbe, NetworkPath, ObjectRef,
+    ServiceInfo, ServiceRef,
+};
+use crate::clients::{Threshold, callee};
 use crate::netpol::{self, EgressRule, Peer, Policy, Selector};
 use crate::playbook::step1_apiserver_pods::KubernetesEndpoints;
 
@@ -192,6 +196,70 @@ pub fn network_path(
     }
 }
 
+/// A callee the API server fails to call, to look at: which client, which host, who, and the
+/// Service it calls.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailingCallee {
+    /// The API server's client id.
+    pub client: String,
+    /// The `host` it dials.
+    pub host: String,
+    /// Who that is.
+    pub callee: Callee,
+    /// The Service, when it calls one.
+    pub service: Option<ServiceRef>,
+}
+
+/// The callees the failing API-server clients fail to call (their `by_host` entries over
+/// `threshold`), named from the webhook configurations and APIServices; at most
+/// [`MAX_CALLEES`].
+pub fn failing_callees(
+    failing: &[ClientRates],
+    callees: &Callees,
+    api_services: &[(String, ServiceRef)],
+    threshold: Threshold,
+) -> Vec<FailingCallee> {
+    let mut out = Vec::new();
+    for c in failing
+        .iter()
+        .filter(|c| matches!(c.target, crate::bundle::Target::ApiServer { .. }))
+    {
+        for h in c
+            .by_host
+            .iter()
+            .filter(|h| threshold.exceeded_by(h.ratios.non_2xx))
+        {
+            let callee = callee::name_callee(&h.host, &callees.webhooks, &callees.api_services);
+            let service = match &callee {
+                Callee::Webhook {
+                    configuration,
+                    webhook,
+                } => callees
+                    .webhooks
+                    .iter()
+                    .find(|w| &w.configuration == configuration && &w.webhook == webhook)
+                    .and_then(|w| w.service.clone()),
+                Callee::ApiService { name } => api_services
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, s)| s.clone()),
+                _ => None,
+            };
+            out.push(FailingCallee {
+                client: c.id.clone(),
+                host: h.host.clone(),
+                callee,
+                service,
+            });
+        }
+    }
+    out.truncate(MAX_CALLEES);
+    out
+}
+
+/// Callees looked at, at most.
+pub const MAX_CALLEES: usize = 5;
+
 /// The step's note.
 pub fn note(paths: &[NetworkPath]) -> String {
     let denied = paths
@@ -257,6 +325,70 @@ mod tests {
         assert_eq!(
             note(&[kubers, python]),
             "2 pods, egress to the API server denied for 1"
+        );
+    }
+
+    #[test]
+    fn the_api_servers_failing_webhook_calls_name_their_service() {
+        use crate::bundle::{ErrorRatios, HostRates, Target, WebhookConfig};
+        let w = WebhookConfig {
+            configuration: "guard".into(),
+            kind: "validating".into(),
+            webhook: "guard.example.com".into(),
+            client: "guard/guard-svc:443/validate".into(),
+            host: Some("guard-svc.guard.svc:443".into()),
+            timeout_seconds: Some(10),
+            failure_policy: Some("Fail".into()),
+            created_at: None,
+            rules: vec!["CREATE configmaps".into()],
+            service: Some(ServiceRef {
+                namespace: "guard".into(),
+                name: "guard-svc".into(),
+                port: 443,
+                path: Some("/validate".into()),
+            }),
+            ca_bundle: None,
+            selectors: Vec::new(),
+        };
+        let callees = Callees {
+            webhooks: vec![w],
+            api_services: Vec::new(),
+        };
+        let rates = |non_2xx| ErrorRatios {
+            server_5xx: non_2xx,
+            non_2xx,
+            transport: 0.0,
+        };
+        let mut api = crate::playbook::step8_quota_and_apf::tests_support::client(
+            "apiserver",
+            "10.0.0.1:6443",
+        );
+        api.target = Target::ApiServer {
+            instance: "10.0.0.1:6443".into(),
+        };
+        api.by_host = vec![
+            HostRates {
+                host: "guard-svc.guard.svc:443".into(),
+                callee: Callee::Unknown,
+                requests: 100.0,
+                ratios: rates(0.4),
+            },
+            HostRates {
+                host: "[::1]:6443".into(),
+                callee: Callee::Unknown,
+                requests: 1000.0,
+                ratios: rates(0.0),
+            },
+        ];
+        let f = failing_callees(&[api], &callees, &[], Threshold::ALERT);
+        assert_eq!(f.len(), 1, "only the failing host");
+        assert_eq!(f[0].client, "apiserver/10.0.0.1:6443");
+        assert!(
+            matches!(&f[0].callee, Callee::Webhook { webhook, .. } if webhook == "guard.example.com")
+        );
+        assert_eq!(
+            f[0].service.as_ref().unwrap().dns_name(),
+            "guard-svc.guard.svc"
         );
     }
 

@@ -492,6 +492,7 @@ mod tests {
         };
         let logs = vec![crate::bundle::PodLogs {
             pod: crate::bundle::ObjectRef::namespaced("Pod", "demo", "p"),
+            role: None,
             containers: vec![crate::bundle::ContainerLogs {
                 container: "c".into(),
                 previous: false,

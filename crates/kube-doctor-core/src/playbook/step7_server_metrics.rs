@@ -16,7 +16,7 @@ use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
 use crate::bundle::{
     ApfStat, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource, ServerMeasure,
-    ServerMetrics, ServerSeries, WebhookConfig, WebhookStat, Window,
+    ServerMetrics, ServerSeries, ServiceRef, WebhookConfig, WebhookStat, Window,
 };
 use crate::clients::exposition::{self, Sample};
 use crate::prometheus::{InstantSample, RangeSeries};
@@ -485,6 +485,51 @@ fn client(cc: &WebhookClientConfig) -> (String, Option<String>) {
     }
 }
 
+/// The Service a webhook calls.
+fn service_ref(cc: &WebhookClientConfig) -> Option<ServiceRef> {
+    let s = cc.service.as_ref()?;
+    Some(ServiceRef {
+        namespace: s.namespace.clone(),
+        name: s.name.clone(),
+        port: s.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443),
+        path: s.path.clone(),
+    })
+}
+
+/// A webhook's selectors as terms (`ns:key=value`, `ns:key In (a,b)`, `obj:...`).
+fn selectors(
+    ns: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+    obj: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (what, sel) in [("namespace", ns), ("object", obj)] {
+        let Some(sel) = sel else { continue };
+        for (k, v) in sel.match_labels.iter().flatten() {
+            out.push(format!("{what}: {k}={v}"));
+        }
+        for e in sel.match_expressions.iter().flatten() {
+            out.push(format!(
+                "{what}: {} {} ({})",
+                e.key,
+                e.operator,
+                e.values.clone().unwrap_or_default().join(",")
+            ));
+        }
+    }
+    out
+}
+
+/// The Service an APIService is served by.
+pub fn api_service_ref(a: &APIService) -> Option<ServiceRef> {
+    let svc = a.spec.as_ref()?.service.as_ref()?;
+    Some(ServiceRef {
+        namespace: svc.namespace.clone()?,
+        name: svc.name.clone()?,
+        port: svc.port.and_then(|p| u16::try_from(p).ok()).unwrap_or(443),
+        path: None,
+    })
+}
+
 macro_rules! webhook_configs {
     ($name:ident, $ty:ty, $kind:literal) => {
         /// The webhooks of one configuration, as [`WebhookConfig`]s.
@@ -506,6 +551,19 @@ macro_rules! webhook_configs {
                         failure_policy: w.failure_policy.clone(),
                         created_at: created,
                         rules: rules(w.rules.as_deref()),
+                        service: service_ref(&w.client_config),
+                        ca_bundle: w
+                            .client_config
+                            .ca_bundle
+                            .as_ref()
+                            .and_then(|b| {
+                                crate::credentials::certificates_from_pem(&b.0, None).ok()
+                            })
+                            .and_then(|v| v.into_iter().next()),
+                        selectors: selectors(
+                            w.namespace_selector.as_ref(),
+                            w.object_selector.as_ref(),
+                        ),
                     }
                 })
                 .collect()
@@ -699,6 +757,11 @@ mod tests {
         .unwrap();
         let h = &validating_webhooks(&svc)[0];
         assert_eq!(h.host.as_deref(), Some("svc.ns.svc:8443"));
+        assert_eq!(
+            h.service.as_ref().map(|s| s.dns_name()),
+            Some("svc.ns.svc".to_string())
+        );
+        assert_eq!(h.service.as_ref().map(|s| s.port), Some(8443));
         assert_eq!(h.client, "ns/svc:8443/validate");
         assert_eq!(h.rules, vec!["CREATE configmaps"]);
     }

@@ -242,6 +242,19 @@ pub fn note(q: &QuotaAndFlowControl) -> String {
     note
 }
 
+/// A client with no traffic, for other modules' tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    pub fn client(job: &str, instance: &str) -> crate::bundle::ClientRates {
+        let mut c = super::tests::client_on("demo", "x");
+        c.id = format!("{job}/{instance}");
+        c.job = job.into();
+        c.instance = instance.into();
+        c.target = crate::bundle::Target::Unknown;
+        c
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,7 +335,7 @@ mod tests {
         );
     }
 
-    fn client_on(ns: &str, name: &str) -> ClientRates {
+    pub(crate) fn client_on(ns: &str, name: &str) -> ClientRates {
         use crate::bundle::{ErrorRatios, Pattern, PatternStat, Target};
         ClientRates {
             id: format!("demo-clients/{name}"),

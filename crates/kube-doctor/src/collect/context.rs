@@ -8,7 +8,7 @@ use kube_doctor_core::playbook::step1_apiserver_pods::{
     self, KUBERNETES_SLICES_SELECTOR, KubernetesEndpoints,
 };
 
-use kube_doctor_core::bundle::Redaction;
+use kube_doctor_core::bundle::{Callees, EndpointAddr, ObjectRef, Redaction, ServiceRef};
 use kube_doctor_core::redact::Redactor;
 
 use crate::settings::Settings;
@@ -40,6 +40,40 @@ pub struct Context {
 struct SharedReads {
     /// The `default/kubernetes` EndpointSlices (steps 1 and 4).
     kubernetes_endpoints: tokio::sync::OnceCell<Result<KubernetesEndpoints, SourceError>>,
+    /// Webhook configurations and APIServices (steps 4, 5 and 7).
+    callees: tokio::sync::OnceCell<std::sync::Arc<CalleeConfigs>>,
+    /// A callee Service's endpoints and the pods behind them (steps 4 and 5), by
+    /// (namespace, name).
+    service_endpoints: std::sync::Mutex<
+        std::collections::HashMap<
+            (String, String),
+            std::sync::Arc<tokio::sync::OnceCell<Result<ServiceBackends, SourceError>>>,
+        >,
+    >,
+}
+
+/// The API server's callees, as read from the cluster: their configurations, the CA bundles
+/// their serving certificates are checked with (public CA certificates, kept in memory only),
+/// and what could not be read.
+#[derive(Debug, Default)]
+pub struct CalleeConfigs {
+    /// Webhook configurations and APIServices, as the bundle keeps them.
+    pub callees: Callees,
+    /// Each webhook's `caBundle` PEM, by (configuration, webhook).
+    pub ca_bundles: std::collections::BTreeMap<(String, String), Vec<u8>>,
+    /// Each APIService's Service, by name.
+    pub api_service_refs: Vec<(String, ServiceRef)>,
+    /// Lists that could not be read.
+    pub notes: Vec<String>,
+}
+
+/// A Service's endpoints and the pods behind them.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceBackends {
+    /// Address, port and readiness of each endpoint.
+    pub endpoints: Vec<EndpointAddr>,
+    /// The pods the endpoints point at.
+    pub pods: Vec<ObjectRef>,
 }
 
 impl Context {
@@ -80,6 +114,180 @@ impl Context {
             self.scraper.clone(),
             settings,
         )
+    }
+
+    /// The webhook configurations and APIServices (a shared read). Lists that fail are noted
+    /// in the result; forbidden ones note their rule in the asking step.
+    pub async fn callee_configs(&self, ctx: &StepCtx) -> std::sync::Arc<CalleeConfigs> {
+        self.shared
+            .callees
+            .get_or_init(|| async { std::sync::Arc::new(self.read_callees(ctx).await) })
+            .await
+            .clone()
+    }
+
+    async fn read_callees(&self, ctx: &StepCtx) -> CalleeConfigs {
+        use k8s_openapi::api::admissionregistration::v1::{
+            MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
+        };
+        use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
+        use kube_doctor_core::playbook::step7_server_metrics::{
+            api_service, api_service_ref, mutating_webhooks, validating_webhooks,
+        };
+        let mut out = CalleeConfigs::default();
+        let lp = kube::api::ListParams::default().limit(500);
+        let (validating, mutating, services) = tokio::join!(
+            self.kube.call(
+                ctx,
+                Perm::cluster(
+                    "admissionregistration.k8s.io",
+                    "validatingwebhookconfigurations",
+                    "list"
+                ),
+                |client| {
+                    let lp = lp.clone();
+                    async move {
+                        kube::Api::<ValidatingWebhookConfiguration>::all(client)
+                            .list(&lp)
+                            .await
+                    }
+                },
+            ),
+            self.kube.call(
+                ctx,
+                Perm::cluster(
+                    "admissionregistration.k8s.io",
+                    "mutatingwebhookconfigurations",
+                    "list"
+                ),
+                |client| {
+                    let lp = lp.clone();
+                    async move {
+                        kube::Api::<MutatingWebhookConfiguration>::all(client)
+                            .list(&lp)
+                            .await
+                    }
+                },
+            ),
+            self.kube.call(
+                ctx,
+                Perm::cluster("apiregistration.k8s.io", "apiservices", "list"),
+                |client| {
+                    let lp = lp.clone();
+                    async move { kube::Api::<APIService>::all(client).list(&lp).await }
+                },
+            ),
+        );
+        // caBundles by (configuration, webhook), for the serving-certificate check.
+        macro_rules! bundles {
+            ($list:expr) => {
+                for cfg in &$list.items {
+                    let name = cfg.metadata.name.clone().unwrap_or_default();
+                    for w in cfg.webhooks.iter().flatten() {
+                        if let Some(b) = &w.client_config.ca_bundle {
+                            out.ca_bundles
+                                .insert((name.clone(), w.name.clone()), b.0.clone());
+                        }
+                    }
+                }
+            };
+        }
+        match validating {
+            Ok(list) => {
+                bundles!(list);
+                out.callees
+                    .webhooks
+                    .extend(list.items.iter().flat_map(validating_webhooks));
+            }
+            Err(e) => out
+                .notes
+                .push(format!("validating webhook configurations: {e}")),
+        }
+        match mutating {
+            Ok(list) => {
+                bundles!(list);
+                out.callees
+                    .webhooks
+                    .extend(list.items.iter().flat_map(mutating_webhooks));
+            }
+            Err(e) => out
+                .notes
+                .push(format!("mutating webhook configurations: {e}")),
+        }
+        match services {
+            Ok(list) => {
+                for a in &list.items {
+                    if let (Some(info), Some(svc)) = (api_service(a), api_service_ref(a)) {
+                        out.api_service_refs.push((info.name.clone(), svc));
+                    }
+                }
+                out.callees
+                    .api_services
+                    .extend(list.items.iter().filter_map(api_service));
+            }
+            Err(e) => out.notes.push(format!("APIServices: {e}")),
+        }
+        out
+    }
+
+    /// A Service's endpoints and the pods behind them, from its EndpointSlices (a shared
+    /// read per Service).
+    pub async fn service_backends(
+        &self,
+        ctx: &StepCtx,
+        namespace: &str,
+        name: &str,
+    ) -> Result<ServiceBackends, SourceError> {
+        let cell = {
+            let mut m = self
+                .shared
+                .service_endpoints
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            m.entry((namespace.to_string(), name.to_string()))
+                .or_default()
+                .clone()
+        };
+        cell.get_or_init(|| async {
+            let selector = format!("kubernetes.io/service-name={name}");
+            let ns = namespace.to_string();
+            let list = self
+                .kube
+                .call(
+                    ctx,
+                    Perm::ns("discovery.k8s.io", "endpointslices", "list", namespace),
+                    |client| {
+                        let (ns, selector) = (ns.clone(), selector.clone());
+                        async move {
+                            kube::Api::<k8s_openapi::api::discovery::v1::EndpointSlice>::namespaced(
+                                client, &ns,
+                            )
+                            .list(&kube::api::ListParams::default().labels(&selector).limit(10))
+                            .await
+                        }
+                    },
+                )
+                .await?;
+            Ok(ServiceBackends {
+                endpoints: step1_apiserver_pods::kubernetes_endpoints(&list.items).endpoints,
+                pods: list
+                    .items
+                    .iter()
+                    .flat_map(|s| &s.endpoints)
+                    .filter_map(|e| e.target_ref.as_ref())
+                    .filter(|r| r.kind.as_deref() == Some("Pod"))
+                    .filter_map(|r| {
+                        Some(ObjectRef::namespaced(
+                            "Pod",
+                            r.namespace.as_deref().unwrap_or(namespace),
+                            r.name.as_deref()?,
+                        ))
+                    })
+                    .collect(),
+            })
+        })
+        .await
+        .clone()
     }
 
     /// Runs `f` with the run's redactor.

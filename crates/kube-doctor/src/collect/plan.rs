@@ -199,7 +199,9 @@ pub async fn collect(cx: &Context, progress: &dyn Progress) -> Bundle {
     bundle.clients = clients;
     // Steps 2 and 5 redacted what they kept through the context's redactor.
     bundle.events = s2.1;
-    bundle.network = s4.1.unwrap_or_default();
+    let paths = s4.1.unwrap_or_default();
+    bundle.network = paths.pods;
+    bundle.callee_paths = paths.callees;
     bundle.logs = s5.1.unwrap_or_default();
     bundle.credentials = s6.1.unwrap_or_default();
     bundle.quota_and_flow_control = s8.1;

@@ -16,6 +16,56 @@ use kube_doctor_core::playbook::step5_logs::{LogRead, classify_log, note, unread
 use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
 
+/// Backend pods read per failing callee, at most.
+const BACKENDS_PER_CALLEE: usize = 2;
+
+/// The backend pods of the callees the API-server clients among `failing` fail to call, with
+/// what they are.
+async fn backends(
+    cx: &Context,
+    ctx: &StepCtx,
+    failing: &[ClientRates],
+) -> Vec<(String, String, Option<String>)> {
+    if !failing
+        .iter()
+        .any(|f| matches!(f.target, kube_doctor_core::bundle::Target::ApiServer { .. }))
+    {
+        return Vec::new();
+    }
+    let configs = cx.callee_configs(ctx).await;
+    let mut out = Vec::new();
+    for t in kube_doctor_core::playbook::step4_network_path::failing_callees(
+        failing,
+        &configs.callees,
+        &configs.api_service_refs,
+        cx.settings.threshold,
+    ) {
+        let Some(svc) = &t.service else { continue };
+        let role = match &t.callee {
+            kube_doctor_core::bundle::Callee::Webhook { webhook, .. } => {
+                format!("backend of admission webhook {webhook}")
+            }
+            kube_doctor_core::bundle::Callee::ApiService { name } => {
+                format!("backend of APIService {name}")
+            }
+            _ => format!("backend of {}", t.host),
+        };
+        if let Ok(b) = cx.service_backends(ctx, &svc.namespace, &svc.name).await {
+            for p in b.pods.iter().take(BACKENDS_PER_CALLEE) {
+                let entry = (
+                    p.namespace.clone().unwrap_or_default(),
+                    p.name.clone(),
+                    Some(role.clone()),
+                );
+                if !out.contains(&entry) {
+                    out.push(entry);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Runs step 5 for the pods among `failing`.
 pub async fn collect(
     cx: &Context,
@@ -23,10 +73,15 @@ pub async fn collect(
     failing: &[ClientRates],
 ) -> Result<StepEnd<Vec<PodLogs>>, StepError> {
     // Workload pods, and control-plane components' mirror pods (their logs are there too).
-    let pods: Vec<(String, String)> = failing
+    let mut pods: Vec<(String, String, Option<String>)> = failing
         .iter()
-        .filter_map(|f| f.log_pod().map(|(ns, n)| (ns.to_string(), n.to_string())))
+        .filter_map(|f| {
+            f.log_pod()
+                .map(|(ns, n)| (ns.to_string(), n.to_string(), None))
+        })
         .collect();
+    // For the API server as the client: the backends of the callees it fails to call.
+    pods.extend(backends(cx, &ctx, failing).await);
     if pods.is_empty() {
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
@@ -36,9 +91,10 @@ pub async fn collect(
     let log_bytes = cx.settings.limits.log_bytes;
     let mut out = Vec::new();
     let mut forbidden = 0;
-    for (ns, name) in &pods {
+    for (ns, name, role) in &pods {
         let mut logs = PodLogs {
             pod: ObjectRef::namespaced("Pod", ns, name),
+            role: role.clone(),
             containers: Vec::new(),
             read_error: None,
         };

@@ -8,22 +8,15 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::admissionregistration::v1::{
-    MutatingWebhookConfiguration, ValidatingWebhookConfiguration,
-};
-use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
-use kube::Api;
-use kube::api::ListParams;
 use kube_doctor_core::bundle::{Callees, RateSource, ServerMetrics};
 use kube_doctor_core::clients::exposition;
 use kube_doctor_core::playbook::step7_server_metrics::{
-    InstantQueries, SCRAPED_METRICS, ServerSamples, aggregate, api_service, mutating_webhooks,
-    note, promql_duration, range_queries, samples_from_scrape, series_grid, series_of,
-    validating_webhooks,
+    InstantQueries, SCRAPED_METRICS, ServerSamples, aggregate, note, promql_duration,
+    range_queries, samples_from_scrape, series_grid, series_of,
 };
 
 use super::context::{Context, StepEnd, StepError};
-use crate::source::kube::{Perm, StepCtx};
+use crate::source::kube::StepCtx;
 use crate::source::prometheus::{PromError, Prometheus};
 
 /// Step 7's share of the Prometheus client's in-flight slots: the rest are left to the
@@ -72,70 +65,9 @@ pub async fn collect(cx: &Context, ctx: Arc<StepCtx>) -> Result<StepEnd<ServerMe
 }
 
 async fn callees(cx: &Context, ctx: &StepCtx, notes: &mut Vec<String>) -> Callees {
-    let mut out = Callees::default();
-    let lp = ListParams::default().limit(500);
-    // The three lists at once (they share the request limit).
-    let (validating, mutating, services) = tokio::join!(
-        cx.kube.call(
-            ctx,
-            Perm::cluster(
-                "admissionregistration.k8s.io",
-                "validatingwebhookconfigurations",
-                "list",
-            ),
-            |client| {
-                let lp = lp.clone();
-                async move {
-                    Api::<ValidatingWebhookConfiguration>::all(client)
-                        .list(&lp)
-                        .await
-                }
-            },
-        ),
-        cx.kube.call(
-            ctx,
-            Perm::cluster(
-                "admissionregistration.k8s.io",
-                "mutatingwebhookconfigurations",
-                "list",
-            ),
-            |client| {
-                let lp = lp.clone();
-                async move {
-                    Api::<MutatingWebhookConfiguration>::all(client)
-                        .list(&lp)
-                        .await
-                }
-            },
-        ),
-        cx.kube.call(
-            ctx,
-            Perm::cluster("apiregistration.k8s.io", "apiservices", "list"),
-            |client| {
-                let lp = lp.clone();
-                async move { Api::<APIService>::all(client).list(&lp).await }
-            },
-        ),
-    );
-    match validating {
-        Ok(list) => out
-            .webhooks
-            .extend(list.items.iter().flat_map(validating_webhooks)),
-        Err(e) => notes.push(format!("validating webhook configurations: {e}")),
-    }
-    match mutating {
-        Ok(list) => out
-            .webhooks
-            .extend(list.items.iter().flat_map(mutating_webhooks)),
-        Err(e) => notes.push(format!("mutating webhook configurations: {e}")),
-    }
-    match services {
-        Ok(list) => out
-            .api_services
-            .extend(list.items.iter().filter_map(api_service)),
-        Err(e) => notes.push(format!("APIServices: {e}")),
-    }
-    out
+    let configs = cx.callee_configs(ctx).await;
+    notes.extend(configs.notes.iter().cloned());
+    configs.callees.clone()
 }
 
 /// Runs `fut` once one of `lanes` is free.

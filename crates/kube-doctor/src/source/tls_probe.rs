@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kube_doctor_core::bundle::HandshakeProbe;
-use kube_doctor_core::credentials::certificate_from_der;
+use kube_doctor_core::credentials::certificate_from_der_with_ca;
 use rustls::DigitallySignedStruct;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
@@ -64,6 +64,19 @@ impl ServerCertVerifier for Inspect {
 
 /// Connects to `host:port`, then handshakes TLS, each within `timeout`.
 pub async fn handshake(host: &str, port: u16, timeout: Duration) -> HandshakeProbe {
+    handshake_as(host, port, None, None, timeout).await
+}
+
+/// [`handshake`], asking for the TLS server name `sni` (a Service's `name.ns.svc`) instead of
+/// `host`, and checking the serving certificate against `ca_pem` (a webhook's `caBundle`):
+/// the probe's `serving_cert.chains_to_cluster_ca` then says whether that CA signed it.
+pub async fn handshake_as(
+    host: &str,
+    port: u16,
+    sni: Option<&str>,
+    ca_pem: Option<&[u8]>,
+    timeout: Duration,
+) -> HandshakeProbe {
     let endpoint = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -102,7 +115,7 @@ pub async fn handshake(host: &str, port: u16, timeout: Duration) -> HandshakePro
             return probe;
         }
     };
-    let name = match ServerName::try_from(host.to_string()) {
+    let name = match ServerName::try_from(sni.unwrap_or(host).to_string()) {
         Ok(n) => n,
         Err(e) => {
             probe.error = Some(format!("{host} is not a TLS server name: {e}"));
@@ -120,7 +133,7 @@ pub async fn handshake(host: &str, port: u16, timeout: Duration) -> HandshakePro
             probe.tls_ms = Some(tls_started.elapsed().as_secs_f64() * 1000.0);
             let (_, conn) = stream.get_ref();
             if let Some(cert) = conn.peer_certificates().and_then(|c| c.first()) {
-                match certificate_from_der(cert.as_ref()) {
+                match certificate_from_der_with_ca(cert.as_ref(), ca_pem) {
                     Ok(meta) => probe.serving_cert = Some(meta),
                     Err(e) => probe.error = Some(format!("serving certificate: {e}")),
                 }

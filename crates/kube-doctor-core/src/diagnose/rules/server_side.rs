@@ -30,6 +30,212 @@ fn meets_webhooks(inc: &Incident) -> bool {
             .any(|h| matches!(h.callee, Callee::Webhook { .. }))
 }
 
+/// What step 4 and 5 found on the API server's path to one callee (`host`): its configuration
+/// (failurePolicy, timeout, selectors), its Service and endpoints, its serving certificate
+/// against the `caBundle`, its backend's log. Returns (evidence, remediation first, findings).
+fn callee_findings(
+    ctx: &Context<'_>,
+    inc: &Incident,
+    host: &str,
+) -> (Vec<crate::report::Evidence>, Vec<String>, Vec<String>) {
+    let b = ctx.bundle;
+    let (mut evidence, mut fix, mut what) = (Vec::new(), Vec::new(), Vec::new());
+    let Some(path) = b
+        .callee_paths
+        .iter()
+        .find(|p| p.client == inc.client && p.host == host)
+    else {
+        return (evidence, fix, what);
+    };
+    let e = |s: &str| crate::escape::one_line(s, 300);
+    let webhook = match &path.callee {
+        Callee::Webhook {
+            configuration,
+            webhook,
+        } => b
+            .server_metrics
+            .iter()
+            .flat_map(|m| &m.callees.webhooks)
+            .find(|w| &w.configuration == configuration && &w.webhook == webhook),
+        _ => None,
+    };
+    if let Some(w) = webhook {
+        evidence.push(ev(
+            7,
+            format!("{}webhookconfiguration/{}", w.kind, e(&w.configuration)),
+            w.created_at,
+            format!(
+                "webhook {}: calls {}, failurePolicy {}, timeoutSeconds {}, intercepts {}{}",
+                e(&w.webhook),
+                e(&w.client),
+                w.failure_policy.as_deref().unwrap_or("Fail"),
+                w.timeout_seconds
+                    .map_or("10".to_string(), |t| t.to_string()),
+                e(&w.rules.join("; ")),
+                if w.selectors.is_empty() {
+                    String::new()
+                } else {
+                    format!(", only where {}", e(&w.selectors.join(", ")))
+                }
+            ),
+        ));
+        if w.failure_policy.as_deref().unwrap_or("Fail") == "Fail" {
+            fix.push(format!(
+                "admission webhook {} has failurePolicy Fail: every request it intercepts ({}) fails while it does; if skipping it is safe while it is repaired, set failurePolicy: Ignore, or narrow its rules or selectors",
+                e(&w.webhook),
+                e(&w.rules.join("; "))
+            ));
+        }
+        if let Some(ca) = &w.ca_bundle
+            && ca.not_after < ctx.now
+        {
+            what.push(format!(
+                "its caBundle's CA expired at {}",
+                fmt_time(ca.not_after)
+            ));
+            fix.push(format!("the caBundle of webhook {} holds a CA that expired at {}: put the current CA in it", e(&w.webhook), fmt_time(ca.not_after)));
+        }
+    }
+    let at = path.service.as_ref().map_or(path.host.clone(), |s| {
+        format!("service/{}/{}", s.namespace, s.name)
+    });
+    match (&path.service, path.service_exists) {
+        (Some(s), Some(false)) => {
+            what.push(format!(
+                "its Service {}/{} does not exist",
+                s.namespace, s.name
+            ));
+            evidence.push(ev(
+                4,
+                at.clone(),
+                Some(ctx.now),
+                "the Service does not exist",
+            ));
+            fix.push(format!(
+                "create the Service {}/{} the webhook calls, or fix the webhook's clientConfig",
+                s.namespace, s.name
+            ));
+        }
+        (Some(s), _) => {
+            let ready = path
+                .endpoints
+                .iter()
+                .filter(|ep| ep.ready != Some(false))
+                .count();
+            evidence.push(ev(
+                4,
+                at.clone(),
+                Some(ctx.now),
+                format!(
+                    "{} endpoints, {ready} ready{}",
+                    path.endpoints.len(),
+                    if path.backend_pods.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " (pods {})",
+                            path.backend_pods
+                                .iter()
+                                .map(|p| e(&p.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )
+                    }
+                ),
+            ));
+            if ready == 0 {
+                what.push(format!(
+                    "its Service {}/{} has no ready endpoint",
+                    s.namespace, s.name
+                ));
+                fix.push(format!("the backend behind {}/{} is down (no ready endpoint): check its pods (kubectl -n {} get pods,endpointslices -l ...), their readiness and logs", s.namespace, s.name, s.namespace));
+            }
+        }
+        _ => {}
+    }
+    if let Some(p) = &path.probe {
+        match (&p.error, &p.serving_cert) {
+            (Some(err), _) => {
+                what.push(format!(
+                    "kube-doctor's TLS handshake to it failed ({})",
+                    e(err)
+                ));
+                evidence.push(ev(
+                    4,
+                    format!("tls://{}", p.endpoint),
+                    Some(ctx.now),
+                    format!("handshake failed: {}", e(err)),
+                ));
+            }
+            (None, Some(c)) => {
+                let expired = c.not_after < ctx.now;
+                let untrusted = c.chains_to_cluster_ca == Some(false);
+                evidence.push(ev(
+                    4,
+                    format!("tls://{}", p.endpoint),
+                    Some(c.not_after),
+                    format!(
+                        "serving certificate {} (issuer {}), valid {} to {}{}",
+                        e(&c.subject),
+                        e(&c.issuer),
+                        fmt_time(c.not_before),
+                        fmt_time(c.not_after),
+                        match c.chains_to_cluster_ca {
+                            Some(true) => ", signed by the webhook's caBundle",
+                            Some(false) => ", NOT signed by the webhook's caBundle",
+                            None => "",
+                        }
+                    ),
+                ));
+                if expired {
+                    what.push(format!(
+                        "its serving certificate expired at {}",
+                        fmt_time(c.not_after)
+                    ));
+                    fix.push(format!("renew the serving certificate of {} (it expired at {}); the API server refuses the handshake until then", at, fmt_time(c.not_after)));
+                }
+                if untrusted {
+                    what.push(
+                        "its serving certificate is not signed by the CA in the webhook's caBundle"
+                            .to_string(),
+                    );
+                    fix.push(format!("the serving certificate of {at} is not signed by the webhook's caBundle: update the caBundle to the CA that signed it (cert-manager's CA injector does this), or re-issue the certificate from that CA"));
+                }
+            }
+            _ => {}
+        }
+    }
+    for n in &path.notes {
+        evidence.push(ev(4, at.clone(), Some(ctx.now), e(n)));
+    }
+    // The backend's own log.
+    for l in b
+        .logs
+        .iter()
+        .filter(|l| l.role.is_some() && path.backend_pods.contains(&l.pod))
+    {
+        let errors: u64 = l.containers.iter().map(|c| c.error_lines).sum();
+        let sample = l
+            .containers
+            .iter()
+            .flat_map(|c| c.categories.values())
+            .flat_map(|s| &s.samples)
+            .next();
+        if errors > 0 || sample.is_some() {
+            evidence.push(ev(
+                5,
+                l.pod.to_string(),
+                None,
+                format!(
+                    "{errors} error lines in the backend's log{}",
+                    sample.map_or(String::new(), |s| format!(": {}", e(s)))
+                ),
+            ));
+        }
+    }
+    (evidence, fix, what)
+}
+
 /// Whether a server signal can explain this client's errors (see the module's doc).
 pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
     let k = inc.failure_kinds();
@@ -150,6 +356,10 @@ impl Rule for ServerSide {
                             ),
                         ));
                         what.push(format!("its calls to {who} fail"));
+                        let (e, r, w) = callee_findings(ctx, inc, &h.host);
+                        evidence.extend(e);
+                        remediation.splice(0..0, r);
+                        what.extend(w);
                     }
                 }
             }
@@ -352,6 +562,119 @@ mod tests {
             .incidents
             .remove(0);
         assert!(!relevant(&hook, &inc));
+    }
+
+    /// The API server as the failing client: its calls to an admission webhook fail because
+    /// the webhook's serving certificate expired; the verdict names the webhook, its
+    /// configuration and failurePolicy, the Service, and what to change.
+    #[test]
+    fn the_api_server_failing_to_call_a_webhook_names_it_and_why() {
+        use crate::bundle::{
+            Callee, CalleePath, CertMetadata, EndpointAddr, ErrorRatios, HandshakeProbe, HostRates,
+            ObjectRef, ServiceRef, Target, WebhookConfig,
+        };
+        let mut b = bundle("apiserver-slow");
+        let host = "guard-svc.guard.svc:443".to_string();
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        c.id = "apiserver/10.0.0.1:6443".into();
+        c.target = Target::ApiServer {
+            instance: "10.0.0.1:6443".into(),
+        };
+        c.by_host = vec![HostRates {
+            host: host.clone(),
+            callee: Callee::Webhook {
+                configuration: "guard".into(),
+                webhook: "guard.example.com".into(),
+            },
+            requests: 100.0,
+            ratios: ErrorRatios {
+                server_5xx: 0.0,
+                non_2xx: 0.5,
+                transport: 0.5,
+            },
+        }];
+        let svc = ServiceRef {
+            namespace: "guard".into(),
+            name: "guard-svc".into(),
+            port: 443,
+            path: Some("/validate".into()),
+        };
+        b.server_metrics.as_mut().unwrap().callees.webhooks = vec![WebhookConfig {
+            configuration: "guard".into(),
+            kind: "validating".into(),
+            webhook: "guard.example.com".into(),
+            client: "guard/guard-svc:443/validate".into(),
+            host: Some(host.clone()),
+            timeout_seconds: Some(10),
+            failure_policy: Some("Fail".into()),
+            created_at: None,
+            rules: vec!["CREATE configmaps".into()],
+            service: Some(svc.clone()),
+            ca_bundle: None,
+            selectors: Vec::new(),
+        }];
+        let expired = CertMetadata {
+            subject: "CN=guard-svc.guard.svc".into(),
+            common_name: Some("guard-svc.guard.svc".into()),
+            organizations: Vec::new(),
+            issuer: "CN=guard-ca".into(),
+            serial: "01".into(),
+            not_before: "2025-01-01T00:00:00Z".parse().unwrap(),
+            not_after: "2025-06-01T00:00:00Z".parse().unwrap(),
+            dns_names: vec!["guard-svc.guard.svc".into()],
+            ip_addresses: Vec::new(),
+            is_ca: false,
+            fingerprint_sha256: "00".into(),
+            chains_to_cluster_ca: Some(true),
+        };
+        b.callee_paths = vec![CalleePath {
+            client: "apiserver/10.0.0.1:6443".into(),
+            host: host.clone(),
+            callee: Callee::Webhook {
+                configuration: "guard".into(),
+                webhook: "guard.example.com".into(),
+            },
+            service: Some(svc),
+            service_exists: Some(true),
+            endpoints: vec![EndpointAddr {
+                address: "10.1.0.7".into(),
+                port: 8443,
+                ready: Some(true),
+            }],
+            backend_pods: vec![ObjectRef::namespaced("Pod", "guard", "guard-0")],
+            probe: Some(HandshakeProbe {
+                endpoint: "10.1.0.7:8443".into(),
+                tcp_ms: Some(0.3),
+                tls_ms: Some(2.0),
+                error: None,
+                serving_cert: Some(expired),
+            }),
+            notes: Vec::new(),
+        }];
+        let v = evaluate(&ServerSide, &b);
+        assert_eq!(v.len(), 1, "{v:?}");
+        let v = &v[0];
+        assert!(
+            v.summary.contains("admission webhook guard.example.com"),
+            "{}",
+            v.summary
+        );
+        assert!(
+            v.summary.contains("serving certificate expired"),
+            "{}",
+            v.summary
+        );
+        let fix = v.remediation.join("\n");
+        assert!(
+            fix.contains("renew the serving certificate of service/guard/guard-svc"),
+            "{fix}"
+        );
+        assert!(fix.contains("failurePolicy Fail"), "{fix}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|e| e.detail.contains("timeoutSeconds 10"))
+        );
     }
 
     #[test]
