@@ -44,13 +44,11 @@ struct SharedReads {
     callees: tokio::sync::OnceCell<std::sync::Arc<CalleeConfigs>>,
     /// A callee Service's endpoints and the pods behind them (steps 4 and 5), by
     /// (namespace, name).
-    service_endpoints: std::sync::Mutex<
-        std::collections::HashMap<
-            (String, String),
-            std::sync::Arc<tokio::sync::OnceCell<Result<ServiceBackends, SourceError>>>,
-        >,
-    >,
+    service_endpoints: std::sync::Mutex<std::collections::HashMap<(String, String), BackendsCell>>,
 }
+
+/// One Service's shared read of its endpoints.
+type BackendsCell = std::sync::Arc<tokio::sync::OnceCell<Result<ServiceBackends, SourceError>>>;
 
 /// The API server's callees, as read from the cluster: their configurations, the CA bundles
 /// their serving certificates are checked with (public CA certificates, kept in memory only),
