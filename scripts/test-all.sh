@@ -30,8 +30,20 @@ fi
 say "unit and fixture tests"
 cargo test --workspace --locked
 
+say "the I/O crate's layering: no module imports its parent's items, no step another step"
+python3 scripts/import-graph.py | tee target/import-graph.txt
+grep -q '^back-edges (a module importing its ancestor.s own items): 0$' target/import-graph.txt
+grep -q '^step-to-step edges: 0$' target/import-graph.txt
+grep -q '^cycles between top-level modules: 0$' target/import-graph.txt
+
+say "fuzz smoke: every cargo-fuzz target for 5 s (stable toolchain; installs cargo-fuzz once)"
+scripts/fuzz.sh 5
+
 say "HTML report in headless Chromium (installs Debian's chromium when missing)"
 scripts/html-screenshot.sh examples/incident-bundle.json target/lab-artifacts
+
+say "packaging: static release binary, archives, OCI image and SBOM, chart, kubectl plugin"
+scripts/test-packaging.sh
 
 if [ "${SKIP_LAB:-0}" = 1 ]; then
   say "SKIP_LAB=1: not running the lab tests"
@@ -44,5 +56,8 @@ trap 'status=$?; if [ $status -ne 0 ]; then say "lab logs (last lines)"; tail -n
 
 say "tests against the lab"
 cargo test -p kube-doctor --locked --test lab -- --include-ignored --test-threads=1
+
+say "packaging on the lab: the chart applied with --dry-run=server, serve in-cluster"
+scripts/test-packaging.sh --lab-only
 
 say "done in $((SECONDS - t0)) s"
