@@ -30,9 +30,9 @@ pub enum Command {
     /// Investigate automatically when Alertmanager fires KubeClientErrors.
     Serve(ServeArgs),
     /// Print a shell completion script.
-    Completions(crate::commands::completions::CompletionsArgs),
+    Completions(CompletionsArgs),
     /// Print the man page, or write every command's page into a directory.
-    Man(crate::commands::completions::ManArgs),
+    Man(ManArgs),
 }
 
 /// How to reach the cluster, as kubectl spells it.
@@ -240,11 +240,68 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_events: bool,
     #[command(flatten)]
-    pub serve_limits: crate::serve::ServeLimitArgs,
+    pub serve_limits: ServeLimitArgs,
 }
 
 /// Parses "15m", "90s", "1h30m".
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     humantime::parse_duration(s)
         .map_err(|e| format!("{s:?} is not a duration ({e}); write it like 30s, 15m or 1h"))
+}
+
+/// The shells completion scripts are generated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Elvish,
+    Powershell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write a completion script for (to standard output).
+    #[arg(value_enum)]
+    pub shell: Shell,
+    /// Name of the command the script completes: `kube-doctor`, or the kubectl plugin's file
+    /// name `kubectl-client_doctor`.
+    #[arg(long, value_name = "NAME", default_value = "kube-doctor")]
+    pub bin_name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command (kube-doctor.1, kube-doctor-investigate.1, ...) into this
+    /// directory; without it, the top-level page goes to standard output.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Bytes of report JSON `serve` keeps in memory unless `--keep-reports-bytes` says otherwise
+/// (64 MiB).
+pub const DEFAULT_KEEP_REPORTS_BYTES: usize = 64 * 1024 * 1024;
+
+/// `serve`'s bounds on what clients can make it hold, and its shutdown grace (flags of
+/// `serve`, flattened into its arguments).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeLimitArgs {
+    /// Connections served at once [default: 8192, lowered to what the open-file limit allows].
+    /// 32 more may only ask /healthz, /readyz and /metrics; others are closed at once.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Close a connection that sends nothing, or no whole request head, for this long (also
+    /// the idle time allowed on a kept-alive connection).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// A request body must have arrived whole this long after serve starts reading it (408
+    /// otherwise; at most 32 alert bodies are read at once).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// On SIGTERM, wait at most this long for running investigations.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+    /// Reports kept in memory add up to at most this many bytes of JSON (oldest dropped first).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_KEEP_REPORTS_BYTES)]
+    pub keep_reports_bytes: usize,
 }

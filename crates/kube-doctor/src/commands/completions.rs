@@ -11,42 +11,12 @@
 //! ```
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Args, CommandFactory, ValueEnum};
+use clap::CommandFactory;
 
-use crate::cli::Cli;
-
-/// The shells completion scripts are generated for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-    Elvish,
-    Powershell,
-}
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// The shell to write a completion script for (to standard output).
-    #[arg(value_enum)]
-    pub shell: Shell,
-    /// Name of the command the script completes: `kube-doctor`, or the kubectl plugin's file
-    /// name `kubectl-client_doctor`.
-    #[arg(long, value_name = "NAME", default_value = "kube-doctor")]
-    pub bin_name: String,
-}
-
-#[derive(Debug, Args)]
-pub struct ManArgs {
-    /// Write one page per command (kube-doctor.1, kube-doctor-investigate.1, ...) into this
-    /// directory; without it, the top-level page goes to standard output.
-    #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
-}
+use crate::cli::{Cli, CompletionsArgs, ManArgs, Shell};
 
 /// Writes the completion script for `args.shell` to standard output. Exit code 0.
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {

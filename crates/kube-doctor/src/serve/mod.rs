@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::parse_duration;
 use crate::collect::Context;
 
 /// Connections served at once unless `--max-connections` says otherwise (and the open-file
@@ -34,30 +33,6 @@ pub const HEALTH_RESERVE: usize = 32;
 
 /// A connection is asked to close after this long (it reconnects if it has more to say).
 pub const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(600);
-
-/// `serve`'s bounds on what clients can make it hold, and its shutdown grace (flags of
-/// `serve`, flattened into its arguments).
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeLimitArgs {
-    /// Connections served at once [default: 8192, lowered to what the open-file limit allows].
-    /// 32 more may only ask /healthz, /readyz and /metrics; others are closed at once.
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
-    /// Close a connection that sends nothing, or no whole request head, for this long (also
-    /// the idle time allowed on a kept-alive connection).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
-    pub header_timeout: Duration,
-    /// A request body must have arrived whole this long after serve starts reading it (408
-    /// otherwise; at most 32 alert bodies are read at once).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub body_timeout: Duration,
-    /// On SIGTERM, wait at most this long for running investigations.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
-    pub shutdown_grace: Duration,
-    /// Reports kept in memory add up to at most this many bytes of JSON (oldest dropped first).
-    #[arg(long, value_name = "BYTES", default_value_t = store::DEFAULT_MAX_BYTES)]
-    pub keep_reports_bytes: usize,
-}
 
 /// What `serve` needs beyond the investigation settings.
 pub struct ServeConfig {

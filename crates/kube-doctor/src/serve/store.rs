@@ -11,9 +11,6 @@ use jiff::Timestamp;
 use kube_doctor_core::report::Report;
 use serde::Serialize;
 
-/// The default byte bound (`--keep-reports-bytes`): 64 MiB of report JSON.
-pub const DEFAULT_MAX_BYTES: usize = 64 * 1024 * 1024;
-
 /// A finished investigation.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredReport {
@@ -63,10 +60,11 @@ struct Stored {
 }
 
 impl ReportStore {
-    /// A store that keeps the newest `keep` reports, within [`DEFAULT_MAX_BYTES`].
+    /// A store that keeps the newest `keep` reports, within `--keep-reports-bytes`'s default
+    /// ([`crate::cli::DEFAULT_KEEP_REPORTS_BYTES`]).
     #[cfg(test)]
     pub fn new(keep: usize) -> ReportStore {
-        ReportStore::with_max_bytes(keep, DEFAULT_MAX_BYTES)
+        ReportStore::with_max_bytes(keep, crate::cli::DEFAULT_KEEP_REPORTS_BYTES)
     }
 
     /// A store that keeps the newest `keep` reports whose JSON adds up to at most `max_bytes`.
