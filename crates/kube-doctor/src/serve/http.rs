@@ -123,7 +123,7 @@ async fn post_alerts(
             ignored += 1;
             continue;
         };
-        let admission = app.queue.admit(&key, now);
+        let admission = app.queue.admit_alert(&key, Some(a.clone()), now);
         tracing::debug!(group = %payload.group_key, fingerprint = %a.fingerprint, client = %key, ?admission, "alert");
         match admission {
             Admission::Queued => {

@@ -15,6 +15,8 @@ pub struct Job {
     pub client: String,
     /// When it was queued.
     pub queued_at: Instant,
+    /// The alert that asked for it (its time, scope and rule), when one did.
+    pub alert: Option<super::alerts::Alert>,
 }
 
 /// What became of one alert.
@@ -53,6 +55,17 @@ impl Queue {
     /// Admits an investigation of `client` at `now`, unless one was admitted within the
     /// cool-down or the queue is full.
     pub fn admit(&self, client: &str, now: Instant) -> Admission {
+        self.admit_alert(client, None, now)
+    }
+
+    /// [`Queue::admit`] for an alert: `key` is its de-duplication key
+    /// ([`super::alerts::Alert::client_key`]), and the job carries the alert.
+    pub fn admit_alert(
+        &self,
+        client: &str,
+        alert: Option<super::alerts::Alert>,
+        now: Instant,
+    ) -> Admission {
         let mut last = self.last.lock().expect("dedup lock");
         if let Some(t) = last.get(client)
             && now.saturating_duration_since(*t) < self.cooldown
@@ -62,6 +75,7 @@ impl Queue {
         let job = Job {
             client: client.to_string(),
             queued_at: now,
+            alert,
         };
         match self.tx.try_send(job) {
             Ok(()) => {
