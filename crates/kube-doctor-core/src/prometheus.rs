@@ -90,7 +90,11 @@ struct VectorEntry {
 }
 
 /// The `data` of a successful answer, or why there is none.
-fn envelope_data(status: u16, body: &[u8], expected: &'static str) -> Result<serde_json::Value, AnswerError> {
+fn envelope_data(
+    status: u16,
+    body: &[u8],
+    expected: &'static str,
+) -> Result<serde_json::Value, AnswerError> {
     let env: Envelope = serde_json::from_slice(body).map_err(|_| AnswerError::NotPrometheus {
         status,
         start: crate::escape::one_line(&String::from_utf8_lossy(&body[..body.len().min(60)]), 60),
@@ -453,7 +457,10 @@ mod tests {
             m.selector("up", &[]),
             "up{instance=~\"10\\\\.0\\\\.0\\\\.1:6443|\\\\[fd00::1\\\\]:6443\"}"
         );
-        assert_eq!(duration_ms(std::time::Duration::from_millis(7500)), "7500ms");
+        assert_eq!(
+            duration_ms(std::time::Duration::from_millis(7500)),
+            "7500ms"
+        );
     }
 
     #[test]
@@ -471,7 +478,10 @@ mod tests {
             promql_duration("250ms"),
             Some(std::time::Duration::from_millis(250))
         );
-        assert_eq!(promql_duration("1d"), Some(std::time::Duration::from_secs(86400)));
+        assert_eq!(
+            promql_duration("1d"),
+            Some(std::time::Duration::from_secs(86400))
+        );
         assert_eq!(promql_duration("5"), None);
         assert_eq!(promql_duration("5x"), None);
     }
@@ -495,4 +505,3 @@ mod tests {
         assert!(matches!(e, AnswerError::NotPrometheus { status: 403, .. }));
     }
 }
-

@@ -52,7 +52,11 @@ pub struct RateArgs {
     /// through the API server's service proxy with kube-doctor's own credentials, auto (find it
     /// in the cluster: prometheus-operator's prometheus-operated Service first, then the common
     /// charts' labels), or none (scrape /metrics directly). Default: auto.
-    #[arg(long, value_name = "URL|k8s://NS/SVC:PORT|auto|none", env = "PROMETHEUS_URL")]
+    #[arg(
+        long,
+        value_name = "URL|k8s://NS/SVC:PORT|auto|none",
+        env = "PROMETHEUS_URL"
+    )]
     pub prometheus: Option<String>,
     #[command(flatten)]
     pub access: PrometheusArgs,
@@ -76,14 +80,27 @@ pub struct RateArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct PrometheusArgs {
     /// File holding a bearer token for Prometheus (OpenShift's Thanos querier, kube-rbac-proxy).
-    #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_BEARER_TOKEN_FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KUBE_DOCTOR_PROMETHEUS_BEARER_TOKEN_FILE"
+    )]
     pub prometheus_bearer_token_file: Option<PathBuf>,
     /// File holding user:password for basic auth (Grafana Cloud: instance id and a token).
-    #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_BASIC_AUTH_FILE")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KUBE_DOCTOR_PROMETHEUS_BASIC_AUTH_FILE"
+    )]
     pub prometheus_basic_auth_file: Option<PathBuf>,
     /// A header on every Prometheus request, 'Name: value' (repeatable; X-Scope-OrgID for Mimir,
     /// Cortex, Loki-style tenants). In the environment: one per line.
-    #[arg(long = "prometheus-header", value_name = "'NAME: VALUE'", env = "KUBE_DOCTOR_PROMETHEUS_HEADERS", value_delimiter = '\n')]
+    #[arg(
+        long = "prometheus-header",
+        value_name = "'NAME: VALUE'",
+        env = "KUBE_DOCTOR_PROMETHEUS_HEADERS",
+        value_delimiter = '\n'
+    )]
     pub prometheus_headers: Vec<String>,
     /// CA bundle (PEM) that signs Prometheus' serving certificate.
     #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_CA_FILE")]
@@ -102,7 +119,12 @@ pub struct PrometheusArgs {
     #[arg(long, value_name = "NAME", env = "KUBE_DOCTOR_CLUSTER")]
     pub cluster: Option<String>,
     /// The label that names the cluster in Prometheus.
-    #[arg(long, value_name = "LABEL", default_value = "cluster", env = "KUBE_DOCTOR_CLUSTER_LABEL")]
+    #[arg(
+        long,
+        value_name = "LABEL",
+        default_value = "cluster",
+        env = "KUBE_DOCTOR_CLUSTER_LABEL"
+    )]
     pub cluster_label: String,
     /// The job the API server's metrics are scraped under (default: detected from the data).
     #[arg(long, value_name = "NAME", env = "KUBE_DOCTOR_APISERVER_JOB")]

@@ -219,32 +219,6 @@ pub struct PrometheusAccess {
 }
 
 impl PrometheusAccess {
-    /// No Prometheus.
-    #[allow(non_upper_case_globals)]
-    pub const None: PrometheusAccess = PrometheusAccess {
-        target: PrometheusTarget::None,
-        auth: PrometheusAuth {
-            bearer_token_file: None,
-            basic_auth_file: None,
-            headers: Vec::new(),
-            ca_file: None,
-            cert_file: None,
-            key_file: None,
-            insecure_skip_tls_verify: false,
-        },
-        scope: PromScope {
-            cluster: None,
-            cluster_label: String::new(),
-            apiserver_job: None,
-        },
-        discovery: None,
-    };
-
-    /// Whether Prometheus is used (or still to be found).
-    pub fn is_none(&self) -> bool {
-        self.target == PrometheusTarget::None
-    }
-
     /// The URL for display and for the bundle: without userinfo (and no credential is ever
     /// part of it otherwise). `k8s://...` for a Service.
     pub fn display(&self) -> Option<String> {
@@ -354,7 +328,11 @@ impl Settings {
     /// least `--since` long), the alert's client, its cluster as the Prometheus scope, and the
     /// alert itself (for the report). Refused when the alert names another cluster than
     /// `--cluster`.
-    pub fn for_alert(&self, alert: &AlertContext, now: Timestamp) -> Result<Settings, AlertRefused> {
+    pub fn for_alert(
+        &self,
+        alert: &AlertContext,
+        now: Timestamp,
+    ) -> Result<Settings, AlertRefused> {
         let mut s = self.clone();
         let since = self.window.length().unsigned_abs();
         let mut window = Window::ending_at(now, since);
@@ -443,6 +421,7 @@ pub fn window(since: Duration, now: Timestamp) -> Result<Window, SettingsError> 
 
 /// `--prometheus` (or `PROMETHEUS_URL`) alone: an http(s) URL, `k8s://...`, `auto` (also when
 /// absent), or `none` (also ""). Credentials and scope default; see [`prometheus_access`].
+#[cfg(test)]
 pub fn prometheus(arg: Option<&str>) -> Result<PrometheusAccess, SettingsError> {
     Ok(PrometheusAccess {
         target: prometheus_target(arg)?,
@@ -502,7 +481,11 @@ fn service_ref(rest: &str) -> Option<ServiceRef> {
             && !s.starts_with('-')
             && !s.ends_with('-')
     };
-    let port_ok = port.parse::<u16>().is_ok_and(|p| p > 0) || label(port);
+    // A number, or a port name (IANA_SVC_NAME: at most 15 characters, at least one letter).
+    let port_ok = match port.parse::<u16>() {
+        Ok(p) => p > 0,
+        Err(_) => label(port) && port.len() <= 15 && port.chars().any(|c| c.is_ascii_lowercase()),
+    };
     let path_ok = path
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || "/-._~%".contains(c))
@@ -533,8 +516,14 @@ pub fn prometheus_access(
         }
         Ok(())
     };
-    readable("--prometheus-bearer-token-file", &a.prometheus_bearer_token_file)?;
-    readable("--prometheus-basic-auth-file", &a.prometheus_basic_auth_file)?;
+    readable(
+        "--prometheus-bearer-token-file",
+        &a.prometheus_bearer_token_file,
+    )?;
+    readable(
+        "--prometheus-basic-auth-file",
+        &a.prometheus_basic_auth_file,
+    )?;
     readable("--prometheus-ca-file", &a.prometheus_ca_file)?;
     readable("--prometheus-cert-file", &a.prometheus_cert_file)?;
     readable("--prometheus-key-file", &a.prometheus_key_file)?;
@@ -554,7 +543,10 @@ pub fn prometheus_access(
     for h in a.prometheus_headers.iter().filter(|h| !h.trim().is_empty()) {
         headers.push(header(h)?);
     }
-    if matches!(target, PrometheusTarget::Service(_) | PrometheusTarget::Auto) {
+    if matches!(
+        target,
+        PrometheusTarget::Service(_) | PrometheusTarget::Auto
+    ) {
         // Through the API server, its own credentials and TLS are used: the API server takes
         // the Authorization header for itself, and speaks TLS to the Service on its own.
         let direct_only = [
@@ -589,7 +581,12 @@ pub fn prometheus_access(
             why: "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)".into(),
         });
     }
-    let nonempty = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     Ok(PrometheusAccess {
         target,
         auth: PrometheusAuth {
@@ -774,9 +771,14 @@ mod tests {
     fn prometheus_urls_keep_their_query_and_lose_their_userinfo_on_display() {
         // Absent is `auto` (DESIGN.md "Prometheus access"); "", " " and "none" are none.
         assert_eq!(prometheus(None).unwrap().target, PrometheusTarget::Auto);
-        assert_eq!(prometheus(Some(" ")).unwrap().target, PrometheusTarget::None);
-        assert_eq!(prometheus(Some("none")).unwrap().target, PrometheusTarget::None);
-        assert!(PrometheusAccess::None.is_none());
+        assert_eq!(
+            prometheus(Some(" ")).unwrap().target,
+            PrometheusTarget::None
+        );
+        assert_eq!(
+            prometheus(Some("none")).unwrap().target,
+            PrometheusTarget::None
+        );
         let p = prometheus(Some(
             "https://u:p@vm.example:8481/select/0/prometheus?extra_label=cluster%3Da",
         ))
@@ -849,9 +851,16 @@ mod tests {
             "k8s://ns/ftp:p:9090",
         ] {
             let e = s(bad).unwrap_err();
-            assert!(e.starts_with("--prometheus") && e.contains("k8s://monitoring/prometheus-operated:9090"), "{bad}: {e}");
+            assert!(
+                e.starts_with("--prometheus")
+                    && e.contains("k8s://monitoring/prometheus-operated:9090"),
+                "{bad}: {e}"
+            );
         }
-        assert_eq!(prometheus_target(Some("auto")).unwrap(), PrometheusTarget::Auto);
+        assert_eq!(
+            prometheus_target(Some("auto")).unwrap(),
+            PrometheusTarget::Auto
+        );
     }
 
     #[test]
@@ -869,12 +878,18 @@ mod tests {
         assert_eq!(p.auth.headers.len(), 1);
         assert!(p.auth.headers[0].1.is_sensitive());
         let shown = format!("{p:?}");
-        assert!(!shown.contains("tenant-a") && !shown.contains("s3cret"), "{shown}");
+        assert!(
+            !shown.contains("tenant-a") && !shown.contains("s3cret"),
+            "{shown}"
+        );
         // Through the service proxy the API server's credentials are used.
         let e = prometheus_access(Some("k8s://monitoring/p:9090"), &a)
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("--prometheus-bearer-token-file: only for an http(s)"), "{e}");
+        assert!(
+            e.starts_with("--prometheus-bearer-token-file: only for an http(s)"),
+            "{e}"
+        );
         let e = prometheus_access(None, &a).unwrap_err().to_string();
         assert!(e.contains("only for an http(s)"), "auto too: {e}");
         // Headers: shape, name, Host, and a bad value never echoed.
@@ -886,26 +901,40 @@ mod tests {
         ] {
             let mut a = args();
             a.prometheus_headers = vec![h.into()];
-            let e = prometheus_access(Some("http://p:9090"), &a).unwrap_err().to_string();
-            assert!(e.starts_with("--prometheus-header") && e.contains(says), "{h}: {e}");
+            let e = prometheus_access(Some("http://p:9090"), &a)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--prometheus-header") && e.contains(says),
+                "{h}: {e}"
+            );
             assert!(!e.contains("secret"), "{e}");
         }
         // Files: missing, both kinds of Authorization, a certificate without its key.
         let mut a = args();
         a.prometheus_ca_file = Some(dir.join("missing.crt"));
-        let e = prometheus_access(Some("http://p:9090"), &a).unwrap_err().to_string();
-        assert!(e.starts_with("--prometheus-ca-file") && e.contains("missing.crt"), "{e}");
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--prometheus-ca-file") && e.contains("missing.crt"),
+            "{e}"
+        );
         let mut a = args();
         a.prometheus_bearer_token_file = Some(token.clone());
         a.prometheus_basic_auth_file = Some(token.clone());
         assert!(prometheus_access(Some("http://p:9090"), &a).is_err());
         let mut a = args();
         a.prometheus_cert_file = Some(token.clone());
-        let e = prometheus_access(Some("http://p:9090"), &a).unwrap_err().to_string();
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--prometheus-key-file"), "{e}");
         let mut a = args();
         a.cluster_label = "k8s-cluster".into();
-        let e = prometheus_access(Some("http://p:9090"), &a).unwrap_err().to_string();
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("--cluster-label k8s-cluster"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
@@ -942,10 +971,15 @@ mod tests {
         let now: Timestamp = "2026-11-22T03:15:00Z".parse().unwrap();
         let alert = Alert {
             status: "firing".into(),
-            labels: [("alertname", "KubeClientErrors"), ("cluster", "prod"), ("job", "apiserver"), ("instance", "10.0.0.1:6443")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
+            labels: [
+                ("alertname", "KubeClientErrors"),
+                ("cluster", "prod"),
+                ("job", "apiserver"),
+                ("instance", "10.0.0.1:6443"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
             fingerprint: String::new(),
             starts_at: Some("2026-11-22T03:00:00Z".into()),
             generator_url: None,
@@ -976,8 +1010,7 @@ mod tests {
         // --cluster names another cluster: refused, never investigated on this one.
         let mut other = base.clone();
         other.prometheus.scope.cluster = Some("staging".into());
-        let e = other.for_alert(&ctx, now).unwrap_err().to_string();
+        let e = other.for_alert(&ctx, now).err().unwrap().to_string();
         assert!(e.contains("\"prod\"") && e.contains("\"staging\""), "{e}");
     }
 }
-

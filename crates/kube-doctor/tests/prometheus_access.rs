@@ -60,12 +60,8 @@ struct Ran {
 
 impl Ran {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "no JSON on stdout ({e}): {}\n{}",
-                self.stdout, self.stderr
-            )
-        })
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("no JSON on stdout ({e}): {}\n{}", self.stdout, self.stderr))
     }
 }
 
@@ -74,7 +70,9 @@ impl Ran {
 /// the lab (`secrets()`) shows in its output.
 fn run(args: &[&str], log: &str) -> Ran {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-doctor"));
-    cmd.args(args).env_remove("RUST_LOG").env_remove("PROMETHEUS_URL");
+    cmd.args(args)
+        .env_remove("RUST_LOG")
+        .env_remove("PROMETHEUS_URL");
     for (k, v) in env() {
         if k != "PROMETHEUS_URL" {
             cmd.env(k, v);
@@ -89,8 +87,14 @@ fn run(args: &[&str], log: &str) -> Ran {
         stdout: String::from_utf8_lossy(&out.stdout).to_string(),
         stderr: String::from_utf8_lossy(&out.stderr).to_string(),
     };
-    no_credentials(&format!("kube-doctor {args:?} (RUST_LOG={log})"), &ran.stdout);
-    no_credentials(&format!("kube-doctor {args:?} (RUST_LOG={log}), stderr"), &ran.stderr);
+    no_credentials(
+        &format!("kube-doctor {args:?} (RUST_LOG={log})"),
+        &ran.stdout,
+    );
+    no_credentials(
+        &format!("kube-doctor {args:?} (RUST_LOG={log}), stderr"),
+        &ran.stderr,
+    );
     ran
 }
 
@@ -98,7 +102,11 @@ fn run(args: &[&str], log: &str) -> Ran {
 fn secrets() -> Vec<String> {
     use base64::Engine;
     let mut out = Vec::new();
-    for f in ["PA_READER_TOKEN_FILE", "PA_NOBODY_TOKEN_FILE", "PA_BASIC_AUTH_FILE"] {
+    for f in [
+        "PA_READER_TOKEN_FILE",
+        "PA_NOBODY_TOKEN_FILE",
+        "PA_BASIC_AUTH_FILE",
+    ] {
         let raw = std::fs::read_to_string(p(f)).expect("a credential file");
         let raw = raw.trim().to_string();
         out.push(base64::engine::general_purpose::STANDARD.encode(&raw));
@@ -139,7 +147,7 @@ fn collect(tag: &str, args: &[&str]) -> Value {
     serde_json::from_str(&text).expect("bundle JSON")
 }
 
-fn step<'a>(b: &'a Value, n: u64) -> &'a Value {
+fn step(b: &Value, n: u64) -> &Value {
     b["steps"]
         .as_array()
         .and_then(|s| s.iter().find(|x| x["step"] == n))
@@ -171,13 +179,19 @@ fn kube_rbac_proxy_bearer_token_and_client_certificate() {
     let no_token = run(&args, "");
     assert_eq!(no_token.code, 2, "{}", no_token.stderr);
     assert!(
-        no_token.stderr.contains("HTTP 401") && no_token.stderr.contains("--prometheus-bearer-token-file"),
+        no_token.stderr.contains("HTTP 401")
+            && no_token.stderr.contains("--prometheus-bearer-token-file"),
         "{}",
         no_token.stderr
     );
 
     let mut args = base.to_vec();
-    args.extend(["--prometheus-ca-file", ca, "--prometheus-bearer-token-file", p("PA_NOBODY_TOKEN_FILE")]);
+    args.extend([
+        "--prometheus-ca-file",
+        ca,
+        "--prometheus-bearer-token-file",
+        p("PA_NOBODY_TOKEN_FILE"),
+    ]);
     let nobody = run(&args, "trace");
     assert_eq!(nobody.code, 2, "{}", nobody.stderr);
     assert!(nobody.stderr.contains("HTTP 403"), "{}", nobody.stderr);
@@ -187,7 +201,11 @@ fn kube_rbac_proxy_bearer_token_and_client_certificate() {
     args.extend(["--prometheus-bearer-token-file", p("PA_READER_TOKEN_FILE")]);
     let untrusted = run(&args, "");
     assert_eq!(untrusted.code, 2, "{}", untrusted.stderr);
-    assert!(untrusted.stderr.contains("unreachable"), "{}", untrusted.stderr);
+    assert!(
+        untrusted.stderr.contains("unreachable"),
+        "{}",
+        untrusted.stderr
+    );
     args.push("--prometheus-insecure-skip-tls-verify");
     let skipped = run(&args, "");
     assert!(skipped.code <= 1, "{}", skipped.stderr);
@@ -195,7 +213,12 @@ fn kube_rbac_proxy_bearer_token_and_client_certificate() {
     // The reader's token, at every log level.
     for log in ["", "debug", "trace"] {
         let mut args = base.to_vec();
-        args.extend(["--prometheus-ca-file", ca, "--prometheus-bearer-token-file", p("PA_READER_TOKEN_FILE")]);
+        args.extend([
+            "--prometheus-ca-file",
+            ca,
+            "--prometheus-bearer-token-file",
+            p("PA_READER_TOKEN_FILE"),
+        ]);
         let ok = run(&args, log);
         assert!(ok.code <= 1, "RUST_LOG={log}: {}", ok.stderr);
         let ids = client_ids(&ok.json());
@@ -208,9 +231,19 @@ fn kube_rbac_proxy_bearer_token_and_client_certificate() {
     // The lab's kube-doctor client certificate, checked by SubjectAccessReview too.
     let pki = PathBuf::from(var("LAB_STATE")).join("pki");
     let (crt, key) = (pki.join("kube-doctor.crt"), pki.join("kube-doctor.key"));
-    let (crt, key) = (crt.to_string_lossy().to_string(), key.to_string_lossy().to_string());
+    let (crt, key) = (
+        crt.to_string_lossy().to_string(),
+        key.to_string_lossy().to_string(),
+    );
     let mut args = base.to_vec();
-    args.extend(["--prometheus-ca-file", ca, "--prometheus-cert-file", &crt, "--prometheus-key-file", &key]);
+    args.extend([
+        "--prometheus-ca-file",
+        ca,
+        "--prometheus-cert-file",
+        &crt,
+        "--prometheus-key-file",
+        &key,
+    ]);
     let cert = run(&args, "");
     assert!(cert.code <= 1, "client certificate: {}", cert.stderr);
     assert!(!client_ids(&cert.json()).is_empty());
@@ -219,12 +252,26 @@ fn kube_rbac_proxy_bearer_token_and_client_certificate() {
     let fault = Fault::inject("rbac-revoked");
     std::thread::sleep(Duration::from_secs(25));
     let window = since(fault.injected, Duration::from_secs(10));
-    let bundle = bundle_path("rbac-proxy-investigate").to_string_lossy().to_string();
+    let bundle = bundle_path("rbac-proxy-investigate")
+        .to_string_lossy()
+        .to_string();
     let inv = run(
         &[
-            "investigate", "-o", "json", "--since", &window, "--client", "demo/demo-kubers",
-            "--prometheus", url, "--prometheus-ca-file", ca,
-            "--prometheus-bearer-token-file", p("PA_READER_TOKEN_FILE"), "--save-bundle", &bundle,
+            "investigate",
+            "-o",
+            "json",
+            "--since",
+            &window,
+            "--client",
+            "demo/demo-kubers",
+            "--prometheus",
+            url,
+            "--prometheus-ca-file",
+            ca,
+            "--prometheus-bearer-token-file",
+            p("PA_READER_TOKEN_FILE"),
+            "--save-bundle",
+            &bundle,
         ],
         "debug",
     );
@@ -249,8 +296,18 @@ fn basic_auth_and_a_header_selected_tenant() {
         let header = format!("X-Scope-OrgID: {t}");
         let ran = run(
             &[
-                "clients", "-o", "json", "--all", "--since", "2m", "--prometheus", proxy,
-                "--prometheus-basic-auth-file", auth, "--prometheus-header", &header,
+                "clients",
+                "-o",
+                "json",
+                "--all",
+                "--since",
+                "2m",
+                "--prometheus",
+                proxy,
+                "--prometheus-basic-auth-file",
+                auth,
+                "--prometheus-header",
+                &header,
             ],
             "trace",
         );
@@ -260,7 +317,11 @@ fn basic_auth_and_a_header_selected_tenant() {
     let a = tenant("lab-a");
     let b = tenant("lab-b");
     for (v, want) in [(&a, "lab-a"), (&b, "lab-b")] {
-        assert_eq!(v["scope"]["clusters_seen"], serde_json::json!([want]), "{v}");
+        assert_eq!(
+            v["scope"]["clusters_seen"],
+            serde_json::json!([want]),
+            "{v}"
+        );
     }
     // The same targets, scraped twice in lab-a (replicas) and once in lab-b: the request
     // counts agree, they are not doubled.
@@ -269,7 +330,12 @@ fn basic_auth_and_a_header_selected_tenant() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|c| c["target"]["name"] == "demo-kubers" || c["instance"].as_str().is_some_and(|i| i.ends_with(":18082")))
+            .filter(|c| {
+                c["target"]["name"] == "demo-kubers"
+                    || c["instance"]
+                        .as_str()
+                        .is_some_and(|i| i.ends_with(":18082"))
+            })
             .filter_map(|c| c["requests"].as_f64())
             .sum()
     };
@@ -282,7 +348,15 @@ fn basic_auth_and_a_header_selected_tenant() {
     );
     // No tenant header: prom-label-proxy refuses, and kube-doctor says so in one line.
     let none = run(
-        &["clients", "-o", "json", "--prometheus", proxy, "--prometheus-basic-auth-file", auth],
+        &[
+            "clients",
+            "-o",
+            "json",
+            "--prometheus",
+            proxy,
+            "--prometheus-basic-auth-file",
+            auth,
+        ],
         "",
     );
     assert_eq!(none.code, 2, "{}", none.stderr);
@@ -291,12 +365,24 @@ fn basic_auth_and_a_header_selected_tenant() {
     let wrong = std::env::temp_dir().join(format!("kd-wrong-basic-{}", std::process::id()));
     std::fs::write(&wrong, "lab-instance:not-the-password").unwrap();
     let denied = run(
-        &["clients", "-o", "json", "--prometheus", p("PA_FLEET_URL"), "--prometheus-basic-auth-file", &wrong.to_string_lossy()],
+        &[
+            "clients",
+            "-o",
+            "json",
+            "--prometheus",
+            p("PA_FLEET_URL"),
+            "--prometheus-basic-auth-file",
+            &wrong.to_string_lossy(),
+        ],
         "",
     );
     let _ = std::fs::remove_file(&wrong);
     assert_eq!(denied.code, 2, "{}", denied.stderr);
-    assert!(denied.stderr.contains("HTTP 401") && denied.stderr.contains("not accepted"), "{}", denied.stderr);
+    assert!(
+        denied.stderr.contains("HTTP 401") && denied.stderr.contains("not accepted"),
+        "{}",
+        denied.stderr
+    );
 }
 
 /// Two clusters' series in one Prometheus: refused and named without --cluster; with it,
@@ -309,7 +395,15 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
     let fleet = p("PA_FLEET_URL");
     let auth = p("PA_BASIC_AUTH_FILE");
     let blended = run(
-        &["clients", "-o", "json", "--prometheus", fleet, "--prometheus-basic-auth-file", auth],
+        &[
+            "clients",
+            "-o",
+            "json",
+            "--prometheus",
+            fleet,
+            "--prometheus-basic-auth-file",
+            auth,
+        ],
         "",
     );
     assert_eq!(blended.code, 2, "{}", blended.stderr);
@@ -324,7 +418,16 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
 
     let a = collect(
         "cluster-lab-a",
-        &["--prometheus", fleet, "--prometheus-basic-auth-file", auth, "--cluster", "lab-a", "--client", "apiserver/apiserver-1.lab-a:6443"],
+        &[
+            "--prometheus",
+            fleet,
+            "--prometheus-basic-auth-file",
+            auth,
+            "--cluster",
+            "lab-a",
+            "--client",
+            "apiserver/apiserver-1.lab-a:6443",
+        ],
     );
     let series = &a["server_metrics"]["apiserver_series"];
     assert_eq!(series["job"], "apiserver", "{series}");
@@ -335,22 +438,45 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
         .filter_map(|i| i["instance"].as_str())
         .collect();
     assert_eq!(instances.len(), 3, "{series}");
-    assert_eq!(instances[0], "apiserver-1.lab-a:6443", "the alert's instance first: {series}");
+    assert_eq!(
+        instances[0], "apiserver-1.lab-a:6443",
+        "the alert's instance first: {series}"
+    );
     assert_eq!(series["instances"][0]["alerted"], true);
     assert!(series["instances"][0]["requests_per_second"].as_f64() > Some(0.0));
-    assert!(step(&a, 7)["note"].as_str().unwrap().contains("job apiserver"), "{}", step(&a, 7));
+    assert!(
+        step(&a, 7)["note"]
+            .as_str()
+            .unwrap()
+            .contains("job apiserver"),
+        "{}",
+        step(&a, 7)
+    );
     assert_eq!(a["clients"]["scope"]["cluster"], "lab-a");
     assert!(
-        step(&a, 3)["note"].as_str().unwrap().contains("scoped to cluster=lab-a"),
+        step(&a, 3)["note"]
+            .as_str()
+            .unwrap()
+            .contains("scoped to cluster=lab-a"),
         "{}",
         step(&a, 3)
     );
 
     let b = collect(
         "cluster-lab-b",
-        &["--prometheus", fleet, "--prometheus-basic-auth-file", auth, "--cluster", "lab-b"],
+        &[
+            "--prometheus",
+            fleet,
+            "--prometheus-basic-auth-file",
+            auth,
+            "--cluster",
+            "lab-b",
+        ],
     );
-    assert_eq!(b["server_metrics"]["apiserver_series"]["job"], "kubernetes-apiservers");
+    assert_eq!(
+        b["server_metrics"]["apiserver_series"]["job"],
+        "kubernetes-apiservers"
+    );
     assert_eq!(
         b["server_metrics"]["apiserver_series"]["chosen_because"],
         "the only job exporting apiserver_request_total"
@@ -358,9 +484,21 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
 
     let forced = collect(
         "cluster-lab-a-forced",
-        &["--prometheus", fleet, "--prometheus-basic-auth-file", auth, "--cluster", "lab-a", "--apiserver-job", "kubernetes-apiservers"],
+        &[
+            "--prometheus",
+            fleet,
+            "--prometheus-basic-auth-file",
+            auth,
+            "--cluster",
+            "lab-a",
+            "--apiserver-job",
+            "kubernetes-apiservers",
+        ],
     );
-    assert_eq!(forced["server_metrics"]["apiserver_series"]["chosen_because"], "given by --apiserver-job");
+    assert_eq!(
+        forced["server_metrics"]["apiserver_series"]["chosen_because"],
+        "given by --apiserver-job"
+    );
     assert_eq!(
         forced["server_metrics"]["apiserver_series"]["instances"],
         serde_json::json!([]),
@@ -369,12 +507,25 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
 
     let none = collect(
         "cluster-none",
-        &["--prometheus", fleet, "--prometheus-basic-auth-file", auth, "--cluster", "lab-none"],
+        &[
+            "--prometheus",
+            fleet,
+            "--prometheus-basic-auth-file",
+            auth,
+            "--cluster",
+            "lab-none",
+        ],
     );
     let note = step(&none, 7)["note"].as_str().unwrap().to_string();
-    assert!(note.contains("this Prometheus has no API server series"), "{note}");
+    assert!(
+        note.contains("this Prometheus has no API server series"),
+        "{note}"
+    );
     assert!(!note.starts_with("0 "), "{note}");
-    assert_eq!(none["server_metrics"]["apiserver_series"]["job"], Value::Null);
+    assert_eq!(
+        none["server_metrics"]["apiserver_series"]["job"],
+        Value::Null
+    );
 }
 
 /// The lab Prometheus through the API server's service proxy (kube-doctor's own credentials),
@@ -384,11 +535,19 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
 #[ignore = "needs the lab: lab/up"]
 fn service_proxy_and_auto_discovery() {
     let svc = p("PA_SERVICE");
-    let ran = run(&["clients", "-o", "json", "--all", "--prometheus", svc], "trace");
+    let ran = run(
+        &["clients", "-o", "json", "--all", "--prometheus", svc],
+        "trace",
+    );
     assert!(ran.code <= 1, "{}", ran.stderr);
     let v = ran.json();
     assert_eq!(v["source"]["url"], svc, "{v}");
-    assert!(client_ids(&v).iter().any(|i| i.starts_with("demo-clients/")), "{v}");
+    assert!(
+        client_ids(&v)
+            .iter()
+            .any(|i| i.starts_with("demo-clients/")),
+        "{v}"
+    );
 
     let kubectl = |args: &[&str]| {
         let out = Command::new(var("LAB_KUBECTL"))
@@ -396,15 +555,28 @@ fn service_proxy_and_auto_discovery() {
             .args(args)
             .output()
             .expect("kubectl");
-        assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "kubectl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).to_string()
     };
     let operated = kubectl(&[
-        "get", "services", "-A", "--field-selector", "metadata.name=prometheus-operated",
-        "-o", "jsonpath={range .items[*]}{.metadata.namespace}{\"\\n\"}{end}",
+        "get",
+        "services",
+        "-A",
+        "--field-selector",
+        "metadata.name=prometheus-operated",
+        "-o",
+        "jsonpath={range .items[*]}{.metadata.namespace}{\"\\n\"}{end}",
     ]);
     let namespaces: Vec<&str> = operated.lines().filter(|l| !l.is_empty()).collect();
-    assert_eq!(namespaces.len(), 1, "one prometheus-operated Service in the lab: {namespaces:?}");
+    assert_eq!(
+        namespaces.len(),
+        1,
+        "one prometheus-operated Service in the lab: {namespaces:?}"
+    );
 
     // Found: no --prometheus at all.
     let auto = run(&["clients", "-o", "json", "--all"], "");
@@ -429,8 +601,11 @@ fn service_proxy_and_auto_discovery() {
     kubectl(&["delete", "namespace", second, "--wait=false"]);
     assert_eq!(two.code, 2, "{}", two.stderr);
     assert!(
-        two.stderr.contains(&format!("k8s://{}/prometheus-operated", namespaces[0]))
-            && two.stderr.contains(&format!("k8s://{second}/prometheus-operated"))
+        two.stderr
+            .contains(&format!("k8s://{}/prometheus-operated", namespaces[0]))
+            && two
+                .stderr
+                .contains(&format!("k8s://{second}/prometheus-operated"))
             && two.stderr.contains("--prometheus k8s://"),
         "{}",
         two.stderr
@@ -440,16 +615,40 @@ fn service_proxy_and_auto_discovery() {
     if namespaces[0] == p("PA_NAMESPACE") {
         let ns = p("PA_NAMESPACE");
         kubectl(&["-n", ns, "delete", "service", "prometheus-operated"]);
-        let none = run(&["clients", "-o", "json", "--all", "-n", "demo", "--scrape-interval", "2s"], "");
+        let none = run(
+            &[
+                "clients",
+                "-o",
+                "json",
+                "--all",
+                "-n",
+                "demo",
+                "--scrape-interval",
+                "2s",
+            ],
+            "",
+        );
         // Put it back before asserting.
-        let up = Command::new(repo_root().join("lab/prom-access/up")).output().unwrap();
-        assert!(up.status.success(), "{}", String::from_utf8_lossy(&up.stderr));
+        let up = Command::new(repo_root().join("lab/prom-access/up"))
+            .output()
+            .unwrap();
+        assert!(
+            up.status.success(),
+            "{}",
+            String::from_utf8_lossy(&up.stderr)
+        );
         assert!(none.code <= 1, "{}", none.stderr);
         let v = none.json();
-        assert!(v["notes"].to_string().contains("auto: no Prometheus found"), "{v}");
+        assert!(
+            v["notes"].to_string().contains("auto: no Prometheus found"),
+            "{v}"
+        );
         assert_eq!(v["source"]["kind"], "scrape", "{v}");
     } else {
-        eprintln!("the lab runs its own prometheus-operated in {}: the none case is left out", namespaces[0]);
+        eprintln!(
+            "the lab runs its own prometheus-operated in {}: the none case is left out",
+            namespaces[0]
+        );
     }
 }
 
@@ -471,7 +670,10 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
     }
     let listen = p("PA_SERVE_LISTEN");
     let token_file = p("PA_SERVE_TOKEN_FILE");
-    let token = std::fs::read_to_string(token_file).unwrap().trim().to_string();
+    let token = std::fs::read_to_string(token_file)
+        .unwrap()
+        .trim()
+        .to_string();
     let log_path = artifacts().join("prom-access-serve.log");
     let log = std::fs::File::create(&log_path).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kube-doctor"));
@@ -482,9 +684,18 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
     }
     let child = cmd
         .args([
-            "serve", "--listen", listen, "--token-file", token_file, "--no-events",
-            "--prometheus", p("PA_FLEET_URL"), "--prometheus-basic-auth-file", p("PA_BASIC_AUTH_FILE"),
-            "--cluster", "lab-a",
+            "serve",
+            "--listen",
+            listen,
+            "--token-file",
+            token_file,
+            "--no-events",
+            "--prometheus",
+            p("PA_FLEET_URL"),
+            "--prometheus-basic-auth-file",
+            p("PA_BASIC_AUTH_FILE"),
+            "--cluster",
+            "lab-a",
         ])
         .env_remove("PROMETHEUS_URL")
         .env("RUST_LOG", "kube_doctor=debug")
@@ -495,7 +706,9 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
     struct Stop(std::process::Child);
     impl Drop for Stop {
         fn drop(&mut self) {
-            let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
             let _ = self.0.wait();
         }
     }
@@ -503,11 +716,18 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
     let base = format!("http://{listen}");
     let deadline = Instant::now() + Duration::from_secs(240);
     let report = loop {
-        assert!(Instant::now() < deadline, "no report for kd-onset within 4 minutes; see {}", log_path.display());
+        assert!(
+            Instant::now() < deadline,
+            "no report for kd-onset within 4 minutes; see {}",
+            log_path.display()
+        );
         std::thread::sleep(Duration::from_secs(5));
-        let Ok(list) = http_json(&format!("{base}/api/reports"), &token) else { continue };
+        let Ok(list) = http_json(&format!("{base}/api/reports"), &token) else {
+            continue;
+        };
         let Some(id) = list.as_array().and_then(|l| {
-            l.iter().find(|r| r["client"].as_str().is_some_and(|c| c.contains(":18089")))
+            l.iter()
+                .find(|r| r["client"].as_str().is_some_and(|c| c.contains(":18089")))
                 .and_then(|r| r["id"].as_str().map(str::to_string))
         }) else {
             continue;
@@ -518,8 +738,14 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
     let r = &report["report"];
     let from: jiff::Timestamp = r["window"]["from"].as_str().unwrap().parse().unwrap();
     let to: jiff::Timestamp = r["window"]["to"].as_str().unwrap().parse().unwrap();
-    assert!(to.duration_since(started) > jiff::SignedDuration::from_secs(15 * 60), "{r}");
-    assert!(from < started, "the window {from}..{to} holds the onset at {started}");
+    assert!(
+        to.duration_since(started) > jiff::SignedDuration::from_secs(15 * 60),
+        "{r}"
+    );
+    assert!(
+        from < started,
+        "the window {from}..{to} holds the onset at {started}"
+    );
     let client = r["clients"]
         .as_array()
         .unwrap()
@@ -543,7 +769,10 @@ fn serve_reaches_back_to_the_onset_of_a_15_minute_old_alert() {
         .and_then(|s| s["note"].as_str())
         .unwrap_or_default()
         .to_string();
-    assert!(note.contains("alert KubeClientErrors fired on the non-2xx form"), "{note}");
+    assert!(
+        note.contains("alert KubeClientErrors fired on the non-2xx form"),
+        "{note}"
+    );
     assert!(note.contains("namespace=kd-prom-access"), "{note}");
     assert!(note.contains("for: 60s, the rules API"), "{note}");
     let serve_log = std::fs::read_to_string(&log_path).unwrap_or_default();

@@ -36,7 +36,11 @@ pub fn rates_query() -> String {
 /// value), and the replicas of an HA pair are counted once. Differences of raw samples, not
 /// `increase()`: no extrapolation, and no need for two samples inside each step, so the
 /// points tile the window whatever the scrape interval. `m` scopes it (the cluster).
-pub fn increases_query(m: &crate::prometheus::Matchers, step: std::time::Duration, cluster_label: &str) -> String {
+pub fn increases_query(
+    m: &crate::prometheus::Matchers,
+    step: std::time::Duration,
+    cluster_label: &str,
+) -> String {
     let sel = m.selector(METRIC, &[]);
     let offset = crate::prometheus::duration_ms(step);
     let by = if crate::prometheus::valid_label_name(cluster_label) {
@@ -521,10 +525,15 @@ mod tests {
         );
         let t = |s: i64| Timestamp::from_second(1_700_000_000 + s).unwrap();
         let labels = |code: &str| -> std::collections::BTreeMap<String, String> {
-            [("job", "j"), ("instance", "i"), ("code", code), ("cluster", "a")]
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
+            [
+                ("job", "j"),
+                ("instance", "i"),
+                ("code", code),
+                ("cluster", "a"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
         };
         let answer = vec![
             RangeSeries {
@@ -565,4 +574,3 @@ mod tests {
         assert_eq!(c[0].codes.get("403"), Some(&10.0));
     }
 }
-

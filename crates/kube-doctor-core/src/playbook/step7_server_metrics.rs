@@ -15,8 +15,8 @@ use k8s_openapi::api::admissionregistration::v1::{
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
 use crate::bundle::{
-    ApfStat, ApiServerInstance, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource, ServerMeasure,
-    ServerMetrics, ServerSeries, WebhookConfig, WebhookStat, Window,
+    ApfStat, ApiServerInstance, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource,
+    ServerMeasure, ServerMetrics, ServerSeries, WebhookConfig, WebhookStat, Window,
 };
 use crate::clients::exposition::{self, Sample};
 use crate::prometheus::{InstantSample, RangeSeries};
@@ -64,7 +64,9 @@ impl std::fmt::Display for JobChoice {
             JobChoice::Endpoints => {
                 f.write_str("its targets are the kubernetes Service's endpoints")
             }
-            JobChoice::Traffic { of: 1 } => f.write_str("the only job exporting apiserver_request_total"),
+            JobChoice::Traffic { of: 1 } => {
+                f.write_str("the only job exporting apiserver_request_total")
+            }
             JobChoice::Traffic { of } => write!(
                 f,
                 "the most apiserver_request_total traffic of {of} jobs exporting it"
@@ -88,7 +90,10 @@ pub fn jobs_query(m: &crate::prometheus::Matchers, w: &str, cluster_label: &str)
 }
 
 /// The query for the jobs whose `up` targets are the given `host:port` endpoints.
-pub fn endpoint_jobs_query(m: &crate::prometheus::Matchers, endpoints: &[String]) -> Option<String> {
+pub fn endpoint_jobs_query(
+    m: &crate::prometheus::Matchers,
+    endpoints: &[String],
+) -> Option<String> {
     if endpoints.is_empty() {
         return None;
     }
@@ -230,7 +235,10 @@ impl InstantQueries {
             ),
             webhook_buckets: format!(
                 "sum by (name, type, le) (rate({}[{w}]))",
-                sel("apiserver_admission_webhook_admission_duration_seconds_bucket", &[])
+                sel(
+                    "apiserver_admission_webhook_admission_duration_seconds_bucket",
+                    &[]
+                )
             ),
             // The object type is `resource` (with `group`) since Kubernetes 1.31, `type` before.
             etcd_p99: format!(
@@ -944,7 +952,11 @@ mod tests {
                 .any(|l| l.verb == "LIST" && l.p99.is_some())
         );
         assert!(m.etcd.len() <= ETCD_TOP && !m.etcd.is_empty());
-        assert!(m.etcd.iter().all(|e| !e.object_type.is_empty()), "{:?}", m.etcd);
+        assert!(
+            m.etcd.iter().all(|e| !e.object_type.is_empty()),
+            "{:?}",
+            m.etcd
+        );
         assert!(m.ratio_429 > 0.0, "the jail answers 429");
     }
 
@@ -1099,12 +1111,22 @@ mod tests {
             );
         }
         for (_, query) in scoped_range_queries("60s", &m, "", None) {
-            assert!(query.contains("cluster=\"a\", job=\"apiserver\""), "{query}");
+            assert!(
+                query.contains("cluster=\"a\", job=\"apiserver\""),
+                "{query}"
+            );
         }
         // The unscoped form is the first version's, job regex on up.
-        assert_eq!(InstantQueries::new("900s").requests, "sum by (code) (increase(apiserver_request_total[900s]))");
-        assert!(range_queries("60s").iter().any(|(m, q)| *m == ServerMeasure::ApiServerUp
-            && q == &format!("min(min_over_time(up{{job=~\"{APISERVER_JOBS}\"}}[60s]))")));
+        assert_eq!(
+            InstantQueries::new("900s").requests,
+            "sum by (code) (increase(apiserver_request_total[900s]))"
+        );
+        assert!(
+            range_queries("60s")
+                .iter()
+                .any(|(m, q)| *m == ServerMeasure::ApiServerUp
+                    && q == &format!("min(min_over_time(up{{job=~\"{APISERVER_JOBS}\"}}[60s]))"))
+        );
         // With kube-prometheus-stack's SLI rule the p99 series reads it.
         let c = crate::prometheus::Matchers::none().eq("cluster", "a");
         let with_rule = scoped_range_queries("60s", &m, "", Some(&c));
@@ -1114,7 +1136,9 @@ mod tests {
         );
         assert_eq!(
             recording_rules_query(&c),
-            format!("count by (__name__) ({{cluster=\"a\", __name__=~\"{SLI_QUANTILE_RULE}|{CODE_RESOURCE_RULE}\"}})")
+            format!(
+                "count by (__name__) ({{cluster=\"a\", __name__=~\"{SLI_QUANTILE_RULE}|{CODE_RESOURCE_RULE}\"}})"
+            )
         );
     }
 
@@ -1141,4 +1165,3 @@ mod tests {
         assert_eq!(v[1].p99_seconds, Some(1.5));
     }
 }
-

@@ -14,9 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
-use kube_doctor_core::bundle::{
-    ClientRates, ClientsEvidence, PrometheusScope, RateSource, Window,
-};
+use kube_doctor_core::bundle::{ClientRates, ClientsEvidence, PrometheusScope, RateSource, Window};
 use kube_doctor_core::clients::{self, Analysis, audit, exposition};
 use kube_doctor_core::playbook::step3_client_rates::{
     METRIC, ScrapedTarget, audit_clients, increases_query, instance_ip, label_values, note,
@@ -127,7 +125,15 @@ pub fn blended(s: &crate::settings::Settings, seen: &[String]) -> Option<String>
     }
     let values: Vec<String> = named
         .iter()
-        .map(|v| format!("{}={}", p.cluster_label, kube_doctor_core::prometheus::string_literal(&kube_doctor_core::escape::one_line(v, 100))))
+        .map(|v| {
+            format!(
+                "{}={}",
+                p.cluster_label,
+                kube_doctor_core::prometheus::string_literal(&kube_doctor_core::escape::one_line(
+                    v, 100
+                ))
+            )
+        })
         .collect();
     Some(format!(
         "this Prometheus holds the series of {} clusters ({}): kube-doctor does not blend them; pass --cluster NAME (and --cluster-label if the label is not {})",
@@ -150,7 +156,10 @@ async fn from_prometheus(
     };
     let m = cluster_matchers(s);
     let query = increases_query(&m, step, &s.prometheus.scope.cluster_label);
-    let series = match prom.range(ctx, &query, s.window.from, s.window.to, step).await {
+    let series = match prom
+        .range(ctx, &query, s.window.from, s.window.to, step)
+        .await
+    {
         Ok(series) => series,
         Err(e) => {
             return (

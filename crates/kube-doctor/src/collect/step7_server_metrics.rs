@@ -53,7 +53,7 @@ pub async fn collect(cx: &Context, ctx: Arc<StepCtx>) -> Result<StepEnd<ServerMe
         }
     });
     let mut m = match metrics {
-        Some(Ok(Found::Metrics(m))) => m,
+        Some(Ok(Found::Metrics(m))) => *m,
         Some(Ok(Found::Blended(why))) => {
             let mut m = failed_metrics(cx);
             m.callees = callees;
@@ -62,15 +62,24 @@ pub async fn collect(cx: &Context, ctx: Arc<StepCtx>) -> Result<StepEnd<ServerMe
         }
         Some(Ok(Found::NoApiServer(scope))) => {
             // Blind is not healthy: say so, and read the API server's own /metrics instead.
-            let said = "this Prometheus has no API server series (no job exports apiserver_request_total)";
+            let said =
+                "this Prometheus has no API server series (no job exports apiserver_request_total)";
             match from_scrape(cx, &ctx).await {
                 Ok(mut m) => {
-                    m.notes.insert(0, format!("{said}: numbers from one scrape of the API server's /metrics instead"));
+                    m.notes.insert(
+                        0,
+                        format!(
+                            "{said}: numbers from one scrape of the API server's /metrics instead"
+                        ),
+                    );
                     m.apiserver_series = Some(scope);
                     m.callees = callees;
                     m.notes.extend(notes);
                     let n = note(&m);
-                    return Ok(StepEnd::Done(m, Some(format!("{said}; read its /metrics instead: {n}"))));
+                    return Ok(StepEnd::Done(
+                        m,
+                        Some(format!("{said}; read its /metrics instead: {n}")),
+                    ));
                 }
                 Err(e) => {
                     let mut m = failed_metrics(cx);
@@ -152,7 +161,10 @@ fn describe_series(a: &ApiServerSeries) -> String {
         ));
     }
     if !a.recording_rules.is_empty() {
-        s.push_str(&format!("; recording rules {}", a.recording_rules.join(", ")));
+        s.push_str(&format!(
+            "; recording rules {}",
+            a.recording_rules.join(", ")
+        ));
     }
     s
 }
@@ -237,7 +249,7 @@ async fn in_lane<T>(
 /// What Prometheus held for step 7.
 enum Found {
     /// The API server's metrics.
-    Metrics(ServerMetrics),
+    Metrics(Box<ServerMetrics>),
     /// Several clusters' series and no `--cluster`: why not.
     Blended(String),
     /// No job exports `apiserver_request_total`.
@@ -248,7 +260,11 @@ enum Found {
 /// the instance of `--client JOB/INSTANCE`.
 fn focus_instance(cx: &Context) -> Option<String> {
     let s = &cx.settings;
-    if let Some(i) = s.alert.as_ref().and_then(|a| a.scope_labels.get("instance")) {
+    if let Some(i) = s
+        .alert
+        .as_ref()
+        .and_then(|a| a.scope_labels.get("instance"))
+    {
         return Some(i.clone());
     }
     s.scope
@@ -295,15 +311,17 @@ async fn from_prometheus(
             .unwrap_or_default(),
     };
     let endpoint_query = endpoint_jobs_query(&cluster, &endpoints);
+    let jobs = jobs_query(&cluster, &w, label);
+    let rules_query = recording_rules_query(&cluster);
     let (traffic, endpoint_jobs, rules) = tokio::join!(
-        prom.instant(ctx, &jobs_query(&cluster, &w, label), at),
+        prom.instant(ctx, &jobs, at),
         async {
             match &endpoint_query {
                 Some(q) => prom.instant(ctx, q, at).await.map(Some),
                 None => Ok(None),
             }
         },
-        prom.instant(ctx, &recording_rules_query(&cluster), at),
+        prom.instant(ctx, &rules_query, at),
     );
     let traffic = traffic?;
     if let Some(why) = blended(s, &sample_label_values(&traffic, label)) {
@@ -431,7 +449,7 @@ async fn from_prometheus(
         ),
         job: Some(job),
     });
-    Ok(Found::Metrics(metrics))
+    Ok(Found::Metrics(Box::new(metrics)))
 }
 
 async fn from_scrape(cx: &Context, ctx: &StepCtx) -> Result<ServerMetrics, StepError> {

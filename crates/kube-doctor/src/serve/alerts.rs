@@ -72,9 +72,9 @@ pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
         serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(e.to_string()))?;
     let grafana = p.org_id.is_some() && matches!(p.version.as_str(), "1" | "");
     if p.version != "4" && !grafana {
-        return Err(PayloadError::Version(
-            kube_doctor_core::escape::one_line(&p.version, 40),
-        ));
+        return Err(PayloadError::Version(kube_doctor_core::escape::one_line(
+            &p.version, 40,
+        )));
     }
     Ok(p)
 }
@@ -154,11 +154,7 @@ impl Alert {
         // alert has nothing better.
         let named = get("job").is_some() && get("instance").is_some();
         Some(AlertContext {
-            name: self
-                .labels
-                .get("alertname")
-                .cloned()
-                .unwrap_or_default(),
+            name: self.labels.get("alertname").cloned().unwrap_or_default(),
             key: strip_cluster(&key, get("cluster").as_deref()),
             dedup_key: key,
             starts_at: self.starts_at(),
@@ -229,11 +225,7 @@ pub fn rule_for<'a>(
     }
     let labelled: Vec<_> = same_name
         .iter()
-        .filter(|r| {
-            r.labels
-                .iter()
-                .all(|(k, v)| alert.labels.get(k) == Some(v))
-        })
+        .filter(|r| r.labels.iter().all(|(k, v)| alert.labels.get(k) == Some(v)))
         .collect();
     match labelled.as_slice() {
         [one] => Some(one),
@@ -304,9 +296,10 @@ impl AlertContext {
             name: one(&self.name),
             starts_at: self.starts_at,
             form: self.form,
-            expression: self.expression.as_deref().map(|e| {
-                kube_doctor_core::escape::one_line(e, 1000)
-            }),
+            expression: self
+                .expression
+                .as_deref()
+                .map(|e| kube_doctor_core::escape::one_line(e, 1000)),
             for_seconds: self.for_.as_secs_f64(),
             lookback_seconds: self.lookback.as_secs_f64(),
             for_source: self.for_source.clone(),
@@ -318,11 +311,7 @@ impl AlertContext {
 /// One sentence about the alert for the step notes (and so for every rendering of the
 /// report): which alert, which form fired, since when, scoped to what.
 pub fn describe(a: &AlertInfo) -> String {
-    let mut s = format!(
-        "alert {} fired on {}",
-        a.name,
-        a.form.describe()
-    );
+    let mut s = format!("alert {} fired on {}", a.name, a.form.describe());
     if let Some(t) = a.starts_at {
         s.push_str(&format!(" at {t}"));
     }
@@ -391,7 +380,11 @@ mod tests {
         assert_eq!(a.client_key().as_deref(), Some("prod-eu/shop/cart-7d9"));
         let c = a.context(None).unwrap();
         assert_eq!(c.key, "shop/cart-7d9");
-        assert_eq!(c.form, AlertForm::Unknown, "Grafana's URL holds no expression");
+        assert_eq!(
+            c.form,
+            AlertForm::Unknown,
+            "Grafana's URL holds no expression"
+        );
         assert_eq!(c.pod.as_deref(), Some("cart-7d9"));
         assert_eq!(
             c.starts_at,
@@ -402,7 +395,13 @@ mod tests {
     #[test]
     fn keys_scope_by_cluster_namespace_and_pod() {
         let a = alert(
-            &[("alertname", "KubeClientErrors"), ("cluster", "a"), ("job", "apiserver"), ("instance", "10.0.0.1:6443"), ("namespace", "default")],
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("cluster", "a"),
+                ("job", "apiserver"),
+                ("instance", "10.0.0.1:6443"),
+                ("namespace", "default"),
+            ],
             None,
         );
         assert_eq!(a.client_key().as_deref(), Some("a/apiserver/10.0.0.1:6443"));
@@ -410,15 +409,28 @@ mod tests {
         assert_eq!(c.key, "apiserver/10.0.0.1:6443");
         assert_eq!(c.dedup_key, "a/apiserver/10.0.0.1:6443");
         assert_eq!(c.pod, None);
-        let b = alert(&[("alertname", "KubeClientErrors"), ("namespace", "demo")], None);
+        let b = alert(
+            &[("alertname", "KubeClientErrors"), ("namespace", "demo")],
+            None,
+        );
         assert_eq!(b.client_key().as_deref(), Some("demo"));
-        assert_eq!(alert(&[("alertname", "KubeClientErrors")], None).client_key(), None);
+        assert_eq!(
+            alert(&[("alertname", "KubeClientErrors")], None).client_key(),
+            None
+        );
     }
 
     #[test]
     fn the_expression_tells_the_form_and_the_lookback() {
         let five = "http://prometheus:9090/graph?g0.expr=%28sum%28rate%28rest_client_requests_total%7Bjob%3D%22apiserver%22%2Ccode%3D~%225..%22%7D%5B5m%5D%29%29+by+%28cluster%2C+instance%2C+job%2C+namespace%29+%2F+sum%28rate%28rest_client_requests_total%7Bjob%3D%22apiserver%22%7D%5B5m%5D%29%29+by+%28cluster%2C+instance%2C+job%2C+namespace%29%29+%3E+0.01&g0.tab=1";
-        let a = alert(&[("alertname", "KubeClientErrors"), ("job", "apiserver"), ("instance", "i")], Some(five));
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "apiserver"),
+                ("instance", "i"),
+            ],
+            Some(five),
+        );
         assert!(a.expression().unwrap().contains("code=~\"5..\""));
         let c = a.context(None).unwrap();
         assert_eq!(c.form, AlertForm::ServerErrors);
@@ -426,7 +438,9 @@ mod tests {
         assert_eq!(c.for_, UPSTREAM_FOR);
         assert!(c.for_source.starts_with("assumed"));
         assert_eq!(
-            form_of("sum(rate(rest_client_requests_total{code!~\"2..\"}[10m])) by (job) / sum(rate(rest_client_requests_total[10m])) by (job) > 0.01"),
+            form_of(
+                "sum(rate(rest_client_requests_total{code!~\"2..\"}[10m])) by (job) / sum(rate(rest_client_requests_total[10m])) by (job) > 0.01"
+            ),
             AlertForm::NonSuccess
         );
         assert_eq!(form_of("up == 0"), AlertForm::Unknown);
@@ -436,7 +450,14 @@ mod tests {
     /// the 30 minutes since the errors began.
     #[test]
     fn the_onset_bound_reaches_back_over_for_and_lookback() {
-        let a = alert(&[("alertname", "KubeClientErrors"), ("job", "j"), ("instance", "i")], None);
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            None,
+        );
         let rule = RuleTiming {
             for_: Duration::from_secs(900),
             interval: Some(Duration::from_secs(30)),
@@ -470,10 +491,25 @@ mod tests {
             rule("sum(x{code=~\"5..\"}) > 0.01", "5xx"),
             rule("sum(x{code!~\"2..\"}) > 0.01", "non2xx"),
         ];
-        let a = alert(&[("alertname", "KubeClientErrors"), ("form", "non2xx"), ("job", "j"), ("instance", "i")], None);
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("form", "non2xx"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            None,
+        );
         assert_eq!(rule_for(&rules, &a).unwrap().labels["form"], "non2xx");
         let g = "http://p/graph?g0.expr=sum%28x%7Bcode%3D~%225..%22%7D%29+%3E+0.01";
-        let b = alert(&[("alertname", "KubeClientErrors"), ("job", "j"), ("instance", "i")], Some(g));
+        let b = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            Some(g),
+        );
         assert_eq!(rule_for(&rules, &b).unwrap().labels["form"], "5xx");
     }
 }

@@ -82,8 +82,7 @@ impl Investigator for LiveInvestigator {
         Box::pin(async move {
             let mut settings = self.base.settings.clone();
             let since = settings.window.length().unsigned_abs();
-            settings.window =
-                kube_doctor_core::bundle::Window::ending_at(Timestamp::now(), since);
+            settings.window = kube_doctor_core::bundle::Window::ending_at(Timestamp::now(), since);
             settings.scope.client = Some(client);
             let judging = settings.diagnosis;
             let cx = self.base.for_run(settings);
@@ -270,14 +269,7 @@ mod tests {
             kube: None,
             notifier: None,
         });
-        let workers = spawn(
-            1,
-            rx,
-            store.clone(),
-            metrics.clone(),
-            investigator,
-            sinks,
-        );
+        let workers = spawn(1, rx, store.clone(), metrics.clone(), investigator, sinks);
         queue.admit(client, Instant::now());
         drop(queue);
         for w in workers {

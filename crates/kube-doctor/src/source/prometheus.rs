@@ -77,10 +77,7 @@ enum Transport {
         base: url::Url,
     },
     /// Through the API server's service proxy.
-    Proxy {
-        kube: Kube,
-        service: ServiceRef,
-    },
+    Proxy { kube: Kube, service: ServiceRef },
 }
 
 /// A Prometheus endpoint.
@@ -161,7 +158,8 @@ impl Prometheus {
 
     /// The service proxy path of `api_path` with the Service's own query and `params`.
     fn proxy_path(service: &ServiceRef, api_path: &str, params: &[(&str, String)]) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(service.query.clone().unwrap_or_default());
+        let mut q =
+            url::form_urlencoded::Serializer::new(service.query.clone().unwrap_or_default());
         for (k, v) in params {
             q.append_pair(k, v);
         }
@@ -556,7 +554,9 @@ pub fn choose(mut found: Vec<Candidate>) -> Result<Option<(Candidate, Vec<Candid
 /// and says which it chose (reached through the service proxy), or why it found none. Two of
 /// the same kind are an error naming both. A cluster that cannot be asked (forbidden,
 /// unreachable) is not an error: the run goes on without Prometheus and says why.
-pub async fn discover(cluster: &ClusterConfig) -> Result<(PrometheusTarget, String), SettingsError> {
+pub async fn discover(
+    cluster: &ClusterConfig,
+) -> Result<(PrometheusTarget, String), SettingsError> {
     let client = match kube::Client::try_from(cluster.config.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -585,16 +585,26 @@ pub async fn discover(cluster: &ClusterConfig) -> Result<(PrometheusTarget, Stri
                 })
         }
     };
-    let operated = match list(kube::api::ListParams::default().fields("metadata.name=prometheus-operated")).await {
+    let operated = match list(
+        kube::api::ListParams::default().fields("metadata.name=prometheus-operated"),
+    )
+    .await
+    {
         Ok(items) => items,
         Err(why) => {
             return Ok((
                 PrometheusTarget::None,
-                format!("auto: cannot look for Prometheus: {why}; pass --prometheus URL or k8s://NAMESPACE/SERVICE:PORT"),
+                format!(
+                    "auto: cannot look for Prometheus: {why}; pass --prometheus URL or k8s://NAMESPACE/SERVICE:PORT"
+                ),
             ));
         }
     };
-    let mut found = candidates(&operated, 0, "prometheus-operator's prometheus-operated Service");
+    let mut found = candidates(
+        &operated,
+        0,
+        "prometheus-operator's prometheus-operated Service",
+    );
     if found.is_empty() {
         for sel in CHART_SELECTORS {
             if let Ok(items) = list(kube::api::ListParams::default().labels(sel)).await {
@@ -611,7 +621,10 @@ pub async fn discover(cluster: &ClusterConfig) -> Result<(PrometheusTarget, Stri
             ),
         )),
         Some((c, others)) => {
-            let mut note = format!("auto: {} ({}), through the API server's service proxy", c.service, c.why);
+            let mut note = format!(
+                "auto: {} ({}), through the API server's service proxy",
+                c.service, c.why
+            );
             if !others.is_empty() {
                 let names: Vec<String> = others.iter().map(|o| o.service.to_string()).collect();
                 note.push_str(&format!("; also seen, ranked lower: {}", names.join(", ")));
@@ -662,9 +675,13 @@ mod tests {
             ]
         );
         assert!(
-            Prometheus::new(&PrometheusAccess::None, &limits(), None)
-                .unwrap()
-                .is_none()
+            Prometheus::new(
+                &crate::settings::prometheus(Some("none")).unwrap(),
+                &limits(),
+                None
+            )
+            .unwrap()
+            .is_none()
         );
     }
 
@@ -710,10 +727,13 @@ mod tests {
             "prometheus-server",
             serde_json::json!([{"name": "http", "port": 80}]),
         );
-        let mut found = candidates(&[operated.clone()], 0, "operator");
-        found.extend(candidates(&[chart.clone()], 1, "chart"));
+        let mut found = candidates(std::slice::from_ref(&operated), 0, "operator");
+        found.extend(candidates(std::slice::from_ref(&chart), 1, "chart"));
         let (best, others) = choose(found).unwrap().unwrap();
-        assert_eq!(best.service.to_string(), "k8s://monitoring/prometheus-operated:web");
+        assert_eq!(
+            best.service.to_string(),
+            "k8s://monitoring/prometheus-operated:web"
+        );
         assert_eq!(others.len(), 1);
         // Two operator-managed Prometheus (OpenShift: platform and user workload).
         let second = svc(
@@ -730,7 +750,11 @@ mod tests {
         assert_eq!(choose(Vec::new()).unwrap(), None);
         // Ports: 9090 by number, a single unnamed port, none usable.
         assert_eq!(
-            prometheus_port(&svc("a", "b", serde_json::json!([{"name": "grpc", "port": 10901}, {"name": "x", "port": 9090}]))),
+            prometheus_port(&svc(
+                "a",
+                "b",
+                serde_json::json!([{"name": "grpc", "port": 10901}, {"name": "x", "port": 9090}])
+            )),
             Some("9090".into())
         );
         assert_eq!(
@@ -738,7 +762,11 @@ mod tests {
             Some("8428".into())
         );
         assert_eq!(
-            prometheus_port(&svc("a", "b", serde_json::json!([{"name": "grpc", "port": 10901}, {"name": "y", "port": 1}]))),
+            prometheus_port(&svc(
+                "a",
+                "b",
+                serde_json::json!([{"name": "grpc", "port": 10901}, {"name": "y", "port": 1}])
+            )),
             None
         );
     }
