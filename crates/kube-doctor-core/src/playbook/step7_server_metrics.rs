@@ -1164,4 +1164,113 @@ mod tests {
         assert_eq!(v[1].requests_per_second, 10.0);
         assert_eq!(v[1].p99_seconds, Some(1.5));
     }
+
+    /// Recorded answers about three real API servers under each stack's job name
+    /// (`tests/fixtures/prometheus/`, recorded by `lab/record-prometheus-fixtures`; see its
+    /// README): the job is found from the traffic (beside an aggregated API server's smaller
+    /// traffic) and from the `up` targets that are the kubernetes Service's endpoints; the
+    /// per-instance view holds the three, the alert's first.
+    #[test]
+    fn recorded_answers_under_every_known_job_name() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prometheus");
+        let read = |stack: &str, file: &str| -> Vec<u8> {
+            std::fs::read(root.join(stack).join(file))
+                .unwrap_or_else(|e| panic!("{stack}/{file}: {e}"))
+        };
+        let stacks = [
+            ("kube-prometheus-stack", "apiserver"),
+            ("openshift", "apiserver"),
+            ("prometheus-chart", "kubernetes-apiservers"),
+            ("prometheus-chart-28", "kubernetes-api-servers"),
+            ("aks-managed", "controlplane-apiserver"),
+            (
+                "grafana-k8s-monitoring",
+                "integrations/kubernetes/kube-apiserver",
+            ),
+            ("k3s", "k3s-server"),
+            ("kubernetes-mixin", "kube-apiserver"),
+        ];
+        for (stack, job) in stacks {
+            assert!(
+                KNOWN_APISERVER_JOBS.contains(&job),
+                "{job} is a known job name"
+            );
+            let up = crate::prometheus::parse_instant(200, &read(stack, "up.json")).unwrap();
+            let endpoints: Vec<String> = sample_label_values(&up, "instance");
+            assert_eq!(endpoints.len(), 3, "{stack}: three API servers");
+            // Requests per job and per instance and code over the recorded window, from the
+            // per-second rates (each point covers one step).
+            let rates = crate::prometheus::parse_range(
+                200,
+                &read(stack, "apiserver_request_rate_range.json"),
+            )
+            .unwrap();
+            let step = 15.0;
+            let mut by_job: BTreeMap<String, f64> = BTreeMap::new();
+            let mut requests = Vec::new();
+            for r in &rates {
+                let n: f64 = r.points.iter().map(|(_, v)| v * step).sum();
+                *by_job.entry(r.labels["job"].clone()).or_default() += n;
+                requests.push(sample(
+                    &[
+                        ("instance", &r.labels["instance"]),
+                        ("code", &r.labels["code"]),
+                    ],
+                    n,
+                ));
+            }
+            let mut traffic: Vec<InstantSample> = by_job
+                .iter()
+                .map(|(j, n)| sample(&[("job", j)], *n))
+                .collect();
+            let total: f64 = by_job.values().sum();
+            traffic.push(sample(&[("job", "metrics-server")], total / 50.0));
+            assert_eq!(
+                detect_apiserver_job(&traffic, &[]),
+                Some((job.to_string(), JobChoice::Traffic { of: 2 })),
+                "{stack}"
+            );
+            let on_endpoints: Vec<InstantSample> = up
+                .iter()
+                .filter(|s| endpoints.contains(&s.labels["instance"]))
+                .cloned()
+                .collect();
+            assert_eq!(
+                detect_apiserver_job(&traffic, &sample_label_values(&on_endpoints, "job")),
+                Some((job.to_string(), JobChoice::Endpoints)),
+                "{stack}"
+            );
+            let p99: Vec<InstantSample> = crate::prometheus::parse_range(
+                200,
+                &read(stack, "apiserver_request_p99_range.json"),
+            )
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| {
+                let v = r.points.iter().rev().find(|(_, v)| v.is_finite())?.1;
+                Some(InstantSample {
+                    labels: r.labels,
+                    value: v,
+                })
+            })
+            .collect();
+            let focus = endpoints[1].clone();
+            let view = instances(&requests, &p99, &up, Vec::new(), 300.0, Some(&focus));
+            assert_eq!(view.len(), 3, "{stack}: {view:?}");
+            assert_eq!(
+                view[0].instance, focus,
+                "{stack}: the alert's instance first"
+            );
+            assert!(view[0].alerted && view.iter().filter(|i| i.alerted).count() == 1);
+            for i in &view {
+                assert!(
+                    i.requests_per_second > 0.0,
+                    "{stack} {}: traffic",
+                    i.instance
+                );
+                assert_eq!(i.lowest_up, Some(1.0), "{stack} {}", i.instance);
+            }
+        }
+    }
 }
