@@ -136,8 +136,9 @@ fn collect(tag: &str, args: &[&str]) -> Value {
     let mut all = vec!["collect", "--out", &out, "--since", "3m"];
     all.extend_from_slice(args);
     let ran = run(&all, "kube_doctor=debug");
+    // 2: the bundle was written but holds no client rates (a cluster with no series).
     assert!(
-        ran.code == 0,
+        ran.code == 0 || (ran.code == 2 && path.exists()),
         "collect {args:?} failed ({}): {}",
         ran.code,
         ran.stderr
@@ -598,7 +599,7 @@ fn service_proxy_and_auto_discovery() {
     std::fs::write(&file, manifest).unwrap();
     kubectl(&["apply", "-f", &file.to_string_lossy()]);
     let two = run(&["clients", "-o", "json"], "");
-    kubectl(&["delete", "namespace", second, "--wait=false"]);
+    kubectl(&["delete", "namespace", second, "--timeout=120s"]);
     assert_eq!(two.code, 2, "{}", two.stderr);
     assert!(
         two.stderr
