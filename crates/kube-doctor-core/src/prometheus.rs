@@ -63,7 +63,8 @@ pub enum AnswerError {
 #[derive(Deserialize)]
 struct Envelope {
     status: String,
-    data: Option<Data>,
+    #[serde(default, rename = "data")]
+    raw_data: Option<serde_json::Value>,
     #[serde(rename = "errorType")]
     error_type: Option<String>,
     error: Option<String>,
@@ -88,7 +89,12 @@ struct VectorEntry {
     value: (f64, String),
 }
 
-fn envelope(status: u16, body: &[u8], expected: &'static str) -> Result<Data, AnswerError> {
+/// The `data` of a successful answer, or why there is none.
+fn envelope_data(
+    status: u16,
+    body: &[u8],
+    expected: &'static str,
+) -> Result<serde_json::Value, AnswerError> {
     let env: Envelope = serde_json::from_slice(body).map_err(|_| AnswerError::NotPrometheus {
         status,
         start: crate::escape::one_line(&String::from_utf8_lossy(&body[..body.len().min(60)]), 60),
@@ -99,10 +105,15 @@ fn envelope(status: u16, body: &[u8], expected: &'static str) -> Result<Data, An
             message: crate::escape::one_line(env.error.as_deref().unwrap_or(&env.status), 300),
         });
     }
-    let data = env.data.ok_or(AnswerError::Shape {
+    env.raw_data.ok_or(AnswerError::Shape {
         expected,
         got: "no data".to_string(),
-    })?;
+    })
+}
+
+fn envelope(status: u16, body: &[u8], expected: &'static str) -> Result<Data, AnswerError> {
+    let raw = envelope_data(status, body, expected)?;
+    let data: Data = serde_json::from_value(raw).map_err(|e| shape(expected, e))?;
     if data.result_type != expected {
         return Err(AnswerError::Shape {
             expected,
@@ -182,6 +193,192 @@ pub fn string_literal(s: &str) -> String {
     out
 }
 
+/// Whether `name` is a valid Prometheus label name (`[a-zA-Z_][a-zA-Z0-9_]*`).
+pub fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Label matchers put on every selector of a query: the cluster (`--cluster`), the API
+/// server's job. Values are PromQL string literals ([`string_literal`]), so nothing typed or
+/// read from the cluster can end a selector and inject PromQL; label names are checked with
+/// [`valid_label_name`] by whoever builds one (a name that is not valid is left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Matchers(Vec<String>);
+
+impl Matchers {
+    /// No matcher.
+    pub fn none() -> Matchers {
+        Matchers::default()
+    }
+
+    /// These matchers and `label="value"` (left out when `label` is not a label name).
+    pub fn eq(mut self, label: &str, value: &str) -> Matchers {
+        if valid_label_name(label) {
+            self.0.push(format!("{label}={}", string_literal(value)));
+        }
+        self
+    }
+
+    /// These matchers and `label=~"a|b"` for the exact values given (each escaped as a
+    /// regular expression and as a string literal).
+    pub fn one_of(mut self, label: &str, values: &[&str]) -> Matchers {
+        if valid_label_name(label) && !values.is_empty() {
+            let alternatives: Vec<String> = values.iter().map(|v| regex_quote(v)).collect();
+            self.0.push(format!(
+                "{label}=~{}",
+                string_literal(&alternatives.join("|"))
+            ));
+        }
+        self
+    }
+
+    /// `metric{matchers, extra...}`: a selector with these matchers and `extra` (PromQL
+    /// matchers written by kube-doctor, such as `code=~"5.."`).
+    pub fn selector(&self, metric: &str, extra: &[&str]) -> String {
+        let all: Vec<&str> = self
+            .0
+            .iter()
+            .map(String::as_str)
+            .chain(extra.iter().copied())
+            .collect();
+        if all.is_empty() {
+            metric.to_string()
+        } else {
+            format!("{metric}{{{}}}", all.join(", "))
+        }
+    }
+
+    /// Whether there is no matcher.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// `s` with the characters RE2 gives a meaning escaped, so it matches only itself.
+pub fn regex_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A PromQL duration of whole milliseconds (`7500ms`), at least 1 ms.
+pub fn duration_ms(d: std::time::Duration) -> String {
+    format!("{}ms", d.as_millis().max(1))
+}
+
+/// One alerting rule as Prometheus' `/api/v1/rules` describes it (Prometheus documentation,
+/// "Rules": `data.groups[].rules[]` with `type: "alerting"`; Thanos and Mimir's ruler answer
+/// the same shape).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRule {
+    /// `name`: the alert name.
+    pub name: String,
+    /// `query`: the rule's expression.
+    pub query: String,
+    /// `duration`: the rule's `for:`, seconds.
+    pub for_seconds: f64,
+    /// The group's evaluation `interval`, seconds (`None` when not given).
+    pub interval_seconds: Option<f64>,
+    /// `labels`: the labels the rule adds.
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct RulesData {
+    groups: Vec<RuleGroup>,
+}
+
+#[derive(Deserialize)]
+struct RuleGroup {
+    #[serde(default)]
+    interval: Option<f64>,
+    #[serde(default)]
+    rules: Vec<serde_json::Value>,
+}
+
+/// Parses a `/api/v1/rules` answer into its alerting rules (recording rules are skipped).
+pub fn parse_rules(status: u16, body: &[u8]) -> Result<Vec<AlertRule>, AnswerError> {
+    let raw = envelope_data(status, body, "rules")?;
+    let data: RulesData = serde_json::from_value(raw).map_err(|e| shape("rules", e))?;
+    let mut out = Vec::new();
+    for g in data.groups {
+        for r in g.rules {
+            if r.get("type").and_then(|t| t.as_str()) != Some("alerting") {
+                continue;
+            }
+            let text = |k: &str| r.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            out.push(AlertRule {
+                name: text("name").to_string(),
+                query: text("query").to_string(),
+                for_seconds: r.get("duration").and_then(|v| v.as_f64()).unwrap_or(0.0),
+                interval_seconds: g.interval,
+                labels: r
+                    .get("labels")
+                    .and_then(|l| serde_json::from_value(l.clone()).ok())
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The longest range selector (`[5m]`, `[1h30m]`) of a PromQL expression, the lookback a rule
+/// reads before each evaluation; `None` when it has none.
+pub fn longest_range(expr: &str) -> Option<std::time::Duration> {
+    let mut best: Option<std::time::Duration> = None;
+    let mut rest = expr;
+    while let Some(open) = rest.find('[') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else { break };
+        // A subquery's range is the part before ':'.
+        let inside = after[..close].split(':').next().unwrap_or_default().trim();
+        if let Some(d) = promql_duration(inside) {
+            best = Some(best.map_or(d, |b| b.max(d)));
+        }
+        rest = &after[close..];
+    }
+    best
+}
+
+/// A PromQL duration (`90s`, `5m`, `1h30m`, `1d`, `250ms`) as a `Duration`.
+pub fn promql_duration(s: &str) -> Option<std::time::Duration> {
+    let mut total_ms: u64 = 0;
+    let mut num = String::new();
+    let mut chars = s.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().ok()?;
+        num.clear();
+        let unit_ms = match c {
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                1
+            }
+            's' => 1_000,
+            'm' => 60_000,
+            'h' => 3_600_000,
+            'd' => 86_400_000,
+            'w' => 7 * 86_400_000,
+            'y' => 365 * 86_400_000,
+            _ => return None,
+        };
+        total_ms = total_ms.checked_add(n.checked_mul(unit_ms)?)?;
+        any = true;
+    }
+    (any && num.is_empty()).then(|| std::time::Duration::from_millis(total_ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +439,69 @@ mod tests {
             "\"a\\\"}) or vector(1) #\""
         );
         assert_eq!(string_literal("back\\slash\n"), "\"back\\\\slash\\n\"");
+    }
+
+    #[test]
+    fn matchers_scope_every_selector_and_cannot_be_escaped() {
+        let m = Matchers::none().eq("cluster", "prod\"} or vector(1) #");
+        assert_eq!(
+            m.selector("up", &["code=~\"5..\""]),
+            "up{cluster=\"prod\\\"} or vector(1) #\", code=~\"5..\"}"
+        );
+        assert_eq!(Matchers::none().selector("up", &[]), "up");
+        // A label name that is not one is left out rather than written into the query.
+        assert!(Matchers::none().eq("clu ster", "x").is_empty());
+        assert!(valid_label_name("_cluster1") && !valid_label_name("1x") && !valid_label_name(""));
+        let m = Matchers::none().one_of("instance", &["10.0.0.1:6443", "[fd00::1]:6443"]);
+        assert_eq!(
+            m.selector("up", &[]),
+            "up{instance=~\"10\\\\.0\\\\.0\\\\.1:6443|\\\\[fd00::1\\\\]:6443\"}"
+        );
+        assert_eq!(
+            duration_ms(std::time::Duration::from_millis(7500)),
+            "7500ms"
+        );
+    }
+
+    #[test]
+    fn rule_lookbacks_and_durations() {
+        assert_eq!(
+            longest_range("sum(rate(x[5m])) / sum(rate(x[1h30m])) > 0.01"),
+            Some(std::time::Duration::from_secs(5400))
+        );
+        assert_eq!(
+            longest_range("max_over_time(rate(x[1m])[10m:30s])"),
+            Some(std::time::Duration::from_secs(600))
+        );
+        assert_eq!(longest_range("up == 0"), None);
+        assert_eq!(
+            promql_duration("250ms"),
+            Some(std::time::Duration::from_millis(250))
+        );
+        assert_eq!(
+            promql_duration("1d"),
+            Some(std::time::Duration::from_secs(86400))
+        );
+        assert_eq!(promql_duration("5"), None);
+        assert_eq!(promql_duration("5x"), None);
+    }
+
+    /// `/api/v1/rules` as Prometheus documents it: alerting and recording rules in groups.
+    #[test]
+    fn the_rules_api_gives_for_interval_and_expression() {
+        let body = br#"{"status":"success","data":{"groups":[{"name":"kubernetes-system-clients","file":"/etc/rules.yaml","interval":30,"limit":0,
+          "rules":[{"state":"firing","name":"KubeClientErrors","query":"(sum(rate(rest_client_requests_total{code=~\"5..\"}[5m])) by (instance, job) / sum(rate(rest_client_requests_total[5m])) by (instance, job)) > 0.01",
+             "duration":900,"keepFiringFor":0,"labels":{"severity":"warning"},"annotations":{},"alerts":[],"health":"ok","type":"alerting"},
+            {"name":"code_resource:apiserver_request_total:rate5m","query":"sum(x)","health":"ok","type":"recording"}]}]}}"#;
+        let rules = parse_rules(200, body).unwrap();
+        assert_eq!(rules.len(), 1, "recording rules are skipped");
+        let r = &rules[0];
+        assert_eq!(r.name, "KubeClientErrors");
+        assert_eq!(r.for_seconds, 900.0);
+        assert_eq!(r.interval_seconds, Some(30.0));
+        assert_eq!(r.labels["severity"], "warning");
+        assert!(r.query.contains("code=~\"5..\""));
+        let e = parse_rules(403, b"Forbidden").unwrap_err();
+        assert!(matches!(e, AnswerError::NotPrometheus { status: 403, .. }));
     }
 }

@@ -52,9 +52,18 @@ pub struct ClusterArgs {
 /// Where client error rates come from.
 #[derive(Debug, Clone, Args)]
 pub struct RateArgs {
-    /// Prometheus base URL; without it, /metrics is scraped directly.
-    #[arg(long, value_name = "URL", env = "PROMETHEUS_URL")]
+    /// Prometheus: an http(s) URL (its path and query string kept), k8s://NAMESPACE/SERVICE:PORT[/PATH]
+    /// through the API server's service proxy with kube-doctor's own credentials, auto (find it
+    /// in the cluster: prometheus-operator's prometheus-operated Service first, then the common
+    /// charts' labels), or none (scrape /metrics directly). Default: auto.
+    #[arg(
+        long,
+        value_name = "URL|k8s://NS/SVC:PORT|auto|none",
+        env = "PROMETHEUS_URL"
+    )]
     pub prometheus: Option<String>,
+    #[command(flatten)]
+    pub access: PrometheusArgs,
     /// How far back to look.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub since: Duration,
@@ -67,6 +76,63 @@ pub struct RateArgs {
     /// kube-apiserver audit log (JSON lines): per-user error ratios.
     #[arg(long, value_name = "FILE")]
     pub audit_log: Option<PathBuf>,
+}
+
+/// How to authenticate to Prometheus and what to scope its queries to (DESIGN.md "Prometheus
+/// access"). Files are read when used, never kept or printed. Each flag has an environment
+/// variable for serve's Deployment.
+#[derive(Debug, Clone, Default, Args)]
+pub struct PrometheusArgs {
+    /// File holding a bearer token for Prometheus (OpenShift's Thanos querier, kube-rbac-proxy).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KUBE_DOCTOR_PROMETHEUS_BEARER_TOKEN_FILE"
+    )]
+    pub prometheus_bearer_token_file: Option<PathBuf>,
+    /// File holding user:password for basic auth (Grafana Cloud: instance id and a token).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KUBE_DOCTOR_PROMETHEUS_BASIC_AUTH_FILE"
+    )]
+    pub prometheus_basic_auth_file: Option<PathBuf>,
+    /// A header on every Prometheus request, 'Name: value' (repeatable; X-Scope-OrgID for Mimir,
+    /// Cortex, Loki-style tenants). In the environment: one per line.
+    #[arg(
+        long = "prometheus-header",
+        value_name = "'NAME: VALUE'",
+        env = "KUBE_DOCTOR_PROMETHEUS_HEADERS",
+        value_delimiter = '\n'
+    )]
+    pub prometheus_headers: Vec<String>,
+    /// CA bundle (PEM) that signs Prometheus' serving certificate.
+    #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_CA_FILE")]
+    pub prometheus_ca_file: Option<PathBuf>,
+    /// Client certificate (PEM) for Prometheus; needs --prometheus-key-file.
+    #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_CERT_FILE")]
+    pub prometheus_cert_file: Option<PathBuf>,
+    /// Client key (PEM) for --prometheus-cert-file.
+    #[arg(long, value_name = "FILE", env = "KUBE_DOCTOR_PROMETHEUS_KEY_FILE")]
+    pub prometheus_key_file: Option<PathBuf>,
+    /// Do not verify Prometheus' serving certificate (a test setup only).
+    #[arg(long, env = "KUBE_DOCTOR_PROMETHEUS_INSECURE_SKIP_TLS_VERIFY")]
+    pub prometheus_insecure_skip_tls_verify: bool,
+    /// Scope every Prometheus query to this cluster (the value of --cluster-label): for a
+    /// global view (Thanos, Mimir, VictoriaMetrics) holding many clusters' series.
+    #[arg(long, value_name = "NAME", env = "KUBE_DOCTOR_CLUSTER")]
+    pub cluster: Option<String>,
+    /// The label that names the cluster in Prometheus.
+    #[arg(
+        long,
+        value_name = "LABEL",
+        default_value = "cluster",
+        env = "KUBE_DOCTOR_CLUSTER_LABEL"
+    )]
+    pub cluster_label: String,
+    /// The job the API server's metrics are scraped under (default: detected from the data).
+    #[arg(long, value_name = "NAME", env = "KUBE_DOCTOR_APISERVER_JOB")]
+    pub apiserver_job: Option<String>,
 }
 
 /// Correlation windows of the diagnosis rules.

@@ -15,6 +15,7 @@ use kube_doctor_core::clients::Threshold;
 use kube_doctor_core::diagnose::{self, ServerThresholds, Windows};
 
 use crate::cli::{ClusterArgs, LimitArgs, RateArgs, WindowArgs};
+use crate::serve::alerts::AlertContext;
 
 /// Why settings could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +35,27 @@ pub enum SettingsError {
     },
     /// `--prometheus` is not a URL kube-doctor can use.
     #[error(
-        "--prometheus {0}: not an http(s) URL; give it like http://prometheus.monitoring:9090 (or none)"
+        "--prometheus {0}: not an http(s) URL; give it like http://prometheus.monitoring:9090, k8s://monitoring/prometheus-operated:9090, auto or none"
     )]
     PrometheusUrl(String),
+    /// `--prometheus k8s://...` is not a Service reference.
+    #[error(
+        "--prometheus {0}: not a Service reference; give it like k8s://monitoring/prometheus-operated:9090 (k8s://NAMESPACE/SERVICE:PORT[/PATH], https:SERVICE:PORT for a TLS port)"
+    )]
+    PrometheusService(String),
+    /// A Prometheus access flag that cannot be used as given.
+    #[error("{flag}: {why}")]
+    PrometheusFlag {
+        /// The flag (and file, when one is named).
+        flag: String,
+        /// What is wrong and what to do.
+        why: String,
+    },
+    /// `--prometheus auto` found more than one Prometheus of the same kind.
+    #[error(
+        "--prometheus auto found {0}: pass the one to use as --prometheus k8s://NAMESPACE/SERVICE:PORT"
+    )]
+    PrometheusAmbiguous(String),
     /// The kubeconfig file could not be read or used.
     #[error("cannot use kubeconfig {path}: {reason}")]
     Kubeconfig {
@@ -60,22 +79,153 @@ pub enum SettingsError {
     },
 }
 
-/// How to reach Prometheus. (Issue 14 extends this with the service proxy, discovery and
-/// credentials; the contract is DESIGN.md "Prometheus access".)
+/// Where Prometheus is (DESIGN.md "Prometheus access").
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PrometheusAccess {
+pub enum PrometheusTarget {
     /// Not used: client rates come from /metrics scrapes and the audit log.
     None,
-    /// A base URL (query string kept).
+    /// A base URL (its path and query string kept; userinfo used for basic auth, never shown).
     Url(url::Url),
+    /// A Service reached through the API server's service proxy, with kube-doctor's own
+    /// credentials.
+    Service(ServiceRef),
+    /// Find it in the cluster (resolved by [`resolve`] before any work; never left for the
+    /// collectors).
+    Auto,
+}
+
+/// `k8s://NAMESPACE/[SCHEME:]SERVICE:PORT[/PATH][?QUERY]`: a Service, its port (name or number),
+/// and the path and query string Prometheus' API sits under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRef {
+    /// Namespace.
+    pub namespace: String,
+    /// `https` when the port serves TLS (the proxy then speaks TLS to it); `None` for http.
+    pub scheme: Option<String>,
+    /// Service name.
+    pub name: String,
+    /// Port name or number.
+    pub port: String,
+    /// Path under the service ("" or "/prometheus"), no trailing slash.
+    pub path: String,
+    /// Query string kept on every request (VictoriaMetrics' `extra_label=`), without `?`.
+    pub query: Option<String>,
+}
+
+impl ServiceRef {
+    /// The API server path of its proxy, up to Prometheus' base path:
+    /// `/api/v1/namespaces/NS/services/[https:]NAME:PORT/proxy/PATH`.
+    pub fn proxy_base(&self) -> String {
+        let scheme = self
+            .scheme
+            .as_deref()
+            .map(|s| format!("{s}:"))
+            .unwrap_or_default();
+        format!(
+            "/api/v1/namespaces/{}/services/{scheme}{}:{}/proxy{}",
+            self.namespace, self.name, self.port, self.path
+        )
+    }
+}
+
+impl std::fmt::Display for ServiceRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let scheme = self
+            .scheme
+            .as_deref()
+            .map(|s| format!("{s}:"))
+            .unwrap_or_default();
+        write!(
+            f,
+            "k8s://{}/{scheme}{}:{}{}",
+            self.namespace, self.name, self.port, self.path
+        )?;
+        if let Some(q) = &self.query {
+            write!(f, "?{q}")?;
+        }
+        Ok(())
+    }
+}
+
+/// How kube-doctor authenticates to Prometheus and trusts it. Only paths: every file is read
+/// when it is used (a rotated token is picked up), never stored in settings, bundles or
+/// reports, never printed or logged.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct PrometheusAuth {
+    /// `--prometheus-bearer-token-file`.
+    pub bearer_token_file: Option<PathBuf>,
+    /// `--prometheus-basic-auth-file` (`user:password`).
+    pub basic_auth_file: Option<PathBuf>,
+    /// `--prometheus-header`: (name, value); values are sent, never shown.
+    pub headers: Vec<(http::HeaderName, http::HeaderValue)>,
+    /// `--prometheus-ca-file`.
+    pub ca_file: Option<PathBuf>,
+    /// `--prometheus-cert-file`.
+    pub cert_file: Option<PathBuf>,
+    /// `--prometheus-key-file`.
+    pub key_file: Option<PathBuf>,
+    /// `--prometheus-insecure-skip-tls-verify`.
+    pub insecure_skip_tls_verify: bool,
+}
+
+impl std::fmt::Debug for PrometheusAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header names only: a value may be a credential.
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("PrometheusAuth")
+            .field("bearer_token_file", &self.bearer_token_file)
+            .field("basic_auth_file", &self.basic_auth_file)
+            .field("headers", &names)
+            .field("ca_file", &self.ca_file)
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .finish()
+    }
+}
+
+/// What every Prometheus query is scoped to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromScope {
+    /// `--cluster`: the value of `cluster_label` every query matches.
+    pub cluster: Option<String>,
+    /// `--cluster-label` (a valid label name).
+    pub cluster_label: String,
+    /// `--apiserver-job`; detected from the data when `None`.
+    pub apiserver_job: Option<String>,
+}
+
+impl Default for PromScope {
+    fn default() -> Self {
+        PromScope {
+            cluster: None,
+            cluster_label: "cluster".to_string(),
+            apiserver_job: None,
+        }
+    }
+}
+
+/// How to reach Prometheus: where, with which credentials, scoped to what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrometheusAccess {
+    /// Where.
+    pub target: PrometheusTarget,
+    /// Credentials and TLS (paths only).
+    pub auth: PrometheusAuth,
+    /// Cluster and API server job.
+    pub scope: PromScope,
+    /// What `auto` found (or why it found nothing), for the steps' notes.
+    pub discovery: Option<String>,
 }
 
 impl PrometheusAccess {
-    /// The URL for display and for the bundle: without userinfo.
+    /// The URL for display and for the bundle: without userinfo (and no credential is ever
+    /// part of it otherwise). `k8s://...` for a Service.
     pub fn display(&self) -> Option<String> {
-        match self {
-            PrometheusAccess::None => None,
-            PrometheusAccess::Url(u) => {
+        match &self.target {
+            PrometheusTarget::None => None,
+            PrometheusTarget::Auto => Some("auto".to_string()),
+            PrometheusTarget::Url(u) => {
                 let mut u = u.clone();
                 let _ = u.set_username("");
                 let _ = u.set_password(None);
@@ -84,6 +234,7 @@ impl PrometheusAccess {
                     u.as_str().trim_end_matches('/'),
                 ))
             }
+            PrometheusTarget::Service(s) => Some(s.to_string()),
         }
     }
 }
@@ -150,6 +301,8 @@ pub struct Settings {
     pub scope: Scope,
     /// Load discipline.
     pub limits: Limits,
+    /// The alert that started this run (`serve`), for the report and the scope.
+    pub alert: Option<kube_doctor_core::bundle::AlertInfo>,
 }
 
 /// The longest `--since`: the API server keeps events an hour by default, Prometheus'
@@ -157,13 +310,59 @@ pub struct Settings {
 /// range queries bounded.
 pub const MAX_SINCE: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// Why an alert cannot be investigated with these settings.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertRefused {
+    /// The alert is about another cluster than the one this kube-doctor investigates.
+    #[error(
+        "the alert is about cluster {alert:?}, and this kube-doctor investigates cluster {ours:?} (--cluster): not investigated on another cluster"
+    )]
+    OtherCluster {
+        /// The alert's `cluster` label.
+        alert: String,
+        /// `--cluster`.
+        ours: String,
+    },
+}
+
 impl Settings {
-    /// The same settings for one alert: a fresh window ending `now` and the alert's client.
-    pub fn for_alert(&self, client: String, now: Timestamp) -> Settings {
+    /// The same settings for one alert, at `now`: a window that reaches back from the alert's
+    /// `startsAt` far enough to hold the onset its rule's `for:` and lookback imply (and at
+    /// least `--since` long), the alert's client, its cluster as the Prometheus scope, and the
+    /// alert itself (for the report). Refused when the alert names another cluster than
+    /// `--cluster`.
+    pub fn for_alert(
+        &self,
+        alert: &AlertContext,
+        now: Timestamp,
+    ) -> Result<Settings, AlertRefused> {
         let mut s = self.clone();
-        s.window = Window::ending_at(now, self.window.length().unsigned_abs());
-        s.scope.client = Some(client);
-        s
+        let since = self.window.length().unsigned_abs();
+        let mut window = Window::ending_at(now, since);
+        if let Some(from) = alert.onset_bound()
+            && from < window.from
+        {
+            // Never beyond the longest window kube-doctor reads.
+            let earliest = now
+                .checked_sub(SignedDuration::try_from(MAX_SINCE).unwrap_or(SignedDuration::ZERO))
+                .unwrap_or(Timestamp::MIN);
+            window.from = from.max(earliest);
+        }
+        s.window = window;
+        s.scope.client = Some(alert.key.clone());
+        if let Some(c) = &alert.cluster {
+            match &self.prometheus.scope.cluster {
+                Some(ours) if ours != c => {
+                    return Err(AlertRefused::OtherCluster {
+                        alert: kube_doctor_core::escape::one_line(c, 100),
+                        ours: ours.clone(),
+                    });
+                }
+                _ => s.prometheus.scope.cluster = Some(c.clone()),
+            }
+        }
+        s.alert = Some(alert.info());
+        Ok(s)
     }
 }
 
@@ -223,17 +422,219 @@ pub fn window(since: Duration, now: Timestamp) -> Result<Window, SettingsError> 
     Ok(Window::ending_at(now, since))
 }
 
-/// `--prometheus` (or `PROMETHEUS_URL`): an http(s) URL, or nothing ("" and "none" too).
+/// `--prometheus` (or `PROMETHEUS_URL`) alone: an http(s) URL, `k8s://...`, `auto` (also when
+/// absent), or `none` (also ""). Credentials and scope default; see [`prometheus_access`].
+#[cfg(test)]
 pub fn prometheus(arg: Option<&str>) -> Result<PrometheusAccess, SettingsError> {
-    let Some(raw) = arg.map(str::trim).filter(|s| !s.is_empty() && *s != "none") else {
-        return Ok(PrometheusAccess::None);
+    Ok(PrometheusAccess {
+        target: prometheus_target(arg)?,
+        auth: PrometheusAuth::default(),
+        scope: PromScope::default(),
+        discovery: None,
+    })
+}
+
+/// Where Prometheus is, from `--prometheus`.
+pub fn prometheus_target(arg: Option<&str>) -> Result<PrometheusTarget, SettingsError> {
+    let Some(raw) = arg.map(str::trim) else {
+        return Ok(PrometheusTarget::Auto);
     };
+    if raw.is_empty() || raw == "none" {
+        return Ok(PrometheusTarget::None);
+    }
+    if raw == "auto" {
+        return Ok(PrometheusTarget::Auto);
+    }
     let shown = || kube_doctor_core::escape::one_line(&without_userinfo(raw), 200);
+    if let Some(rest) = raw.strip_prefix("k8s://") {
+        return service_ref(rest)
+            .map(PrometheusTarget::Service)
+            .ok_or_else(|| SettingsError::PrometheusService(shown()));
+    }
     let u = url::Url::parse(raw).map_err(|_| SettingsError::PrometheusUrl(shown()))?;
     if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
         return Err(SettingsError::PrometheusUrl(shown()));
     }
-    Ok(PrometheusAccess::Url(u))
+    Ok(PrometheusTarget::Url(u))
+}
+
+/// `NAMESPACE/[SCHEME:]SERVICE:PORT[/PATH][?QUERY]`, each name a DNS label (the port a name or a
+/// number).
+fn service_ref(rest: &str) -> Option<ServiceRef> {
+    let (rest, query) = match rest.split_once('?') {
+        Some((r, q)) => (r, Some(q.to_string()).filter(|q| !q.is_empty())),
+        None => (rest, None),
+    };
+    let (namespace, rest) = rest.split_once('/')?;
+    let (svc_port, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    let parts: Vec<&str> = svc_port.split(':').collect();
+    let (scheme, name, port) = match parts.as_slice() {
+        [name, port] => (None, *name, *port),
+        [scheme @ ("http" | "https"), name, port] => (Some(scheme.to_string()), *name, *port),
+        _ => return None,
+    };
+    let label = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            && !s.starts_with('-')
+            && !s.ends_with('-')
+    };
+    // A number, or a port name (IANA_SVC_NAME: at most 15 characters, at least one letter).
+    let port_ok = match port.parse::<u16>() {
+        Ok(p) => p > 0,
+        Err(_) => label(port) && port.len() <= 15 && port.chars().any(|c| c.is_ascii_lowercase()),
+    };
+    let path_ok = path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-._~%".contains(c))
+        && !path.contains("..");
+    (label(namespace) && label(name) && port_ok && path_ok).then(|| ServiceRef {
+        namespace: namespace.to_string(),
+        scheme: scheme.filter(|s| s == "https"),
+        name: name.to_string(),
+        port: port.to_string(),
+        path: path.to_string(),
+        query,
+    })
+}
+
+/// The whole of Prometheus access from the flags: where, credentials (paths, each checked to
+/// be readable now, read again at every use), scope. One line naming the flag on any error.
+pub fn prometheus_access(
+    target: Option<&str>,
+    a: &crate::cli::PrometheusArgs,
+) -> Result<PrometheusAccess, SettingsError> {
+    let target = prometheus_target(target)?;
+    let readable = |flag: &str, path: &Option<PathBuf>| -> Result<(), SettingsError> {
+        if let Some(p) = path {
+            std::fs::File::open(p).map_err(|e| SettingsError::PrometheusFlag {
+                flag: format!("{flag} {}", p.display()),
+                why: format!("cannot read it ({e})"),
+            })?;
+        }
+        Ok(())
+    };
+    readable(
+        "--prometheus-bearer-token-file",
+        &a.prometheus_bearer_token_file,
+    )?;
+    readable(
+        "--prometheus-basic-auth-file",
+        &a.prometheus_basic_auth_file,
+    )?;
+    readable("--prometheus-ca-file", &a.prometheus_ca_file)?;
+    readable("--prometheus-cert-file", &a.prometheus_cert_file)?;
+    readable("--prometheus-key-file", &a.prometheus_key_file)?;
+    if a.prometheus_bearer_token_file.is_some() && a.prometheus_basic_auth_file.is_some() {
+        return Err(SettingsError::PrometheusFlag {
+            flag: "--prometheus-bearer-token-file".into(),
+            why: "give it or --prometheus-basic-auth-file, not both (both are an Authorization header)".into(),
+        });
+    }
+    if a.prometheus_cert_file.is_some() != a.prometheus_key_file.is_some() {
+        return Err(SettingsError::PrometheusFlag {
+            flag: "--prometheus-cert-file".into(),
+            why: "a client certificate needs its key: give --prometheus-cert-file and --prometheus-key-file together".into(),
+        });
+    }
+    let mut headers = Vec::new();
+    for h in a.prometheus_headers.iter().filter(|h| !h.trim().is_empty()) {
+        headers.push(header(h)?);
+    }
+    if matches!(
+        target,
+        PrometheusTarget::Service(_) | PrometheusTarget::Auto
+    ) {
+        // Through the API server, its own credentials and TLS are used: the API server takes
+        // the Authorization header for itself, and speaks TLS to the Service on its own.
+        let direct_only = [
+            (
+                "--prometheus-bearer-token-file",
+                a.prometheus_bearer_token_file.is_some(),
+            ),
+            (
+                "--prometheus-basic-auth-file",
+                a.prometheus_basic_auth_file.is_some(),
+            ),
+            ("--prometheus-ca-file", a.prometheus_ca_file.is_some()),
+            ("--prometheus-cert-file", a.prometheus_cert_file.is_some()),
+            (
+                "--prometheus-insecure-skip-tls-verify",
+                a.prometheus_insecure_skip_tls_verify,
+            ),
+        ];
+        if let Some((flag, _)) = direct_only.iter().find(|(_, set)| *set) {
+            return Err(SettingsError::PrometheusFlag {
+                flag: flag.to_string(),
+                why: "only for an http(s) --prometheus URL: through the API server's service proxy (k8s://, auto) kube-doctor's own credentials are used; give the URL Prometheus is reached at".into(),
+            });
+        }
+    }
+    if !kube_doctor_core::prometheus::valid_label_name(&a.cluster_label) {
+        return Err(SettingsError::PrometheusFlag {
+            flag: format!(
+                "--cluster-label {}",
+                kube_doctor_core::escape::one_line(&a.cluster_label, 80)
+            ),
+            why: "not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)".into(),
+        });
+    }
+    let nonempty = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    Ok(PrometheusAccess {
+        target,
+        auth: PrometheusAuth {
+            bearer_token_file: a.prometheus_bearer_token_file.clone(),
+            basic_auth_file: a.prometheus_basic_auth_file.clone(),
+            headers,
+            ca_file: a.prometheus_ca_file.clone(),
+            cert_file: a.prometheus_cert_file.clone(),
+            key_file: a.prometheus_key_file.clone(),
+            insecure_skip_tls_verify: a.prometheus_insecure_skip_tls_verify,
+        },
+        scope: PromScope {
+            cluster: nonempty(&a.cluster),
+            cluster_label: a.cluster_label.clone(),
+            apiserver_job: nonempty(&a.apiserver_job),
+        },
+        discovery: None,
+    })
+}
+
+/// `Name: value` as a header; the value never appears in an error.
+fn header(raw: &str) -> Result<(http::HeaderName, http::HeaderValue), SettingsError> {
+    let bad = |why: &str| SettingsError::PrometheusFlag {
+        flag: "--prometheus-header".into(),
+        why: why.to_string(),
+    };
+    let (name, value) = raw
+        .split_once(':')
+        .ok_or_else(|| bad("give it as 'Name: value' (for example 'X-Scope-OrgID: tenant-a')"))?;
+    let name = http::HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| {
+        bad(&format!(
+            "{:?} is not a header name",
+            kube_doctor_core::escape::one_line(name.trim(), 60)
+        ))
+    })?;
+    if name == http::header::HOST {
+        return Err(bad("Host cannot be set"));
+    }
+    let mut value = http::HeaderValue::from_str(value.trim()).map_err(|_| {
+        bad(&format!(
+            "the value of {name} has characters a header cannot carry"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok((name, value))
 }
 
 /// `raw` with anything between `://` and an `@` before the path removed, for messages about a
@@ -329,14 +730,30 @@ pub async fn resolve(
 ) -> Result<Settings, SettingsError> {
     let (threshold, diagnosis) = judging(rates.threshold, windows)?;
     let window = window(rates.since, Timestamp::now())?;
-    let prometheus = prometheus(rates.prometheus.as_deref())?;
+    let mut prometheus = prometheus_access(rates.prometheus.as_deref(), &rates.access)?;
     let scope = scope(cluster_args, rates)?;
-    let offline_ok = scope.audit_log.is_some() && prometheus == PrometheusAccess::None;
+    let offline_ok = scope.audit_log.is_some()
+        && matches!(
+            prometheus.target,
+            PrometheusTarget::None | PrometheusTarget::Auto
+        );
     let cluster = match cluster(cluster_args).await {
         Ok(c) => Some(c),
         Err(SettingsError::NoCluster(_)) if offline_ok => None,
         Err(e) => return Err(e),
     };
+    if prometheus.target == PrometheusTarget::Auto {
+        let (target, found) = match &cluster {
+            Some(c) => crate::source::prometheus::discover(c).await?,
+            None => (
+                PrometheusTarget::None,
+                "no cluster to look for Prometheus in".to_string(),
+            ),
+        };
+        tracing::info!(prometheus = %found, "--prometheus auto");
+        prometheus.target = target;
+        prometheus.discovery = Some(found);
+    }
     Ok(Settings {
         window,
         threshold,
@@ -345,6 +762,7 @@ pub async fn resolve(
         prometheus,
         scope,
         limits: limits(limit_args, scrape_interval),
+        alert: None,
     })
 }
 
@@ -354,9 +772,16 @@ mod tests {
 
     #[test]
     fn prometheus_urls_keep_their_query_and_lose_their_userinfo_on_display() {
-        assert_eq!(prometheus(None).unwrap(), PrometheusAccess::None);
-        assert_eq!(prometheus(Some(" ")).unwrap(), PrometheusAccess::None);
-        assert_eq!(prometheus(Some("none")).unwrap(), PrometheusAccess::None);
+        // Absent is `auto` (DESIGN.md "Prometheus access"); "", " " and "none" are none.
+        assert_eq!(prometheus(None).unwrap().target, PrometheusTarget::Auto);
+        assert_eq!(
+            prometheus(Some(" ")).unwrap().target,
+            PrometheusTarget::None
+        );
+        assert_eq!(
+            prometheus(Some("none")).unwrap().target,
+            PrometheusTarget::None
+        );
         let p = prometheus(Some(
             "https://u:p@vm.example:8481/select/0/prometheus?extra_label=cluster%3Da",
         ))
@@ -365,7 +790,7 @@ mod tests {
             p.display().unwrap(),
             "https://vm.example:8481/select/0/prometheus?extra_label=cluster%3Da"
         );
-        for bad in ["prometheus:9090", "ftp://x", "http://", "://x"] {
+        for bad in ["prometheus:9090", "ftp://x", "http://", "://x", "k8s:/x"] {
             let e = prometheus(Some(bad)).unwrap_err().to_string();
             assert!(
                 e.starts_with("--prometheus") && e.contains("http://prometheus"),
@@ -391,5 +816,204 @@ mod tests {
         let (t, d) = judging(0.05, None).unwrap();
         assert_eq!(d.threshold, Some(t));
         assert_eq!(d.windows, Windows::default());
+    }
+
+    fn args() -> crate::cli::PrometheusArgs {
+        crate::cli::PrometheusArgs {
+            cluster_label: "cluster".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn service_references_are_checked() {
+        let s = |raw: &str| match prometheus_target(Some(raw)) {
+            Ok(PrometheusTarget::Service(s)) => Ok(s),
+            Ok(other) => panic!("{raw}: {other:?}"),
+            Err(e) => Err(e.to_string()),
+        };
+        let r = s("k8s://monitoring/prometheus-operated:9090").unwrap();
+        assert_eq!(
+            r.proxy_base(),
+            "/api/v1/namespaces/monitoring/services/prometheus-operated:9090/proxy"
+        );
+        let r = s("k8s://openshift-monitoring/https:thanos-querier:web/api/prom/?x=1").unwrap();
+        assert_eq!(r.scheme.as_deref(), Some("https"));
+        assert_eq!(r.path, "/api/prom");
+        assert_eq!(r.query.as_deref(), Some("x=1"));
+        assert_eq!(
+            r.to_string(),
+            "k8s://openshift-monitoring/https:thanos-querier:web/api/prom?x=1"
+        );
+        for bad in [
+            "k8s://monitoring/prometheus",
+            "k8s://Monitoring/p:9090",
+            "k8s://monitoring/p:0",
+            "k8s://monitoring/p:9090/../../api/v1/secrets",
+            "k8s://p:9090",
+            "k8s://ns/ftp:p:9090",
+        ] {
+            let e = s(bad).unwrap_err();
+            assert!(
+                e.starts_with("--prometheus")
+                    && e.contains("k8s://monitoring/prometheus-operated:9090"),
+                "{bad}: {e}"
+            );
+        }
+        assert_eq!(
+            prometheus_target(Some("auto")).unwrap(),
+            PrometheusTarget::Auto
+        );
+    }
+
+    #[test]
+    fn access_flags_are_checked_once_and_never_show_a_value() {
+        let dir = std::env::temp_dir().join(format!("kd-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let token = dir.join("token");
+        std::fs::write(&token, "s3cret").unwrap();
+        let mut a = args();
+        a.prometheus_bearer_token_file = Some(token.clone());
+        a.prometheus_headers = vec!["X-Scope-OrgID: tenant-a".into(), " ".into()];
+        a.cluster = Some(" prod ".into());
+        let p = prometheus_access(Some("https://thanos:9091"), &a).unwrap();
+        assert_eq!(p.scope.cluster.as_deref(), Some("prod"));
+        assert_eq!(p.auth.headers.len(), 1);
+        assert!(p.auth.headers[0].1.is_sensitive());
+        let shown = format!("{p:?}");
+        assert!(
+            !shown.contains("tenant-a") && !shown.contains("s3cret"),
+            "{shown}"
+        );
+        // Through the service proxy the API server's credentials are used.
+        let e = prometheus_access(Some("k8s://monitoring/p:9090"), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--prometheus-bearer-token-file: only for an http(s)"),
+            "{e}"
+        );
+        let e = prometheus_access(None, &a).unwrap_err().to_string();
+        assert!(e.contains("only for an http(s)"), "auto too: {e}");
+        // Headers: shape, name, Host, and a bad value never echoed.
+        for (h, says) in [
+            ("no colon", "'Name: value'"),
+            ("Bad Name: x", "is not a header name"),
+            ("Host: x", "Host cannot be set"),
+            ("X-Token: a\u{7f}secret", "characters a header cannot carry"),
+        ] {
+            let mut a = args();
+            a.prometheus_headers = vec![h.into()];
+            let e = prometheus_access(Some("http://p:9090"), &a)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("--prometheus-header") && e.contains(says),
+                "{h}: {e}"
+            );
+            assert!(!e.contains("secret"), "{e}");
+        }
+        // Files: missing, both kinds of Authorization, a certificate without its key.
+        let mut a = args();
+        a.prometheus_ca_file = Some(dir.join("missing.crt"));
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("--prometheus-ca-file") && e.contains("missing.crt"),
+            "{e}"
+        );
+        let mut a = args();
+        a.prometheus_bearer_token_file = Some(token.clone());
+        a.prometheus_basic_auth_file = Some(token.clone());
+        assert!(prometheus_access(Some("http://p:9090"), &a).is_err());
+        let mut a = args();
+        a.prometheus_cert_file = Some(token.clone());
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--prometheus-key-file"), "{e}");
+        let mut a = args();
+        a.cluster_label = "k8s-cluster".into();
+        let e = prometheus_access(Some("http://p:9090"), &a)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("--cluster-label k8s-cluster"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn settings(now: Timestamp) -> Settings {
+        let (threshold, diagnosis) = judging(0.01, None).unwrap();
+        let mut prometheus = prometheus_access(Some("http://p:9090"), &args()).unwrap();
+        prometheus.scope.cluster = None;
+        Settings {
+            window: window(Duration::from_secs(900), now).unwrap(),
+            threshold,
+            diagnosis,
+            cluster: None,
+            prometheus,
+            scope: Scope::default(),
+            limits: limits(
+                &crate::cli::LimitArgs {
+                    max_inflight: 4,
+                    step_timeout: Duration::from_secs(20),
+                    log_bytes: 1024,
+                },
+                Duration::from_secs(5),
+            ),
+            alert: None,
+        }
+    }
+
+    /// An alert 15 minutes old from a `for: 15m` rule over `[5m]`: the window reaches back
+    /// past the errors' start (startsAt - 15m - 5m), the alert's cluster scopes the queries,
+    /// and another cluster than --cluster is refused.
+    #[test]
+    fn the_alert_gives_the_window_and_the_scope() {
+        use crate::serve::alerts::{Alert, RuleTiming};
+        let now: Timestamp = "2026-11-22T03:15:00Z".parse().unwrap();
+        let alert = Alert {
+            status: "firing".into(),
+            labels: [
+                ("alertname", "KubeClientErrors"),
+                ("cluster", "prod"),
+                ("job", "apiserver"),
+                ("instance", "10.0.0.1:6443"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            fingerprint: String::new(),
+            starts_at: Some("2026-11-22T03:00:00Z".into()),
+            generator_url: None,
+        };
+        let rule = RuleTiming {
+            for_: Duration::from_secs(900),
+            interval: Some(Duration::from_secs(30)),
+            query: "sum(rate(rest_client_requests_total{code=~\"5..\"}[5m])) by (job, instance) / sum(rate(rest_client_requests_total[5m])) by (job, instance) > 0.01".into(),
+        };
+        let ctx = alert.context(Some(&rule)).unwrap();
+        let base = settings(now);
+        let s = base.for_alert(&ctx, now).unwrap();
+        let errors_began: Timestamp = "2026-11-22T02:40:00Z".parse().unwrap();
+        assert!(s.window.from < errors_began, "{:?}", s.window);
+        assert_eq!(s.window.to, now);
+        assert_eq!(s.scope.client.as_deref(), Some("apiserver/10.0.0.1:6443"));
+        assert_eq!(s.prometheus.scope.cluster.as_deref(), Some("prod"));
+        assert_eq!(
+            s.alert.as_ref().map(|a| a.form),
+            Some(kube_doctor_core::bundle::AlertForm::ServerErrors)
+        );
+        // A fresh alert: --since (15m) is longer than what the alert needs.
+        let mut fresh = ctx.clone();
+        fresh.starts_at = Some(now);
+        fresh.for_ = Duration::from_secs(60);
+        fresh.lookback = Duration::from_secs(60);
+        assert_eq!(base.for_alert(&fresh, now).unwrap().window.seconds(), 900.0);
+        // --cluster names another cluster: refused, never investigated on this one.
+        let mut other = base.clone();
+        other.prometheus.scope.cluster = Some("staging".into());
+        let e = other.for_alert(&ctx, now).err().unwrap().to_string();
+        assert!(e.contains("\"prod\"") && e.contains("\"staging\""), "{e}");
     }
 }

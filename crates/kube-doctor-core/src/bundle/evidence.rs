@@ -299,6 +299,72 @@ pub struct ClientsEvidence {
     /// Anything the source could not do (a target unreachable, a query failed).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// What the Prometheus queries were scoped to (the cluster, the alert that started the
+    /// run). Added in issue 14; absent in older bundles and without Prometheus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<PrometheusScope>,
+}
+
+/// What a run's Prometheus queries were scoped to (issue 14).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PrometheusScope {
+    /// The label that names a cluster in this Prometheus (`--cluster-label`, `cluster`).
+    pub cluster_label: String,
+    /// The cluster every query was scoped to (`--cluster`, or the alert's `cluster` label).
+    pub cluster: Option<String>,
+    /// The values of the cluster label the series carried (`""`: series without it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clusters_seen: Vec<String>,
+    /// The alert that started the run (`serve`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<AlertInfo>,
+}
+
+/// The alert `serve` investigated: its identity and its time.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AlertInfo {
+    /// `alertname`.
+    pub name: String,
+    /// When it started firing (`startsAt`).
+    pub starts_at: Option<Timestamp>,
+    /// Which form of the rule fired, from its expression.
+    pub form: AlertForm,
+    /// The rule's expression (from `generatorURL`, or the rules API), escaped and cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// The rule's `for:`, seconds, and where that number came from.
+    pub for_seconds: f64,
+    /// The longest range the expression reads (`[5m]`: 300), seconds.
+    pub lookback_seconds: f64,
+    /// Where `for_seconds` came from: `rules API`, or `assumed (upstream for: 15m)`.
+    pub for_source: String,
+    /// The labels that scope the investigation: `cluster`, `namespace`, `pod`, `job`,
+    /// `instance`, as the alert carried them (escaped).
+    pub scope_labels: BTreeMap<String, String>,
+}
+
+/// Which form of KubeClientErrors fired.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertForm {
+    /// The current upstream form: 5xx answers only (`code=~"5.."`).
+    ServerErrors,
+    /// The original form: any answer that is not 2xx (`code!~"2.."`), no answer included.
+    NonSuccess,
+    /// The expression is not known (Grafana-managed rules, no `generatorURL`) or is neither.
+    #[default]
+    Unknown,
+}
+
+impl AlertForm {
+    /// One phrase for notes and reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            AlertForm::ServerErrors => "the 5xx-only form (code=~\"5..\")",
+            AlertForm::NonSuccess => "the non-2xx form (code!~\"2..\", no answer included)",
+            AlertForm::Unknown => "a form kube-doctor could not tell (no rule expression)",
+        }
+    }
 }
 
 /// The clients a scoped run left out.
@@ -853,6 +919,52 @@ pub struct ServerMetrics {
     /// Anything that could not be read.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Which API server series were read (its job, how it was chosen) and the view per
+    /// instance. Added in issue 14; absent in older bundles and from a scrape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apiserver_series: Option<ApiServerSeries>,
+}
+
+/// The API server's series in Prometheus: which job, why, and each instance's numbers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiServerSeries {
+    /// The job step 7 was scoped to; `None`: this Prometheus has no API server series.
+    pub job: Option<String>,
+    /// Why that job (`given by --apiserver-job`, `its targets are the kubernetes Service's
+    /// endpoints`, `the most apiserver_request_total traffic of N jobs exporting it`).
+    pub chosen_because: String,
+    /// Other jobs exporting `apiserver_request_total` (aggregated and extension API servers).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_jobs: Vec<String>,
+    /// kube-prometheus-stack recording rules read instead of raw series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recording_rules: Vec<String>,
+    /// Per instance, the alert's instance first, then by 5xx ratio.
+    #[serde(default)]
+    pub instances: Vec<ApiServerInstance>,
+}
+
+/// One API server instance's numbers over the window.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApiServerInstance {
+    /// The `instance` label.
+    pub instance: String,
+    /// Requests per second.
+    pub requests_per_second: f64,
+    /// 5xx / all.
+    pub ratio_5xx: f64,
+    /// 429 / all.
+    pub ratio_429: f64,
+    /// p99 latency of non-watch requests, seconds.
+    pub p99_seconds: Option<f64>,
+    /// The lowest `up` of its target over the window (0: a scrape failed).
+    pub lowest_up: Option<f64>,
+    /// Its 5xx ratio over time (each point covers the step before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_ratio_series: Vec<(Timestamp, f64)>,
+    /// The instance the alert named.
+    #[serde(default)]
+    pub alerted: bool,
 }
 
 /// One server-side series: a measurement per point in time (each point covers the step

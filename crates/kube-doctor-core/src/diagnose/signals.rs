@@ -248,6 +248,7 @@ mod tests {
             recorded_signals: None,
             callees: Callees::default(),
             notes: Vec::new(),
+            apiserver_series: None,
         }
     }
 

@@ -18,12 +18,88 @@ pub const METRIC: &str = "rest_client_requests_total";
 /// The labels client series are summed by: the target, the code, and the attribution labels.
 pub const BY: &str = "job, instance, code, namespace, pod, host";
 
-/// The range query of step 3.
+/// Labels that tell the replicas of a highly available Prometheus pair apart (kube-prometheus'
+/// `prometheus_replica`, the Thanos and Cortex convention `replica`): series that differ only
+/// in them are one series seen twice, and are counted once.
+pub const REPLICA_LABELS: &str = "prometheus_replica, replica";
+
+/// The range query of step 3 as it was first written: the counters summed per client (an
+/// increase of sums; kept for recorded answers, see [`series_from_prometheus`]).
 pub fn rates_query() -> String {
     format!("sum by ({BY}) ({METRIC})")
 }
 
-/// Prometheus series (of [`rates_query`]) as counter series.
+/// The range query of step 3: per point, each series' increase since the point before
+/// (`step` earlier), summed per client and `cluster_label`. A sum of per-series increases, not
+/// an increase of sums: a series that appears or goes away, or a counter that resets, moves
+/// only its own increase (a reset counts the value since the reset; a new series its whole
+/// value), and the replicas of an HA pair are counted once. Differences of raw samples, not
+/// `increase()`: no extrapolation, and no need for two samples inside each step, so the
+/// points tile the window whatever the scrape interval. `m` scopes it (the cluster).
+pub fn increases_query(
+    m: &crate::prometheus::Matchers,
+    step: std::time::Duration,
+    cluster_label: &str,
+) -> String {
+    let sel = m.selector(METRIC, &[]);
+    let offset = crate::prometheus::duration_ms(step);
+    let by = if crate::prometheus::valid_label_name(cluster_label) {
+        format!("{BY}, {cluster_label}")
+    } else {
+        BY.to_string()
+    };
+    format!(
+        "sum by ({by}) (max without ({REPLICA_LABELS}) (({sel} - {sel} offset {offset}) >= 0 or {sel}))"
+    )
+}
+
+/// Answers of [`increases_query`] (asked from `start` every `step`) as counter series: each
+/// client's per-point increases summed up, so the one analysis of counters
+/// ([`clients::analyze`]) reads them. A point at `start` is the baseline, as a counter's first
+/// sample is (its increase lies before the window); a series that first shows up later starts
+/// from zero one step before, so its first increase counts.
+pub fn series_from_increases(
+    series: Vec<RangeSeries>,
+    start: Timestamp,
+    step: std::time::Duration,
+) -> Vec<CounterSeries> {
+    let step = jiff::SignedDuration::try_from(step).unwrap_or(jiff::SignedDuration::ZERO);
+    series_from_prometheus(
+        series
+            .into_iter()
+            .map(|mut s| {
+                let mut total = 0.0;
+                for p in &mut s.points {
+                    if p.1.is_finite() {
+                        total += p.1;
+                    }
+                    p.1 = total;
+                }
+                if let Some(first) = s.points.first().map(|p| p.0)
+                    && first > start
+                    && let Ok(before) = first.checked_sub(step)
+                {
+                    s.points.insert(0, (before.max(start), 0.0));
+                }
+                s
+            })
+            .collect(),
+    )
+}
+
+/// The values of `label` the series carry, sorted, each once (`""` for series without it).
+pub fn label_values(series: &[RangeSeries], label: &str) -> Vec<String> {
+    let mut v: Vec<String> = series
+        .iter()
+        .map(|s| s.labels.get(label).cloned().unwrap_or_default())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Prometheus series (of [`rates_query`], or [`series_from_increases`]'s running sums) as
+/// counter series.
 pub fn series_from_prometheus(series: Vec<RangeSeries>) -> Vec<CounterSeries> {
     series
         .into_iter()
@@ -191,7 +267,7 @@ pub fn instance_ip(instance: &str) -> Option<std::net::IpAddr> {
 }
 
 /// Whether a client matches `--client`: its id, job or instance, a pod as `ns/name` or
-/// `name`, or a user.
+/// `name`, a pod's namespace (an alert that names only a namespace), or a user.
 pub fn selected(selector: Option<&str>, c: &ClientRates) -> bool {
     let Some(sel) = selector else {
         return true;
@@ -200,7 +276,7 @@ pub fn selected(selector: Option<&str>, c: &ClientRates) -> bool {
         return true;
     }
     if let Some((ns, name)) = c.pod() {
-        return sel == format!("{ns}/{name}") || sel == name;
+        return sel == format!("{ns}/{name}") || sel == name || sel == ns;
     }
     c.user.as_deref() == Some(sel)
 }
@@ -303,6 +379,7 @@ mod tests {
             clients: clients::analyze(&counters, &analysis),
             others: None,
             notes: Vec::new(),
+            scope: None,
         };
         let failing = failing(&evidence, Threshold::ALERT);
         assert_eq!(
@@ -431,5 +508,70 @@ mod tests {
             assert!(selected(yes, &c), "{yes:?}");
         }
         assert!(!selected(Some("other/web-1"), &c));
+    }
+
+    /// Per-series increases, summed per client: a counter that resets, a series that appears
+    /// and one that goes away each move only their own increase, and the points become a
+    /// running sum that the one counter analysis reads.
+    #[test]
+    fn increases_become_running_sums() {
+        let q = increases_query(
+            &crate::prometheus::Matchers::none().eq("cluster", "a"),
+            std::time::Duration::from_millis(7500),
+            "cluster",
+        );
+        assert_eq!(
+            q,
+            "sum by (job, instance, code, namespace, pod, host, cluster) (max without (prometheus_replica, replica) ((rest_client_requests_total{cluster=\"a\"} - rest_client_requests_total{cluster=\"a\"} offset 7500ms) >= 0 or rest_client_requests_total{cluster=\"a\"}))"
+        );
+        let t = |s: i64| Timestamp::from_second(1_700_000_000 + s).unwrap();
+        let labels = |code: &str| -> std::collections::BTreeMap<String, String> {
+            [
+                ("job", "j"),
+                ("instance", "i"),
+                ("code", code),
+                ("cluster", "a"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+        };
+        let answer = vec![
+            RangeSeries {
+                labels: labels("200"),
+                points: vec![(t(0), 50.0), (t(10), 10.0), (t(20), 10.0), (t(30), 10.0)],
+            },
+            RangeSeries {
+                labels: labels("403"),
+                points: vec![(t(20), 5.0), (t(30), 5.0)],
+            },
+        ];
+        assert_eq!(label_values(&answer, "cluster"), vec!["a".to_string()]);
+        let counters = series_from_increases(answer, t(0), std::time::Duration::from_secs(10));
+        assert_eq!(
+            counters[0].points.iter().map(|p| p.1).collect::<Vec<_>>(),
+            vec![50.0, 60.0, 70.0, 80.0]
+        );
+        assert_eq!(
+            counters[1].points,
+            vec![(t(10), 0.0), (t(20), 5.0), (t(30), 10.0)]
+        );
+        let window = Window {
+            from: t(0),
+            to: t(30),
+        };
+        let c = clients::analyze(
+            &counters,
+            &Analysis {
+                window,
+                threshold: Threshold::ALERT,
+                min_intervals: 3,
+            },
+        );
+        assert_eq!(c.len(), 1);
+        // The first point is the baseline: 30 requests with 200 after it, and both of the
+        // 403 series' increases (it appeared at 20 s).
+        assert_eq!(c[0].requests, 40.0, "{:?}", c[0]);
+        assert_eq!(c[0].codes.get("403"), Some(&10.0));
     }
 }

@@ -15,16 +15,162 @@ use k8s_openapi::api::admissionregistration::v1::{
 use k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService;
 
 use crate::bundle::{
-    ApfStat, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource, ServerMeasure,
-    ServerMetrics, ServerSeries, ServiceRef, WebhookConfig, WebhookStat, Window,
+    ApfStat, ApiServerInstance, ApiServiceInfo, Callees, EtcdStat, LatencyQuantiles, RateSource,
+    ServerMeasure, ServerMetrics, ServerSeries, ServiceRef, WebhookConfig, WebhookStat, Window,
 };
 use crate::clients::exposition::{self, Sample};
 use crate::prometheus::{InstantSample, RangeSeries};
 
-/// The job names the API server's own metrics are scraped under, by stack: kube-prometheus
-/// (`apiserver`), the prometheus-community chart before 28 (`kubernetes-apiservers`), the
-/// plain kubernetes-mixin default and kube-doctor's lab (`kube-apiserver`).
+/// The job names the API server's own metrics are scraped under, by stack: kube-prometheus and
+/// kube-prometheus-stack, and OpenShift's cluster monitoring (`apiserver`); the
+/// prometheus-community `prometheus` chart (`kubernetes-apiservers`); its older example
+/// configuration (`kubernetes-api-servers`); kube-doctor's lab and plain scrape
+/// configurations (`kube-apiserver`); Grafana's k8s-monitoring chart
+/// (`integrations/kubernetes/kube-apiserver`); VictoriaMetrics' k8s-stack and other control
+/// plane charts (`controlplane-apiserver`); k3s' single server binary (`k3s-server`). Step 7
+/// detects the job from the data ([`detect_apiserver_job`]); this list only ranks candidates
+/// and lets the `up` series of an API server that serves no traffic be found.
+pub const KNOWN_APISERVER_JOBS: [&str; 7] = [
+    "apiserver",
+    "kube-apiserver",
+    "kubernetes-apiservers",
+    "kubernetes-api-servers",
+    "controlplane-apiserver",
+    "integrations/kubernetes/kube-apiserver",
+    "k3s-server",
+];
+
+/// The same as a regular expression (as the first version of step 7 used it).
 pub const APISERVER_JOBS: &str = "kube-apiserver|apiserver|kubernetes-apiservers";
+
+/// How the API server's job was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobChoice {
+    /// `--apiserver-job`.
+    Flag,
+    /// Its `up` targets are the `default/kubernetes` Service's endpoints.
+    Endpoints,
+    /// It exports `apiserver_request_total` with the most traffic of `of` jobs.
+    Traffic {
+        /// Jobs that export it.
+        of: usize,
+    },
+}
+
+impl std::fmt::Display for JobChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobChoice::Flag => f.write_str("given by --apiserver-job"),
+            JobChoice::Endpoints => {
+                f.write_str("its targets are the kubernetes Service's endpoints")
+            }
+            JobChoice::Traffic { of: 1 } => {
+                f.write_str("the only job exporting apiserver_request_total")
+            }
+            JobChoice::Traffic { of } => write!(
+                f,
+                "the most apiserver_request_total traffic of {of} jobs exporting it"
+            ),
+        }
+    }
+}
+
+/// The query that finds the API server's job and the clusters in the data: requests per job
+/// (and `cluster_label`) over the window `w`. `m` holds the cluster matcher, if any.
+pub fn jobs_query(m: &crate::prometheus::Matchers, w: &str, cluster_label: &str) -> String {
+    let by = if crate::prometheus::valid_label_name(cluster_label) {
+        format!("job, {cluster_label}")
+    } else {
+        "job".to_string()
+    };
+    format!(
+        "sum by ({by}) (increase({}[{w}]))",
+        m.selector("apiserver_request_total", &[])
+    )
+}
+
+/// The query for the jobs whose `up` targets are the given `host:port` endpoints.
+pub fn endpoint_jobs_query(
+    m: &crate::prometheus::Matchers,
+    endpoints: &[String],
+) -> Option<String> {
+    if endpoints.is_empty() {
+        return None;
+    }
+    let refs: Vec<&str> = endpoints.iter().map(String::as_str).collect();
+    let m = m.clone().one_of("instance", &refs);
+    Some(format!("count by (job) ({})", m.selector("up", &[])))
+}
+
+/// The API server's job from [`jobs_query`]'s answer and the jobs whose targets are the
+/// kubernetes Service's endpoints: an endpoint job that exports `apiserver_request_total` first
+/// (the most traffic among them), else the job with the most traffic (aggregated API servers
+/// and extension servers export the metric too, with far less traffic). `None` when no job
+/// exports it: this Prometheus has no API server series.
+pub fn detect_apiserver_job(
+    traffic: &[InstantSample],
+    endpoint_jobs: &[String],
+) -> Option<(String, JobChoice)> {
+    let mut per_job: BTreeMap<String, f64> = BTreeMap::new();
+    for s in traffic {
+        if let Some(job) = s.labels.get("job")
+            && s.value.is_finite()
+        {
+            *per_job.entry(job.clone()).or_default() += s.value;
+        }
+    }
+    let best = |jobs: Vec<(&String, &f64)>| {
+        jobs.into_iter()
+            .max_by(|a, b| {
+                a.1.total_cmp(b.1)
+                    // Equal traffic: a known API server job name first, then by name.
+                    .then(
+                        KNOWN_APISERVER_JOBS
+                            .contains(&a.0.as_str())
+                            .cmp(&KNOWN_APISERVER_JOBS.contains(&b.0.as_str())),
+                    )
+                    .then(b.0.cmp(a.0))
+            })
+            .map(|(j, _)| j.clone())
+    };
+    let on_endpoints: Vec<(&String, &f64)> = per_job
+        .iter()
+        .filter(|(j, _)| endpoint_jobs.contains(j))
+        .collect();
+    if let Some(job) = best(on_endpoints) {
+        return Some((job, JobChoice::Endpoints));
+    }
+    let of = per_job.len();
+    best(per_job.iter().collect()).map(|job| (job, JobChoice::Traffic { of }))
+}
+
+/// The values of `label` in instant samples, sorted, each once (`""` for samples without it).
+pub fn sample_label_values(samples: &[InstantSample], label: &str) -> Vec<String> {
+    let mut v: Vec<String> = samples
+        .iter()
+        .map(|s| s.labels.get(label).cloned().unwrap_or_default())
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// kube-prometheus-stack's recording rule for the API server's SLI latency quantiles
+/// (kubernetes-mixin `kube-apiserver-histogram.rules`, per cluster, verb read/write and
+/// resource, over 5 minutes, job `apiserver`).
+pub const SLI_QUANTILE_RULE: &str =
+    "cluster_quantile:apiserver_request_sli_duration_seconds:histogram_quantile";
+/// kube-prometheus-stack's recording rule for request rates by code and resource (job
+/// `apiserver`, over 5 minutes).
+pub const CODE_RESOURCE_RULE: &str = "code_resource:apiserver_request_total:rate5m";
+
+/// The query that tells which of kube-prometheus-stack's recording rules this Prometheus
+/// has (answer: one sample per metric name present).
+pub fn recording_rules_query(m: &crate::prometheus::Matchers) -> String {
+    let names = format!("{SLI_QUANTILE_RULE}|{CODE_RESOURCE_RULE}");
+    let extra = format!("__name__=~{}", crate::prometheus::string_literal(&names));
+    format!("count by (__name__) ({})", m.selector("", &[&extra]))
+}
 
 /// etcd operations kept (the slowest by p99).
 pub const ETCD_TOP: usize = 5;
@@ -52,76 +198,251 @@ pub struct InstantQueries {
 }
 
 impl InstantQueries {
-    /// The queries for a window of `w` (a PromQL duration).
+    /// The queries for a window of `w` (a PromQL duration), unscoped.
     pub fn new(w: &str) -> InstantQueries {
+        InstantQueries::scoped(w, &crate::prometheus::Matchers::none())
+    }
+
+    /// The queries for a window of `w`, every selector scoped by `m` (the API server's job, the
+    /// cluster).
+    pub fn scoped(w: &str, m: &crate::prometheus::Matchers) -> InstantQueries {
+        let sel = |metric: &str, extra: &[&str]| m.selector(metric, extra);
+        let no_watch = "verb!~\"WATCH|CONNECT\"";
         InstantQueries {
-            requests: format!("sum by (code) (increase(apiserver_request_total[{w}]))"),
+            requests: format!(
+                "sum by (code) (increase({}[{w}]))",
+                sel("apiserver_request_total", &[])
+            ),
             request_buckets: format!(
-                "sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{w}]))"
+                "sum by (verb, le) (rate({}[{w}]))",
+                sel("apiserver_request_duration_seconds_bucket", &[no_watch])
             ),
-            inflight: "sum by (request_kind) (apiserver_current_inflight_requests)".to_string(),
+            inflight: format!(
+                "sum by (request_kind) ({})",
+                sel("apiserver_current_inflight_requests", &[])
+            ),
             apf_rejected: format!(
-                "sum by (flow_schema, priority_level, reason) (increase(apiserver_flowcontrol_rejected_requests_total[{w}]))"
+                "sum by (flow_schema, priority_level, reason) (increase({}[{w}]))",
+                sel("apiserver_flowcontrol_rejected_requests_total", &[])
             ),
-            apf_inqueue: "sum by (flow_schema, priority_level) (apiserver_flowcontrol_current_inqueue_requests)"
-                .to_string(),
+            apf_inqueue: format!(
+                "sum by (flow_schema, priority_level) ({})",
+                sel("apiserver_flowcontrol_current_inqueue_requests", &[])
+            ),
             webhook_rejections: format!(
-                "sum by (name, type, error_type) (increase(apiserver_admission_webhook_rejection_count[{w}]))"
+                "sum by (name, type, error_type) (increase({}[{w}]))",
+                sel("apiserver_admission_webhook_rejection_count", &[])
             ),
             webhook_buckets: format!(
-                "sum by (name, type, le) (rate(apiserver_admission_webhook_admission_duration_seconds_bucket[{w}]))"
+                "sum by (name, type, le) (rate({}[{w}]))",
+                sel(
+                    "apiserver_admission_webhook_admission_duration_seconds_bucket",
+                    &[]
+                )
             ),
             // The object type is `resource` (with `group`) since Kubernetes 1.31, `type` before.
             etcd_p99: format!(
-                "topk({ETCD_TOP}, histogram_quantile(0.99, sum by (operation, resource, type, le) (rate(etcd_request_duration_seconds_bucket[{w}]))))"
+                "topk({ETCD_TOP}, histogram_quantile(0.99, sum by (operation, resource, type, le) (rate({}[{w}]))))",
+                sel("etcd_request_duration_seconds_bucket", &[])
             ),
         }
     }
 }
 
+/// The per-instance queries of step 7 over the window `w`, scoped by `m` (job and cluster):
+/// requests by instance and code, p99 latency by instance, the lowest `up` by instance.
+pub fn instance_queries(w: &str, m: &crate::prometheus::Matchers) -> [String; 3] {
+    [
+        format!(
+            "sum by (instance, code) (increase({}[{w}]))",
+            m.selector("apiserver_request_total", &[])
+        ),
+        format!(
+            "histogram_quantile(0.99, sum by (instance, le) (rate({}[{w}])))",
+            m.selector(
+                "apiserver_request_duration_seconds_bucket",
+                &["verb!~\"WATCH|CONNECT\""]
+            )
+        ),
+        format!(
+            "min by (instance) (min_over_time({}[{w}]))",
+            m.selector("up", &[])
+        ),
+    ]
+}
+
+/// The per-instance 5xx ratio series (`r` the step, as in [`range_queries`]).
+pub fn instance_error_ratio_query(r: &str, m: &crate::prometheus::Matchers) -> String {
+    format!(
+        "sum by (instance) (rate({}[{r}])) / sum by (instance) (rate({}[{r}]))",
+        m.selector("apiserver_request_total", &["code=~\"5..\""]),
+        m.selector("apiserver_request_total", &[])
+    )
+}
+
+/// Step 7's per-instance view from [`instance_queries`]' answers (requests by instance and
+/// code, p99 by instance, lowest `up` by instance) and [`instance_error_ratio_query`]'s
+/// series, over a window of `seconds`. `focus` (the alert's instance) comes first, then the
+/// instances by 5xx ratio, highest first.
+pub fn instances(
+    requests: &[InstantSample],
+    p99: &[InstantSample],
+    up: &[InstantSample],
+    error_series: Vec<RangeSeries>,
+    seconds: f64,
+    focus: Option<&str>,
+) -> Vec<ApiServerInstance> {
+    let per = if seconds > 0.0 { seconds } else { 1.0 };
+    let mut by: BTreeMap<String, ApiServerInstance> = BTreeMap::new();
+    let entry = |by: &mut BTreeMap<String, ApiServerInstance>, i: &str| {
+        by.entry(i.to_string())
+            .or_insert_with(|| ApiServerInstance {
+                instance: i.to_string(),
+                ..Default::default()
+            })
+            .instance
+            .clone()
+    };
+    let mut totals: BTreeMap<String, (f64, f64, f64)> = BTreeMap::new();
+    for x in requests {
+        let i = label(x, "instance");
+        entry(&mut by, &i);
+        let code = label(x, "code");
+        let t = totals.entry(i).or_default();
+        t.0 += x.value;
+        if code.starts_with('5') {
+            t.1 += x.value;
+        }
+        if code == "429" {
+            t.2 += x.value;
+        }
+    }
+    for (i, (total, r5, r429)) in totals {
+        if let Some(e) = by.get_mut(&i) {
+            e.requests_per_second = total / per;
+            if total > 0.0 {
+                e.ratio_5xx = r5 / total;
+                e.ratio_429 = r429 / total;
+            }
+        }
+    }
+    for x in p99.iter().filter(|x| x.value.is_finite()) {
+        let i = entry(&mut by, &label(x, "instance"));
+        if let Some(e) = by.get_mut(&i) {
+            e.p99_seconds = Some(x.value);
+        }
+    }
+    for x in up {
+        let i = entry(&mut by, &label(x, "instance"));
+        if let Some(e) = by.get_mut(&i) {
+            e.lowest_up = Some(x.value);
+        }
+    }
+    for s in error_series {
+        let i = entry(&mut by, s.labels.get("instance").map_or("", String::as_str));
+        if let Some(e) = by.get_mut(&i) {
+            e.error_ratio_series = s.points.into_iter().filter(|(_, v)| !v.is_nan()).collect();
+        }
+    }
+    let mut out: Vec<ApiServerInstance> = by.into_values().collect();
+    for e in &mut out {
+        e.alerted = focus.is_some_and(|f| f == e.instance);
+    }
+    out.sort_by(|a, b| {
+        b.alerted
+            .cmp(&a.alerted)
+            .then(b.ratio_5xx.total_cmp(&a.ratio_5xx))
+            .then(a.instance.cmp(&b.instance))
+    });
+    out
+}
+
 /// The range queries of step 7, with what each measures (`r` is the step as `60s`: each point
 /// is the rate over the step before it, so the windows tile and Prometheus reads each sample
-/// once).
+/// once), unscoped (the first version: `up` and process start of the usual job names).
 pub fn range_queries(r: &str) -> Vec<(ServerMeasure, String)> {
-    vec![
-        (
-            ServerMeasure::RequestP99Seconds,
-            format!(
-                "histogram_quantile(0.99, sum by (le) (rate(apiserver_request_duration_seconds_bucket{{verb!~\"WATCH|CONNECT\"}}[{r}])))"
-            ),
+    let jobs = crate::prometheus::Matchers::none();
+    let up = format!("job=~\"{APISERVER_JOBS}\"");
+    scoped_range_queries(r, &jobs, &up, None)
+}
+
+/// The range queries of step 7, every selector scoped by `m` (the API server's job and the
+/// cluster). `up_extra` is put on the `up` and process selectors besides `m` (the first
+/// version's job regex; empty when `m` holds the job). `sli_rule`: kube-prometheus-stack's
+/// SLI quantile rule exists (for this job and cluster): the p99 series reads it (a few series
+/// per cluster, 5-minute windows) instead of every latency bucket.
+pub fn scoped_range_queries(
+    r: &str,
+    m: &crate::prometheus::Matchers,
+    up_extra: &str,
+    sli_rule: Option<&crate::prometheus::Matchers>,
+) -> Vec<(ServerMeasure, String)> {
+    let sel = |metric: &str, extra: &[&str]| m.selector(metric, extra);
+    let up_sel = |metric: &str| {
+        if up_extra.is_empty() {
+            m.selector(metric, &[])
+        } else {
+            m.selector(metric, &[up_extra])
+        }
+    };
+    let p99 = match sli_rule {
+        Some(rm) => format!(
+            "max({})",
+            rm.selector(SLI_QUANTILE_RULE, &["quantile=\"0.99\""])
         ),
+        None => format!(
+            "histogram_quantile(0.99, sum by (le) (rate({}[{r}])))",
+            sel(
+                "apiserver_request_duration_seconds_bucket",
+                &["verb!~\"WATCH|CONNECT\""]
+            )
+        ),
+    };
+    vec![
+        (ServerMeasure::RequestP99Seconds, p99),
         (
             ServerMeasure::EtcdP99Seconds,
             format!(
-                "histogram_quantile(0.99, sum by (le) (rate(etcd_request_duration_seconds_bucket[{r}])))"
+                "histogram_quantile(0.99, sum by (le) (rate({}[{r}])))",
+                sel("etcd_request_duration_seconds_bucket", &[])
             ),
         ),
         (
             ServerMeasure::ServerErrorRatio,
             format!(
-                "sum(rate(apiserver_request_total{{code=~\"5..\"}}[{r}])) / sum(rate(apiserver_request_total[{r}]))"
+                "sum(rate({}[{r}])) / sum(rate({}[{r}]))",
+                sel("apiserver_request_total", &["code=~\"5..\""]),
+                sel("apiserver_request_total", &[])
             ),
         ),
         (
             ServerMeasure::ApfRejectedPerSecond,
             format!(
-                "sum by (flow_schema, priority_level) (rate(apiserver_flowcontrol_rejected_requests_total[{r}]))"
+                "sum by (flow_schema, priority_level) (rate({}[{r}]))",
+                sel("apiserver_flowcontrol_rejected_requests_total", &[])
             ),
         ),
         (
             ServerMeasure::WebhookErrorsPerSecond,
             format!(
-                "sum by (name) (rate(apiserver_admission_webhook_rejection_count{{error_type=\"calling_webhook_error\"}}[{r}]))"
+                "sum by (name) (rate({}[{r}]))",
+                sel(
+                    "apiserver_admission_webhook_rejection_count",
+                    &["error_type=\"calling_webhook_error\""]
+                )
             ),
         ),
         // Any failed scrape within each step, not only the one at the point's instant.
         (
             ServerMeasure::ApiServerUp,
-            format!("min(min_over_time(up{{job=~\"{APISERVER_JOBS}\"}}[{r}]))"),
+            format!("min(min_over_time({}[{r}]))", up_sel("up")),
         ),
         (
             ServerMeasure::ProcessStartSeconds,
-            format!("max by (instance) (process_start_time_seconds{{job=~\"{APISERVER_JOBS}\"}})"),
+            format!(
+                "max by (instance) ({})",
+                up_sel("process_start_time_seconds")
+            ),
         ),
     ]
 }
@@ -396,6 +717,7 @@ pub fn aggregate(
         recorded_signals: None,
         callees: Callees::default(),
         notes,
+        apiserver_series: None,
     }
 }
 
@@ -784,5 +1106,234 @@ mod tests {
         assert!(!info.available);
         assert_eq!(info.service.as_deref(), Some("kube-system/metrics-server"));
         assert_eq!(info.reason.as_deref(), Some("MissingEndpoints"));
+    }
+
+    fn sample(labels: &[(&str, &str)], value: f64) -> InstantSample {
+        InstantSample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value,
+        }
+    }
+
+    /// The job with the API server's own traffic wins over aggregated API servers; a job whose
+    /// targets are the kubernetes Service's endpoints wins over traffic; none is none.
+    #[test]
+    fn the_apiserver_job_is_found_in_the_data() {
+        let traffic = vec![
+            sample(&[("job", "apiserver")], 90_000.0),
+            sample(&[("job", "metrics-server")], 300.0),
+            sample(&[("job", "kube-apiserver")], 100.0),
+        ];
+        assert_eq!(
+            detect_apiserver_job(&traffic, &[]),
+            Some(("apiserver".to_string(), JobChoice::Traffic { of: 3 }))
+        );
+        assert_eq!(
+            detect_apiserver_job(&traffic, &["kube-apiserver".to_string()]),
+            Some(("kube-apiserver".to_string(), JobChoice::Endpoints))
+        );
+        assert_eq!(detect_apiserver_job(&[], &["apiserver".to_string()]), None);
+        assert_eq!(
+            JobChoice::Traffic { of: 3 }.to_string(),
+            "the most apiserver_request_total traffic of 3 jobs exporting it"
+        );
+        let m = crate::prometheus::Matchers::none().eq("cluster", "a");
+        assert_eq!(
+            jobs_query(&m, "900s", "cluster"),
+            "sum by (job, cluster) (increase(apiserver_request_total{cluster=\"a\"}[900s]))"
+        );
+        assert_eq!(
+            endpoint_jobs_query(&m, &["10.0.0.1:6443".to_string()]).unwrap(),
+            "count by (job) (up{cluster=\"a\", instance=~\"10\\\\.0\\\\.0\\\\.1:6443\"})"
+        );
+        assert_eq!(endpoint_jobs_query(&m, &[]), None);
+    }
+
+    #[test]
+    fn scoped_queries_carry_the_job_and_cluster_everywhere() {
+        let m = crate::prometheus::Matchers::none()
+            .eq("cluster", "a")
+            .eq("job", "apiserver");
+        let q = InstantQueries::scoped("900s", &m);
+        for query in [
+            &q.requests,
+            &q.request_buckets,
+            &q.inflight,
+            &q.apf_rejected,
+            &q.apf_inqueue,
+            &q.webhook_rejections,
+            &q.webhook_buckets,
+            &q.etcd_p99,
+        ] {
+            assert!(
+                query.contains("{cluster=\"a\", job=\"apiserver\""),
+                "{query}"
+            );
+        }
+        for (_, query) in scoped_range_queries("60s", &m, "", None) {
+            assert!(
+                query.contains("cluster=\"a\", job=\"apiserver\""),
+                "{query}"
+            );
+        }
+        // The unscoped form is the first version's, job regex on up.
+        assert_eq!(
+            InstantQueries::new("900s").requests,
+            "sum by (code) (increase(apiserver_request_total[900s]))"
+        );
+        assert!(
+            range_queries("60s")
+                .iter()
+                .any(|(m, q)| *m == ServerMeasure::ApiServerUp
+                    && q == &format!("min(min_over_time(up{{job=~\"{APISERVER_JOBS}\"}}[60s]))"))
+        );
+        // With kube-prometheus-stack's SLI rule the p99 series reads it.
+        let c = crate::prometheus::Matchers::none().eq("cluster", "a");
+        let with_rule = scoped_range_queries("60s", &m, "", Some(&c));
+        assert_eq!(
+            with_rule[0].1,
+            format!("max({SLI_QUANTILE_RULE}{{cluster=\"a\", quantile=\"0.99\"}})")
+        );
+        assert_eq!(
+            recording_rules_query(&c),
+            format!(
+                "count by (__name__) ({{cluster=\"a\", __name__=~\"{SLI_QUANTILE_RULE}|{CODE_RESOURCE_RULE}\"}})"
+            )
+        );
+    }
+
+    /// The alert's instance first, then the worst; ratios and rates per instance.
+    #[test]
+    fn instances_put_the_alerts_first() {
+        let requests = vec![
+            sample(&[("instance", "a:6443"), ("code", "200")], 900.0),
+            sample(&[("instance", "b:6443"), ("code", "200")], 800.0),
+            sample(&[("instance", "b:6443"), ("code", "500")], 200.0),
+            sample(&[("instance", "c:6443"), ("code", "200")], 990.0),
+            sample(&[("instance", "c:6443"), ("code", "429")], 10.0),
+        ];
+        let p99 = vec![sample(&[("instance", "b:6443")], 1.5)];
+        let up = vec![sample(&[("instance", "c:6443")], 0.0)];
+        let v = instances(&requests, &p99, &up, Vec::new(), 100.0, Some("c:6443"));
+        let order: Vec<&str> = v.iter().map(|i| i.instance.as_str()).collect();
+        assert_eq!(order, vec!["c:6443", "b:6443", "a:6443"]);
+        assert!(v[0].alerted && !v[1].alerted);
+        assert_eq!(v[0].lowest_up, Some(0.0));
+        assert!((v[0].ratio_429 - 0.01).abs() < 1e-9);
+        assert!((v[1].ratio_5xx - 0.2).abs() < 1e-9);
+        assert_eq!(v[1].requests_per_second, 10.0);
+        assert_eq!(v[1].p99_seconds, Some(1.5));
+    }
+
+    /// Recorded answers about three real API servers under each stack's job name
+    /// (`tests/fixtures/prometheus/`, recorded by `lab/record-prometheus-fixtures`; see its
+    /// README): the job is found from the traffic (beside an aggregated API server's smaller
+    /// traffic) and from the `up` targets that are the kubernetes Service's endpoints; the
+    /// per-instance view holds the three, the alert's first.
+    #[test]
+    fn recorded_answers_under_every_known_job_name() {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/prometheus");
+        let read = |stack: &str, file: &str| -> Vec<u8> {
+            std::fs::read(root.join(stack).join(file))
+                .unwrap_or_else(|e| panic!("{stack}/{file}: {e}"))
+        };
+        let stacks = [
+            ("kube-prometheus-stack", "apiserver"),
+            ("openshift", "apiserver"),
+            ("prometheus-chart", "kubernetes-apiservers"),
+            ("prometheus-chart-28", "kubernetes-api-servers"),
+            ("aks-managed", "controlplane-apiserver"),
+            (
+                "grafana-k8s-monitoring",
+                "integrations/kubernetes/kube-apiserver",
+            ),
+            ("k3s", "k3s-server"),
+            ("kubernetes-mixin", "kube-apiserver"),
+        ];
+        for (stack, job) in stacks {
+            assert!(
+                KNOWN_APISERVER_JOBS.contains(&job),
+                "{job} is a known job name"
+            );
+            let up = crate::prometheus::parse_instant(200, &read(stack, "up.json")).unwrap();
+            let endpoints: Vec<String> = sample_label_values(&up, "instance");
+            assert_eq!(endpoints.len(), 3, "{stack}: three API servers");
+            // Requests per job and per instance and code over the recorded window, from the
+            // per-second rates (each point covers one step).
+            let rates = crate::prometheus::parse_range(
+                200,
+                &read(stack, "apiserver_request_rate_range.json"),
+            )
+            .unwrap();
+            let step = 15.0;
+            let mut by_job: BTreeMap<String, f64> = BTreeMap::new();
+            let mut requests = Vec::new();
+            for r in &rates {
+                let n: f64 = r.points.iter().map(|(_, v)| v * step).sum();
+                *by_job.entry(r.labels["job"].clone()).or_default() += n;
+                requests.push(sample(
+                    &[
+                        ("instance", &r.labels["instance"]),
+                        ("code", &r.labels["code"]),
+                    ],
+                    n,
+                ));
+            }
+            let mut traffic: Vec<InstantSample> = by_job
+                .iter()
+                .map(|(j, n)| sample(&[("job", j)], *n))
+                .collect();
+            let total: f64 = by_job.values().sum();
+            traffic.push(sample(&[("job", "metrics-server")], total / 50.0));
+            assert_eq!(
+                detect_apiserver_job(&traffic, &[]),
+                Some((job.to_string(), JobChoice::Traffic { of: 2 })),
+                "{stack}"
+            );
+            let on_endpoints: Vec<InstantSample> = up
+                .iter()
+                .filter(|s| endpoints.contains(&s.labels["instance"]))
+                .cloned()
+                .collect();
+            assert_eq!(
+                detect_apiserver_job(&traffic, &sample_label_values(&on_endpoints, "job")),
+                Some((job.to_string(), JobChoice::Endpoints)),
+                "{stack}"
+            );
+            let p99: Vec<InstantSample> = crate::prometheus::parse_range(
+                200,
+                &read(stack, "apiserver_request_p99_range.json"),
+            )
+            .unwrap()
+            .into_iter()
+            .filter_map(|r| {
+                let v = r.points.iter().rev().find(|(_, v)| v.is_finite())?.1;
+                Some(InstantSample {
+                    labels: r.labels,
+                    value: v,
+                })
+            })
+            .collect();
+            let focus = endpoints[1].clone();
+            let view = instances(&requests, &p99, &up, Vec::new(), 300.0, Some(&focus));
+            assert_eq!(view.len(), 3, "{stack}: {view:?}");
+            assert_eq!(
+                view[0].instance, focus,
+                "{stack}: the alert's instance first"
+            );
+            assert!(view[0].alerted && view.iter().filter(|i| i.alerted).count() == 1);
+            for i in &view {
+                assert!(
+                    i.requests_per_second > 0.0,
+                    "{stack} {}: traffic",
+                    i.instance
+                );
+                assert_eq!(i.lowest_up, Some(1.0), "{stack} {}", i.instance);
+            }
+        }
     }
 }

@@ -99,7 +99,7 @@ impl Context {
     ) -> Result<Context, ConnectError> {
         let cluster = settings.cluster.as_ref().ok_or(ConnectError::NoCluster)?;
         let kube = Kube::connect(cluster, &settings.limits, counter)?;
-        let prometheus = Prometheus::new(&settings.prometheus, &settings.limits)?;
+        let prometheus = Prometheus::new(&settings.prometheus, &settings.limits, Some(&kube))?;
         let scraper = Scraper::new(std::time::Duration::from_secs(5))?;
         Ok(Context::new(kube, prometheus, scraper, settings))
     }

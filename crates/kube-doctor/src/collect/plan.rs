@@ -259,6 +259,7 @@ pub fn offline(settings: &crate::settings::Settings) -> Bundle {
                     clients: rates,
                     others: None,
                     notes,
+                    scope: None,
                 };
                 let client = settings.scope.client.as_deref();
                 kube_doctor_core::clients::scope(

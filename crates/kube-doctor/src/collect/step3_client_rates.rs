@@ -1,5 +1,7 @@
 //! Playbook step 3: which clients exceed the threshold, since when. Fetches
-//! `rest_client_requests_total` from Prometheus (a range query over the window); without
+//! `rest_client_requests_total` from Prometheus (a range query over the window: each series'
+//! increases, summed per client, scoped to `--cluster`; series of several clusters are never
+//! blended: the step refuses and names them); without
 //! Prometheus, three scrapes of the API server's /metrics and of client pods' /metrics; and
 //! the audit log when given (the only source that names users). Then looks up who the failing
 //! clients are (a pod's ServiceAccount and node, or the pod behind an instance IP). A
@@ -12,12 +14,13 @@ use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use kube::api::ListParams;
-use kube_doctor_core::bundle::{ClientRates, ClientsEvidence, RateSource, Window};
+use kube_doctor_core::bundle::{ClientRates, ClientsEvidence, PrometheusScope, RateSource, Window};
 use kube_doctor_core::clients::{self, Analysis, audit, exposition};
 use kube_doctor_core::playbook::step3_client_rates::{
-    METRIC, ScrapedTarget, audit_clients, instance_ip, note, pod_scrapes, pod_target, pod_user,
-    rates_query, selected, series_from_prometheus, series_from_scrapes,
+    METRIC, ScrapedTarget, audit_clients, increases_query, instance_ip, label_values, note,
+    pod_scrapes, pod_target, pod_user, selected, series_from_increases, series_from_scrapes,
 };
+use kube_doctor_core::prometheus::Matchers;
 
 use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
@@ -32,46 +35,11 @@ pub async fn collect(
 ) -> Result<StepEnd<ClientsEvidence>, StepError> {
     let s = &cx.settings;
     let mut notes = Vec::new();
+    if let Some(found) = &s.prometheus.discovery {
+        notes.push(format!("Prometheus {found}"));
+    }
     let (mut evidence, failure) = match &cx.prometheus {
-        Some(prom) => {
-            let step = s.window.series_step();
-            let answer = prom
-                .range(&ctx, &rates_query(), s.window.from, s.window.to, step)
-                .await;
-            match answer {
-                Ok(series) => {
-                    let analysis = Analysis {
-                        window: s.window,
-                        threshold: s.threshold,
-                        min_intervals: 3,
-                    };
-                    let counters = series_from_prometheus(series);
-                    (
-                        ClientsEvidence {
-                            source: RateSource::Prometheus {
-                                url: prom.url().to_string(),
-                            },
-                            threshold: s.threshold.ratio(),
-                            step_seconds: step.as_secs_f64(),
-                            min_intervals: analysis.min_intervals,
-                            clients: clients::analyze(&counters, &analysis),
-                            others: None,
-                            notes: Vec::new(),
-                        },
-                        None,
-                    )
-                }
-                Err(e) => (
-                    empty_evidence(
-                        RateSource::Prometheus {
-                            url: prom.url().to_string(),
-                        },
-                        s,
-                    ),
-                    Some(format!("client error rates could not be read: {e}")),
-                ),
-            }
-        }
+        Some(prom) => from_prometheus(cx, &ctx, prom).await,
         None => (scrape(cx, &ctx, &mut notes).await?, None),
     };
     if let Some(path) = &s.scope.audit_log {
@@ -90,6 +58,28 @@ pub async fn collect(
     if let Some(why) = failure {
         return Ok(StepEnd::Failed(Some(evidence), why));
     }
+    // What the run was scoped to goes into the step's note, so every rendering of the report
+    // says it: the cluster, and the alert (which form fired, since when, its labels).
+    let mut scope = Vec::new();
+    if let Some(c) = &s.prometheus.scope.cluster
+        && cx.prometheus.is_some()
+    {
+        scope.push(format!(
+            "scoped to {}={}",
+            s.prometheus.scope.cluster_label,
+            kube_doctor_core::escape::one_line(c, 100)
+        ));
+    }
+    if let Some(alert) = &s.alert {
+        scope.push(crate::serve::alerts::describe(alert));
+    }
+    let with_scope = |n: String| {
+        if scope.is_empty() {
+            n
+        } else {
+            format!("{n}; {}", scope.join("; "))
+        }
+    };
     if evidence.clients.is_empty() {
         let note = match client {
             Some(c) => format!(
@@ -98,10 +88,10 @@ pub async fn collect(
             ),
             None => "no API client metrics found".to_string(),
         };
-        return Ok(StepEnd::Empty(evidence, note));
+        return Ok(StepEnd::Empty(evidence, with_scope(note)));
     }
     let note = note(&evidence, s.threshold);
-    Ok(StepEnd::Done(evidence, Some(note)))
+    Ok(StepEnd::Done(evidence, Some(with_scope(note))))
 }
 
 fn empty_evidence(source: RateSource, s: &crate::settings::Settings) -> ClientsEvidence {
@@ -113,7 +103,120 @@ fn empty_evidence(source: RateSource, s: &crate::settings::Settings) -> ClientsE
         clients: Vec::new(),
         others: None,
         notes: Vec::new(),
+        scope: None,
     }
+}
+
+/// The cluster matcher of every query, when the run is scoped to one.
+pub fn cluster_matchers(s: &crate::settings::Settings) -> Matchers {
+    let p = &s.prometheus.scope;
+    match &p.cluster {
+        Some(c) => Matchers::none().eq(&p.cluster_label, c),
+        None => Matchers::none(),
+    }
+}
+
+/// The clusters' refusal: series of several clusters and no `--cluster`. `None` when there is
+/// one cluster (or none named).
+pub fn blended(s: &crate::settings::Settings, seen: &[String]) -> Option<String> {
+    let p = &s.prometheus.scope;
+    let named: Vec<&String> = seen.iter().filter(|v| !v.is_empty()).collect();
+    if p.cluster.is_some() || named.len() < 2 {
+        return None;
+    }
+    let values: Vec<String> = named
+        .iter()
+        .map(|v| {
+            format!(
+                "{}={}",
+                p.cluster_label,
+                kube_doctor_core::prometheus::string_literal(&kube_doctor_core::escape::one_line(
+                    v, 100
+                ))
+            )
+        })
+        .collect();
+    Some(format!(
+        "this Prometheus holds the series of {} clusters ({}): kube-doctor does not blend them; pass --cluster NAME (and --cluster-label if the label is not {})",
+        named.len(),
+        values.join(", "),
+        p.cluster_label
+    ))
+}
+
+/// Client rates from Prometheus: the evidence, and why it failed when it did.
+async fn from_prometheus(
+    cx: &Context,
+    ctx: &StepCtx,
+    prom: &crate::source::prometheus::Prometheus,
+) -> (ClientsEvidence, Option<String>) {
+    let s = &cx.settings;
+    let step = s.window.series_step();
+    let source = RateSource::Prometheus {
+        url: prom.url().to_string(),
+    };
+    let m = cluster_matchers(s);
+    let query = increases_query(&m, step, &s.prometheus.scope.cluster_label);
+    let series = match prom
+        .range(ctx, &query, s.window.from, s.window.to, step)
+        .await
+    {
+        Ok(series) => series,
+        Err(e) => {
+            return (
+                empty_evidence(source, s),
+                Some(format!("client error rates could not be read: {e}")),
+            );
+        }
+    };
+    let seen = label_values(&series, &s.prometheus.scope.cluster_label);
+    let scope = PrometheusScope {
+        cluster_label: s.prometheus.scope.cluster_label.clone(),
+        cluster: s.prometheus.scope.cluster.clone(),
+        clusters_seen: seen.clone(),
+        alert: s.alert.clone(),
+    };
+    if let Some(why) = blended(s, &seen) {
+        let mut e = empty_evidence(source, s);
+        e.scope = Some(scope);
+        return (e, Some(why));
+    }
+    let analysis = Analysis {
+        window: s.window,
+        threshold: s.threshold,
+        min_intervals: 3,
+    };
+    let mut notes = Vec::new();
+    if seen.len() > 1 {
+        notes.push(format!(
+            "some client series carry {}={}, others no cluster label: they are read together",
+            s.prometheus.scope.cluster_label,
+            kube_doctor_core::escape::one_line(seen.last().map_or("", String::as_str), 100)
+        ));
+    }
+    if series.is_empty()
+        && let Some(c) = &s.prometheus.scope.cluster
+    {
+        notes.push(format!(
+            "no client series with {}={}",
+            s.prometheus.scope.cluster_label,
+            kube_doctor_core::prometheus::string_literal(c)
+        ));
+    }
+    let counters = series_from_increases(series, s.window.from, step);
+    (
+        ClientsEvidence {
+            source,
+            threshold: s.threshold.ratio(),
+            step_seconds: step.as_secs_f64(),
+            min_intervals: analysis.min_intervals,
+            clients: clients::analyze(&counters, &analysis),
+            others: None,
+            notes,
+            scope: Some(scope),
+        },
+        None,
+    )
 }
 
 /// Without Prometheus: [`SCRAPES`] scrapes, `scrape_interval` apart, of the API server and of
@@ -243,6 +346,7 @@ async fn scrape(
         clients: clients::analyze(&series, &analysis),
         others: None,
         notes: Vec::new(),
+        scope: None,
     })
 }
 

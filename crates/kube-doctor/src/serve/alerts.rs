@@ -1,19 +1,34 @@
-//! Alertmanager's webhook payload (version 4), as documented by Alertmanager: what `serve`
-//! accepts, and the checks that turn anything else into a 4xx with a clear message.
+//! The alert payloads `serve` accepts, and what an alert says about the investigation it asks
+//! for: who (its client, and the `cluster`, `namespace`, `pod` that scope it), when (its
+//! `startsAt`, from which the onset window is derived) and which form of the rule fired (from
+//! the expression in its `generatorURL`).
+//!
+//! Payloads: Alertmanager's webhook (`"version": "4"`, Alertmanager's documentation,
+//! "webhook_config"; Mimir's and Cortex' Alertmanager send the same) and Grafana-managed
+//! alerting's webhook contact point (`"orgId"` present, `"version": "1"`; Grafana's
+//! documentation, "Configure the webhook notifier"). Anything else is a 4xx with a clear
+//! message. Every label value is cluster text: escaped before it is shown.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
+use jiff::{SignedDuration, Timestamp};
+use kube_doctor_core::bundle::{AlertForm, AlertInfo};
 use serde::Deserialize;
 
 /// The webhook body.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Payload {
-    /// Must be "4".
+    /// "4" (Alertmanager) or "1" (Grafana-managed alerting).
+    #[serde(default)]
     pub version: String,
     /// Group key (logged, to trace a report back to its alert group).
     #[serde(default)]
     pub group_key: String,
+    /// Grafana's organisation id: present only in Grafana-managed alerting's payloads.
+    #[serde(default)]
+    pub org_id: Option<serde_json::Value>,
     /// The alerts.
     pub alerts: Vec<Alert>,
 }
@@ -29,6 +44,13 @@ pub struct Alert {
     /// Fingerprint (logged with the admission).
     #[serde(default)]
     pub fingerprint: String,
+    /// When it started firing (Prometheus sends the time the rule's `for:` was satisfied).
+    #[serde(default)]
+    pub starts_at: Option<String>,
+    /// Where it came from: Prometheus' graph URL with the rule's expression (`g0.expr=`), or
+    /// Grafana's rule page.
+    #[serde(default, rename = "generatorURL")]
+    pub generator_url: Option<String>,
 }
 
 /// Why a payload is refused.
@@ -39,7 +61,7 @@ pub enum PayloadError {
     Malformed(String),
     /// Another payload version.
     #[error(
-        "payload version {0:?} is not supported: kube-doctor takes Alertmanager webhook payloads of version \"4\""
+        "payload version {0:?} is not supported: kube-doctor takes Alertmanager webhook payloads of version \"4\" and Grafana-managed alerting's webhook payloads"
     )]
     Version(String),
 }
@@ -48,11 +70,21 @@ pub enum PayloadError {
 pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
     let p: Payload =
         serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(e.to_string()))?;
-    if p.version != "4" {
-        return Err(PayloadError::Version(p.version));
+    let grafana = p.org_id.is_some() && matches!(p.version.as_str(), "1" | "");
+    if p.version != "4" && !grafana {
+        return Err(PayloadError::Version(kube_doctor_core::escape::one_line(
+            &p.version, 40,
+        )));
     }
     Ok(p)
 }
+
+/// The rule's `for:` when the rules API cannot say (kubernetes-mixin's KubeClientErrors).
+pub const UPSTREAM_FOR: Duration = Duration::from_secs(15 * 60);
+/// The rule's lookback when its expression is unknown (kubernetes-mixin's `[5m]`).
+pub const UPSTREAM_LOOKBACK: Duration = Duration::from_secs(5 * 60);
+/// Slack before the onset bound: a rule evaluation interval and a scrape interval of margin.
+pub const ONSET_SLACK: Duration = Duration::from_secs(2 * 60);
 
 impl Alert {
     /// A firing KubeClientErrors alert.
@@ -60,17 +92,260 @@ impl Alert {
         self.labels.get("alertname").map(String::as_str) == Some("KubeClientErrors")
     }
 
-    /// The client the alert is about: `job/instance`, the id step 3 gives it.
+    /// The client the alert is about: `job/instance` (the id step 3 gives it), else the
+    /// `namespace/pod` it names, else its `namespace`, prefixed with `cluster/` when the alert
+    /// carries a cluster. This is the de-duplication key: one investigation per client per
+    /// cluster per cool-down.
     pub fn client_key(&self) -> Option<String> {
-        let job = self.labels.get("job")?;
-        let instance = self.labels.get("instance")?;
-        Some(format!("{job}/{instance}"))
+        let get = |k: &str| {
+            self.labels
+                .get(k)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let client = match (get("job"), get("instance"), get("namespace"), get("pod")) {
+            (Some(job), Some(instance), _, _) => format!("{job}/{instance}"),
+            (_, _, Some(ns), Some(pod)) => format!("{ns}/{pod}"),
+            (_, _, Some(ns), None) => ns.to_string(),
+            _ => return None,
+        };
+        Some(match get("cluster") {
+            Some(c) => format!("{c}/{client}"),
+            None => client,
+        })
     }
+
+    /// The expression of the rule that fired, from a Prometheus `generatorURL`
+    /// (`.../graph?g0.expr=...`).
+    pub fn expression(&self) -> Option<String> {
+        let u = url::Url::parse(self.generator_url.as_deref()?).ok()?;
+        u.query_pairs()
+            .find(|(k, _)| k == "g0.expr" || k == "expr")
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// When it started firing; `None` when absent, unparsable or the zero time.
+    pub fn starts_at(&self) -> Option<Timestamp> {
+        let t: Timestamp = self.starts_at.as_deref()?.parse().ok()?;
+        (t.as_second() > 0).then_some(t)
+    }
+
+    /// What the investigation needs of this alert, with the rule's `for:` and evaluation
+    /// interval when the rules API told them (`None`: the upstream `for: 15m` is assumed).
+    pub fn context(&self, rule: Option<&RuleTiming>) -> Option<AlertContext> {
+        let key = self.client_key()?;
+        let expression = self.expression().or_else(|| rule.map(|r| r.query.clone()));
+        let form = expression.as_deref().map_or(AlertForm::Unknown, form_of);
+        let lookback = expression
+            .as_deref()
+            .and_then(kube_doctor_core::prometheus::longest_range)
+            .unwrap_or(UPSTREAM_LOOKBACK);
+        let (for_, for_source) = match rule {
+            Some(r) => (r.for_, "the rules API".to_string()),
+            None => (
+                UPSTREAM_FOR,
+                "assumed: the upstream rule's for: 15m (the rules API did not say)".to_string(),
+            ),
+        };
+        let interval = rule.and_then(|r| r.interval).unwrap_or(Duration::ZERO);
+        let get = |k: &str| self.labels.get(k).filter(|v| !v.is_empty()).cloned();
+        // With job and instance the client is named; namespace and pod only scope when the
+        // alert has nothing better.
+        let named = get("job").is_some() && get("instance").is_some();
+        Some(AlertContext {
+            name: self.labels.get("alertname").cloned().unwrap_or_default(),
+            key: strip_cluster(&key, get("cluster").as_deref()),
+            dedup_key: key,
+            starts_at: self.starts_at(),
+            form,
+            expression,
+            for_,
+            for_source,
+            lookback,
+            interval,
+            cluster: get("cluster"),
+            namespace: get("namespace"),
+            pod: if named { None } else { get("pod") },
+            instance: get("instance"),
+            job: get("job"),
+        })
+    }
+}
+
+fn strip_cluster(key: &str, cluster: Option<&str>) -> String {
+    match cluster {
+        Some(c) => key
+            .strip_prefix(&format!("{c}/"))
+            .unwrap_or(key)
+            .to_string(),
+        None => key.to_string(),
+    }
+}
+
+/// Which form of KubeClientErrors an expression is: the current upstream one counts 5xx
+/// (`code=~"5.."`), the original one everything but 2xx (`code!~"2.."`).
+pub fn form_of(expr: &str) -> AlertForm {
+    let compact: String = expr.chars().filter(|c| !c.is_whitespace()).collect();
+    let has = |needle: &str| compact.contains(needle);
+    if has("code!~\"2..\"") || has("code!~'2..'") || has("code!~\"2[0-9]{2}\"") {
+        AlertForm::NonSuccess
+    } else if has("code=~\"5..\"") || has("code=~'5..'") || has("code=~\"5[0-9]{2}\"") {
+        AlertForm::ServerErrors
+    } else {
+        AlertForm::Unknown
+    }
+}
+
+/// What Prometheus' rules API says of the rule that fired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleTiming {
+    /// Its `for:`.
+    pub for_: Duration,
+    /// Its group's evaluation interval, when given.
+    pub interval: Option<Duration>,
+    /// Its expression.
+    pub query: String,
+}
+
+/// The rule among `rules` that fired `alert`: same name, and the same expression when the
+/// alert carries one, else the one whose added labels the alert carries (the lab's `form`).
+pub fn rule_for<'a>(
+    rules: &'a [kube_doctor_core::prometheus::AlertRule],
+    alert: &Alert,
+) -> Option<&'a kube_doctor_core::prometheus::AlertRule> {
+    let name = alert.labels.get("alertname")?;
+    let same_name: Vec<_> = rules.iter().filter(|r| &r.name == name).collect();
+    let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    if let Some(expr) = alert.expression() {
+        let want = squash(&expr);
+        if let Some(r) = same_name.iter().find(|r| squash(&r.query) == want) {
+            return Some(r);
+        }
+    }
+    let labelled: Vec<_> = same_name
+        .iter()
+        .filter(|r| r.labels.iter().all(|(k, v)| alert.labels.get(k) == Some(v)))
+        .collect();
+    match labelled.as_slice() {
+        [one] => Some(one),
+        _ => same_name.first().copied(),
+    }
+}
+
+/// One alert, as the investigation uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertContext {
+    /// `alertname`.
+    pub name: String,
+    /// The client: `job/instance`, `namespace/pod` or `namespace` (what `--client` takes).
+    pub key: String,
+    /// The de-duplication key: the client key with the cluster in front.
+    pub dedup_key: String,
+    /// `startsAt`.
+    pub starts_at: Option<Timestamp>,
+    /// Which form of the rule fired.
+    pub form: AlertForm,
+    /// The rule's expression.
+    pub expression: Option<String>,
+    /// The rule's `for:`.
+    pub for_: Duration,
+    /// Where `for_` came from.
+    pub for_source: String,
+    /// The longest range its expression reads.
+    pub lookback: Duration,
+    /// The rule group's evaluation interval (zero when unknown).
+    pub interval: Duration,
+    /// `cluster`.
+    pub cluster: Option<String>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `pod`, when the alert names no `job`/`instance`.
+    pub pod: Option<String>,
+    /// `instance`.
+    pub instance: Option<String>,
+    /// `job`.
+    pub job: Option<String>,
+}
+
+impl AlertContext {
+    /// The earliest time the errors that fired the alert can have begun: the rule held for
+    /// `for:` before `startsAt`, and its expression looked `lookback` further back, plus one
+    /// evaluation interval and [`ONSET_SLACK`]. `None` without a `startsAt`.
+    pub fn onset_bound(&self) -> Option<Timestamp> {
+        let back = self.for_ + self.lookback + self.interval + ONSET_SLACK;
+        self.starts_at?
+            .checked_sub(SignedDuration::try_from(back).ok()?)
+            .ok()
+    }
+
+    /// The alert as the bundle records it.
+    pub fn info(&self) -> AlertInfo {
+        let one = |s: &str| kube_doctor_core::escape::one_line(s, 300);
+        let scope_labels = [
+            ("cluster", &self.cluster),
+            ("namespace", &self.namespace),
+            ("pod", &self.pod),
+            ("job", &self.job),
+            ("instance", &self.instance),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), one(v.as_deref()?))))
+        .collect();
+        AlertInfo {
+            name: one(&self.name),
+            starts_at: self.starts_at,
+            form: self.form,
+            expression: self
+                .expression
+                .as_deref()
+                .map(|e| kube_doctor_core::escape::one_line(e, 1000)),
+            for_seconds: self.for_.as_secs_f64(),
+            lookback_seconds: self.lookback.as_secs_f64(),
+            for_source: self.for_source.clone(),
+            scope_labels,
+        }
+    }
+}
+
+/// One sentence about the alert for the step notes (and so for every rendering of the
+/// report): which alert, which form fired, since when, scoped to what.
+pub fn describe(a: &AlertInfo) -> String {
+    let mut s = format!("alert {} fired on {}", a.name, a.form.describe());
+    if let Some(t) = a.starts_at {
+        s.push_str(&format!(" at {t}"));
+    }
+    s.push_str(&format!(
+        " (for: {}s, {}; lookback {}s)",
+        a.for_seconds, a.for_source, a.lookback_seconds
+    ));
+    if !a.scope_labels.is_empty() {
+        let labels: Vec<String> = a
+            .scope_labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        s.push_str(&format!("; scope {}", labels.join(" ")));
+    }
+    s
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn alert(labels: &[(&str, &str)], generator: Option<&str>) -> Alert {
+        Alert {
+            status: "firing".into(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            fingerprint: String::new(),
+            starts_at: Some("2026-11-22T03:00:00Z".into()),
+            generator_url: generator.map(str::to_string),
+        }
+    }
 
     #[test]
     fn version_and_shape_are_checked() {
@@ -85,5 +360,156 @@ mod tests {
         let p = parse(br#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"KubeClientErrors","job":"j","instance":"i"}}]}"#).unwrap();
         assert_eq!(p.alerts[0].client_key().as_deref(), Some("j/i"));
         assert!(p.alerts[0].is_client_errors());
+        // Version 1 only from Grafana (it carries orgId).
+        assert!(parse(br#"{"version":"1","alerts":[]}"#).is_err());
+    }
+
+    /// Grafana-managed alerting's webhook payload, as its documentation shows it.
+    #[test]
+    fn grafana_managed_payloads_are_accepted() {
+        let body = br#"{"receiver":"kube-doctor","status":"firing","orgId":1,
+          "alerts":[{"status":"firing","labels":{"alertname":"KubeClientErrors","cluster":"prod-eu","namespace":"shop","pod":"cart-7d9"},
+            "annotations":{},"startsAt":"2026-11-22T03:00:00.157076+02:00","endsAt":"0001-01-01T00:00:00Z",
+            "generatorURL":"https://grafana.example/alerting/grafana/abc/view","fingerprint":"c6eadffa33fcdf37",
+            "silenceURL":"","dashboardURL":"","panelURL":"","values":{"B":0.05,"C":1}}],
+          "groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"https://grafana.example/",
+          "version":"1","groupKey":"{}:{alertname=\"KubeClientErrors\"}","truncatedAlerts":0,
+          "title":"[FIRING:1] KubeClientErrors","state":"alerting","message":"..."}"#;
+        let p = parse(body).unwrap();
+        let a = &p.alerts[0];
+        assert_eq!(a.client_key().as_deref(), Some("prod-eu/shop/cart-7d9"));
+        let c = a.context(None).unwrap();
+        assert_eq!(c.key, "shop/cart-7d9");
+        assert_eq!(
+            c.form,
+            AlertForm::Unknown,
+            "Grafana's URL holds no expression"
+        );
+        assert_eq!(c.pod.as_deref(), Some("cart-7d9"));
+        assert_eq!(
+            c.starts_at,
+            Some("2026-11-22T01:00:00.157076Z".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn keys_scope_by_cluster_namespace_and_pod() {
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("cluster", "a"),
+                ("job", "apiserver"),
+                ("instance", "10.0.0.1:6443"),
+                ("namespace", "default"),
+            ],
+            None,
+        );
+        assert_eq!(a.client_key().as_deref(), Some("a/apiserver/10.0.0.1:6443"));
+        let c = a.context(None).unwrap();
+        assert_eq!(c.key, "apiserver/10.0.0.1:6443");
+        assert_eq!(c.dedup_key, "a/apiserver/10.0.0.1:6443");
+        assert_eq!(c.pod, None);
+        let b = alert(
+            &[("alertname", "KubeClientErrors"), ("namespace", "demo")],
+            None,
+        );
+        assert_eq!(b.client_key().as_deref(), Some("demo"));
+        assert_eq!(
+            alert(&[("alertname", "KubeClientErrors")], None).client_key(),
+            None
+        );
+    }
+
+    #[test]
+    fn the_expression_tells_the_form_and_the_lookback() {
+        let five = "http://prometheus:9090/graph?g0.expr=%28sum%28rate%28rest_client_requests_total%7Bjob%3D%22apiserver%22%2Ccode%3D~%225..%22%7D%5B5m%5D%29%29+by+%28cluster%2C+instance%2C+job%2C+namespace%29+%2F+sum%28rate%28rest_client_requests_total%7Bjob%3D%22apiserver%22%7D%5B5m%5D%29%29+by+%28cluster%2C+instance%2C+job%2C+namespace%29%29+%3E+0.01&g0.tab=1";
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "apiserver"),
+                ("instance", "i"),
+            ],
+            Some(five),
+        );
+        assert!(a.expression().unwrap().contains("code=~\"5..\""));
+        let c = a.context(None).unwrap();
+        assert_eq!(c.form, AlertForm::ServerErrors);
+        assert_eq!(c.lookback, Duration::from_secs(300));
+        assert_eq!(c.for_, UPSTREAM_FOR);
+        assert!(c.for_source.starts_with("assumed"));
+        assert_eq!(
+            form_of(
+                "sum(rate(rest_client_requests_total{code!~\"2..\"}[10m])) by (job) / sum(rate(rest_client_requests_total[10m])) by (job) > 0.01"
+            ),
+            AlertForm::NonSuccess
+        );
+        assert_eq!(form_of("up == 0"), AlertForm::Unknown);
+    }
+
+    /// A 15-minute-old alert of a `for: 15m` rule over `[5m]`: the window must reach back past
+    /// the 30 minutes since the errors began.
+    #[test]
+    fn the_onset_bound_reaches_back_over_for_and_lookback() {
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            None,
+        );
+        let rule = RuleTiming {
+            for_: Duration::from_secs(900),
+            interval: Some(Duration::from_secs(30)),
+            query: "sum(rate(rest_client_requests_total{code=~\"5..\"}[5m])) by (job, instance) / sum(rate(rest_client_requests_total[5m])) by (job, instance) > 0.01".into(),
+        };
+        let c = a.context(Some(&rule)).unwrap();
+        assert_eq!(c.form, AlertForm::ServerErrors);
+        assert_eq!(c.for_source, "the rules API");
+        let starts: Timestamp = "2026-11-22T03:00:00Z".parse().unwrap();
+        let bound = c.onset_bound().unwrap();
+        assert_eq!(
+            starts.duration_since(bound),
+            SignedDuration::from_secs(900 + 300 + 30 + 120)
+        );
+        let info = c.info();
+        assert_eq!(info.for_seconds, 900.0);
+        assert!(describe(&info).contains("5xx-only"), "{}", describe(&info));
+    }
+
+    #[test]
+    fn the_rule_is_found_by_expression_or_labels() {
+        use kube_doctor_core::prometheus::AlertRule;
+        let rule = |q: &str, form: &str| AlertRule {
+            name: "KubeClientErrors".into(),
+            query: q.into(),
+            for_seconds: 60.0,
+            interval_seconds: Some(5.0),
+            labels: [("form".to_string(), form.to_string())].into(),
+        };
+        let rules = vec![
+            rule("sum(x{code=~\"5..\"}) > 0.01", "5xx"),
+            rule("sum(x{code!~\"2..\"}) > 0.01", "non2xx"),
+        ];
+        let a = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("form", "non2xx"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            None,
+        );
+        assert_eq!(rule_for(&rules, &a).unwrap().labels["form"], "non2xx");
+        let g = "http://p/graph?g0.expr=sum%28x%7Bcode%3D~%225..%22%7D%29+%3E+0.01";
+        let b = alert(
+            &[
+                ("alertname", "KubeClientErrors"),
+                ("job", "j"),
+                ("instance", "i"),
+            ],
+            Some(g),
+        );
+        assert_eq!(rule_for(&rules, &b).unwrap().labels["form"], "5xx");
     }
 }

@@ -229,13 +229,13 @@ async fn post_alerts(
             ignored += 1;
             continue;
         };
-        if key.chars().count() > 2 * MAX_CLIENT_KEY_CHARS + 1 || key.chars().any(char::is_control) {
+        if key.chars().count() > 3 * MAX_CLIENT_KEY_CHARS + 2 || key.chars().any(char::is_control) {
             tracing::warn!(client = %one_line(&key, 200), "alert ignored: its job or instance label is too long or holds control characters");
             app.metrics.alert("ignored");
             ignored += 1;
             continue;
         }
-        let admission = app.queue.admit(&key, now);
+        let admission = app.queue.admit_alert(&key, Some(a.clone()), now);
         tracing::debug!(group = %one_line(&payload.group_key, 200), fingerprint = %one_line(&a.fingerprint, 100), client = %key, ?admission, "alert");
         match admission {
             Admission::Queued => {

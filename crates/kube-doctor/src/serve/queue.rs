@@ -16,6 +16,8 @@ pub struct Job {
     pub client: String,
     /// When it was queued.
     pub queued_at: Instant,
+    /// The alert that asked for it (its time, scope and rule), when one did.
+    pub alert: Option<super::alerts::Alert>,
 }
 
 /// What became of one alert.
@@ -60,7 +62,19 @@ impl Queue {
 
     /// Admits an investigation of `client` at `now`, unless one was admitted within the
     /// cool-down or the queue is full (or closed).
+    #[allow(dead_code)] // callers without an alert (the tests; serve passes its alerts)
     pub fn admit(&self, client: &str, now: Instant) -> Admission {
+        self.admit_alert(client, None, now)
+    }
+
+    /// [`Queue::admit`] for an alert: `key` is its de-duplication key
+    /// ([`super::alerts::Alert::client_key`]), and the job carries the alert.
+    pub fn admit_alert(
+        &self,
+        client: &str,
+        alert: Option<super::alerts::Alert>,
+        now: Instant,
+    ) -> Admission {
         let mut state = self.lock();
         let State { tx, last } = &mut *state;
         let Some(tx) = tx else {
@@ -74,6 +88,7 @@ impl Queue {
         let job = Job {
             client: client.to_string(),
             queued_at: now,
+            alert,
         };
         match tx.try_send(job) {
             Ok(()) => {

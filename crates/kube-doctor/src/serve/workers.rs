@@ -1,6 +1,7 @@
 //! `serve`'s workers: take jobs from the queue, investigate (collect and diagnose, scoped to
-//! the alert's client, in the alert's window), count the outcome, hand the report to the sinks
-//! and the store. The [`Investigator`] is a trait so tests run workers with a double.
+//! the alert's client and cluster, in a window that reaches back from the alert's `startsAt`
+//! over its rule's `for:` and lookback), count the outcome, hand the report to the sinks and
+//! the store. The [`Investigator`] is a trait so tests run workers with a double.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,11 +13,15 @@ use kube_doctor_core::diagnose;
 use kube_doctor_core::report::{Outcome, Report};
 use tokio::sync::{Mutex, mpsc};
 
+use std::time::Duration;
+
+use super::alerts::{self, Alert, RuleTiming};
 use super::metrics::{InvestigationLabels, ServeMetrics};
 use super::queue::Job;
 use super::sinks::{Sinks, announce};
 use super::store::ReportStore;
 use crate::collect::{self, Context, Quiet};
+use crate::source::kube::StepCtx;
 
 /// Runs one investigation for a client: what the workers call.
 pub trait Investigator: Send + Sync {
@@ -25,12 +30,48 @@ pub trait Investigator: Send + Sync {
         &self,
         client: String,
     ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>>;
+
+    /// Investigates what `alert` asks for (its client, cluster and time); `client` is the
+    /// job's key. Without an alert, or by default, [`Investigator::investigate`].
+    fn investigate_alert(
+        &self,
+        client: String,
+        alert: Option<Alert>,
+    ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>> {
+        let _ = alert;
+        self.investigate(client)
+    }
 }
 
-/// Collect, then diagnose, scoped to one client, with a fresh window ending now.
+/// Collect, then diagnose, scoped to one alert's client and cluster, in its window.
 pub struct LiveInvestigator {
     /// The connected clients and the base settings (each run gets its own window and scope).
     pub base: Context,
+}
+
+impl LiveInvestigator {
+    /// The rule that fired `alert`, as Prometheus' rules API describes it (`None` when there
+    /// is no Prometheus, it has no rules API, or no rule of that name).
+    async fn rule(&self, alert: &Alert) -> Option<RuleTiming> {
+        let prom = self.base.prometheus.as_ref()?;
+        let ctx = StepCtx::new(0, Duration::from_secs(10));
+        let rules = match prom.rules(&ctx).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::info!(error = %e, "the rules API did not answer: assuming the upstream rule's for:");
+                return None;
+            }
+        };
+        let r = alerts::rule_for(&rules, alert)?;
+        Some(RuleTiming {
+            for_: Duration::from_secs_f64(r.for_seconds.max(0.0)),
+            interval: r
+                .interval_seconds
+                .filter(|s| *s > 0.0)
+                .map(Duration::from_secs_f64),
+            query: r.query.clone(),
+        })
+    }
 }
 
 impl Investigator for LiveInvestigator {
@@ -39,7 +80,42 @@ impl Investigator for LiveInvestigator {
         client: String,
     ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>> {
         Box::pin(async move {
-            let settings = self.base.settings.for_alert(client, Timestamp::now());
+            let mut settings = self.base.settings.clone();
+            let since = settings.window.length().unsigned_abs();
+            settings.window = kube_doctor_core::bundle::Window::ending_at(Timestamp::now(), since);
+            settings.scope.client = Some(client);
+            let judging = settings.diagnosis;
+            let cx = self.base.for_run(settings);
+            let bundle = collect::collect(&cx, &Quiet).await;
+            Ok(diagnose::diagnose(&bundle, &judging))
+        })
+    }
+
+    fn investigate_alert(
+        &self,
+        client: String,
+        alert: Option<Alert>,
+    ) -> Pin<Box<dyn Future<Output = Result<Report, String>> + Send + '_>> {
+        Box::pin(async move {
+            let Some(alert) = alert else {
+                return self.investigate(client).await;
+            };
+            let rule = self.rule(&alert).await;
+            let Some(context) = alert.context(rule.as_ref()) else {
+                return self.investigate(client).await;
+            };
+            let settings = self
+                .base
+                .settings
+                .for_alert(&context, Timestamp::now())
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                client = %context.key,
+                from = %settings.window.from,
+                to = %settings.window.to,
+                form = ?context.form,
+                "the alert's window"
+            );
             let judging = settings.diagnosis;
             let cx = self.base.for_run(settings);
             let bundle = collect::collect(&cx, &Quiet).await;
@@ -60,6 +136,31 @@ pub fn outcome(result: &Result<Report, String>) -> (&'static str, &str) {
         },
         Err(_) => ("incomplete", "none"),
     }
+}
+
+/// The report as the Event tells it: the top verdict's summary led by the alert's identity
+/// (`KubeClientErrors cluster=a namespace=b:`), so the Event says which alert and scope it
+/// answers.
+pub fn with_alert_scope(r: &Report, alert: Option<&Alert>) -> Report {
+    let mut r = r.clone();
+    let Some(a) = alert else { return r };
+    let mut who: Vec<String> = a
+        .labels
+        .get("alertname")
+        .map(|n| kube_doctor_core::escape::one_line(n, 80))
+        .into_iter()
+        .collect();
+    for k in ["cluster", "namespace", "pod"] {
+        if let Some(v) = a.labels.get(k).filter(|v| !v.is_empty()) {
+            who.push(format!("{k}={}", kube_doctor_core::escape::one_line(v, 80)));
+        }
+    }
+    if let Some(top) = r.verdicts.first_mut()
+        && !who.is_empty()
+    {
+        top.summary = format!("{}: {}", who.join(" "), top.summary);
+    }
+    r
 }
 
 /// Starts `n` workers taking jobs from the queue. They end when the queue is closed (every
@@ -93,7 +194,9 @@ pub fn spawn(
                     metrics.queue_depth.set(waiting as i64);
                     tracing::info!(client = %job.client, waited = ?job.queued_at.elapsed(), "investigating");
                     let started = Instant::now();
-                    let result = investigator.investigate(job.client.clone()).await;
+                    let result = investigator
+                        .investigate_alert(job.client.clone(), job.alert.clone())
+                        .await;
                     metrics.duration.observe(started.elapsed().as_secs_f64());
                     let (outcome, cause) = outcome(&result);
                     metrics
@@ -105,7 +208,7 @@ pub fn spawn(
                         .inc();
                     if let Ok(r) = &result {
                         if let Some(k) = &sinks.kube
-                            && let Err(e) = announce(k, r).await
+                            && let Err(e) = announce(k, &with_alert_scope(r, job.alert.as_ref())).await
                         {
                             tracing::warn!(client = %job.client, error = %e, "could not create the Event");
                         }
@@ -123,8 +226,6 @@ pub fn spawn(
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
     use crate::serve::queue::Queue;
     use crate::source::metrics::ApiRequestCounter;
