@@ -132,9 +132,46 @@ build_kwok() {
   fi
 }
 
+# prometheus-operator's go.mod replaces its own submodules (pkg/apis/monitoring, pkg/client)
+# with relative paths, so `go install` refuses it; as a dependency of a wrapper module the
+# tagged requires (the same v0.x.y) are used. Stamped like upstream's Makefile does.
+build_prometheus_operator() {
+  local v=$PROMETHEUS_OPERATOR_VERSION
+  [ -x "$BIN/prometheus-operator-v$v" ] && return 0
+  local w="$LAB_CACHE/build/prometheus-operator-v$v"
+  mkdir -p "$w"
+  log "building prometheus-operator v$v"
+  local t0=$SECONDS
+  if [ ! -f "$w/go.mod" ]; then
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-prometheus-operator >/dev/null 2>&1)
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus-operator/prometheus-operator/cmd/operator"\n' >"$w/tools.go"
+  fi
+  (cd "$w" && go get "github.com/prometheus-operator/prometheus-operator/cmd/operator@v$v" >/dev/null)
+  local pc=github.com/prometheus/common/version
+  (cd "$w" && go build -trimpath \
+    -ldflags "-s -w -X $pc.Version=$v -X $pc.Revision=v$v -X $pc.Branch=HEAD -X $pc.BuildUser=kube-doctor-lab -X $pc.BuildDate=19700101-00:00:00" \
+    -o "$BIN/.prometheus-operator.tmp" github.com/prometheus-operator/prometheus-operator/cmd/operator)
+  mv "$BIN/.prometheus-operator.tmp" "$BIN/prometheus-operator-v$v"
+  log "built prometheus-operator in $((SECONDS - t0))s"
+}
+
+# helm renders the kube-prometheus-stack chart. Plain `go install` into its own GOBIN, then
+# renamed: the packaging scripts build the very same binary at the same path, so whichever
+# runs first serves both.
+build_helm() {
+  local v=$HELM_VERSION
+  [ -x "$BIN/helm-v$v" ] && return 0
+  log "building helm v$v"
+  local t0=$SECONDS gobin="$LAB_CACHE/build/helm-v$v"
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install "helm.sh/helm/v3/cmd/helm@v$v"
+  mv "$gobin/helm" "$BIN/helm-v$v"
+  log "built helm in $((SECONDS - t0))s"
+}
+
 # The lab's own Go programs (client-go workload, slow webhook, network path, log capture),
 # keyed by a hash of their sources.
-LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale"
+LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale lab-kubelet lab-config-reloader"
 build_lab_go() {
   local src="$LAB_DIR/go" hash c missing=0
   hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
@@ -165,6 +202,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     kwok) build_kwok ;;
     kubernetes) build_kubernetes ;;
     lab-go) build_lab_go ;;
-    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go]" >&2; exit 2 ;;
+    prometheus-operator) build_prometheus_operator ;;
+    helm) build_helm ;;
+    kube-prometheus-stack) build_prometheus_operator; build_helm ;;
+    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go|prometheus-operator|helm|kube-prometheus-stack]" >&2; exit 2 ;;
   esac
 fi
