@@ -169,23 +169,27 @@ build_helm() {
   log "built helm in $((SECONDS - t0))s"
 }
 
-# The lab's own Go programs (client-go workload, slow webhook, network path, log capture),
-# keyed by a hash of their sources.
+# The lab's own Go programs (client-go workload, webhooks, network path, log capture, the
+# kubelet and config-reloader stand-ins), in a directory keyed by a hash of their sources.
 LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale lab-kubelet lab-config-reloader"
 build_lab_go() {
-  local src="$LAB_DIR/go" hash c missing=0
-  hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
-  for c in $LAB_GO_CMDS; do [ -x "$BIN/$c-$hash" ] || missing=1; done
+  local hash c missing=0
+  hash=$(cd "$LAB_DIR/go" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
+  local dir="$BIN/lab-go-$hash"
+  for c in $LAB_GO_CMDS; do [ -x "$dir/$c" ] || missing=1; done
   if [ $missing -eq 1 ]; then
     log "building lab Go programs ($hash)"
     local t0=$SECONDS
+    mkdir -p "$dir"
     for c in $LAB_GO_CMDS; do
-      (cd "$src" && go build -trimpath -o "$BIN/.$c.tmp" "./cmd/$c")
-      mv "$BIN/.$c.tmp" "$BIN/$c-$hash"
+      [ -x "$dir/$c" ] && continue
+      (cd "$LAB_DIR/go" && go build -trimpath -o "$dir/.$c.tmp" "./cmd/$c")
+      mv "$dir/.$c.tmp" "$dir/$c"
     done
     log "built lab Go programs in $((SECONDS - t0))s"
   fi
-  for c in $LAB_GO_CMDS; do ln -sf "$c-$hash" "$BIN/$c"; done
+  # $BIN/<program> for scripts outside lab/ (bench/): the last checkout built wins there.
+  for c in $LAB_GO_CMDS; do ln -sfn "lab-go-$hash/$c" "$BIN/$c"; done
 }
 
 build_all() {

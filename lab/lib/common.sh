@@ -8,6 +8,11 @@ LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LAB_CACHE=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-doctor-lab}
 LAB_STATE=${LAB_STATE:-${TMPDIR:-/tmp}/kube-doctor-lab}
 BIN="$LAB_CACHE/bin"
+# The lab's own Go programs, built from this checkout's lab/go into a directory named by a hash
+# of those sources (lab/lib/build.sh), so labs run from different checkouts on one machine never
+# run each other's versions.
+lab_go_hash() { (cd "$LAB_DIR/go" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12); }
+LGO="$BIN/lab-go-$(lab_go_hash)"
 
 # The lab's shape. lab/up records the shape it started in $LAB_STATE/mode.env; every other
 # command (env, fault, down, scale) reads it from there, so they need only LAB_STATE.

@@ -175,7 +175,7 @@ start_webhook() {
   # On the host network the stall is switched by a file, which can name one API server.
   local only=()
   [ "$LAB_NETWORK" = host ] && only=(--stall-file "$RUN/webhook.stall")
-  start lab-webhook "$LOGS/lab-webhook.log" "$BIN/lab-webhook" \
+  start lab-webhook "$LOGS/lab-webhook.log" "$LGO/lab-webhook" \
     --listen "127.0.0.1:$WEBHOOK_PORT" --cert "$PKI/webhook.crt" --key "$PKI/webhook.key" --stall 10s "${only[@]}" \
     --fail-file "$RUN/webhook.fail"
 }
@@ -191,13 +191,13 @@ start_policy_webhook() {
   kc apply -f "$LAB_DIR/manifests/policy-webhook.yaml" >/dev/null
   wait_for "pod policy/policy-webhook to get an IP" 90 policy_webhook_has_ip || die "pod policy/policy-webhook got no IP"
   mkdir -p "$PODLOGS/policy-webhook"
-  start policy-webhook "$LOGS/policy-webhook.runner.log" "$BIN/lab-run" --log "$PODLOGS/policy-webhook/current.log" -- \
-    "$BIN/lab-webhook" --listen "$(policy_webhook_ip):8443" --cert "$PKI/policy-webhook.crt" --key "$PKI/policy-webhook.key" \
+  start policy-webhook "$LOGS/policy-webhook.runner.log" "$LGO/lab-run" --log "$PODLOGS/policy-webhook/current.log" -- \
+    "$LGO/lab-webhook" --listen "$(policy_webhook_ip):8443" --cert "$PKI/policy-webhook.crt" --key "$PKI/policy-webhook.key" \
     --stall 0s --fail-file "$RUN/policy-webhook.fail"
 }
 
 start_kubers_proxy() {
-  start kubers-proxy "$LOGS/kubers-proxy.log" "$BIN/lab-proxy" \
+  start kubers-proxy "$LOGS/kubers-proxy.log" "$LGO/lab-proxy" \
     --listen "127.0.0.1:$KUBERS_PROXY_PORT" --upstream "$APISERVER_HOST:$APISERVER_PORT" \
     --blackhole "$RUN/kubers-proxy.blackhole"
 }

@@ -37,7 +37,7 @@ start_cp() {
   dir=$(cp_pod_dir "$component" "$node")
   mkdir -p "$dir"
   [ -s "$dir/current.log" ] && mv "$dir/current.log" "$dir/previous.log"
-  start "$name" "$LOGS/$name.runner.log" "$BIN/lab-run" --log "$dir/current.log" --exit "$dir/exit" -- "$@"
+  start "$name" "$LOGS/$name.runner.log" "$LGO/lab-run" --log "$dir/current.log" --exit "$dir/exit" -- "$@"
 }
 
 # Last lines of a control-plane process's log, for error messages.
@@ -63,7 +63,7 @@ ann.update({"lab.kube-doctor.io/pidfile": os.environ["PIDFILE"], "lab.kube-docto
 argv = sys.argv[1:]
 container = {
     "name": c, "image": image, "imagePullPolicy": "IfNotPresent",
-    "command": [os.path.basename(c if c != "etcd" else "etcd")] + argv[1:],
+    "command": [c] + argv[1:],
     "resources": {"requests": {"cpu": os.environ["CPU"]}},
     "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
     "volumeMounts": [{"name": "lab-state", "mountPath": os.environ["STATE_DIR"], "readOnly": c != "etcd"}],
@@ -86,15 +86,20 @@ EOF
   mv "$dir/.$component.json.tmp" "$dir/$component.yaml"
 }
 
-# probes_json SCHEME HOST PORT LIVE READY STARTUP: kubeadm's probes (READY may be "-").
+# probes_json SCHEME HOST PORT LIVE READY STARTUP: kubeadm's probes as a JSON object (READY
+# may be "-": kubeadm gives the controller-manager none).
 probes_json() {
-  local scheme=$1 host=$2 port=$3 live=$4 ready=$5 startup=$6
-  local get="\"httpGet\":{\"host\":\"$host\",\"port\":$port,\"scheme\":\"$scheme\",\"path\":"
-  printf '{"livenessProbe":{%s"%s"},"failureThreshold":8,"initialDelaySeconds":10,"periodSeconds":10,"timeoutSeconds":15}' "$get" "$live"
-  [ "$ready" = - ] || printf ',"readinessProbe":{%s"%s"},"failureThreshold":3,"periodSeconds":1,"timeoutSeconds":15}' "$get" "$ready"
-  printf ',"startupProbe":{%s"%s"},"failureThreshold":24,"initialDelaySeconds":10,"periodSeconds":10,"timeoutSeconds":15}' "$get" "$startup"
+  python3 - "$@" <<'EOF'
+import json, sys
+scheme, host, port, live, ready, startup = sys.argv[1:]
+get = lambda path: {"httpGet": {"host": host, "port": int(port), "scheme": scheme, "path": path}}
+p = {"livenessProbe": dict(get(live), failureThreshold=8, initialDelaySeconds=10, periodSeconds=10, timeoutSeconds=15),
+     "startupProbe": dict(get(startup), failureThreshold=24, initialDelaySeconds=10, periodSeconds=10, timeoutSeconds=15)}
+if ready != "-":
+    p["readinessProbe"] = dict(get(ready), failureThreshold=3, periodSeconds=1, timeoutSeconds=15)
+print(json.dumps(p))
+EOF
 }
-probes_obj() { printf '{%s}' "$(probes_json "$@")"; }
 
 # Each API server sends this bearer token to admission webhooks (kubeconfig in its admission
 # configuration), so a webhook backend can tell the three apart (apiserver-slow --instance N).
@@ -293,7 +298,7 @@ start_lab_kubelets() {
   for i in $(seq 0 $((LAB_APISERVERS - 1))); do
     node=$(cp_node "$i")
     mkdir -p "$LAB_STATE/nodes/$node/manifests"
-    start "lab-kubelet-$i" "$LOGS/lab-kubelet-$i.log" "$BIN/lab-kubelet" \
+    start "lab-kubelet-$i" "$LOGS/lab-kubelet-$i.log" "$LGO/lab-kubelet" \
       --kubeconfig "$KCFG/node-$node.kubeconfig" --node "$node" --node-ip "$(cp_ip "$i")" \
       --manifests "$LAB_STATE/nodes/$node/manifests" --listen "$(cp_ip "$i"):$KUBELET_PORT" \
       --cert "$PKI/kubelet-$node.crt" --key "$PKI/kubelet-$node.key" \

@@ -194,10 +194,10 @@ start_kps_pod() {
   root="$KPS_DIR/pods/$pod/root"
   mkdir -p "$root"
   # The kubelet's volumes (and the config-reloader sidecar, where the pod has one).
-  "$BIN/lab-config-reloader" --kubeconfig "$KCFG/admin.kubeconfig" --namespace "$KPS_NS" --pod "$pod" \
+  "$LGO/lab-config-reloader" --kubeconfig "$KCFG/admin.kubeconfig" --namespace "$KPS_NS" --pod "$pod" \
     --pod-ip "$ip" --root "$root" --once >>"$LOGS/$name-volumes.log" 2>&1 ||
     { tail -5 "$LOGS/$name-volumes.log" >&2; die "could not write the volumes of pod $pod"; }
-  start "$name-reloader" "$LOGS/$name-reloader.log" "$BIN/lab-config-reloader" --kubeconfig "$KCFG/admin.kubeconfig" \
+  start "$name-reloader" "$LOGS/$name-reloader.log" "$LGO/lab-config-reloader" --kubeconfig "$KCFG/admin.kubeconfig" \
     --namespace "$KPS_NS" --pod "$pod" --pod-ip "$ip" --root "$root"
   wait_for "the configuration of pod $pod" 120 "$ready" ||
     { tail -5 "$LOGS/$name-reloader.log" >&2; die "the operator's configuration for $pod did not arrive"; }
@@ -205,7 +205,7 @@ start_kps_pod() {
   mapfile -t argv < <(container_argv "$pod" "$container" "$root" "$ip")
   mkdir -p "$PODLOGS/$pod"
   start "$name" "$LOGS/$name.runner.log" env KUBERNETES_SERVICE_HOST="$APISERVER_HOST" KUBERNETES_SERVICE_PORT="$APISERVER_PORT" \
-    "$LAB_DIR/lib/pod-sandbox" "$root" -- "$BIN/lab-run" --log "$PODLOGS/$pod/current.log" -- "$binary" "${argv[@]}"
+    "$LAB_DIR/lib/pod-sandbox" "$root" -- "$LGO/lab-run" --log "$PODLOGS/$pod/current.log" -- "$binary" "${argv[@]}"
 }
 
 # The operator-generated configuration has reached the pod's disk.
