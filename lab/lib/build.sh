@@ -155,6 +155,33 @@ build_prometheus_operator() {
   log "built prometheus-operator in $((SECONDS - t0))s"
 }
 
+# Prometheus from its Go module (tag v3.Y.Z is module version v0.3YY.Z). Its go.mod has
+# exclude and replace lines, so `go install` refuses it; a wrapper module requires it and keeps
+# upstream's one replace (fsnotify). Built without the web UI's assets (the API is all the lab
+# uses; the UI is compiled by npm in upstream's release process).
+build_prometheus() {
+  local v=$KPS_PROMETHEUS_VERSION
+  [ -x "$BIN/prometheus-v$v" ] && return 0
+  local minor=${v#*.} mod
+  mod="v0.$(printf '%d%02d' "${v%%.*}" "${minor%%.*}").${v##*.}"
+  local w="$LAB_CACHE/build/prometheus-v$v"
+  mkdir -p "$w"
+  log "building prometheus v$v (module $mod)"
+  local t0=$SECONDS
+  if [ ! -f "$w/go.mod" ]; then
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-prometheus >/dev/null 2>&1)
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/prometheus"\n' >"$w/tools.go"
+    (cd "$w" && go mod edit -replace=github.com/fsnotify/fsnotify@v1.8.0=github.com/fsnotify/fsnotify@v1.7.0)
+  fi
+  (cd "$w" && go get "github.com/prometheus/prometheus/cmd/prometheus@$mod" >/dev/null)
+  local pc=github.com/prometheus/common/version
+  (cd "$w" && go build -trimpath \
+    -ldflags "-s -w -X $pc.Version=$v -X $pc.Revision=v$v -X $pc.Branch=HEAD -X $pc.BuildUser=kube-doctor-lab -X $pc.BuildDate=19700101-00:00:00" \
+    -o "$BIN/.prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus)
+  mv "$BIN/.prometheus.tmp" "$BIN/prometheus-v$v"
+  log "built prometheus in $((SECONDS - t0))s"
+}
+
 # helm renders the kube-prometheus-stack chart. Plain `go install` into its own GOBIN, then
 # renamed: the packaging scripts build the very same binary at the same path, so whichever
 # runs first serves both.
@@ -208,7 +235,8 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     lab-go) build_lab_go ;;
     prometheus-operator) build_prometheus_operator ;;
     helm) build_helm ;;
-    kube-prometheus-stack) build_prometheus_operator; build_helm ;;
-    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go|prometheus-operator|helm|kube-prometheus-stack]" >&2; exit 2 ;;
+    prometheus) build_prometheus ;;
+    kube-prometheus-stack) build_prometheus_operator; build_helm; build_prometheus ;;
+    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go|prometheus-operator|helm|prometheus|kube-prometheus-stack]" >&2; exit 2 ;;
   esac
 fi

@@ -29,15 +29,19 @@ cp_pod_dir() { echo "$PODLOGS/$1-$(cp_node "$2")"; }
 
 # start_cp NAME COMPONENT NODE CMD...: start one control-plane process under lab-run, whose CRI
 # log is its static pod's container log. A new process after an old one keeps the old log as
-# previous.log, as the kubelet keeps the last container's.
+# previous.log, as the kubelet keeps the last container's. The process runs with its node's
+# host name (its own UTS namespace): an API server's identity (its Lease in kube-system) is
+# derived from the host name, and three on one host would otherwise share one.
 start_cp() {
   local name=$1 component=$2 node=$3; shift 3
   is_running "$name" && return 0
-  local dir
+  local dir uts=(unshare --uts)
   dir=$(cp_pod_dir "$component" "$node")
   mkdir -p "$dir"
   [ -s "$dir/current.log" ] && mv "$dir/current.log" "$dir/previous.log"
-  start "$name" "$LOGS/$name.runner.log" "$LGO/lab-run" --log "$dir/current.log" --exit "$dir/exit" -- "$@"
+  [ "$(id -u)" -eq 0 ] || uts=(unshare --user --map-root-user --uts)
+  start "$name" "$LOGS/$name.runner.log" "${uts[@]}" -- /bin/sh -c 'hostname "$1" && shift && exec "$@"' sh "$(cp_node "$node")" \
+    "$LGO/lab-run" --log "$dir/current.log" --exit "$dir/exit" -- "$@"
 }
 
 # Last lines of a control-plane process's log, for error messages.

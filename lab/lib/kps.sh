@@ -225,7 +225,7 @@ start_kps() {
   wait_for "the operator to create Alertmanager's pod" 120 kps_pod_has_ip "$KPS_ALERTMANAGER_POD" ||
     { tail -20 "$PODLOGS/$op/current.log" >&2; die "the operator did not create $KPS_ALERTMANAGER_POD"; }
   start_kps_pod alertmanager "$KPS_ALERTMANAGER_POD" alertmanager prometheus-alertmanager kps_am_config_ready
-  start_kps_pod prometheus "$KPS_PROMETHEUS_POD" prometheus prometheus kps_config_ready
+  start_kps_pod prometheus "$KPS_PROMETHEUS_POD" prometheus "$BIN/prometheus-v$KPS_PROMETHEUS_VERSION" kps_config_ready
 }
 
 kps_prometheus_url() { echo "http://$(kps_pod_ip "$KPS_PROMETHEUS_POD"):9090"; }

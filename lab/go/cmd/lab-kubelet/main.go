@@ -336,16 +336,25 @@ func (k *kubelet) syncPods(ctx context.Context) {
 		return
 	}
 	api := k.cs.CoreV1().Pods(metav1.NamespaceSystem)
-	// Mirror pods of manifests that are gone are deleted, as the kubelet does.
+	// A node may only list the pods bound to it (the Node authorizer), and get them once they
+	// exist: one list says which mirror pods exist and how they are.
 	list, err := api.List(ctx, metav1.ListOptions{FieldSelector: "spec.nodeName=" + k.node})
-	if err == nil {
-		for _, p := range list.Items {
-			if _, ok := p.Annotations["kubernetes.io/config.mirror"]; ok {
-				if _, keep := pods[p.Name]; !keep {
-					_ = api.Delete(ctx, p.Name, metav1.DeleteOptions{})
-				}
-			}
+	if err != nil {
+		klog.ErrorS(err, "cannot list the node's pods")
+		return
+	}
+	existing := map[string]*corev1.Pod{}
+	for i := range list.Items {
+		p := &list.Items[i]
+		if _, ok := p.Annotations["kubernetes.io/config.mirror"]; !ok {
+			continue
 		}
+		if _, keep := pods[p.Name]; !keep {
+			// The manifest is gone: the kubelet deletes its mirror pod.
+			_ = api.Delete(ctx, p.Name, metav1.DeleteOptions{})
+			continue
+		}
+		existing[p.Name] = p
 	}
 	names := make([]string, 0, len(pods))
 	for n := range pods {
@@ -355,20 +364,22 @@ func (k *kubelet) syncPods(ctx context.Context) {
 	dirty := false
 	for _, name := range names {
 		want := pods[name]
-		cur, err := api.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) || (err == nil && cur.Annotations["kubernetes.io/config.mirror"] != want.Annotations["kubernetes.io/config.mirror"]) {
-			if err == nil {
-				_ = api.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
-			}
-			cur, err = api.Create(ctx, mirror(want, node), metav1.CreateOptions{})
+		cur, ok := existing[name]
+		if ok && cur.Annotations["kubernetes.io/config.mirror"] != want.Annotations["kubernetes.io/config.mirror"] {
+			// The manifest changed: the kubelet replaces the mirror pod.
+			_ = api.Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr(int64(0))})
+			ok = false
+		}
+		if !ok {
+			created, err := api.Create(ctx, mirror(want, node), metav1.CreateOptions{})
 			if err != nil {
-				klog.ErrorS(err, "cannot create the mirror pod", "pod", name)
+				if !apierrors.IsAlreadyExists(err) {
+					klog.ErrorS(err, "cannot create the mirror pod", "pod", name)
+				}
 				continue
 			}
 			klog.InfoS("created mirror pod", "pod", name)
-		} else if err != nil {
-			klog.ErrorS(err, "cannot read the mirror pod", "pod", name)
-			continue
+			cur = created
 		}
 		status, changed := k.status(want, cur)
 		dirty = dirty || changed
