@@ -11,8 +11,10 @@ BIN="$LAB_CACHE/bin"
 # The lab's own Go programs, built from this checkout's lab/go into a directory named by a hash
 # of those sources (lab/lib/build.sh), so labs run from different checkouts on one machine never
 # run each other's versions.
+# A running lab keeps using the ones it started with (mode.env records them), even when lab/go
+# changes under it.
 lab_go_hash() { (cd "$LAB_DIR/go" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12); }
-LGO="$BIN/lab-go-$(lab_go_hash)"
+LGO=${LAB_GO_DIR:-$BIN/lab-go-$(lab_go_hash)}
 
 # The lab's shape. lab/up records the shape it started in $LAB_STATE/mode.env; every other
 # command (env, fault, down, scale) reads it from there, so they need only LAB_STATE.
@@ -29,6 +31,7 @@ if [ -f "$LAB_STATE/mode.env" ]; then
   # shellcheck source=/dev/null
   . "$LAB_STATE/mode.env"
 fi
+[ -n "${LAB_GO_DIR:-}" ] && LGO=$LAB_GO_DIR
 LAB_MONITORING=${LAB_MONITORING:-plain}
 LAB_APISERVERS=${LAB_APISERVERS:-1}
 LAB_MANAGED=${LAB_MANAGED:-0}

@@ -62,6 +62,7 @@ const (
 type containerState struct {
 	PID          int       `json:"pid"`
 	StartedAt    time.Time `json:"startedAt"`
+	GoneAt       time.Time `json:"goneAt,omitempty"` // when the process was first seen gone
 	Restarts     int32     `json:"restarts"`
 	LastExit     *exitInfo `json:"lastExit,omitempty"`
 	ProbeFails   int       `json:"-"`
@@ -460,6 +461,22 @@ func exitOf(dir string) *exitInfo {
 	return &exitInfo{Code: int32(code), Signal: sig, FinishedAt: at}
 }
 
+// exited is how the process of st ended: lab-run's record when it wrote one for this process,
+// else killed (137, as the kubelet reports a container killed after its grace period), at the
+// time it was first seen gone.
+func (k *kubelet) exited(st *containerState, logDir string) *exitInfo {
+	ex := exitOf(logDir)
+	if ex == nil || ex.FinishedAt.Before(st.StartedAt) {
+		at := st.GoneAt
+		if at.IsZero() {
+			at = time.Now().Truncate(time.Second)
+		}
+		ex = &exitInfo{Code: 137, Signal: "KILL", FinishedAt: at}
+	}
+	ex.StartedAt = st.StartedAt
+	return ex
+}
+
 func (k *kubelet) probeOnce(p *corev1.Probe, host string) error {
 	if p == nil || p.HTTPGet == nil {
 		return nil
@@ -503,14 +520,9 @@ func (k *kubelet) status(want, cur *corev1.Pod) (corev1.PodStatus, bool) {
 	if alive && pid != st.PID {
 		if st.PID != 0 {
 			st.Restarts++
-			ex := exitOf(logDir)
-			if ex == nil || ex.FinishedAt.Before(st.StartedAt) {
-				ex = &exitInfo{Code: 137, Signal: "KILL", FinishedAt: started}
-			}
-			ex.StartedAt = st.StartedAt
-			st.LastExit = ex
+			st.LastExit = k.exited(st, logDir)
 		}
-		st.PID, st.StartedAt = pid, started
+		st.PID, st.StartedAt, st.GoneAt = pid, started, time.Time{}
 		st.ProbeFails, st.ProbeOK, st.StartupPass = 0, false, false
 		changed = true
 	}
@@ -561,12 +573,11 @@ func (k *kubelet) status(want, cur *corev1.Pod) (corev1.PodStatus, bool) {
 		}
 	case st.PID != 0:
 		// The process is gone and nothing has replaced it (yet): the container has exited.
-		ex := exitOf(logDir)
-		if ex == nil || ex.FinishedAt.Before(st.StartedAt) {
-			ex = &exitInfo{Code: 137, FinishedAt: time.Now().Truncate(time.Second)}
+		if st.GoneAt.IsZero() {
+			st.GoneAt = time.Now().Truncate(time.Second)
+			changed = true
 		}
-		ex.StartedAt = st.StartedAt
-		cs.State.Terminated = term(ex)
+		cs.State.Terminated = term(k.exited(st, logDir))
 		if st.LastExit != nil {
 			cs.LastTerminationState.Terminated = term(st.LastExit)
 		}
