@@ -200,12 +200,12 @@ build_helm() {
 # kubelet and config-reloader stand-ins), in a directory keyed by a hash of their sources.
 LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale lab-kubelet lab-config-reloader"
 build_lab_go() {
-  local hash c missing=0
-  hash=$(cd "$LAB_DIR/go" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
-  local dir="$BIN/lab-go-$hash"
+  local c missing=0 sum dir
+  sum=$(cd "$LAB_DIR/go" && find . -name '*.go' -print0 | sort -z | xargs -0 cat go.mod go.sum | sha256sum | cut -c1-12)
+  dir="$BIN/lab-go-$sum"
   for c in $LAB_GO_CMDS; do [ -x "$dir/$c" ] || missing=1; done
   if [ $missing -eq 1 ]; then
-    log "building lab Go programs ($hash)"
+    log "building lab Go programs ($sum)"
     local t0=$SECONDS
     mkdir -p "$dir"
     for c in $LAB_GO_CMDS; do
@@ -216,7 +216,7 @@ build_lab_go() {
     log "built lab Go programs in $((SECONDS - t0))s"
   fi
   # $BIN/<program> for scripts outside lab/ (bench/): the last checkout built wins there.
-  for c in $LAB_GO_CMDS; do ln -sfn "lab-go-$hash/$c" "$BIN/$c"; done
+  for c in $LAB_GO_CMDS; do ln -sfn "lab-go-$sum/$c" "$BIN/$c"; done
 }
 
 build_all() {

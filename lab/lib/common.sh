@@ -13,7 +13,7 @@ BIN="$LAB_CACHE/bin"
 # run each other's versions.
 # A running lab keeps using the ones it started with (mode.env records them), even when lab/go
 # changes under it.
-lab_go_hash() { (cd "$LAB_DIR/go" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12); }
+lab_go_hash() { (cd "$LAB_DIR/go" && find . -name '*.go' -print0 | sort -z | xargs -0 cat go.mod go.sum | sha256sum | cut -c1-12); }
 LGO=${LAB_GO_DIR:-$BIN/lab-go-$(lab_go_hash)}
 
 # The lab's shape. lab/up records the shape it started in $LAB_STATE/mode.env; every other

@@ -54,7 +54,8 @@ cp_log_tail() { tail -n "${3:-20}" "$(cp_pod_dir "$1" "$2")/current.log" 2>/dev/
 static_pod() {
   [ "$CONTROL_PLANE_PODS" = 1 ] || return 0
   local node=$1 component=$2 pidname=$3 cpu=$4 probes=$5 annotations=$6; shift 6
-  local dir="$LAB_STATE/nodes/$(cp_node "$node")/manifests"
+  local dir
+  dir="$LAB_STATE/nodes/$(cp_node "$node")/manifests"
   mkdir -p "$dir"
   COMPONENT=$component PIDFILE="$RUN/$pidname.pid" LOGDIR=$(cp_pod_dir "$component" "$node") CPU=$cpu \
     PROBES=$probes ANNOTATIONS=$annotations IMAGE_TAG="v$K8S_VERSION" PKI_DIR="$PKI" STATE_DIR="$LAB_STATE" \
