@@ -136,6 +136,33 @@ spec:
 EOF
     done
     if [ "$LAB_NETWORK" = host ]; then
+      # When the API servers were gone long enough for the node to turn NotReady, the
+      # controller-manager marked the node's pods not Ready; a kubelet that is back sets them
+      # Ready again, KWOK's own stages (pending pods only) do not. Without this the Services
+      # of the lab's pods (clients, webhooks, Prometheus) keep no ready endpoints after
+      # apiserver-down.
+      cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: lab-pod-ready-again}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: In, values: ['False']}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: Initialized}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: Ready}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: ContainersReady}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: PodScheduled}
+EOF
       mkdir -p "$PODLOGS/policy-webhook"
       cat <<EOF
 ---
