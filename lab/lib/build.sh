@@ -132,23 +132,91 @@ build_kwok() {
   fi
 }
 
-# The lab's own Go programs (client-go workload, slow webhook, network path, log capture),
-# keyed by a hash of their sources.
-LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale"
+# prometheus-operator's go.mod replaces its own submodules (pkg/apis/monitoring, pkg/client)
+# with relative paths, so `go install` refuses it; as a dependency of a wrapper module the
+# tagged requires (the same v0.x.y) are used. Stamped like upstream's Makefile does.
+build_prometheus_operator() {
+  local v=$PROMETHEUS_OPERATOR_VERSION
+  [ -x "$BIN/prometheus-operator-v$v" ] && return 0
+  local w="$LAB_CACHE/build/prometheus-operator-v$v"
+  mkdir -p "$w"
+  log "building prometheus-operator v$v"
+  local t0=$SECONDS
+  if [ ! -f "$w/go.mod" ]; then
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-prometheus-operator >/dev/null 2>&1)
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus-operator/prometheus-operator/cmd/operator"\n' >"$w/tools.go"
+  fi
+  (cd "$w" && go get "github.com/prometheus-operator/prometheus-operator/cmd/operator@v$v" >/dev/null)
+  local pc=github.com/prometheus/common/version
+  (cd "$w" && go build -trimpath \
+    -ldflags "-s -w -X $pc.Version=$v -X $pc.Revision=v$v -X $pc.Branch=HEAD -X $pc.BuildUser=kube-doctor-lab -X $pc.BuildDate=19700101-00:00:00" \
+    -o "$BIN/.prometheus-operator.tmp" github.com/prometheus-operator/prometheus-operator/cmd/operator)
+  mv "$BIN/.prometheus-operator.tmp" "$BIN/prometheus-operator-v$v"
+  log "built prometheus-operator in $((SECONDS - t0))s"
+}
+
+# Prometheus from its Go module (tag v3.Y.Z is module version v0.3YY.Z). Its go.mod has
+# exclude and replace lines, so `go install` refuses it; a wrapper module requires it and keeps
+# upstream's one replace (fsnotify). Built without the web UI's assets (the API is all the lab
+# uses; the UI is compiled by npm in upstream's release process).
+build_prometheus() {
+  local v=$KPS_PROMETHEUS_VERSION
+  [ -x "$BIN/prometheus-v$v" ] && return 0
+  local minor=${v#*.} mod
+  mod="v0.$(printf '%d%02d' "${v%%.*}" "${minor%%.*}").${v##*.}"
+  local w="$LAB_CACHE/build/prometheus-v$v"
+  mkdir -p "$w"
+  log "building prometheus v$v (module $mod)"
+  local t0=$SECONDS
+  if [ ! -f "$w/go.mod" ]; then
+    (cd "$w" && go mod init example.invalid/kubedoctor-lab-prometheus >/dev/null 2>&1)
+    printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/prometheus/prometheus/cmd/prometheus"\n' >"$w/tools.go"
+    (cd "$w" && go mod edit -replace=github.com/fsnotify/fsnotify@v1.8.0=github.com/fsnotify/fsnotify@v1.7.0)
+  fi
+  (cd "$w" && go get "github.com/prometheus/prometheus/cmd/prometheus@$mod" >/dev/null)
+  local pc=github.com/prometheus/common/version
+  (cd "$w" && go build -trimpath \
+    -ldflags "-s -w -X $pc.Version=$v -X $pc.Revision=v$v -X $pc.Branch=HEAD -X $pc.BuildUser=kube-doctor-lab -X $pc.BuildDate=19700101-00:00:00" \
+    -o "$BIN/.prometheus.tmp" github.com/prometheus/prometheus/cmd/prometheus)
+  mv "$BIN/.prometheus.tmp" "$BIN/prometheus-v$v"
+  log "built prometheus in $((SECONDS - t0))s"
+}
+
+# helm renders the kube-prometheus-stack chart. Plain `go install` into its own GOBIN, then
+# renamed: the packaging scripts build the very same binary at the same path, so whichever
+# runs first serves both.
+build_helm() {
+  local v=$HELM_VERSION
+  [ -x "$BIN/helm-v$v" ] && return 0
+  log "building helm v$v"
+  local t0=$SECONDS gobin="$LAB_CACHE/build/helm-v$v"
+  mkdir -p "$gobin"
+  GOBIN="$gobin" go install "helm.sh/helm/v3/cmd/helm@v$v"
+  mv "$gobin/helm" "$BIN/helm-v$v"
+  log "built helm in $((SECONDS - t0))s"
+}
+
+# The lab's own Go programs (client-go workload, webhooks, network path, log capture, the
+# kubelet and config-reloader stand-ins), in a directory keyed by a hash of their sources.
+LAB_GO_CMDS="lab-clientgo lab-webhook lab-proxy lab-run lab-scale lab-kubelet lab-config-reloader"
 build_lab_go() {
-  local src="$LAB_DIR/go" hash c missing=0
-  hash=$(cd "$src" && cat go.mod go.sum $(find . -name '*.go' | sort) | sha256sum | cut -c1-12)
-  for c in $LAB_GO_CMDS; do [ -x "$BIN/$c-$hash" ] || missing=1; done
+  local c missing=0 sum dir
+  sum=$(cd "$LAB_DIR/go" && find . -name '*.go' -print0 | sort -z | xargs -0 cat go.mod go.sum | sha256sum | cut -c1-12)
+  dir="$BIN/lab-go-$sum"
+  for c in $LAB_GO_CMDS; do [ -x "$dir/$c" ] || missing=1; done
   if [ $missing -eq 1 ]; then
-    log "building lab Go programs ($hash)"
+    log "building lab Go programs ($sum)"
     local t0=$SECONDS
+    mkdir -p "$dir"
     for c in $LAB_GO_CMDS; do
-      (cd "$src" && go build -trimpath -o "$BIN/.$c.tmp" "./cmd/$c")
-      mv "$BIN/.$c.tmp" "$BIN/$c-$hash"
+      [ -x "$dir/$c" ] && continue
+      (cd "$LAB_DIR/go" && go build -trimpath -o "$dir/.$c.tmp" "./cmd/$c")
+      mv "$dir/.$c.tmp" "$dir/$c"
     done
     log "built lab Go programs in $((SECONDS - t0))s"
   fi
-  for c in $LAB_GO_CMDS; do ln -sf "$c-$hash" "$BIN/$c"; done
+  # $BIN/<program> for scripts outside lab/ (bench/): the last checkout built wins there.
+  for c in $LAB_GO_CMDS; do ln -sfn "lab-go-$sum/$c" "$BIN/$c"; done
 }
 
 build_all() {
@@ -165,6 +233,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     kwok) build_kwok ;;
     kubernetes) build_kubernetes ;;
     lab-go) build_lab_go ;;
-    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go]" >&2; exit 2 ;;
+    prometheus-operator) build_prometheus_operator ;;
+    helm) build_helm ;;
+    prometheus) build_prometheus ;;
+    kube-prometheus-stack) build_prometheus_operator; build_helm; build_prometheus ;;
+    *) echo "usage: lab/lib/build.sh [all|etcd|kwok|kubernetes|lab-go|prometheus-operator|helm|prometheus|kube-prometheus-stack]" >&2; exit 2 ;;
   esac
 fi

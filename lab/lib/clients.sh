@@ -11,6 +11,8 @@
 CLIENTS="clientgo kubers python"
 CLIENTS_DIR="$LAB_STATE/clients"
 PY_VENV="$LAB_CACHE/venv-kubernetes-$PY_KUBERNETES_VERSION"
+# This checkout's kube-rs client (not a shared path: another checkout's lab may run its own).
+KUBERS_BIN="${CARGO_TARGET_DIR:-$LAB_DIR/../target}/release/lab-kubers-client"
 
 client_pod() { echo "demo-$1"; }
 client_port() {
@@ -29,9 +31,7 @@ ensure_python_env() {
 }
 
 ensure_kubers_binary() {
-  local target=${CARGO_TARGET_DIR:-$LAB_DIR/../target}
   (cd "$LAB_DIR/.." && cargo build -q --release -p lab-kubers-client) || die "could not build the kube-rs client"
-  ln -sf "$(cd "$target/release" && pwd)/lab-kubers-client" "$BIN/lab-kubers-client"
 }
 
 # Inline (self-contained) kubeconfig with a token: what a Secret holds.
@@ -154,11 +154,11 @@ start_client() {
   mkdir -p "$dir"
   local cmd
   case $c in
-    clientgo) cmd=("$BIN/lab-clientgo" --kubeconfig "$CLIENTS_DIR/clientgo/kubeconfig" --namespace "$NS" --metrics-addr "$ip:$CLIENTGO_METRICS_PORT") ;;
-    kubers) cmd=("$BIN/lab-kubers-client" --kubeconfig "$CLIENTS_DIR/kubers/kubeconfig" --namespace "$NS" --metrics-addr "$ip:$KUBERS_METRICS_PORT") ;;
+    clientgo) cmd=("$LGO/lab-clientgo" --kubeconfig "$CLIENTS_DIR/clientgo/kubeconfig" --namespace "$NS" --metrics-addr "$ip:$CLIENTGO_METRICS_PORT") ;;
+    kubers) cmd=("$KUBERS_BIN" --kubeconfig "$CLIENTS_DIR/kubers/kubeconfig" --namespace "$NS" --metrics-addr "$ip:$KUBERS_METRICS_PORT") ;;
     python) cmd=("$PY_VENV/bin/python" -u "$LAB_DIR/python/lab_python_client.py" --kubeconfig "$CLIENTS_DIR/python/kubeconfig" --namespace "$NS" --metrics-addr "$ip:$PYTHON_METRICS_PORT") ;;
   esac
-  start "client-$c" "$LOGS/client-$c.runner.log" "$BIN/lab-run" --log "$dir/current.log" -- "${cmd[@]}"
+  start "client-$c" "$LOGS/client-$c.runner.log" "$LGO/lab-run" --log "$dir/current.log" -- "${cmd[@]}"
 }
 
 # restart_client NAME: what a container restart does to its log: the current log becomes the

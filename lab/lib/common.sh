@@ -8,6 +8,33 @@ LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 LAB_CACHE=${LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-doctor-lab}
 LAB_STATE=${LAB_STATE:-${TMPDIR:-/tmp}/kube-doctor-lab}
 BIN="$LAB_CACHE/bin"
+# The lab's own Go programs, built from this checkout's lab/go into a directory named by a hash
+# of those sources (lab/lib/build.sh), so labs run from different checkouts on one machine never
+# run each other's versions.
+# A running lab keeps using the ones it started with (mode.env records them), even when lab/go
+# changes under it.
+lab_go_hash() { (cd "$LAB_DIR/go" && find . -name '*.go' -print0 | sort -z | xargs -0 cat go.mod go.sum | sha256sum | cut -c1-12); }
+LGO=${LAB_GO_DIR:-$BIN/lab-go-$(lab_go_hash)}
+
+# The lab's shape. lab/up records the shape it started in $LAB_STATE/mode.env; every other
+# command (env, fault, down, scale) reads it from there, so they need only LAB_STATE.
+#   LAB_MONITORING  plain (default): Debian's Prometheus with the lab's hand-written scrape
+#                   configuration (jobs kube-apiserver, kube-controller-manager,
+#                   kube-scheduler, etcd, demo-clients) and deploy/prometheus's rules;
+#                   kube-prometheus-stack: the chart's operator, CRs, ServiceMonitors and rules.
+#   LAB_APISERVERS  1 (default) or 3 kube-apiservers on the one etcd; with 3, behind HAProxy.
+#   LAB_MANAGED     1: a managed control plane as EKS/GKE/AKS show it: no control-plane pods,
+#                   Prometheus does not scrape the API server (nor controller-manager,
+#                   scheduler, etcd), and kube-doctor's role may not GET /metrics.
+if [ -f "$LAB_STATE/mode.env" ]; then
+  LAB_REQUESTED_MODE="${LAB_MONITORING:-}|${LAB_APISERVERS:-}|${LAB_MANAGED:-}"
+  # shellcheck source=/dev/null
+  . "$LAB_STATE/mode.env"
+fi
+[ -n "${LAB_GO_DIR:-}" ] && LGO=$LAB_GO_DIR
+LAB_MONITORING=${LAB_MONITORING:-plain}
+LAB_APISERVERS=${LAB_APISERVERS:-1}
+LAB_MANAGED=${LAB_MANAGED:-0}
 
 # Ports (override any of them in the environment).
 ETCD_PORT=${LAB_ETCD_PORT:-23790}
@@ -21,11 +48,45 @@ WEBHOOK_PORT=${LAB_WEBHOOK_PORT:-17443}
 KUBERS_PROXY_PORT=${LAB_KUBERS_PROXY_PORT:-18444}
 PROMETHEUS_PORT=${LAB_PROMETHEUS_PORT:-19090}
 ALERTMANAGER_PORT=${LAB_ALERTMANAGER_PORT:-19093}
-CLIENTGO_METRICS_PORT=18081
-KUBERS_METRICS_PORT=18082
-PYTHON_METRICS_PORT=18083
+# On the pods' own IPs (unique to each lab), so fixed by default.
+CLIENTGO_METRICS_PORT=${LAB_CLIENTGO_METRICS_PORT:-18081}
+KUBERS_METRICS_PORT=${LAB_KUBERS_METRICS_PORT:-18082}
+PYTHON_METRICS_PORT=${LAB_PYTHON_METRICS_PORT:-18083}
 # KWOK's pod IPs (a second lab on one machine needs its own range, ports and LAB_STATE).
 POD_CIDR=${LAB_POD_CIDR:-127.0.1.0/24}
+
+# Network. The plain single-API-server lab (the default) lives on 127.0.0.1 and 127.0.x.y pod
+# IPs. Everything else needs addresses the API server accepts in Endpoints and EndpointSlices
+# (it refuses 127.0.0.0/8): the `kubernetes` Service's slices list the API servers, Services
+# select pods. Then the lab adds a /24 of RFC 2544 benchmark addresses (198.18.0.0/15, never
+# routed) as a local route on lo - "the lab's host network" - and puts each control-plane node
+# (and so its API server, controller-manager, scheduler, etcd and kubelet stand-in), the load
+# balancer, the KWOK node and the pods on addresses in it. Its third octet is LAB_POD_CIDR's,
+# so two labs that differ in LAB_POD_CIDR differ here too; override with LAB_NET.
+if [ "$LAB_MONITORING" = plain ] && [ "$LAB_APISERVERS" = 1 ] && [ "$LAB_MANAGED" = 0 ]; then
+  LAB_NETWORK=loopback
+else
+  LAB_NETWORK=host
+fi
+LAB_NET=${LAB_NET:-198.18.$(echo "$POD_CIDR" | cut -d. -f3).0/24}
+NET_PREFIX=$(echo "${LAB_NET%/*}" | cut -d. -f1-3)
+LB_IP=$NET_PREFIX.2
+KWOK_NODE_IP=127.0.0.1
+CONTROL_PLANE_PODS=0
+if [ "$LAB_NETWORK" = host ]; then
+  POD_CIDR=$NET_PREFIX.128/25
+  KWOK_NODE_IP=$NET_PREFIX.20
+  [ "$LAB_MANAGED" = 1 ] || CONTROL_PLANE_PODS=1
+fi
+# The kubelet stand-in's port on each control-plane node (on the node's own address).
+KUBELET_PORT=${LAB_KUBELET_PORT:-10250}
+# Control-plane node I (0-based, as the API server instances and lab/fault --instance): its
+# name and address.
+cp_node() { echo "lab-control-plane-$1"; }
+cp_ip() { echo "$NET_PREFIX.$((10 + $1))"; }
+# Where the controller-manager, scheduler and etcd's metrics listen: node 0.
+CP_HOST=127.0.0.1
+[ "$LAB_NETWORK" = host ] && CP_HOST=$(cp_ip 0)
 # How long KubeClientErrors must hold before it fires (upstream: 15m).
 LAB_ALERT_FOR=${LAB_ALERT_FOR:-1m}
 # Alertmanager's repeat_interval: how often a still-firing alert is sent again (upstream 4h+).
@@ -33,7 +94,12 @@ LAB_ALERT_REPEAT=${LAB_ALERT_REPEAT:-1m}
 # Where Alertmanager posts alerts (kube-doctor serve, by default).
 LAB_ALERT_WEBHOOK_URL=${LAB_ALERT_WEBHOOK_URL:-http://127.0.0.1:17080/api/alerts}
 
-APISERVER_URL="https://127.0.0.1:$APISERVER_PORT"
+# What clients use: the one API server, or the load balancer in front of three.
+APISERVER_HOST=127.0.0.1
+if [ "$LAB_NETWORK" = host ]; then
+  if [ "$LAB_APISERVERS" -gt 1 ]; then APISERVER_HOST=$LB_IP; else APISERVER_HOST=$(cp_ip 0); fi
+fi
+APISERVER_URL="https://$APISERVER_HOST:$APISERVER_PORT"
 PKI="$LAB_STATE/pki"
 KCFG="$LAB_STATE/kubeconfig"
 LOGS="$LAB_STATE/logs"

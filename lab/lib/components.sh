@@ -4,8 +4,11 @@
 
 # shellcheck source=common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# shellcheck source=controlplane.sh
+. "$(dirname "${BASH_SOURCE[0]}")/controlplane.sh"
 
 start_etcd() {
+  if [ "$LAB_NETWORK" = host ]; then start_etcd_host; return; fi
   mkdir -p "$LAB_STATE/etcd"
   start etcd "$LOGS/etcd.log" "$BIN/etcd-v$ETCD_VERSION" \
     --name lab --data-dir "$LAB_STATE/etcd" \
@@ -36,7 +39,13 @@ EOF
 # "apiserver-expired".
 apiserver_cert() { cat "$LAB_STATE/apiserver-cert" 2>/dev/null || echo apiserver; }
 
+# start_apiserver [I]: the API server (loopback lab), or instance I - by default every
+# instance - on the host network.
 start_apiserver() {
+  if [ "$LAB_NETWORK" = host ]; then
+    if [ -n "${1:-}" ]; then start_apiserver_instance "$1"; else start_apiservers_host; fi
+    return
+  fi
   write_audit_policy
   local cert
   cert=$(apiserver_cert)
@@ -66,12 +75,18 @@ apiserver_ready() {
     "$APISERVER_URL/readyz" 2>/dev/null | grep -qx ok
 }
 
+# Last lines of the (first) API server's log, for error messages.
+apiserver_log_tail() {
+  if [ "$LAB_NETWORK" = host ]; then cp_log_tail kube-apiserver "${1:-0}"; else tail -20 "$LOGS/kube-apiserver.log"; fi
+}
+
 # Ready means serving, even with an expired certificate (then TLS verification is skipped).
 apiserver_serving() {
   curl -fsSk --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$APISERVER_URL/readyz" 2>/dev/null | grep -qx ok
 }
 
 start_kcm() {
+  if [ "$LAB_NETWORK" = host ]; then start_kcm_host; return; fi
   start kube-controller-manager "$LOGS/kube-controller-manager.log" "$BIN/kube-controller-manager-v$K8S_VERSION" \
     --kubeconfig "$KCFG/kube-controller-manager.kubeconfig" \
     --authentication-kubeconfig "$KCFG/kube-controller-manager.kubeconfig" \
@@ -85,6 +100,7 @@ start_kcm() {
 }
 
 start_scheduler() {
+  if [ "$LAB_NETWORK" = host ]; then start_scheduler_host; return; fi
   start kube-scheduler "$LOGS/kube-scheduler.log" "$BIN/kube-scheduler-v$K8S_VERSION" \
     --kubeconfig "$KCFG/kube-scheduler.kubeconfig" \
     --authentication-kubeconfig "$KCFG/kube-scheduler.kubeconfig" \
@@ -119,6 +135,47 @@ spec:
     follow: true
 EOF
     done
+    if [ "$LAB_NETWORK" = host ]; then
+      # When the API servers were gone long enough for the node to turn NotReady, the
+      # controller-manager marked the node's pods not Ready; a kubelet that is back sets them
+      # Ready again, KWOK's own stages (pending pods only) do not. Without this the Services
+      # of the lab's pods (clients, webhooks, Prometheus) keep no ready endpoints after
+      # apiserver-down.
+      cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata: {name: lab-pod-ready-again}
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.status.conditions.[] | select( .type == "Ready" ) | .status', operator: In, values: ['False']}
+  delay: {durationMilliseconds: 1000}
+  next:
+    statusTemplate: |
+      {{ \$now := Now }}
+      conditions:
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: Initialized}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: Ready}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: ContainersReady}
+      - {lastTransitionTime: {{ \$now | Quote }}, status: "True", type: PodScheduled}
+EOF
+      mkdir -p "$PODLOGS/policy-webhook"
+      cat <<EOF
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Logs
+metadata: {name: policy-webhook, namespace: policy}
+spec:
+  logs:
+  - containers: [webhook]
+    logsFile: $PODLOGS/policy-webhook/current.log
+    follow: true
+EOF
+    fi
   } >"$LAB_STATE/kwok.yaml"
 }
 
@@ -127,8 +184,8 @@ start_kwok() {
   start kwok "$LOGS/kwok.log" "$BIN/kwok-v$KWOK_VERSION" \
     --kubeconfig "$KCFG/kwok.kubeconfig" --config "$LAB_STATE/kwok.yaml" \
     --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-    --cidr "$POD_CIDR" --node-ip 127.0.0.1 --node-port "$KWOK_PORT" \
-    --server-address "127.0.0.1:$KWOK_PORT"
+    --cidr "$POD_CIDR" --node-ip "$KWOK_NODE_IP" --node-port "$KWOK_PORT" \
+    --server-address "$KWOK_NODE_IP:$KWOK_PORT"
 }
 
 # The API server reaches KWOK's "kubelet" (pod logs) through the node's InternalIP. KWOK sets
@@ -138,17 +195,37 @@ ensure_node_addresses() {
   have=$(kc get node kwok-node-0 -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null || true)
   [ -n "$have" ] && return 0
   kc patch node kwok-node-0 --subresource=status --type=merge \
-    -p '{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":"kwok-node-0"}]}}' >/dev/null
+    -p '{"status":{"addresses":[{"type":"InternalIP","address":"'"$KWOK_NODE_IP"'"},{"type":"Hostname","address":"kwok-node-0"}]}}' >/dev/null
 }
 
 start_webhook() {
-  start lab-webhook "$LOGS/lab-webhook.log" "$BIN/lab-webhook" \
-    --listen "127.0.0.1:$WEBHOOK_PORT" --cert "$PKI/webhook.crt" --key "$PKI/webhook.key" --stall 10s
+  # On the host network the stall is switched by a file, which can name one API server.
+  local only=()
+  [ "$LAB_NETWORK" = host ] && only=(--stall-file "$RUN/webhook.stall")
+  start lab-webhook "$LOGS/lab-webhook.log" "$LGO/lab-webhook" \
+    --listen "127.0.0.1:$WEBHOOK_PORT" --cert "$PKI/webhook.crt" --key "$PKI/webhook.key" --stall 10s "${only[@]}" \
+    --fail-file "$RUN/webhook.fail"
+}
+
+policy_webhook_ip() { kc -n policy get pod policy-webhook -o jsonpath='{.status.podIP}' 2>/dev/null; }
+policy_webhook_has_ip() { [ -n "$(policy_webhook_ip)" ]; }
+
+# The policy engine's pod (host network): lab-webhook's /policy on the pod's IP, its log the
+# pod's container log. webhook-5xx breaks it (lab/fault).
+start_policy_webhook() {
+  [ "$LAB_NETWORK" = host ] || return 0
+  is_running policy-webhook && return 0
+  kc apply -f "$LAB_DIR/manifests/policy-webhook.yaml" >/dev/null
+  wait_for "pod policy/policy-webhook to get an IP" 90 policy_webhook_has_ip || die "pod policy/policy-webhook got no IP"
+  mkdir -p "$PODLOGS/policy-webhook"
+  start policy-webhook "$LOGS/policy-webhook.runner.log" "$LGO/lab-run" --log "$PODLOGS/policy-webhook/current.log" -- \
+    "$LGO/lab-webhook" --listen "$(policy_webhook_ip):8443" --cert "$PKI/policy-webhook.crt" --key "$PKI/policy-webhook.key" \
+    --stall 0s --fail-file "$RUN/policy-webhook.fail"
 }
 
 start_kubers_proxy() {
-  start kubers-proxy "$LOGS/kubers-proxy.log" "$BIN/lab-proxy" \
-    --listen "127.0.0.1:$KUBERS_PROXY_PORT" --upstream "127.0.0.1:$APISERVER_PORT" \
+  start kubers-proxy "$LOGS/kubers-proxy.log" "$LGO/lab-proxy" \
+    --listen "127.0.0.1:$KUBERS_PROXY_PORT" --upstream "$APISERVER_HOST:$APISERVER_PORT" \
     --blackhole "$RUN/kubers-proxy.blackhole"
 }
 
@@ -166,7 +243,13 @@ write_prometheus_config() {
     done
     echo "]"
   } >"$LAB_STATE/prometheus/clients.json"
-  cat >"$LAB_STATE/prometheus/prometheus.yml" <<EOF
+  local apiservers="\"127.0.0.1:$APISERVER_PORT\"" i
+  if [ "$LAB_NETWORK" = host ]; then
+    apiservers=""
+    for i in $(seq 0 $((LAB_APISERVERS - 1))); do apiservers="$apiservers${apiservers:+, }\"$(cp_ip "$i"):$APISERVER_PORT\""; done
+  fi
+  {
+    cat <<EOF
 global:
   scrape_interval: 5s
   evaluation_interval: 5s
@@ -175,23 +258,29 @@ alerting:
   alertmanagers:
   - static_configs: [{targets: ["127.0.0.1:$ALERTMANAGER_PORT"]}]
 scrape_configs:
+EOF
+    # A managed control plane's components are not scraped (LAB_MANAGED=1).
+    [ "$LAB_MANAGED" = 1 ] || cat <<EOF
 - job_name: kube-apiserver
   scheme: https
   tls_config: {ca_file: $PKI/ca.crt, cert_file: $PKI/prometheus.crt, key_file: $PKI/prometheus.key}
-  static_configs: [{targets: ["127.0.0.1:$APISERVER_PORT"]}]
+  static_configs: [{targets: [$apiservers]}]
 - job_name: kube-controller-manager
   scheme: https
   tls_config: {insecure_skip_verify: true}
-  static_configs: [{targets: ["127.0.0.1:$KCM_PORT"]}]
+  static_configs: [{targets: ["$CP_HOST:$KCM_PORT"]}]
 - job_name: kube-scheduler
   scheme: https
   tls_config: {insecure_skip_verify: true}
-  static_configs: [{targets: ["127.0.0.1:$SCHEDULER_PORT"]}]
+  static_configs: [{targets: ["$CP_HOST:$SCHEDULER_PORT"]}]
 - job_name: etcd
-  static_configs: [{targets: ["127.0.0.1:$ETCD_METRICS_PORT"]}]
+  static_configs: [{targets: ["$CP_HOST:$ETCD_METRICS_PORT"]}]
+EOF
+    cat <<EOF
 - job_name: demo-clients
   file_sd_configs: [{files: [$LAB_STATE/prometheus/clients.json], refresh_interval: 5s}]
 EOF
+  } >"$LAB_STATE/prometheus/prometheus.yml"
 }
 
 start_prometheus() {

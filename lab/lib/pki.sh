@@ -67,6 +67,11 @@ make_pki() {
   fi
   pki_ca_conf
   local api_san="IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+  if [ "$LAB_NETWORK" = host ]; then
+    # The load balancer's and every control-plane node's address (kubeadm puts the
+    # controlPlaneEndpoint and the node's address in each API server's certificate).
+    api_san="$api_san,IP:$LB_IP,IP:$(cp_ip 0),IP:$(cp_ip 1),IP:$(cp_ip 2),DNS:kubernetes.default.svc.cluster.local"
+  fi
   mkcert apiserver "/CN=kube-apiserver" server "$api_san"
   # The apiserver-cert-expired fault swaps this in: same names, validity over in 2024.
   mkcert apiserver-expired "/CN=kube-apiserver" server "$api_san" 20240101000000Z 20240102000000Z
@@ -82,6 +87,18 @@ make_pki() {
   mkcert demo-clientgo "/CN=demo-clientgo/O=demo-clients" client
   # The expired-client-cert fault swaps this in.
   mkcert demo-clientgo-expired "/CN=demo-clientgo/O=demo-clients" client "" 20240101000000Z 20240102000000Z
+  if [ "$LAB_NETWORK" = host ]; then
+    # The aggregation layer's client (aggregated APIs, apiservice-unavailable).
+    mkcert front-proxy-client "/CN=front-proxy-client" client
+    # Control-plane nodes: the kubelet stand-in's client identity and serving certificate.
+    local i node
+    for i in 0 1 2; do
+      node=$(cp_node "$i")
+      mkcert "node-$node" "/CN=system:node:$node/O=system:nodes" client
+      mkcert "kubelet-$node" "/CN=$node" server "IP:$(cp_ip "$i"),DNS:$node"
+    done
+    mkcert policy-webhook "/CN=policy-webhook.policy.svc" server "DNS:policy-webhook.policy.svc,DNS:policy-webhook.policy.svc.cluster.local,IP:127.0.0.1"
+  fi
   if [ ! -f "$PKI/sa.key" ]; then
     openssl genrsa -out "$PKI/sa.key" 2048 2>/dev/null
     openssl rsa -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub" 2>/dev/null

@@ -783,3 +783,374 @@ fn an_unreachable_prometheus_is_never_called_healthy() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The lab itself, in whichever shape lab/up started it (LAB_MONITORING, LAB_APISERVERS,
+// LAB_MANAGED; lab/env exports them): each test checks what that shape promises, so each
+// asserts something in every shape.
+
+/// `kubectl --kubeconfig <admin> ARGS -o json`, parsed.
+fn kubectl_json(args: &[&str]) -> Value {
+    let out = Command::new(var("LAB_KUBECTL"))
+        .args(["--kubeconfig", var("LAB_ADMIN_KUBECONFIG")])
+        .args(args)
+        .args(["-o", "json"])
+        .output()
+        .expect("run kubectl");
+    assert!(
+        out.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("kubectl printed JSON")
+}
+
+/// The result vector of an instant query against the lab's Prometheus.
+fn prom_query(q: &str) -> Vec<Value> {
+    let url = format!(
+        "{}/api/v1/query?query={}",
+        var("PROMETHEUS_URL"),
+        url_escape(q)
+    );
+    let v = get_json(&url, None).unwrap_or_else(|e| panic!("Prometheus query {q}: {e}"));
+    v["data"]["result"].as_array().cloned().unwrap_or_default()
+}
+
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn kps() -> bool {
+    var("LAB_MONITORING") == "kube-prometheus-stack"
+}
+
+fn managed() -> bool {
+    var("LAB_MANAGED") == "1"
+}
+
+fn apiservers() -> usize {
+    var("LAB_APISERVERS")
+        .parse()
+        .expect("LAB_APISERVERS is a number")
+}
+
+/// Polls `f` until it holds (Prometheus needs a few scrapes after lab/up), at most `secs`.
+fn eventually(secs: u64, what: &str, f: impl Fn() -> Result<(), String>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match f() {
+            Ok(()) => return,
+            Err(e) if std::time::Instant::now() > deadline => panic!("{what}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_secs(3)),
+        }
+    }
+}
+
+/// Monitoring as configured: in the kube-prometheus-stack lab, the operator-generated rule file
+/// holds KubeClientErrors exactly as the chart renders it (job="apiserver", 5xx only, `for:`
+/// from the chart's values), the clients carry ServiceMonitor/PodMonitor labels, Prometheus has
+/// the `cluster` external label, and it scrapes every API server (none when managed). In the
+/// plain lab, the hand-written jobs and deploy/prometheus's rules.
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn lab_monitoring_is_as_configured() {
+    let rules = get_json(&format!("{}/api/v1/rules", var("PROMETHEUS_URL")), None)
+        .expect("GET /api/v1/rules");
+    let kce: Vec<&Value> = rules["data"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g["rules"].as_array().into_iter().flatten())
+        .filter(|r| r["name"] == "KubeClientErrors")
+        .collect();
+    if kps() {
+        assert_eq!(kce.len(), 1, "one KubeClientErrors rule: {kce:?}");
+        let r = kce[0];
+        let q = r["query"].as_str().unwrap_or_default();
+        assert!(
+            q.contains(r#"rest_client_requests_total{code=~"5..",job="apiserver"}"#)
+                || q.contains(r#"rest_client_requests_total{job="apiserver",code=~"5.."}"#),
+            "the chart's expression: {q}"
+        );
+        assert!(q.contains("by (cluster, instance, job, namespace)"), "{q}");
+        assert_eq!(
+            r["duration"], 60,
+            "for: from customRules (LAB_ALERT_FOR=1m)"
+        );
+        assert_eq!(r["labels"]["severity"], "warning");
+        let groups = rules["data"]["groups"].as_array().unwrap();
+        let file = groups
+            .iter()
+            .find(|g| {
+                g["rules"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x["name"] == "KubeClientErrors")
+            })
+            .and_then(|g| g["file"].as_str())
+            .unwrap_or_default();
+        assert!(
+            file.contains("prometheus-kube-prometheus-stack-prometheus-rulefiles-"),
+            "the rule comes from the operator's rule ConfigMap: {file}"
+        );
+        let cfg = get_json(
+            &format!("{}/api/v1/status/config", var("PROMETHEUS_URL")),
+            None,
+        )
+        .expect("GET /api/v1/status/config");
+        let yaml = cfg["data"]["yaml"].as_str().unwrap_or_default();
+        assert!(
+            yaml.contains("cluster: lab"),
+            "external label cluster: {yaml:.400}"
+        );
+        eventually(
+            90,
+            "the clients' series carry ServiceMonitor/PodMonitor labels",
+            || {
+                let up = prom_query(r#"up{namespace="demo"} == 1"#);
+                let find = |job: &str| {
+                    up.iter()
+                        .find(|s| s["metric"]["job"] == job)
+                        .map(|s| s["metric"].clone())
+                        .ok_or_else(|| format!("no up{{job={job:?}}} == 1 in {up:?}"))
+                };
+                for (job, pod, container) in [
+                    ("demo-clientgo", "demo-clientgo", "clientgo"),
+                    ("demo-kubers", "demo-kubers", "kubers"),
+                ] {
+                    let m = find(job)?;
+                    need(
+                        m["service"] == job
+                            && m["pod"] == pod
+                            && m["container"] == container
+                            && m["endpoint"] == "metrics"
+                            && m["instance"].as_str().is_some_and(|i| i.contains(':')),
+                        format!("ServiceMonitor labels on {job}: {m}"),
+                    )?;
+                }
+                let m = find("demo/demo-python")?;
+                need(
+                    m["pod"] == "demo-python"
+                        && m["container"] == "python"
+                        && m.get("service").is_none(),
+                    format!("PodMonitor labels: {m}"),
+                )
+            },
+        );
+        eventually(90, "Prometheus scrapes the API servers", || {
+            let n = prom_query(r#"up{job="apiserver"} == 1"#).len();
+            let want = if managed() { 0 } else { apiservers() };
+            need(n == want, format!("{n} API server targets up, want {want}"))
+        });
+    } else {
+        let forms: Vec<&str> = kce
+            .iter()
+            .filter_map(|r| r["labels"]["form"].as_str())
+            .collect();
+        assert_eq!(
+            forms.len(),
+            2,
+            "both forms of deploy/prometheus's rule: {kce:?}"
+        );
+        eventually(60, "the plain lab's jobs", || {
+            let n = prom_query(r#"up{job="demo-clients"} == 1"#).len();
+            need(n == 3, format!("{n} demo-clients targets up"))?;
+            let n = prom_query(r#"up{job="kube-apiserver"} == 1"#).len();
+            let want = if managed() { 0 } else { apiservers() };
+            need(
+                n == want,
+                format!("{n} kube-apiserver targets up, want {want}"),
+            )
+        });
+    }
+}
+
+/// The API servers: each one's own URL serves, and with the lab on its host network the
+/// `kubernetes` Service's EndpointSlice lists exactly them (through HAProxy when several).
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn lab_apiservers_are_listed() {
+    let urls: Vec<&str> = var("LAB_APISERVER_URLS").split(',').collect();
+    assert_eq!(urls.len(), apiservers(), "one URL per API server: {urls:?}");
+    let hosts: std::collections::BTreeSet<String> = urls
+        .iter()
+        .map(|u| {
+            u.trim_start_matches("https://")
+                .rsplit_once(':')
+                .unwrap()
+                .0
+                .to_string()
+        })
+        .collect();
+    if hosts.iter().all(|h| h.starts_with("127.")) {
+        // The loopback lab: one API server on 127.0.0.1, no endpoint reconciler.
+        assert_eq!(apiservers(), 1);
+        return;
+    }
+    eventually(
+        30,
+        "the kubernetes EndpointSlice lists every API server",
+        || {
+            let slice = kubectl_json(&["-n", "default", "get", "endpointslice", "kubernetes"]);
+            let listed: std::collections::BTreeSet<String> = slice["endpoints"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|e| e["addresses"].as_array().into_iter().flatten())
+                .filter_map(|a| a.as_str().map(str::to_string))
+                .collect();
+            need(
+                listed == hosts,
+                format!("listed {listed:?}, running {hosts:?}"),
+            )
+        },
+    );
+}
+
+/// Control-plane pods as kubeadm makes them (mirror pods of static pods in kube-system, one
+/// kube-apiserver per control-plane node, Ready while their process runs); none in the
+/// managed mode or the loopback lab (where the components run as bare processes).
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn lab_control_plane_pods() {
+    let pods = kubectl_json(&[
+        "-n",
+        "kube-system",
+        "get",
+        "pods",
+        "-l",
+        "tier=control-plane",
+    ]);
+    let items = pods["items"].as_array().cloned().unwrap_or_default();
+    let host = !var("LAB_APISERVER_URLS").starts_with("https://127.");
+    if managed() || !host {
+        assert!(items.is_empty(), "no control-plane pods: {items:?}");
+        return;
+    }
+    let count = |c: &str| {
+        items
+            .iter()
+            .filter(|p| p["metadata"]["labels"]["component"] == c)
+            .count()
+    };
+    assert_eq!(count("kube-apiserver"), apiservers(), "{items:?}");
+    for c in ["kube-controller-manager", "kube-scheduler", "etcd"] {
+        assert_eq!(count(c), 1, "one {c} pod");
+    }
+    for p in &items {
+        let name = p["metadata"]["name"].as_str().unwrap_or_default();
+        assert!(
+            p["metadata"]["annotations"]["kubernetes.io/config.mirror"].is_string(),
+            "{name} is a mirror pod"
+        );
+        assert_eq!(p["spec"]["hostNetwork"], true, "{name}");
+        let ready = p["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Ready" && c["status"] == "True");
+        assert!(ready, "{name} is Ready: {}", p["status"]);
+        assert_eq!(
+            p["status"]["podIP"], p["status"]["hostIP"],
+            "{name}: host network"
+        );
+    }
+}
+
+/// kube-doctor's role may GET the API server's /metrics, except in the managed mode.
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn lab_metrics_access_matches_mode() {
+    let out = Command::new(var("LAB_KUBECTL"))
+        .args([
+            "--kubeconfig",
+            var("KUBECONFIG"),
+            "get",
+            "--raw",
+            "/metrics",
+        ])
+        .output()
+        .expect("run kubectl");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if managed() {
+        assert!(
+            !out.status.success(),
+            "GET /metrics allowed in the managed mode"
+        );
+        assert!(
+            stderr.contains("Forbidden") || stderr.contains("forbidden"),
+            "{stderr}"
+        );
+    } else {
+        assert!(out.status.success(), "GET /metrics: {stderr}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains("apiserver_request_total"));
+    }
+}
+
+/// webhook-5xx makes the API server itself the failing client: its own
+/// `rest_client_requests_total` counts HTTP 500 from the webhook, and the rule the lab's
+/// Prometheus has for the API server's client errors fires for the API server's job
+/// (kube-prometheus-stack: the chart's KubeClientErrors for job="apiserver"; plain: the 5xx
+/// form of deploy/prometheus's rule for job="kube-apiserver"). Not in the managed mode, whose
+/// Prometheus does not scrape the API server.
+#[test]
+#[ignore = "needs the lab: lab/up"]
+fn lab_webhook_5xx_fails_the_api_servers_calls() {
+    let job = if kps() { "apiserver" } else { "kube-apiserver" };
+    let fault = Fault::inject("webhook-5xx");
+    if managed() {
+        // Still real: the client's writes fail with 500 from the API server.
+        eventually(90, "the kube-rs client's writes fail with 500", || {
+            let log = std::fs::read_to_string(format!(
+                "{}/podlogs/demo-kubers/current.log",
+                var("LAB_STATE")
+            ))
+            .unwrap_or_default();
+            need(
+                log.contains("failed calling webhook"),
+                "no 'failed calling webhook' in the kube-rs client's log",
+            )
+        });
+    } else {
+        eventually(
+            90,
+            "the API server's own client counts 500s from the webhook",
+            || {
+                let q = format!(
+                    r#"sum(increase(rest_client_requests_total{{job="{job}",code="500",host=~"policy-webhook.*|127.0.0.1:.*"}}[1m])) > 0"#
+                );
+                need(!prom_query(&q).is_empty(), format!("nothing for {q}"))
+            },
+        );
+        // for: 1m in the lab, after the 5m rate window holds more than 1 % of 5xx.
+        eventually(
+            240,
+            "KubeClientErrors fires for the API server's job",
+            || {
+                let q = format!(
+                    r#"ALERTS{{alertname="KubeClientErrors",alertstate="firing",job="{job}"}}"#
+                );
+                let firing = prom_query(&q);
+                need(!firing.is_empty(), format!("not firing: {q}"))?;
+                need(
+                    firing.iter().all(|a| {
+                        a["metric"]["instance"]
+                            .as_str()
+                            .is_some_and(|i| !i.is_empty())
+                    }),
+                    format!("one alert per API server instance: {firing:?}"),
+                )
+            },
+        );
+    }
+    drop(fault);
+    std::thread::sleep(Duration::from_secs(30));
+}

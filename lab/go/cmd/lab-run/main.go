@@ -1,9 +1,11 @@
 // lab-run is the lab's stand-in for a container runtime's log handling: it runs one command
 // and writes its stdout and stderr, line by line, to a file in the CRI log format
 // ("2016-10-06T00:17:09.669794202Z stdout F text"), which is what KWOK serves as the pod's
-// container log. Everything else about the process is real.
+// container log. Everything else about the process is real. With --exit FILE it also records
+// how the process ended ("CODE SIGNAL FINISHED-AT", SIGNAL "-" when it exited by itself), which
+// the lab's kubelet stand-in (lab-kubelet) shows as the container's last state.
 //
-//	lab-run --log FILE -- COMMAND [ARGS...]
+//	lab-run --log FILE [--exit FILE] -- COMMAND [ARGS...]
 package main
 
 import (
@@ -17,10 +19,13 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
 	logPath := flag.String("log", "", "CRI-format log file to append to")
+	exitPath := flag.String("exit", "", "where to record the exit code when the process ends")
 	flag.Parse()
 	args := flag.Args()
 	if *logPath == "" || len(args) == 0 {
@@ -66,7 +71,19 @@ func main() {
 	}()
 	wg.Wait()
 	err = cmd.Wait()
+	code, sig := 0, "-"
 	if exit, ok := err.(*exec.ExitError); ok {
-		os.Exit(exit.ExitCode())
+		code = exit.ExitCode()
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = 128 + int(ws.Signal())
+			sig = unix.SignalName(ws.Signal())
+		}
+	}
+	if *exitPath != "" {
+		rec := fmt.Sprintf("%d %s %s\n", code, sig, time.Now().UTC().Format(time.RFC3339Nano))
+		_ = os.WriteFile(*exitPath, []byte(rec), 0o644)
+	}
+	if code != 0 {
+		os.Exit(code)
 	}
 }
