@@ -18,7 +18,10 @@
 //! 5. the HTTP code is the one the line states (`(403)`, `code: 403`, `"code":403`, `403
 //!    Forbidden`...) or, failing that, the one its canonical Status text implies.
 
+pub mod accuracy;
 pub mod authz;
+pub mod events;
+pub mod level;
 pub mod patterns;
 pub mod render;
 pub mod stream;
@@ -29,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
 pub use authz::AuthzDenial;
+pub use events::{Event, EventAssembler, EventVerdict, Events};
 pub use patterns::ClientLib;
 use patterns::{PHRASES, PRECEDENCE, Strength};
 
@@ -55,7 +59,6 @@ pub const TRIGGERS: &[&str] = &[
     "quota",
     "webhook",
     "denied",
-    "limitrange",
     "usage per",
     "specify",
     "too many",
@@ -87,6 +90,8 @@ pub const TRIGGERS: &[&str] = &[
     "broken pipe",
     "eof",
     "ion lost",
+    "ion closed",
+    "no cached",
     "goaway",
     "aborted",
     "closed network",
@@ -153,9 +158,10 @@ fn client_rank(c: ClientLib) -> u8 {
         ClientLib::KubeRs => 2,
         ClientLib::Fabric8 => 3,
         ClientLib::Java => 4,
-        ClientLib::ClientNode => 5,
-        ClientLib::Python => 6,
-        ClientLib::ClientGo => 7,
+        ClientLib::Dotnet => 5,
+        ClientLib::ClientNode => 6,
+        ClientLib::Python => 7,
+        ClientLib::ClientGo => 8,
     }
 }
 
@@ -171,7 +177,79 @@ pub struct Classifier {
     trigger_groups: Vec<packed::Searcher>,
     phrases: AhoCorasick,
     code_re: Regex,
+    status_re: Regex,
     authz: authz::AuthzExtractor,
+}
+
+/// Matches collected per line (more are ignored: a line with more phrases than this is decided
+/// by its first ones).
+const MAX_MATCHES: usize = 64;
+/// Neutral ranges kept per line.
+const MAX_NEUTRAL: usize = 8;
+
+/// One line read by [`Classifier::analyse`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Analysis {
+    /// The line's verdict on its own.
+    pub classification: Classification,
+    /// The client library the line names, even when it is no error (a stack frame).
+    pub client: Option<ClientLib>,
+    /// The HTTP code the line states (not one a phrase implies).
+    pub explicit: Option<u16>,
+}
+
+impl Default for Classification {
+    fn default() -> Self {
+        Classification::NONE
+    }
+}
+
+/// HTTP reason phrases (letters only, lower case) and .NET `HttpStatusCode` names.
+const STATUS_NAMES: &[(&str, u16)] = &[
+    ("ok", 200),
+    ("created", 201),
+    ("accepted", 202),
+    ("nocontent", 204),
+    ("badrequest", 400),
+    ("unauthorized", 401),
+    ("forbidden", 403),
+    ("notfound", 404),
+    ("methodnotallowed", 405),
+    ("notacceptable", 406),
+    ("requesttimeout", 408),
+    ("conflict", 409),
+    ("gone", 410),
+    ("preconditionfailed", 412),
+    ("requestentitytoolarge", 413),
+    ("unsupportedmediatype", 415),
+    ("unprocessableentity", 422),
+    ("toomanyrequests", 429),
+    ("internalservererror", 500),
+    ("notimplemented", 501),
+    ("badgateway", 502),
+    ("serviceunavailable", 503),
+    ("gatewaytimeout", 504),
+];
+
+/// Where a line names a status by its reason phrase (see `Classifier::status_name`).
+const STATUS_PATTERN: &str = r#"(?ix)
+      invalid\s+status\s+code\s+'(?P<net>[a-z]+)'
+    | (?:exception|error):\s*'?(?P<tail>forbidden|unauthorized|not\s?found|conflict|bad\s?request
+        |unprocessable\s?entity|too\s?many\s?requests|internal\s?server\s?error
+        |service\s?unavailable|gateway\s?timeout|bad\s?gateway|gone)'?[.!]?\s*$
+"#;
+
+/// Whether a line is a stack frame: Java/Node/.NET `at ...(...)`, Python `File "...", line N`.
+fn is_frame(line: &[u8]) -> bool {
+    let t = line.trim_ascii_start();
+    if let Some(rest) = t.strip_prefix(b"at ") {
+        return memchr::memmem::find(rest, b": ").is_none();
+    }
+    if t.starts_with(b"File \"") {
+        return memchr::memmem::find(t, b"\", line ").is_some();
+    }
+    // A traceback's source line (`raise ApiException(http_resp=r)`) is code, not a message.
+    t.starts_with(b"raise ") || (t.starts_with(b"... ") && t.ends_with(b" more"))
 }
 
 impl Default for Classifier {
@@ -239,11 +317,13 @@ impl Classifier {
             .build(PHRASES.iter().map(|p| p.text))
             .expect("phrases are valid patterns");
         let code_re = Regex::new(CODE_PATTERN).expect("code pattern is valid");
+        let status_re = Regex::new(STATUS_PATTERN).expect("status pattern is valid");
         Classifier {
             triggers,
             trigger_groups,
             phrases,
             code_re,
+            status_re,
             authz: authz::AuthzExtractor::new(),
         }
     }
@@ -298,38 +378,84 @@ impl Classifier {
     }
 
     fn classify_candidate(&self, line: &[u8]) -> Classification {
-        let mut client: Option<ClientLib> = None;
+        self.analyse(line).classification
+    }
+
+    /// Reads one candidate line: its classification, and the client library named on it even
+    /// when the line itself is not an error (a stack frame of a multi-line block).
+    pub(crate) fn analyse(&self, line: &[u8]) -> Analysis {
+        // Matches first, then the decision: a neutral phrase ("Rate Limited Requeue") ends after
+        // the phrases inside it, so they can only be discounted once all matches are known.
+        let mut found = [(0u16, 0usize, 0usize); MAX_MATCHES];
+        let mut n_found = 0;
+        let (level, header) = level::level(line);
+        let mut neutral: [std::ops::Range<usize>; MAX_NEUTRAL] = Default::default();
+        let mut n_neutral = 0;
+        if let Some(h) = header {
+            neutral[0] = h;
+            n_neutral = 1;
+        }
+        for m in self.phrases.find_overlapping_iter(line) {
+            let id = m.pattern().as_usize();
+            if PHRASES[id].neutral {
+                if n_neutral < MAX_NEUTRAL {
+                    neutral[n_neutral] = m.range();
+                    n_neutral += 1;
+                }
+            } else if n_found < MAX_MATCHES {
+                found[n_found] = (id as u16, m.start(), m.end());
+                n_found += 1;
+            }
+        }
+        let neutral = &neutral[..n_neutral];
+        let mut strong_client: Option<ClientLib> = None;
+        let mut weak_client: Option<ClientLib> = None;
         let mut context = false;
-        let mut error_words = [0usize; 4];
-        let mut n_error_words = 0usize;
-        let mut neutral: Option<std::ops::Range<usize>> = None;
+        let mut error_word = false;
+        let mut strong_error = false;
         let mut expected = false;
+        let mut not_api = false;
+        let mut relayed = false;
         // Best category per strength: index into PRECEDENCE, lower is stronger.
         let mut specific: Option<usize> = None;
         let mut contextual: Option<usize> = None;
         let mut weak: Option<usize> = None;
-        // The HTTP code implied by the phrases of each category.
+        // The HTTP code implied by the phrases of each category; `leaked` is the first code a
+        // Specific phrase implies, whatever its category (a webhook failure arrives as "Internal
+        // error occurred", which implies 500).
         let mut implied = [None::<u16>; PRECEDENCE.len()];
-        for m in self.phrases.find_overlapping_iter(line) {
-            let ph = &PHRASES[m.pattern().as_usize()];
-            if let Some(c) = ph.client
-                && client.is_none_or(|have| client_rank(c) < client_rank(have))
-            {
-                client = Some(c);
+        let mut leaked: Option<u16> = None;
+        for &(id, start, end) in &found[..n_found] {
+            if neutral.iter().any(|r| r.start <= start && end <= r.end) {
+                continue;
             }
-            context |= ph.context;
-            if ph.error_word && n_error_words < error_words.len() {
-                error_words[n_error_words] = m.start();
-                n_error_words += 1;
+            let ph = &PHRASES[id as usize];
+            if ph.veto {
+                return Analysis::default();
             }
-            if ph.neutral {
-                neutral = Some(m.range());
+            if let Some(c) = ph.client {
+                let slot = if ph.weak_client {
+                    &mut weak_client
+                } else {
+                    &mut strong_client
+                };
+                if slot.is_none_or(|have| client_rank(c) < client_rank(have)) {
+                    *slot = Some(c);
+                }
             }
+            context |= ph.context && !ph.weak_client;
+            error_word |= ph.error_word;
+            strong_error |= ph.strong_error;
             expected |= ph.expected;
+            not_api |= ph.not_api;
+            relayed |= ph.relayed;
             if let Some((category, strength)) = ph.category {
                 let rank = precedence(category);
                 if implied[rank].is_none() {
                     implied[rank] = ph.implied_code;
+                }
+                if strength == Strength::Specific && leaked.is_none() {
+                    leaked = ph.implied_code;
                 }
                 let slot = match strength {
                     Strength::Specific => &mut specific,
@@ -341,25 +467,61 @@ impl Classifier {
                 }
             }
         }
-        context |= client.is_some();
-        let error_word = error_words[..n_error_words]
-            .iter()
-            .any(|at| neutral.as_ref().is_none_or(|r| !r.contains(at)));
+        // Go transport text after "failed calling webhook" is the API server's, not the
+        // client's; a weak marker counts only when nothing stronger names the writer.
+        let client = strong_client.or(weak_client.filter(|_| !relayed));
+        if is_frame(line) {
+            // A stack frame states no failure; it only tells whose code was running.
+            return Analysis {
+                classification: Classification::NONE,
+                client: strong_client.or(weak_client),
+                explicit: None,
+            };
+        }
+        // Transport text alone (Go's `i/o timeout`, Node's `ECONNREFUSED`) names a library, not
+        // the Kubernetes API: a DNS server's `read udp ...: i/o timeout` is not API evidence.
+        context |= strong_client.is_some();
+        let quiet = level.is_quiet();
         let strong = match (specific, contextual.filter(|_| context)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let (category, implied_code) = match strong.or(weak.filter(|_| context)) {
-            // The winner's own implied code first, then any other phrase's (a webhook failure
-            // arrives as "Internal error occurred", which implies 500).
+        let mut explicit = self.explicit_code(line);
+        let (category, implied_code) = match strong.or(weak.filter(|_| context && !quiet)) {
             Some(rank) => (
                 PRECEDENCE[rank],
-                implied[rank].or_else(|| implied.iter().flatten().next().copied()),
+                implied[rank].or(leaked.filter(|_| strong.is_some())),
             ),
-            None if context && error_word => (Category::Other, None),
-            None => return Classification::NONE,
+            None => match self.status_name(line) {
+                // `HttpOperationException: ... invalid status code 'UnprocessableEntity'`,
+                // `ApiException: Not Found`, `Error: Forbidden`.
+                Some(code) => {
+                    let c = Category::from_http(code);
+                    if c.is_error() {
+                        explicit = explicit.or(Some(code));
+                        (c, None)
+                    } else {
+                        (Category::Other, None)
+                    }
+                }
+                None if context && !not_api && (strong_error || (error_word && !quiet)) => {
+                    (Category::Other, None)
+                }
+                None => {
+                    return Analysis {
+                        classification: Classification::NONE,
+                        client,
+                        explicit,
+                    };
+                }
+            },
         };
-        let explicit = self.explicit_code(line);
+        if explicit.is_none() && category != Category::Other {
+            // `ApiException: Not Found`: the reason phrase is the status.
+            explicit = self
+                .status_name(line)
+                .filter(|code| Category::from_http(*code).is_error());
+        }
         let http_code = explicit.or(implied_code);
         // A stated code settles what words leave open: a bare "ApiException: (401)" is an
         // authentication failure, and "Status(403) ... Unauthorized" is a 403.
@@ -376,17 +538,42 @@ impl Classifier {
         } else {
             None
         };
-        Classification {
-            category,
-            http_code,
+        Analysis {
+            classification: Classification {
+                category,
+                http_code,
+                client,
+                expected,
+                authz,
+            },
             client,
-            expected,
-            authz,
+            explicit,
         }
     }
 
+    /// The HTTP status a line names by its reason phrase alone: .NET's `invalid status code
+    /// 'NotFound'` (any status, 2xx included), or a line ending in `Exception: Not Found` /
+    /// `Error: Forbidden`.
+    fn status_name(&self, line: &[u8]) -> Option<u16> {
+        let caps = self.status_re.captures(line)?;
+        let name = caps.name("net").or_else(|| caps.name("tail"))?.as_bytes();
+        let mut key = [0u8; 32];
+        let mut n = 0;
+        for b in name.iter().filter(|b| b.is_ascii_alphabetic()) {
+            if n == key.len() {
+                return None;
+            }
+            key[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+        STATUS_NAMES
+            .iter()
+            .find(|(word, _)| word.as_bytes() == &key[..n])
+            .map(|(_, code)| *code)
+    }
+
     /// The first 4xx/5xx code the line states.
-    fn explicit_code(&self, line: &[u8]) -> Option<u16> {
+    pub(crate) fn explicit_code(&self, line: &[u8]) -> Option<u16> {
         let caps = self.code_re.captures(line)?;
         caps.iter()
             .skip(1)
