@@ -25,6 +25,7 @@ pub mod level;
 pub mod patterns;
 pub mod render;
 pub mod stream;
+pub mod target;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind, packed};
 use regex::bytes::Regex;
