@@ -384,7 +384,10 @@ mod tests {
     use super::*;
     use crate::classify::ClientLib;
 
-    fn events(text: &str) -> Vec<(usize, usize, Category, Option<u16>, Option<ClientLib>)> {
+    /// (head line, lines, category, code, client) per event.
+    type Row = (usize, usize, Category, Option<u16>, Option<ClientLib>);
+
+    fn events(text: &str) -> Vec<Row> {
         Classifier::new()
             .events_in(text)
             .map(|e| {
