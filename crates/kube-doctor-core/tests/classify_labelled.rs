@@ -281,3 +281,77 @@ fn fnv_is_the_reference_function() {
     assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
     assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
 }
+
+/// Throughput of the full analysis of candidate lines (the labelled lines, repeated):
+/// `cargo test --release -p kube-doctor-core --test classify_labelled -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, run by hand in release mode"]
+fn candidate_throughput() {
+    let cl = Classifier::new();
+    let rows = rows();
+    let bytes: usize = rows.iter().map(|r| r.line.len()).sum();
+    let reps = 200;
+    let t = std::time::Instant::now();
+    let mut errors = 0usize;
+    for _ in 0..reps {
+        for r in &rows {
+            errors += usize::from(cl.classify(r.line.as_bytes()).category != Category::None);
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "{} lines x {reps}: {:.1} MB/s, {:.2} us/line ({errors} errors)",
+        rows.len(),
+        (bytes * reps) as f64 / secs / 1e6,
+        secs * 1e6 / (rows.len() * reps) as f64
+    );
+}
+
+/// Throughput of the first pass over the benchmark log (bench/classify.sh makes it):
+/// `cargo test --release -p kube-doctor-core --test classify_labelled first_pass -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement, run by hand in release mode after bench/classify.sh"]
+fn first_pass_throughput() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bench/out/classify-256m.log"
+    );
+    let Ok(data) = std::fs::read(path) else {
+        println!("no {path}: run bench/classify.sh first");
+        return;
+    };
+    // CPU time of this thread (the machine may be busy): /proc/thread-self/schedstat.
+    let cpu = || -> f64 {
+        std::fs::read_to_string("/proc/thread-self/schedstat")
+            .ok()
+            .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |ns| ns / 1e9)
+    };
+    let cl = Classifier::new();
+    let mut scratch = Vec::new();
+    for only_first_pass in [true, false, true, false] {
+        let t = cpu();
+        let mut n = 0usize;
+        for block in data.chunks(8 << 20) {
+            let end = block
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(block.len(), |i| i + 1);
+            if only_first_pass {
+                n += cl.candidate_starts(&block[..end], &mut scratch).len();
+            } else {
+                cl.for_each_candidate(&block[..end], &mut scratch, |_, _| n += 1);
+            }
+        }
+        let secs = cpu() - t;
+        println!(
+            "{}: {:.0} MB/s of CPU time ({n} candidates)",
+            if only_first_pass {
+                "first pass"
+            } else {
+                "first pass + classification"
+            },
+            data.len() as f64 / secs / 1e6
+        );
+    }
+}

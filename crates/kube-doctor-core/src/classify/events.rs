@@ -66,13 +66,43 @@ fn is_describe_event_row(line: &[u8]) -> bool {
     (t.starts_with(b"Warning  ") || t.starts_with(b"Normal  ")) && line.len() - t.len() <= 4
 }
 
-/// The verdict on one event.
+/// The verdict on one event. Small to move: most events are single ordinary lines, and only
+/// an event that is an error (or names a client) carries a classification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventVerdict {
-    /// The event's classification (category `none` for ordinary lines).
-    pub classification: Classification,
+    lines: usize,
+    classification: Option<Box<Classification>>,
+}
+
+impl EventVerdict {
+    fn plain(lines: usize) -> EventVerdict {
+        EventVerdict {
+            lines,
+            classification: None,
+        }
+    }
+
     /// How many lines the event spans (at least 1).
-    pub lines: usize,
+    pub fn lines(&self) -> usize {
+        self.lines
+    }
+
+    /// The event's classification (category `none` for ordinary lines).
+    pub fn classification(&self) -> &Classification {
+        self.classification
+            .as_deref()
+            .unwrap_or(&Classification::NONE)
+    }
+
+    /// The classification, owned.
+    pub fn into_classification(self) -> Classification {
+        self.classification.map_or(Classification::NONE, |b| *b)
+    }
+
+    /// Whether the event is an API client error.
+    pub fn is_error(&self) -> bool {
+        self.classification().category.is_error()
+    }
 }
 
 /// The event being assembled.
@@ -110,9 +140,9 @@ impl Open {
     }
 
     /// Whether continuation lines must be read in full (they may carry the status or the
-    /// client): the event is an error or names a client.
+    /// client): the event is an error.
     fn interesting(&self) -> bool {
-        self.error || self.head_client.is_some()
+        self.error
     }
 
     fn add(&mut self, a: Analysis, head: bool) {
@@ -146,10 +176,7 @@ impl Open {
     fn verdict(self) -> EventVerdict {
         let lines = self.lines;
         if !self.error {
-            return EventVerdict {
-                classification: Classification::NONE,
-                lines,
-            };
+            return EventVerdict::plain(lines);
         }
         let mut category = self
             .best
@@ -166,13 +193,13 @@ impl Open {
         }
         let authz = self.authz.filter(|_| category == Category::Authorization);
         EventVerdict {
-            classification: Classification {
+            classification: Some(Box::new(Classification {
                 category,
                 http_code,
                 client: self.head_client.or(self.other_client),
                 expected: self.expected,
                 authz,
-            },
+            })),
             lines,
         }
     }
@@ -188,7 +215,16 @@ impl Open {
 #[derive(Debug)]
 pub struct EventAssembler<'c> {
     classifier: &'c Classifier,
-    open: Option<Open>,
+    state: State,
+}
+
+/// The open event. Ordinary lines (no trigger, or no error and no client) stay `Plain`, which
+/// costs nothing to open and close: a log is mostly such lines.
+#[derive(Debug)]
+enum State {
+    Empty,
+    Plain { lines: usize, bytes: usize },
+    Rich(Box<Open>),
 }
 
 impl<'c> EventAssembler<'c> {
@@ -196,18 +232,22 @@ impl<'c> EventAssembler<'c> {
     pub fn new(classifier: &'c Classifier) -> Self {
         EventAssembler {
             classifier,
-            open: None,
+            state: State::Empty,
         }
     }
 
     /// Whether an event is open (a line was pushed since the last verdict).
     pub fn is_open(&self) -> bool {
-        self.open.is_some()
+        !matches!(self.state, State::Empty)
     }
 
     /// How many lines the open event has so far.
     pub fn open_lines(&self) -> usize {
-        self.open.as_ref().map_or(0, |o| o.lines)
+        match &self.state {
+            State::Empty => 0,
+            State::Plain { lines, .. } => *lines,
+            State::Rich(o) => o.lines,
+        }
     }
 
     /// Feeds the next line (without its newline); returns the verdict of the event it closed.
@@ -228,11 +268,12 @@ impl<'c> EventAssembler<'c> {
 
     /// Whether `line` would continue the open event rather than start a new one.
     pub fn continues(&self, line: &[u8]) -> bool {
-        self.open.as_ref().is_some_and(|o| {
-            o.lines < MAX_EVENT_LINES
-                && o.bytes + line.len() <= MAX_EVENT_BYTES
-                && is_continuation(line)
-        })
+        let (lines, bytes) = match &self.state {
+            State::Empty => return false,
+            State::Plain { lines, bytes } => (*lines, *bytes),
+            State::Rich(o) => (o.lines, o.bytes),
+        };
+        lines < MAX_EVENT_LINES && bytes + line.len() <= MAX_EVENT_BYTES && is_continuation(line)
     }
 
     /// `known`: `None` when the caller has not run the first pass; `Some(None)` for a line
@@ -244,45 +285,191 @@ impl<'c> EventAssembler<'c> {
     ) -> Option<EventVerdict> {
         let cl = self.classifier;
         if self.continues(line) {
-            let open = self.open.as_mut().expect("continues() saw it open");
-            open.lines += 1;
-            open.bytes += line.len();
-            if open.interesting() {
-                // Every line of an error event is read: `statusCode: 403` and Node or Java stack
-                // frames hold no trigger but tell the status and the client.
-                open.add(cl.analyse(line), false);
-            } else {
-                match known {
-                    Some(None) => {}
-                    Some(Some(c)) if !c.category.is_error() => {}
-                    _ if !cl.is_candidate(line) => {}
-                    _ => open.add(cl.analyse(line), false),
+            match &mut self.state {
+                State::Rich(open) => {
+                    open.lines += 1;
+                    open.bytes += line.len();
+                    if open.interesting() {
+                        // Every line of an error event is read: `statusCode: 403` and Node or
+                        // Java stack frames hold no trigger but tell the status and the client.
+                        open.add(cl.analyse(line), false);
+                    } else if candidate_error(cl, line, known) {
+                        open.add(cl.analyse(line), false);
+                    }
                 }
+                State::Plain { lines, bytes } => {
+                    *lines += 1;
+                    *bytes += line.len();
+                    if candidate_error(cl, line, known) {
+                        let a = cl.analyse(line);
+                        if a.classification.category.is_error() {
+                            let mut open = Box::new(Open::new());
+                            open.lines = *lines;
+                            open.bytes = *bytes;
+                            open.add(a, false);
+                            self.state = State::Rich(open);
+                        }
+                    }
+                }
+                State::Empty => unreachable!("continues() saw an open event"),
             }
             return None;
         }
-        let closed = self.open.take().map(Open::verdict);
-        let mut open = Open::new();
-        open.lines = 1;
+        let closed = match std::mem::replace(&mut self.state, State::Empty) {
+            State::Empty => None,
+            State::Plain { lines, .. } => Some(EventVerdict::plain(lines)),
+            State::Rich(open) => Some(open.verdict()),
+        };
         let head = match known {
-            Some(None) => Analysis::default(),
-            Some(Some(c)) if !c.category.is_error() => cl.analyse(line),
-            Some(Some(c)) => Analysis {
+            Some(None) => None,
+            Some(Some(c)) if !c.category.is_error() => None,
+            // The head's code counts as stated: a continuation's code does not override it.
+            Some(Some(c)) => Some(Analysis {
                 classification: c.clone(),
                 client: c.client,
-                explicit: cl.explicit_code(line),
-            },
-            None if cl.is_candidate(line) => cl.analyse(line),
-            None => Analysis::default(),
+                explicit: c.http_code,
+            }),
+            None if cl.is_candidate(line) => {
+                let mut a = cl.analyse(line);
+                a.explicit = a.classification.http_code;
+                Some(a)
+            }
+            None => None,
         };
-        open.add(head, true);
-        self.open = Some(open);
+        self.state = match head {
+            Some(a) if a.classification.category.is_error() => {
+                let mut open = Box::new(Open::new());
+                open.lines = 1;
+                open.add(a, true);
+                State::Rich(open)
+            }
+            _ => State::Plain { lines: 1, bytes: 0 },
+        };
         closed
+    }
+
+    /// Feeds every line of `block` (whole lines, each ending in `\n` except possibly the last
+    /// one of the input, as [`super::stream::Block::Lines`] hands them out), given the block's
+    /// candidates in order as [`Classifier::for_each_candidate`] found them, and calls
+    /// `on_error` with every error event it closes. The same events as [`push_known`] on every
+    /// line, but the ordinary stretches between candidates are not walked line by line: only
+    /// their newlines are counted and their last lines looked at. Returns the number of lines.
+    ///
+    /// [`push_known`]: EventAssembler::push_known
+    pub fn push_block(
+        &mut self,
+        block: &[u8],
+        candidates: &[(std::ops::Range<usize>, Classification)],
+        mut on_error: impl FnMut(EventVerdict),
+    ) -> u64 {
+        let mut report = |v: Option<EventVerdict>| {
+            if let Some(v) = v.filter(EventVerdict::is_error) {
+                on_error(v);
+            }
+        };
+        let mut pos = 0;
+        let mut next = candidates.iter().peekable();
+        let mut lines = 0u64;
+        while pos < block.len() {
+            let candidate = next.peek().filter(|(r, _)| r.start == pos).map(|(_, c)| c);
+            if candidate.is_some() || matches!(self.state, State::Rich(_)) {
+                // A candidate, or the lines after an error event's head: one at a time.
+                if candidate.is_some() {
+                    next.next();
+                }
+                let (line, after) = line_at(block, pos);
+                report(self.push_known(line, candidate));
+                lines += 1;
+                pos = after;
+                continue;
+            }
+            // An ordinary stretch up to the next candidate.
+            let end = next.peek().map_or(block.len(), |(r, _)| r.start);
+            let region = &block[pos..end];
+            let mut n = memchr::memchr_iter(b'\n', region).count() as u64;
+            if end == block.len() && !region.ends_with(b"\n") {
+                n += 1;
+            }
+            lines += n;
+            self.skip_plain(region);
+            pos = end;
+        }
+        lines
+    }
+
+    /// Brings a `Plain` or `Empty` state past `region` (whole lines without a trigger), as
+    /// pushing each line would: only the lines from the region's last head on matter.
+    fn skip_plain(&mut self, region: &[u8]) {
+        if region.is_empty() {
+            return;
+        }
+        let body = region.strip_suffix(b"\n").unwrap_or(region);
+        // Walk back over continuation lines to the last head; replay from there.
+        let mut end = body.len();
+        let mut steps = 0;
+        let from = loop {
+            let start = memchr::memrchr(b'\n', &body[..end]).map_or(0, |i| i + 1);
+            if !is_continuation(trim_cr(&body[start..end])) {
+                // A head starts a new event whatever was open.
+                self.state = State::Empty;
+                break start;
+            }
+            steps += 1;
+            if start == 0 || steps > MAX_EVENT_LINES {
+                // No head near the end: replay the whole region (long indented stretches).
+                break 0;
+            }
+            end = start - 1;
+        };
+        let mut rest = &body[from..];
+        loop {
+            let (line, after) = match memchr::memchr(b'\n', rest) {
+                Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+                None => (rest, None),
+            };
+            let line = trim_cr(line);
+            if self.continues(line) {
+                if let State::Plain { lines, bytes } = &mut self.state {
+                    *lines += 1;
+                    *bytes += line.len();
+                }
+            } else {
+                self.state = State::Plain { lines: 1, bytes: 0 };
+            }
+            match after {
+                Some(a) => rest = a,
+                None => break,
+            }
+        }
     }
 
     /// Closes the open event at the end of input.
     pub fn finish(&mut self) -> Option<EventVerdict> {
-        self.open.take().map(Open::verdict)
+        match std::mem::replace(&mut self.state, State::Empty) {
+            State::Empty => None,
+            State::Plain { lines, .. } => Some(EventVerdict::plain(lines)),
+            State::Rich(open) => Some(open.verdict()),
+        }
+    }
+}
+
+/// The line starting at `pos` (without `\n`/`\r`) and the start of the next one.
+fn line_at(block: &[u8], pos: usize) -> (&[u8], usize) {
+    let end = memchr::memchr(b'\n', &block[pos..]).map_or(block.len(), |i| pos + i);
+    (trim_cr(&block[pos..end]), (end + 1).min(block.len()))
+}
+
+fn trim_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Whether a continuation line of an ordinary event must be read: it holds a trigger and may
+/// be an error itself.
+fn candidate_error(cl: &Classifier, line: &[u8], known: Option<Option<&Classification>>) -> bool {
+    match known {
+        Some(None) => false,
+        Some(Some(c)) => c.category.is_error(),
+        None => cl.is_candidate(line),
     }
 }
 
@@ -333,8 +520,8 @@ impl<'a, T, I: Iterator<Item = (T, &'a str)>> Iterator for Events<'a, '_, T, I> 
                 return Some(Event {
                     tag,
                     head,
-                    lines: verdict.lines,
-                    classification: verdict.classification,
+                    lines: verdict.lines(),
+                    classification: verdict.into_classification(),
                 });
             };
             let closed = self.assembler.push(line.as_bytes());
@@ -348,8 +535,8 @@ impl<'a, T, I: Iterator<Item = (T, &'a str)>> Iterator for Events<'a, '_, T, I> 
             return Some(Event {
                 tag: prev_tag,
                 head: prev_head,
-                lines: verdict.lines,
-                classification: verdict.classification,
+                lines: verdict.lines(),
+                classification: verdict.into_classification(),
             });
         }
     }
@@ -534,6 +721,48 @@ mod tests {
         assert_eq!(ev[0].tag, "t1");
         assert_eq!(ev[0].classification.category, Category::Authentication);
         assert_eq!(ev[1].tag, "t3");
+    }
+
+    /// `push_block` skips ordinary stretches; it must find the same error events as pushing
+    /// every line, whatever the block boundaries.
+    #[test]
+    fn push_block_agrees_with_push() {
+        let cl = Classifier::new();
+        let text = "start\n  indented\nkubernetes.client.exceptions.ApiException: (403)\nReason: Forbidden\nHTTP response body: {\"message\":\"exceeded quota\"}\nplain\n\n  x\nE0101 reflector.go:1] failed to list: Get \"https://10.0.0.1:443/api\": dial tcp 10.0.0.1:443: connect: connection refused\n  at frame (/app/node_modules/x.js:1:1)\nok\nHttpError: HTTP request failed\n  statusCode: 404\n}\nlast without newline";
+        let mut want = vec![];
+        let mut a = EventAssembler::new(&cl);
+        for line in text.split('\n') {
+            want.extend(a.push(line.as_bytes()).filter(EventVerdict::is_error));
+        }
+        want.extend(a.finish().filter(EventVerdict::is_error));
+        assert_eq!(want.len(), 3, "{want:?}");
+        let bytes = text.as_bytes();
+        // Split into blocks at every line boundary combination of a few sizes.
+        for cut_every in [1usize, 2, 3, 5, 100] {
+            let mut b = EventAssembler::new(&cl);
+            let mut got = vec![];
+            let mut lines = 0;
+            let starts: Vec<usize> = std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', bytes).map(|i| i + 1))
+                .filter(|i| *i < bytes.len())
+                .collect();
+            for chunk in starts.chunks(cut_every) {
+                let from = chunk[0];
+                let to = starts
+                    .iter()
+                    .find(|s| **s > *chunk.last().unwrap())
+                    .copied()
+                    .unwrap_or(bytes.len());
+                let block = &bytes[from..to];
+                let mut scratch = vec![];
+                let mut cands = vec![];
+                cl.for_each_candidate(block, &mut scratch, |r, c| cands.push((r, c)));
+                lines += b.push_block(block, &cands, |v| got.push(v));
+            }
+            got.extend(b.finish().filter(EventVerdict::is_error));
+            assert_eq!(got, want, "blocks of {cut_every} lines");
+            assert_eq!(lines as usize, text.split('\n').count());
+        }
     }
 
     #[test]

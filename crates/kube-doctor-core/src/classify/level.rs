@@ -98,29 +98,41 @@ fn klog(line: &[u8]) -> Option<Level> {
 /// A structured level field: JSON `"level":"info"` (and `lvl`, `severity`, `LogLevel`,
 /// `levelname`, `log.level`) or logfmt `level=info`.
 fn field(line: &[u8]) -> Option<Level> {
-    const KEYS: [&[u8]; 8] = [
-        b"\"level\"",
-        b"\"lvl\"",
-        b"\"severity\"",
-        b"\"loglevel\"",
-        b"\"levelname\"",
-        b"\"log.level\"",
-        b"level=",
-        b"lvl=",
-    ];
-    // The keys are short and lines are short: a scan per key is cheap, and only candidate
-    // lines get here.
-    for key in KEYS {
-        let Some(at) = find_ci(line, key) else {
-            continue;
-        };
-        if key.ends_with(b"=") && at > 0 && line[at - 1].is_ascii_alphanumeric() {
+    use aho_corasick::automaton::Automaton;
+    use aho_corasick::dfa::DFA;
+    use aho_corasick::{Input, MatchKind};
+    static KEYS: std::sync::LazyLock<Option<DFA>> = std::sync::LazyLock::new(|| {
+        DFA::builder()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build([
+                "\"level\"",
+                "\"lvl\"",
+                "\"severity\"",
+                "\"loglevel\"",
+                "\"levelname\"",
+                "\"log.level\"",
+                "level=",
+                "lvl=",
+            ])
+            .ok()
+    });
+    let keys = KEYS.as_ref()?;
+    let mut at = 0;
+    while at < line.len() {
+        let m = keys.try_find(&Input::new(line).range(at..)).ok()??;
+        at = m.end();
+        let logfmt = line[m.end() - 1] == b'=';
+        if logfmt && m.start() > 0 && line[m.start() - 1].is_ascii_alphanumeric() {
             continue;
         }
-        let mut rest = &line[at + key.len()..];
-        if !key.ends_with(b"=") {
+        let mut rest = &line[m.end()..];
+        if !logfmt {
             rest = rest.trim_ascii_start();
-            rest = rest.strip_prefix(b":")?.trim_ascii_start();
+            let Some(r) = rest.strip_prefix(b":") else {
+                continue;
+            };
+            rest = r.trim_ascii_start();
         }
         let rest = rest.strip_prefix(b"\"").unwrap_or(rest);
         let end = rest
@@ -175,21 +187,6 @@ fn word(line: &[u8]) -> (Level, Option<Range<usize>>) {
         }
     }
     (Level::Unknown, None)
-}
-
-/// The first ASCII case-insensitive occurrence of `needle` (lower-case) in `hay`.
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let first = needle[0];
-    let mut from = 0;
-    while let Some(i) = memchr::memchr2(first, first.to_ascii_uppercase(), &hay[from..]) {
-        let at = from + i;
-        if hay.len() - at >= needle.len() && hay[at..at + needle.len()].eq_ignore_ascii_case(needle)
-        {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
 }
 
 #[cfg(test)]

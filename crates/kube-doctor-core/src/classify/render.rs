@@ -201,10 +201,10 @@ pub struct Summary {
 impl Summary {
     /// Adds one event (its lines are counted in `lines` by the caller).
     pub fn add_event(&mut self, e: &super::EventVerdict) {
-        if e.classification.category.is_error() && e.lines > 1 {
+        if e.is_error() && e.lines() > 1 {
             self.multi_line_errors += 1;
         }
-        self.add(&e.classification);
+        self.add(e.classification());
     }
 
     /// Adds one classified error line.

@@ -145,13 +145,13 @@ impl Pending {
         verdict: &EventVerdict,
     ) -> io::Result<()> {
         let head_no = self.lines.first().map(|l| l.1);
-        let is_error = verdict.classification.category.is_error();
+        let is_error = verdict.is_error();
         let mut start = 0;
         for (i, (end, _, extras)) in self.lines.iter().enumerate() {
             let line = &self.text[start..*end];
             start = *end;
             let (c, extras) = if i == 0 {
-                (&verdict.classification, *extras)
+                (verdict.classification(), *extras)
             } else {
                 let continues = head_no.filter(|_| is_error);
                 (
@@ -260,6 +260,15 @@ fn classify_one(
                 // Candidates first (one pass over the block), then every line in order.
                 candidates.clear();
                 classifier.for_each_candidate(text, &mut scratch, |r, c| candidates.push((r, c)));
+                if opts.format == ClassifyFormat::Summary {
+                    // Counting only: the ordinary stretches between candidates are skipped.
+                    let summary = &mut *sink.summary;
+                    let n = events.push_block(text, &candidates, |v| summary.add_event(&v));
+                    summary.lines += n;
+                    line_no += n;
+                    nuls = 0;
+                    continue;
+                }
                 let mut next = candidates.iter().peekable();
                 let mut offset = 0usize;
                 for line in lines(text) {
