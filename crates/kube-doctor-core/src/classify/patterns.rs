@@ -417,7 +417,8 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
         403,
     ),
-    cat_code("403 forbidden", Authorization, Specific, 403),
+    // HTTP's own status words: any HTTP client prints them, so they need API context.
+    cat_code("403 forbidden", Authorization, Contextual, 403),
     cat_code("'forbidden'", Authorization, Contextual, 403),
     cat_code("reason: forbidden", Authorization, Contextual, 403),
     cat_code("\"forbidden\"", Authorization, Contextual, 403),
@@ -441,6 +442,7 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("\" cannot patch ", Authorization, Contextual, 403),
     cat_code("\" cannot delete ", Authorization, Contextual, 403),
     // ---- authentication (401) ------------------------------------------------------------
+    // The API server's own 401 Status message is the bare word: kept without context.
     cat_code("unauthorized", Authentication, Specific, 401),
     cat_code("provide credentials", Authentication, Specific, 401),
     cat_code("invalid bearer token", Authentication, Specific, 401),
@@ -456,7 +458,14 @@ pub const PHRASES: &[Phrase] = &[
     // client-go's exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin) failed.
     cat("getting credentials: exec", Authentication, Specific).by(ClientGo),
     // ---- rate limiting (429, APF, client-side) --------------------------------------------
-    cat_code("too many requests", RateLimited, Specific, 429),
+    cat_code("too many requests", RateLimited, Contextual, 429),
+    // The API server's max-in-flight and priority-and-fairness rejection message.
+    cat_code(
+        "too many requests, please try again later",
+        RateLimited,
+        Specific,
+        429,
+    ),
     cat_code("has received too many requests", RateLimited, Specific, 429),
     cat("client-side throttling", RateLimited, Specific),
     cat("throttling request took", RateLimited, Specific),
@@ -893,7 +902,8 @@ pub const PHRASES: &[Phrase] = &[
     ctx("/api "),
     ctx("/api:"),
     ctx("kubernetes"),
-    ctx("k8s"),
+    // API group names (`metrics.k8s.io`), not any word holding "k8s" (host and app names).
+    ctx(".k8s.io"),
     ctx("apiserver"),
     ctx("api server"),
     ctx("the server"),
@@ -916,6 +926,8 @@ pub const PHRASES: &[Phrase] = &[
     ctx("reconcile"),
     ctx("/version"),
     ctx("filter_kube"),
+    // Ruby's kubeclient.
+    ctx("kubeexception"),
     ctx("error creating: "),
     ctx("upgrade failed"),
     ctx("installation failed"),
@@ -965,6 +977,9 @@ pub const PHRASES: &[Phrase] = &[
     veto("watch chan error:"),
     veto("httplog.go:"),
     veto("rbac deny:"),
+    // A webhook server's own log of the requests it serves (controller-runtime's webhook
+    // package), not a client's.
+    veto("controller-runtime.webhook"),
     // Cloud provider SDKs (AWS throttling and access errors are not the Kubernetes API's).
     veto(", request id: "),
     veto("throttlingexception"),
