@@ -367,6 +367,7 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
     ),
     cat("self-signed certificate", TlsCertificate, Specific),
+    cat("self signed certificate", TlsCertificate, Specific),
     cat(
         "unable to get local issuer certificate",
         TlsCertificate,
@@ -401,6 +402,8 @@ pub const PHRASES: &[Phrase] = &[
         Contextual,
     ),
     cat("the remote certificate", TlsCertificate, Contextual),
+    cat("remotecertificatenamemismatch", TlsCertificate, Specific),
+    cat("remotecertificatechainerrors", TlsCertificate, Specific),
     cat(
         "system.security.authentication.authenticationexception",
         TlsCertificate,
@@ -533,6 +536,8 @@ pub const PHRASES: &[Phrase] = &[
         404,
     ),
     cat("no matches for kind", NotFound, Specific),
+    // cli-runtime (kubectl, helm): `resource mapping not found for name: ...`.
+    cat("resource mapping not found", NotFound, Specific),
     cat(
         "the server doesn't have a resource type",
         NotFound,
@@ -689,6 +694,12 @@ pub const PHRASES: &[Phrase] = &[
     ),
     cat("endofstreamexception", NetworkUnreachable, Contextual),
     cat("the request was aborted", NetworkUnreachable, Contextual),
+    // .NET's EAI_AGAIN (a DNS lookup that could not be answered).
+    cat(
+        "resource temporarily unavailable",
+        NetworkUnreachable,
+        Contextual,
+    ),
     // Rust: hyper / hyper-util (under kube-rs).
     cat("hyper::error(connect", NetworkUnreachable, Contextual).by(KubeRs),
     cat("error trying to connect", NetworkUnreachable, Contextual).by(KubeRs),
@@ -754,6 +765,22 @@ pub const PHRASES: &[Phrase] = &[
     cat("error: etimedout", Timeout, Specific).by_weak(ClientNode),
     cat("error: esockettimedout", Timeout, Specific).by_weak(ClientNode),
     cat("taskcanceledexception", Timeout, Contextual),
+    // .NET HttpClient's own timeout.
+    cat(
+        "the request was canceled due to the configured httpclient.timeout",
+        Timeout,
+        Specific,
+    )
+    .by(Dotnet),
+    // apimachinery's wait.ErrWaitTimeout (kubectl wait, rollout status, informers).
+    cat("timed out waiting for the condition", Timeout, Contextual),
+    // controller-runtime's cache.
+    cat(
+        "timed out waiting for cache to be synced",
+        Timeout,
+        Specific,
+    )
+    .by(ControllerRuntime),
     // ---- client markers: who wrote the line (also API context) ---------------------------
     // kubectl's own messages.
     client("error from server", Kubectl),
@@ -764,6 +791,8 @@ pub const PHRASES: &[Phrase] = &[
     client("unable to recognize \"", Kubectl),
     client("error when retrieving current configuration", Kubectl),
     client("unable to upgrade connection", Kubectl),
+    client("error: unable to forward port", Kubectl),
+    client("error: failed to create ", Kubectl),
     client("error upgrading connection", Kubectl),
     client("error validating \"", Kubectl),
     weak_client("kubectl", Kubectl),
@@ -774,6 +803,12 @@ pub const PHRASES: &[Phrase] = &[
     client("kubebuilder", ControllerRuntime),
     client("\"controllergroup\"", ControllerRuntime),
     client("\"controllerkind\"", ControllerRuntime),
+    client("could not wait for cache to sync", ControllerRuntime),
+    client("failed to get api group-resources", ControllerRuntime),
+    // kubebuilder's scaffolded setup messages.
+    client("unable to start manager", ControllerRuntime),
+    client("problem running manager", ControllerRuntime),
+    client("unable to create controller", ControllerRuntime),
     // client-go: klog headers of its files, its messages.
     client("reflector.go", ClientGo),
     client("k8s.io/client-go", ClientGo),
@@ -831,6 +866,7 @@ pub const PHRASES: &[Phrase] = &[
     client("apierror:", KubeRs),
     client("reconcilerfailed", KubeRs),
     client("status { status: ", KubeRs),
+    client("failed to infer config", KubeRs),
     weak_client("rustls", KubeRs),
     weak_client("(os error ", KubeRs),
     // Python: the kubernetes client and its transport (urllib3, requests, aiohttp, http.client).
@@ -890,6 +926,8 @@ pub const PHRASES: &[Phrase] = &[
     client("microsoft.rest", Dotnet),
     client("httpoperationexception", Dotnet),
     client("k8s.kubernetes.", Dotnet),
+    client("k8s.kubernetesexception", Dotnet),
+    client("system.threading.tasks.taskcanceledexception", Dotnet),
     client("kubeops.", Dotnet),
     client("system.net.", Dotnet),
     client("system.io.", Dotnet),
