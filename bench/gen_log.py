@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes a log shaped like a real client's: mostly ordinary lines of several formats (klog,
 logfmt, JSON, tracing, Python logging) with about 1 % API client errors drawn from the
-labelled set of real error lines (every category), with varying timestamps and numbers.
+labelled set of real error lines (every category) and about 0.5 % of its real `none` traps
+(lines that look like errors and are not), with varying timestamps and numbers.
 
 usage: gen_log.py OUT_FILE SIZE_MB [ERROR_RATE]
 """
@@ -10,7 +11,9 @@ import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-LABELLED = os.path.join(HERE, "..", "crates", "kube-doctor-core", "tests", "fixtures", "classify", "labelled.tsv")
+FIXTURES = os.path.join(HERE, "..", "crates", "kube-doctor-core", "tests", "fixtures", "classify")
+LABELLED = [os.path.join(FIXTURES, f) for f in ("labelled.tsv", "labelled-2.tsv")]
+TRAP_RATE = 0.005
 
 NORMAL = [
     'I{d} {t}       1 shared_informer.go:320] Caches are synced for {w}',
@@ -29,15 +32,20 @@ NORMAL = [
 def main():
     out, size_mb = sys.argv[1], int(sys.argv[2])
     rate = float(sys.argv[3]) if len(sys.argv) > 3 else 0.01
-    errors = [l.split("\t", 4)[4] for l in open(LABELLED, encoding="utf-8").read().splitlines() if l.strip()]
+    rows = [l.split("\t", 4) for f in LABELLED for l in open(f, encoding="utf-8").read().splitlines() if l.strip()]
+    errors = [r[4] for r in rows if r[0] != "none"]
+    traps = [r[4] for r in rows if r[0] == "none"]
     rnd = random.Random(42)
     target = size_mb * 1024 * 1024
     # Build a 16 MiB chunk of varied lines, then write it with changing numbers.
     lines = []
     size = 0
     while size < 16 * 1024 * 1024:
-        if rnd.random() < rate:
+        roll = rnd.random()
+        if roll < rate:
             line = rnd.choice(errors)
+        elif roll < rate + TRAP_RATE:
+            line = rnd.choice(traps)
         else:
             line = rnd.choice(NORMAL).format(
                 d="1122", t="10:%02d:%02d.%06d" % (rnd.randint(0, 59), rnd.randint(0, 59), rnd.randint(0, 999999)),

@@ -24,8 +24,10 @@ pub enum ClientLib {
     Fabric8,
     /// The official Java client (`io.kubernetes.client`).
     Java,
-    /// @kubernetes/client-node.
+    /// @kubernetes/client-node (and Node's own network errors under it).
     ClientNode,
+    /// The .NET KubernetesClient (`k8s.Autorest.HttpOperationException`, `Microsoft.Rest`).
+    Dotnet,
 }
 
 impl ClientLib {
@@ -40,6 +42,7 @@ impl ClientLib {
             ClientLib::Fabric8 => "fabric8",
             ClientLib::Java => "java",
             ClientLib::ClientNode => "client-node",
+            ClientLib::Dotnet => "dotnet",
         }
     }
 
@@ -54,6 +57,7 @@ impl ClientLib {
             ClientLib::Fabric8,
             ClientLib::Java,
             ClientLib::ClientNode,
+            ClientLib::Dotnet,
         ]
         .into_iter()
         .find(|c| c.as_str() == word)
@@ -85,15 +89,30 @@ pub struct Phrase {
     pub implied_code: Option<u16>,
     /// The client library the phrase identifies.
     pub client: Option<ClientLib>,
+    /// The client marker is weak: text a library's transport prints (Go's `dial tcp`, Node's
+    /// `ECONNREFUSED`), used only when no other marker names the writer, and not on lines the
+    /// server relays (a webhook call the API server made).
+    pub weak_client: bool,
     /// The line is about the Kubernetes API (paths, API server names, client markers).
     pub context: bool,
     /// A generic error word: with API context and no category, the line is `other`.
     pub error_word: bool,
+    /// An error word that states a failure even on an info or debug line (`Exception:`).
+    pub strong_error: bool,
     /// Expected noise: watch streams closing and relisting.
     pub expected: bool,
-    /// A known harmless prefix ("ERROR: logging before flag.Parse"): error words inside it do
-    /// not count.
+    /// Harmless text that looks like an error (`Rate Limited Requeue`, `err=<nil>`,
+    /// `kubernetes.io/` in a label key): phrases inside it do not count.
     pub neutral: bool,
+    /// The line is not an API client's evidence at all, whatever else it says: a server's own
+    /// log (etcd's, the API server's TLS handshake log), an image pull, a probe result.
+    pub veto: bool,
+    /// A failure that is not the API's (a programming error such as `TypeError`): no generic
+    /// `other` from error words on this line.
+    pub not_api: bool,
+    /// The text after it was produced by the API server on the client's behalf (it called a
+    /// webhook or a kubelet): Go transport text there does not name the client's library.
+    pub relayed: bool,
 }
 
 const fn p(text: &'static str) -> Phrase {
@@ -102,10 +121,15 @@ const fn p(text: &'static str) -> Phrase {
         category: Option::None,
         implied_code: Option::None,
         client: Option::None,
+        weak_client: false,
         context: false,
         error_word: false,
+        strong_error: false,
         expected: false,
         neutral: false,
+        veto: false,
+        not_api: false,
+        relayed: false,
     }
 }
 
@@ -122,10 +146,11 @@ const fn cat_code(text: &'static str, c: Category, s: Strength, code: u16) -> Ph
 }
 
 const fn client(text: &'static str, c: ClientLib) -> Phrase {
-    let mut ph = p(text);
-    ph.client = Some(c);
-    ph.context = true;
-    ph
+    p(text).by(c)
+}
+
+const fn weak_client(text: &'static str, c: ClientLib) -> Phrase {
+    p(text).by_weak(c)
 }
 
 const fn ctx(text: &'static str) -> Phrase {
@@ -140,9 +165,27 @@ const fn err(text: &'static str) -> Phrase {
     ph
 }
 
+const fn strong_err(text: &'static str) -> Phrase {
+    let mut ph = err(text);
+    ph.strong_error = true;
+    ph
+}
+
 const fn neutral(text: &'static str) -> Phrase {
     let mut ph = p(text);
     ph.neutral = true;
+    ph
+}
+
+const fn veto(text: &'static str) -> Phrase {
+    let mut ph = p(text);
+    ph.veto = true;
+    ph
+}
+
+const fn not_api(text: &'static str) -> Phrase {
+    let mut ph = p(text);
+    ph.not_api = true;
     ph
 }
 
@@ -158,6 +201,27 @@ impl Phrase {
     const fn noise(mut self) -> Self {
         self.expected = true;
         self.context = true;
+        self
+    }
+
+    /// The phrase also names the client library that prints it.
+    const fn by(mut self, c: ClientLib) -> Self {
+        self.client = Some(c);
+        self.context = true;
+        self
+    }
+
+    /// The phrase also hints at the library, weakly (see [`Phrase::weak_client`]).
+    const fn by_weak(mut self, c: ClientLib) -> Self {
+        self.client = Some(c);
+        self.weak_client = true;
+        self.context = true;
+        self
+    }
+
+    /// What follows the phrase was said by the API server on the client's behalf.
+    const fn relayed(mut self) -> Self {
+        self.relayed = true;
         self
     }
 }
@@ -189,25 +253,85 @@ pub const PRECEDENCE: [Category; 11] = [
     Other,
 ];
 
-/// The phrase table. Order does not matter; every match is collected.
+/// The phrase table. Order does not matter; every match is collected. Each group names the
+/// kind it covers and where its wording comes from; the unit tests in `mod.rs` (`kinds`) hold one
+/// real line per kind and the labelled set (tests/fixtures/classify) the rest.
 pub const PHRASES: &[Phrase] = &[
-    // ---- quota and admission -------------------------------------------------------------
+    // ---- quota and admission: the forbidden that is not RBAC ------------------------------
+    // ResourceQuota (plugin/pkg/admission/resourcequota), LimitRange (plugin/pkg/admission/
+    // limitranger), PodSecurity (staging/src/k8s.io/pod-security-admission), PSP/SCC, the
+    // NamespaceLifecycle plugin, the ServiceAccount plugin and admission webhooks.
     cat_code("exceeded quota", QuotaOrAdmission, Specific, 403),
+    cat_code("failed quota", QuotaOrAdmission, Specific, 403),
+    cat_code("limited by quota", QuotaOrAdmission, Specific, 403),
+    cat_code("quota is ", QuotaOrAdmission, Contextual, 403),
     cat("admission webhook", QuotaOrAdmission, Specific),
-    cat("failed calling webhook", QuotaOrAdmission, Specific),
-    cat("failed to call webhook", QuotaOrAdmission, Specific),
+    cat("failed calling webhook", QuotaOrAdmission, Specific).relayed(),
+    cat("failed to call webhook", QuotaOrAdmission, Specific).relayed(),
     cat("rejected by webhook", QuotaOrAdmission, Specific),
     cat("denied the request", QuotaOrAdmission, Specific),
-    cat("limitrange", QuotaOrAdmission, Specific),
-    cat("minimum cpu usage per", QuotaOrAdmission, Specific),
-    cat("maximum cpu usage per", QuotaOrAdmission, Specific),
-    cat("minimum memory usage per", QuotaOrAdmission, Specific),
-    cat("maximum memory usage per", QuotaOrAdmission, Specific),
-    cat("must specify limits", QuotaOrAdmission, Specific),
-    cat("must specify requests", QuotaOrAdmission, Specific),
+    cat_code("minimum cpu usage per", QuotaOrAdmission, Specific, 403),
+    cat_code("maximum cpu usage per", QuotaOrAdmission, Specific, 403),
+    cat_code("minimum memory usage per", QuotaOrAdmission, Specific, 403),
+    cat_code("maximum memory usage per", QuotaOrAdmission, Specific, 403),
+    cat_code(
+        "forbidden: cpu max limit to request ratio",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "forbidden: memory max limit to request ratio",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code("must specify limits", QuotaOrAdmission, Specific, 403),
+    cat_code("must specify requests", QuotaOrAdmission, Specific, 403),
+    cat_code("must specify cpu", QuotaOrAdmission, Specific, 403),
+    cat_code("must specify memory", QuotaOrAdmission, Specific, 403),
+    cat_code(
+        "forbidden: violates podsecurity",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "unable to validate against any pod security policy",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "unable to validate against any security context constraint",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "forbidden: not usable by user or serviceaccount",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "unable to create new content in namespace",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "error looking up service account",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
     // ---- TLS and certificates ------------------------------------------------------------
-    cat("x509:", TlsCertificate, Specific),
-    cat("invalid peer certificate", TlsCertificate, Specific),
+    // Go crypto/x509 and crypto/tls; Python ssl; Java JSSE; Node's OpenSSL codes; rustls; .NET
+    // SslStream.
+    cat("x509:", TlsCertificate, Specific).by_weak(ClientGo),
+    cat("invalid peer certificate", TlsCertificate, Contextual),
+    cat("invalid certificate:", TlsCertificate, Contextual),
     cat("certificate expired", TlsCertificate, Specific),
     cat("certificate has expired", TlsCertificate, Specific),
     cat(
@@ -243,20 +367,49 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
     ),
     cat("self-signed certificate", TlsCertificate, Specific),
+    cat("self signed certificate", TlsCertificate, Specific),
     cat(
         "unable to get local issuer certificate",
         TlsCertificate,
         Specific,
     ),
     cat("unable to get issuer certificate", TlsCertificate, Specific),
-    cat("cert_has_expired", TlsCertificate, Specific),
-    cat("depth_zero_self_signed_cert", TlsCertificate, Specific),
+    cat(
+        "does not match certificate's altnames",
+        TlsCertificate,
+        Specific,
+    ),
+    // Node's OpenSSL error codes (err.code of a failed https request).
+    cat("cert_has_expired", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("depth_zero_self_signed_cert", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("self_signed_cert_in_chain", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("unable_to_get_issuer_cert", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("unable_to_verify_leaf_signature", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("err_tls_cert_altname_invalid", TlsCertificate, Specific).by_weak(ClientNode),
+    cat("cert_not_yet_valid", TlsCertificate, Specific).by_weak(ClientNode),
+    // Java JSSE.
     cat("pkix path building failed", TlsCertificate, Specific),
     cat("sslhandshakeexception", TlsCertificate, Specific),
+    cat("sslpeerunverifiedexception", TlsCertificate, Specific),
     cat("invalidcertificate", TlsCertificate, Specific),
     cat("certificate verification failed", TlsCertificate, Specific),
     cat("sslerror(", TlsCertificate, Contextual),
     cat("requests.exceptions.sslerror", TlsCertificate, Specific),
+    // .NET SslStream / HttpClient.
+    cat(
+        "the ssl connection could not be established",
+        TlsCertificate,
+        Contextual,
+    ),
+    cat("the remote certificate", TlsCertificate, Contextual),
+    cat("remotecertificatenamemismatch", TlsCertificate, Specific),
+    cat("remotecertificatechainerrors", TlsCertificate, Specific),
+    cat(
+        "system.security.authentication.authenticationexception",
+        TlsCertificate,
+        Specific,
+    )
+    .by(Dotnet),
     // ---- authorization (403 RBAC) --------------------------------------------------------
     cat_code("is forbidden", Authorization, Specific, 403),
     cat_code("forbidden: user", Authorization, Specific, 403),
@@ -267,7 +420,8 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
         403,
     ),
-    cat_code("403 forbidden", Authorization, Specific, 403),
+    // HTTP's own status words: any HTTP client prints them, so they need API context.
+    cat_code("403 forbidden", Authorization, Contextual, 403),
     cat_code("'forbidden'", Authorization, Contextual, 403),
     cat_code("reason: forbidden", Authorization, Contextual, 403),
     cat_code("\"forbidden\"", Authorization, Contextual, 403),
@@ -281,7 +435,17 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("cannot patch resource", Authorization, Specific, 403),
     cat_code("cannot delete resource", Authorization, Specific, 403),
     cat_code("cannot get path", Authorization, Specific, 403),
+    // The RBAC wording before "resource" was added: `User "x" cannot create namespaces at the
+    // cluster scope` (ManageIQ/kubeclient#276).
+    cat_code("\" cannot list ", Authorization, Contextual, 403),
+    cat_code("\" cannot get ", Authorization, Contextual, 403),
+    cat_code("\" cannot watch ", Authorization, Contextual, 403),
+    cat_code("\" cannot create ", Authorization, Contextual, 403),
+    cat_code("\" cannot update ", Authorization, Contextual, 403),
+    cat_code("\" cannot patch ", Authorization, Contextual, 403),
+    cat_code("\" cannot delete ", Authorization, Contextual, 403),
     // ---- authentication (401) ------------------------------------------------------------
+    // The API server's own 401 Status message is the bare word: kept without context.
     cat_code("unauthorized", Authentication, Specific, 401),
     cat_code("provide credentials", Authentication, Specific, 401),
     cat_code("invalid bearer token", Authentication, Specific, 401),
@@ -294,19 +458,40 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
         401,
     ),
+    // client-go's exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin) failed.
+    cat("getting credentials: exec", Authentication, Specific).by(ClientGo),
     // ---- rate limiting (429, APF, client-side) --------------------------------------------
-    cat_code("too many requests", RateLimited, Specific, 429),
+    cat_code("too many requests", RateLimited, Contextual, 429),
+    // The API server's max-in-flight and priority-and-fairness rejection message.
+    cat_code(
+        "too many requests, please try again later",
+        RateLimited,
+        Specific,
+        429,
+    ),
     cat_code("has received too many requests", RateLimited, Specific, 429),
     cat("client-side throttling", RateLimited, Specific),
     cat("throttling request took", RateLimited, Specific),
     cat_code("server-side throttling", RateLimited, Specific, 429),
     cat("client rate limiter", RateLimited, Specific),
+    // golang.org/x/time/rate under client-go's rate limiter.
+    cat("would exceed context deadline", RateLimited, Specific),
     cat("ratelimited", RateLimited, Contextual),
     cat("rate limited", RateLimited, Contextual),
     cat("rate limit exceeded", RateLimited, Contextual),
-    // ---- server errors (5xx, etcd) -------------------------------------------------------
-    cat("etcdserver:", ServerError, Specific),
-    cat_code("internal error occurred", ServerError, Specific, 500),
+    // ---- server errors (5xx, etcd behind the API server) ----------------------------------
+    // etcd's errors as the API server relays them (go.etcd.io/etcd/api/v3/v3rpc/rpctypes).
+    cat("etcdserver: leader changed", ServerError, Specific),
+    cat("etcdserver: request timed out", ServerError, Specific),
+    cat("etcdserver: no leader", ServerError, Specific),
+    cat("etcdserver: too many requests", ServerError, Specific),
+    cat(
+        "etcdserver: mvcc: database space exceeded",
+        ServerError,
+        Specific,
+    ),
+    cat("etcdserver:", ServerError, Contextual),
+    cat_code("internal error occurred", ServerError, Specific, 500).relayed(),
     cat_code(
         "error from server (internalerror)",
         ServerError,
@@ -329,10 +514,14 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("service unavailable", ServerError, Contextual, 503),
     cat_code("serviceunavailable", ServerError, Contextual, 503),
     cat_code("bad gateway", ServerError, Contextual, 502),
-    cat("could not be completed at this time", ServerError, Specific),
-    cat("servertimeout", ServerError, Contextual),
+    cat("could not be completed at this time", Timeout, Specific),
     cat("an error on the server", ServerError, Weak),
     cat("unable to handle the request", ServerError, Contextual),
+    // The API server could not reach the kubelet (logs, exec, port-forward) or an aggregated
+    // API: kubectl prints the server's own outbound failure after "Error from server:".
+    cat("error dialing backend", ServerError, Specific).relayed(),
+    cat("error from server: get ", ServerError, Specific).relayed(),
+    cat("error from server: post ", ServerError, Specific).relayed(),
     // ---- not found (404, missing kinds) --------------------------------------------------
     cat_code(
         "the server could not find the requested resource",
@@ -347,6 +536,8 @@ pub const PHRASES: &[Phrase] = &[
         404,
     ),
     cat("no matches for kind", NotFound, Specific),
+    // cli-runtime (kubectl, helm): `resource mapping not found for name: ...`.
+    cat("resource mapping not found", NotFound, Specific),
     cat(
         "the server doesn't have a resource type",
         NotFound,
@@ -354,6 +545,7 @@ pub const PHRASES: &[Phrase] = &[
     ),
     cat_code("error from server (notfound)", NotFound, Specific, 404),
     cat_code("404 not found", NotFound, Contextual, 404),
+    cat_code("404 page not found", NotFound, Contextual, 404),
     cat_code("reason: not found", NotFound, Contextual, 404),
     cat_code("notfound", NotFound, Weak, 404),
     cat("not found", NotFound, Weak),
@@ -393,6 +585,9 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("unprocessable entity", InvalidRequest, Contextual, 422),
     cat_code("field is immutable", InvalidRequest, Specific, 422),
     cat("strict decoding error", InvalidRequest, Specific),
+    // kubectl's client-side schema validation.
+    cat("error validating data", InvalidRequest, Specific),
+    cat("cannot be handled as a", InvalidRequest, Specific),
     cat_code("is invalid:", InvalidRequest, Contextual, 422),
     cat_code("bad request", InvalidRequest, Contextual, 400),
     cat_code("conflict", InvalidRequest, Weak, 409),
@@ -409,8 +604,8 @@ pub const PHRASES: &[Phrase] = &[
     expected(" ended with: "),
     expected("very short watch"),
     // ---- network: the request never got an answer ----------------------------------------
-    cat("dial tcp", NetworkUnreachable, Contextual),
-    cat("dial udp", NetworkUnreachable, Contextual),
+    cat("dial tcp", NetworkUnreachable, Contextual).by_weak(ClientGo),
+    cat("dial udp", NetworkUnreachable, Contextual).by_weak(ClientGo),
     cat("connection refused", NetworkUnreachable, Contextual),
     cat(
         "was refused - did you specify the right host or port",
@@ -424,12 +619,23 @@ pub const PHRASES: &[Phrase] = &[
     cat("connectionreset", NetworkUnreachable, Contextual),
     cat("broken pipe", NetworkUnreachable, Contextual),
     cat("unexpected eof", NetworkUnreachable, Contextual),
+    // Go's io.EOF ending a request (`Get "https://.../api": EOF`).
+    cat("\": eof", NetworkUnreachable, Contextual),
+    cat(": eof", NetworkUnreachable, Contextual),
+    // Go net/http and x/net/http2 (the transport under client-go).
     cat(
         "http2: client connection lost",
         NetworkUnreachable,
         Specific,
-    ),
-    cat("http2: server sent goaway", NetworkUnreachable, Contextual),
+    )
+    .by_weak(ClientGo),
+    cat("http2: server sent goaway", NetworkUnreachable, Contextual).by_weak(ClientGo),
+    cat(
+        "http2: no cached connection was available",
+        NetworkUnreachable,
+        Specific,
+    )
+    .by_weak(ClientGo),
     cat(
         "client connection force closed",
         NetworkUnreachable,
@@ -439,42 +645,100 @@ pub const PHRASES: &[Phrase] = &[
         "use of closed network connection",
         NetworkUnreachable,
         Contextual,
-    ),
+    )
+    .by_weak(ClientGo),
     cat("stream error: stream id", NetworkUnreachable, Contextual),
-    cat("econnrefused", NetworkUnreachable, Contextual),
-    cat("econnreset", NetworkUnreachable, Contextual),
-    cat("enotfound", NetworkUnreachable, Contextual),
-    cat("ehostunreach", NetworkUnreachable, Contextual),
+    // Node's system error codes (err.code), printed by client-node and request/node-fetch.
+    cat("econnrefused", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("econnreset", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("econnaborted", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("enotfound", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("ehostunreach", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("enetunreach", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    // Node's own error messages (`<syscall> <CODE> <address>`) name the failure precisely.
+    cat("connect econnrefused", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("connect ehostunreach", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("connect enetunreach", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("read econnreset", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("error: econnreset", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("getaddrinfo enotfound", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("error: socket hang up", NetworkUnreachable, Specific).by_weak(ClientNode),
+    // Python urllib3/requests.
     cat(
         "failed to establish a new connection",
         NetworkUnreachable,
         Contextual,
     ),
-    cat("newconnectionerror", NetworkUnreachable, Contextual),
+    cat("newconnectionerror", NetworkUnreachable, Contextual).by(Python),
     cat(
         "temporary failure in name resolution",
         NetworkUnreachable,
         Contextual,
     ),
+    // Java (java.net, okhttp).
     cat("connectexception", NetworkUnreachable, Contextual),
+    cat("socketexception", NetworkUnreachable, Contextual),
+    cat("unknownhostexception", NetworkUnreachable, Contextual),
+    cat("noroutetohostexception", NetworkUnreachable, Contextual),
+    cat("eofexception", NetworkUnreachable, Contextual),
     cat("connect timed out", NetworkUnreachable, Contextual),
+    // urllib3: a connect timeout is a failed dial.
+    cat("connecttimeouterror", NetworkUnreachable, Contextual),
+    cat("(connect timeout=", NetworkUnreachable, Contextual),
     cat("connection timed out", NetworkUnreachable, Contextual),
-    cat("hyper::error(connect", NetworkUnreachable, Contextual),
-    cat("error trying to connect", NetworkUnreachable, Contextual),
-    cat("tcp connect error", NetworkUnreachable, Contextual),
+    // .NET HttpClient.
+    cat(
+        "error while copying content to a stream",
+        NetworkUnreachable,
+        Contextual,
+    ),
+    cat("endofstreamexception", NetworkUnreachable, Contextual),
+    cat("the request was aborted", NetworkUnreachable, Contextual),
+    // .NET's EAI_AGAIN (a DNS lookup that could not be answered).
+    cat(
+        "resource temporarily unavailable",
+        NetworkUnreachable,
+        Contextual,
+    ),
+    // Rust: hyper / hyper-util (under kube-rs).
+    cat("hyper::error(connect", NetworkUnreachable, Contextual).by(KubeRs),
+    cat("error trying to connect", NetworkUnreachable, Contextual).by(KubeRs),
+    cat("tcp connect error", NetworkUnreachable, Contextual).by(KubeRs),
+    cat("client error (connect)", NetworkUnreachable, Specific).by(KubeRs),
+    cat("client error (sendrequest)", NetworkUnreachable, Specific).by(KubeRs),
+    cat(
+        "connection closed before message completed",
+        NetworkUnreachable,
+        Specific,
+    )
+    .by(KubeRs),
     cat("connection aborted", NetworkUnreachable, Contextual),
     cat(
         "unable to connect to the server: dial",
         NetworkUnreachable,
         Specific,
     ),
+    // fluent-bit's kubernetes filter and input talk of their API connection as "upstream".
+    cat("upstream connection error", NetworkUnreachable, Contextual),
+    cat(
+        "upstream connection initialization error",
+        NetworkUnreachable,
+        Contextual,
+    ),
     // ---- timeouts ------------------------------------------------------------------------
     cat("context deadline exceeded", Timeout, Contextual),
     cat("deadline exceeded", Timeout, Contextual),
     cat("client.timeout exceeded", Timeout, Contextual),
     cat("tls handshake timeout", Timeout, Contextual),
-    cat("i/o timeout", Timeout, Contextual),
+    cat("i/o timeout", Timeout, Contextual).by_weak(ClientGo),
     cat("timed out", Timeout, Contextual),
+    cat(
+        "net/http: timeout awaiting response headers",
+        Timeout,
+        Specific,
+    )
+    .by_weak(ClientGo),
+    // The API server's own timeout words (apimachinery's StatusReasonTimeout/ServerTimeout).
     cat_code("request did not complete within", Timeout, Specific, 504),
     cat_code(
         "unable to return a response in the time allotted",
@@ -483,6 +747,8 @@ pub const PHRASES: &[Phrase] = &[
         504,
     ),
     cat_code("error from server (timeout)", Timeout, Specific, 504),
+    cat_code("servertimeout", Timeout, Contextual, 500),
+    cat_code("timeout: failed waiting for", Timeout, Specific, 504),
     cat_code("gateway timeout", Timeout, Contextual, 504),
     cat("readtimeouterror", Timeout, Contextual),
     cat("read timed out", Timeout, Contextual),
@@ -492,19 +758,58 @@ pub const PHRASES: &[Phrase] = &[
     cat("request canceled", Timeout, Contextual),
     cat("timeout: socket closed", Timeout, Contextual),
     cat("kind: timedout", Timeout, Contextual),
-    cat("etimedout", Timeout, Contextual),
-    // ---- client markers (also API context) ------------------------------------------------
+    cat("etimedout", Timeout, Contextual).by_weak(ClientNode),
+    cat("esockettimedout", Timeout, Contextual).by_weak(ClientNode),
+    cat("connect etimedout", NetworkUnreachable, Specific).by_weak(ClientNode),
+    cat("read etimedout", Timeout, Specific).by_weak(ClientNode),
+    cat("error: etimedout", Timeout, Specific).by_weak(ClientNode),
+    cat("error: esockettimedout", Timeout, Specific).by_weak(ClientNode),
+    cat("taskcanceledexception", Timeout, Contextual),
+    // .NET HttpClient's own timeout.
+    cat(
+        "the request was canceled due to the configured httpclient.timeout",
+        Timeout,
+        Specific,
+    )
+    .by(Dotnet),
+    // apimachinery's wait.ErrWaitTimeout (kubectl wait, rollout status, informers).
+    cat("timed out waiting for the condition", Timeout, Contextual),
+    // controller-runtime's cache.
+    cat(
+        "timed out waiting for cache to be synced",
+        Timeout,
+        Specific,
+    )
+    .by(ControllerRuntime),
+    // ---- client markers: who wrote the line (also API context) ---------------------------
+    // kubectl's own messages.
     client("error from server", Kubectl),
     client("unable to connect to the server", Kubectl),
     client("the connection to the server", Kubectl),
     client("error: you must be logged in", Kubectl),
     client("error: unable to recognize", Kubectl),
     client("unable to recognize \"", Kubectl),
-    client("kubectl", Kubectl),
+    client("error when retrieving current configuration", Kubectl),
+    client("unable to upgrade connection", Kubectl),
+    client("error: unable to forward port", Kubectl),
+    client("error: failed to create ", Kubectl),
+    client("error upgrading connection", Kubectl),
+    client("error validating \"", Kubectl),
+    weak_client("kubectl", Kubectl),
+    // controller-runtime.
     client("controller-runtime", ControllerRuntime),
     client("reconciler error", ControllerRuntime),
     client("\"reconcileid\"", ControllerRuntime),
     client("kubebuilder", ControllerRuntime),
+    client("\"controllergroup\"", ControllerRuntime),
+    client("\"controllerkind\"", ControllerRuntime),
+    client("could not wait for cache to sync", ControllerRuntime),
+    client("failed to get api group-resources", ControllerRuntime),
+    // kubebuilder's scaffolded setup messages.
+    client("unable to start manager", ControllerRuntime),
+    client("problem running manager", ControllerRuntime),
+    client("unable to create controller", ControllerRuntime),
+    // client-go: klog headers of its files, its messages.
     client("reflector.go", ClientGo),
     client("k8s.io/client-go", ClientGo),
     client("client-go@", ClientGo),
@@ -515,32 +820,75 @@ pub const PHRASES: &[Phrase] = &[
     client("streamwatcher.go", ClientGo),
     client("iowatcher.go", ClientGo),
     client("dispatcher.go", ClientGo),
+    client("memcache.go", ClientGo),
+    client("cached_discovery.go", ClientGo),
+    client("shared_informer.go", ClientGo),
+    client("retrywatcher.go", ClientGo),
+    client("cert_rotation.go", ClientGo),
+    client(" event.go:", ClientGo),
+    client(" metadata.go:", ClientGo),
+    client(" watch.go:", ClientGo),
     client("k8s_client_runtime", ClientGo),
     client("not priority and fairness", ClientGo),
     client("subsys=klog", ClientGo),
     client("error retrieving resource lock", ClientGo),
     client("retry-reason:", ClientGo),
+    client("events_cache.go", ClientGo),
+    client("warnings.go:", ClientGo),
+    client("informerwatcher.go", ClientGo),
+    client("listwatch.go", ClientGo),
+    client("discovery_client.go", ClientGo),
+    client("couldn't get resource list for", ClientGo),
+    client("couldn't get current server api group list", ClientGo),
+    // Go's net/http, crypto/tls and net text: the transport under client-go.
+    weak_client("net/http: ", ClientGo),
+    weak_client("http2: ", ClientGo),
+    weak_client("getsockopt: ", ClientGo),
+    weak_client("read tcp ", ClientGo),
+    weak_client("write tcp ", ClientGo),
+    // kube-rs and the Rust stack under it (hyper, rustls).
     client("kube_client", KubeRs),
     client("kube_runtime", KubeRs),
     client("kube::", KubeRs),
     client("kube-rs", KubeRs),
+    client("kubert::", KubeRs),
     client("errorresponse {", KubeRs),
     client("watchfailed", KubeRs),
     client("initiallistfailed", KubeRs),
     client("watchstartfailed", KubeRs),
     client("watcher error", KubeRs),
     client("hypererror", KubeRs),
+    client("hyper error", KubeRs),
+    client("hyper::", KubeRs),
+    client("serviceerror:", KubeRs),
+    // kube_runtime's watcher backoff: a watch error it will retry.
+    cat("error received, backing off", Other, Specific),
     client("apierror:", KubeRs),
+    client("reconcilerfailed", KubeRs),
+    client("status { status: ", KubeRs),
+    client("failed to infer config", KubeRs),
+    weak_client("rustls", KubeRs),
+    weak_client("(os error ", KubeRs),
+    // Python: the kubernetes client and its transport (urllib3, requests, aiohttp, http.client).
     client("kubernetes.client", Python),
     client("kubernetes/client/", Python),
     client("apiexception: (", Python),
+    client("apiexception(", Python),
     client("kubernetes_asyncio", Python),
     client("kopf.", Python),
+    client("kubernetes.dynamic", Python),
+    client("openshift.dynamic", Python),
+    client("kr8s", Python),
+    client("lightkube", Python),
+    client("pykube", Python),
+    client("k8s.client.", Python),
     client("urllib3", Python),
     client("httpsconnectionpool", Python),
     client("httpconnectionpool", Python),
+    client("maxretryerror", Python),
     client("aiohttp", Python),
     client("requests.exceptions", Python),
+    client("http.client.", Python),
     client("http response body:", Python),
     client("http response headers:", Python),
     client("httpheaderdict", Python),
@@ -548,16 +896,42 @@ pub const PHRASES: &[Phrase] = &[
     client("_ssl.c:", Python),
     client("sslerror(", Python),
     client("retry(total=", Python),
+    weak_client("[errno ", Python),
+    // fabric8 and okhttp.
     client("io.fabric8", Fabric8),
     client("kubernetesclientexception", Fabric8),
     client("failure executing:", Fabric8),
     client("okhttp", Fabric8),
     client("watchconnectionmanager", Fabric8),
+    // The official Java client and the JVM's own classes.
     client("io.kubernetes.client", Java),
+    client("java.net.", Java),
+    client("java.io.", Java),
+    client("javax.net.", Java),
+    client("java.lang.", Java),
+    client("javax.ws.rs", Java),
+    client("sun.security.", Java),
+    client("io.buoyant.", Java),
+    // @kubernetes/client-node and Node's HTTP stack.
     client("@kubernetes/client-node", ClientNode),
     client("client-node", ClientNode),
     client("http-code:", ClientNode),
     client("statuscode:", ClientNode),
+    cat("httperror: http request failed", Other, Specific).by(ClientNode),
+    client("failed, reason: ", ClientNode),
+    client("node_modules/", ClientNode),
+    weak_client("(node:", ClientNode),
+    // The .NET KubernetesClient and .NET's own classes.
+    client("k8s.autorest", Dotnet),
+    client("microsoft.rest", Dotnet),
+    client("httpoperationexception", Dotnet),
+    client("k8s.kubernetes.", Dotnet),
+    client("k8s.kubernetesexception", Dotnet),
+    client("system.threading.tasks.taskcanceledexception", Dotnet),
+    client("kubeops.", Dotnet),
+    client("system.net.", Dotnet),
+    client("system.io.", Dotnet),
+    client("unable to read data from the transport connection", Dotnet),
     // ---- API context without a library ----------------------------------------------------
     ctx("/api/"),
     ctx("/api\""),
@@ -566,7 +940,8 @@ pub const PHRASES: &[Phrase] = &[
     ctx("/api "),
     ctx("/api:"),
     ctx("kubernetes"),
-    ctx("k8s"),
+    // API group names (`metrics.k8s.io`), not any word holding "k8s" (host and app names).
+    ctx(".k8s.io"),
     ctx("apiserver"),
     ctx("api server"),
     ctx("the server"),
@@ -584,13 +959,94 @@ pub const PHRASES: &[Phrase] = &[
     ctx("webhook"),
     ctx("reason:"),
     ctx("response body"),
-    ctx("etcd"),
     ctx("coordination.k8s.io"),
     ctx("failed to list"),
     ctx("reconcile"),
     ctx("/version"),
+    ctx("filter_kube"),
+    // Ruby's kubeclient.
+    ctx("kubeexception"),
+    ctx("error creating: "),
+    ctx("upgrade failed"),
+    ctx("installation failed"),
     // ---- harmless text that looks like an error -------------------------------------------
     neutral("error: logging before flag.parse"),
+    // The workqueue's retry notice (apiserver's OpenAPI AggregationController and others).
+    neutral("rate limited requeue"),
+    // Label keys, annotations, image registries and volume paths name the project, not its API.
+    neutral("kubernetes.io"),
+    neutral("k8s.gcr.io"),
+    neutral("registry.k8s.io"),
+    neutral("kubectl-"),
+    neutral("kubectl.kubernetes.io"),
+    // A handled error, an empty error field, a zero counter.
+    neutral("err=<nil>"),
+    neutral("error=<nil>"),
+    neutral("error: <nil>"),
+    neutral("err: <nil>"),
+    neutral("\"error\":null"),
+    neutral("\"error\":\"\""),
+    neutral("errors=0 "),
+    neutral("errors: 0,"),
+    neutral("\"errors\":0,"),
+    neutral(" 0 errors"),
+    neutral("failed=0 "),
+    neutral("failures=0 "),
+    neutral(" 0 failed"),
+    // ---- not an API client's evidence ------------------------------------------------------
+    // Servers' own logs: etcd (capnslog "W | etcdserver:" and zap callers), the API server's
+    // log of a client's failed TLS handshake, its watch cache, its HTTP access log.
+    veto(" | etcdserver:"),
+    veto(" | etcdhttp:"),
+    veto(" | etcdmain:"),
+    veto(" | rafthttp:"),
+    veto(" | raft:"),
+    veto(" | mvcc:"),
+    veto(" | wal:"),
+    veto(" | embed:"),
+    veto("\"caller\":\"etcdserver/"),
+    veto("\"caller\":\"embed/"),
+    veto("\"caller\":\"rafthttp/"),
+    veto("\"caller\":\"mvcc/"),
+    veto("\"caller\":\"v3rpc/"),
+    veto("\"logger\":\"raft\""),
+    veto("http: tls handshake error from"),
+    veto("apiserver received an error that is not an metav1.status"),
+    veto("watch chan error:"),
+    veto("httplog.go:"),
+    veto("rbac deny:"),
+    // A webhook server's own log of the requests it serves (controller-runtime's webhook
+    // package), not a client's.
+    veto("controller-runtime.webhook"),
+    // Cloud provider SDKs (AWS throttling and access errors are not the Kubernetes API's).
+    veto(", request id: "),
+    veto("throttlingexception"),
+    veto("requestlimitexceeded"),
+    // Image pulls and registries, probe results: the kubelet's and the runtime's business.
+    veto("failed to pull image"),
+    veto("error pulling image"),
+    veto("pulling image"),
+    veto("error response from daemon"),
+    veto("failed to pull and unpack image"),
+    veto("errimagepull"),
+    veto("imagepullbackoff"),
+    veto("[error imagepull]"),
+    veto("probe failed"),
+    veto("probe errored"),
+    veto("(probe result:"),
+    // Programming errors: a failure, but not the API's.
+    not_api("typeerror:"),
+    not_api("referenceerror:"),
+    not_api("syntaxerror:"),
+    not_api("attributeerror:"),
+    not_api("keyerror:"),
+    not_api("nameerror:"),
+    not_api("importerror:"),
+    not_api("modulenotfounderror:"),
+    not_api("nullpointerexception"),
+    not_api("is not a function"),
+    not_api("cannot read properties of undefined"),
+    not_api("this error originated either by throwing inside"),
     // ---- generic error words ---------------------------------------------------------------
     err("error"),
     err("fail"),
@@ -598,4 +1054,7 @@ pub const PHRASES: &[Phrase] = &[
     err("unable to"),
     err("could not"),
     err("cannot "),
+    strong_err("exception:"),
+    strong_err("error:"),
+    strong_err("exception in thread"),
 ];

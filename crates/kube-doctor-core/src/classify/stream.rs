@@ -5,6 +5,13 @@
 //! Memory is `block_size + max_line` at most, independent of input size. A line longer than
 //! `max_line` is handed out as its first `max_line` bytes ([`Block::Oversized`]) and the rest of
 //! it skipped; the caller says so, so the result is never silently partial.
+//!
+//! Bytes are data: NUL bytes and invalid UTF-8 pass through like any other byte. One case is
+//! special: a log file truncated in place by copytruncate while its writer kept its offset
+//! starts with as many NUL bytes as it had (often more than `max_line`, which would cut the
+//! first line to NULs only). A NUL run at the start of the input, or opening any line longer
+//! than `max_line`, is skipped and counted instead ([`Block::Nuls`]), and the rest of its line
+//! handed out as usual.
 
 use std::io::{self, Read};
 
@@ -15,6 +22,9 @@ pub enum Block<'a> {
     Lines(&'a [u8]),
     /// A line longer than the limit: its first `max_line` bytes. The rest is skipped.
     Oversized(&'a [u8]),
+    /// This many NUL bytes opened the next line and were skipped; the next block's first line
+    /// is the rest of that line (or, at the end of input, the line was NULs only).
+    Nuls(u64),
 }
 
 /// Splits a reader into [`Block`]s.
@@ -29,6 +39,10 @@ pub struct BlockReader<R> {
     max_line: usize,
     /// The rest of an oversized line is being discarded.
     skipping: bool,
+    /// NUL bytes skipped at the start of the current line, not yet reported.
+    nuls: u64,
+    /// Nothing has been handed out yet.
+    at_input_start: bool,
 }
 
 impl<R: Read> BlockReader<R> {
@@ -46,6 +60,8 @@ impl<R: Read> BlockReader<R> {
             block_size,
             max_line,
             skipping: false,
+            nuls: 0,
+            at_input_start: true,
         }
     }
 
@@ -98,7 +114,28 @@ impl<R: Read> BlockReader<R> {
             }
             let avail = self.end - self.start;
             if avail == 0 {
+                if self.nuls > 0 {
+                    return Ok(Some(Block::Nuls(std::mem::take(&mut self.nuls))));
+                }
                 return Ok(None);
+            }
+            if std::mem::take(&mut self.at_input_start) && self.buf[self.start] == 0 {
+                let data = &self.buf[self.start..self.end];
+                let run = data.iter().position(|b| *b != 0).unwrap_or(avail);
+                self.start += run;
+                self.nuls += run as u64;
+                continue;
+            }
+            if self.nuls > 0 {
+                // Inside a skipped NUL run: its tail goes too, however the reads fell.
+                let data = &self.buf[self.start..self.end];
+                let run = data.iter().position(|b| *b != 0).unwrap_or(avail);
+                if run == 0 {
+                    return Ok(Some(Block::Nuls(std::mem::take(&mut self.nuls))));
+                }
+                self.start += run;
+                self.nuls += run as u64;
+                continue;
             }
             let data = &self.buf[self.start..self.end];
             let window = avail.min(self.block_size);
@@ -119,6 +156,13 @@ impl<R: Read> BlockReader<R> {
             } else {
                 None
             };
+            if cut.is_none() && data[0] == 0 {
+                // A run of NULs too long for one line: skip it, then go on with the line.
+                let run = data.iter().position(|b| *b != 0).unwrap_or(avail);
+                self.start += run;
+                self.nuls += run as u64;
+                continue;
+            }
             let from = self.start;
             return Ok(Some(match cut {
                 Some(cut) => {
@@ -137,11 +181,18 @@ impl<R: Read> BlockReader<R> {
 
 /// Iterates the lines of a `Block::Lines` without their `\n` (and `\r`).
 pub fn lines(block: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let body = block.strip_suffix(b"\n").unwrap_or(block);
-    let empty = block.is_empty();
-    body.split(|b| *b == b'\n')
-        .filter(move |_| !empty)
-        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+    let mut rest = block;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, next) = match memchr::memchr(b'\n', rest) {
+            Some(i) => (&rest[..i], &rest[i + 1..]),
+            None => (rest, &rest[rest.len()..]),
+        };
+        rest = next;
+        Some(line.strip_suffix(b"\r").unwrap_or(line))
+    })
 }
 
 #[cfg(test)]
@@ -173,6 +224,7 @@ mod tests {
                     }
                 }
                 Block::Oversized(p) => out.push((true, p.to_vec())),
+                Block::Nuls(_) => {}
             }
         }
         out
@@ -213,6 +265,54 @@ mod tests {
         // Oversized at the very end, without a newline.
         let got = collect(&[b'y'; 100], 16, 32, 9);
         assert_eq!(got, vec![(true, vec![b'y'; 32])]);
+    }
+
+    #[test]
+    fn a_long_nul_run_opening_a_line_is_skipped_and_counted() {
+        let mut data = vec![0u8; 1000];
+        data.extend(b"E0101 first real line\nsecond\n");
+        for chunk in [1, 7, 4096] {
+            let mut r = BlockReader::new(Trickle { data: &data, chunk }, 16, 32);
+            let mut nuls = 0;
+            let mut lines_out = vec![];
+            while let Some(b) = r.next_block().unwrap() {
+                match b {
+                    Block::Nuls(n) => nuls += n,
+                    Block::Lines(l) => lines_out.extend(lines(l).map(<[u8]>::to_vec)),
+                    Block::Oversized(p) => panic!("cut: {p:?}"),
+                }
+            }
+            assert_eq!(nuls, 1000, "chunk {chunk}");
+            assert_eq!(
+                lines_out,
+                [b"E0101 first real line".to_vec(), b"second".to_vec()]
+            );
+        }
+        // Only NULs: one report, no lines.
+        let zeros = [0u8; 100];
+        let mut r = BlockReader::new(
+            Trickle {
+                data: &zeros,
+                chunk: 9,
+            },
+            16,
+            32,
+        );
+        assert_eq!(r.next_block().unwrap(), Some(Block::Nuls(100)));
+        assert_eq!(r.next_block().unwrap(), None);
+        // A short NUL run stays in its line, except at the start of the input.
+        let got = collect(b"x\n\0\0abc\n", 16, 32, 3);
+        assert_eq!(got[1], (false, b"\0\0abc".to_vec()));
+        let mut r = BlockReader::new(
+            Trickle {
+                data: b"\0\0abc\n",
+                chunk: 2,
+            },
+            16,
+            32,
+        );
+        assert_eq!(r.next_block().unwrap(), Some(Block::Nuls(2)));
+        assert_eq!(r.next_block().unwrap(), Some(Block::Lines(&b"abc\n"[..])));
     }
 
     #[test]

@@ -1,0 +1,557 @@
+//! One test per kind of issue 15: real lines (from the development part of the labelled set,
+//! tests/fixtures/classify, each with the public source it was copied from) that the kind's
+//! rules in `patterns.rs` must get right. The held-out test part is never used here.
+
+use super::{Classifier, ClientLib};
+use crate::category::Category;
+
+/// (line, category, http code, client or "-", source)
+type Case<'a> = (&'a str, &'a str, Option<u16>, &'a str, &'a str);
+
+fn check(cases: &[Case]) {
+    let cl = Classifier::shared();
+    for (line, category, code, client, source) in cases {
+        let got = cl.classify(line.as_bytes());
+        assert_eq!(
+            (got.category, got.http_code, got.client),
+            (
+                Category::parse(category).expect("category word"),
+                *code,
+                ClientLib::parse(client)
+            ),
+            "{source}\n{line}"
+        );
+    }
+}
+
+/// Kube-rs, hyper and rustls transport errors.
+#[test]
+fn kube_rs_hyper_rustls() {
+    check(&[
+        (
+            r#"2025-07-29 21:13:00 ERROR sglang_router_rs::service_discovery: src/service_discovery.rs:322: Error in Kubernetes watcher: failed to perform initial object list: ApiError: pods is forbidden: User "system:serviceaccount:default:default" cannot list resource "pods" in API group "" in the namespace "default": Forbidden (ErrorResponse { status: "Failure", message: "pods is forbidden: User \"system:serviceaccount:default:default\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\"", reason: "Forbidden", code: 403 })"#,
+            "authorization",
+            Some(403),
+            "kube-rs",
+            "https://github.com/vllm-project/aibrix/issues/1350",
+        ),
+        (
+            r#"2024-02-12T17:20:19.492182Z DEBUG kube_runtime::watcher: watcher error: ReadEvents(Custom { kind: Other, error: hyper::Error(Body, hyper::Error(Body, Os { code: 104, kind: ConnectionReset, message: "Connection reset by peer" })) })"#,
+            "network_unreachable",
+            None,
+            "kube-rs",
+            "https://github.com/vectordotdev/vector/issues/19873",
+        ),
+        (
+            r#" 3: ServiceError: client error (Connect)"#,
+            "network_unreachable",
+            None,
+            "kube-rs",
+            "https://github.com/stackabletech/stackablectl/issues/353",
+        ),
+        (
+            r#"2022-06-06T08:53:06.531982Z  WARN vector::kubernetes::reflector: Watcher Stream received an error. Retrying. error=InitialListFailed(HyperError(hyper::Error(Connect, Custom { kind: Other, error: Custom { kind: InvalidData, error: InvalidCertificateEncoding } })))"#,
+            "tls_certificate",
+            None,
+            "kube-rs",
+            "https://github.com/vectordotdev/vector/issues/12989",
+        ),
+        (
+            r#"[2023-02-02T13:03:45.064Z] DEBUG: label-controller/1 on label-controller-674bf987bb-lr7zn: Error received, backing off (deadline="Instant { tv_sec: 1078, tv_nsec: 292127731 }",duration=51.861423662s,line=76,span.tl.phase=event,target=kube_runtime::utils::stream_backoff)"#,
+            "other",
+            None,
+            "kube-rs",
+            "https://github.com/kube-rs/kube/issues/1132",
+        ),
+    ]);
+}
+
+/// Node.js: client-node, Node error codes, node-fetch.
+#[test]
+fn node() {
+    check(&[
+        (
+            r#"[error][2021-09-03T14:58:29.142Z] watch on resource lambdas.company.org/v1 failed: {"name":"Error","message":"Forbidden","stack":"Error: Forbidden\n    at Request.<anonymous> (/operator/main.js:159289:35)\n    at Request.emit (events.js:400:28)\n    at Request../node_modules/request/request.js.Request.onRequestResponse (/operator/main.js:253512:10)"}"#,
+            "authorization",
+            Some(403),
+            "client-node",
+            "https://github.com/dot-i/k8s-operator-node/issues/15",
+        ),
+        (
+            r#"`code: 403, statusCode: 403 } pods is forbidden: User "system:serviceaccount:{{MY_NAMESPACE}}:default" cannot list resource "pods" in API group "" at the cluster scope Error: pods is forbidden: User "system:serviceaccount:{{MY_NAMESPACE}}:default" cannot list resource "pods" in API group "" at the cluster scope`"#,
+            "authorization",
+            Some(403),
+            "client-node",
+            "https://github.com/yogeshlonkar/pod-dependency-init-container/issues/1",
+        ),
+        (
+            r#"Error: connect ECONNREFUSED 127.0.0.1:8080"#,
+            "network_unreachable",
+            None,
+            "client-node",
+            "https://github.com/kubernetes-client/javascript/issues/321",
+        ),
+        (
+            r#"HttpError: HTTP request failed"#,
+            "other",
+            None,
+            "client-node",
+            "https://github.com/kubernetes-client/javascript/issues/654",
+        ),
+        (
+            r#"Error: getaddrinfo ENOTFOUND https"#,
+            "network_unreachable",
+            None,
+            "client-node",
+            "https://github.com/godaddy/kubernetes-client/issues/677",
+        ),
+    ]);
+}
+
+/// Java: fabric8, the official client, okhttp, JSSE.
+#[test]
+fn java() {
+    check(&[
+        (
+            r#"Exception in thread "main" io.kubernetes.client.ApiException: Unauthorized"#,
+            "authentication",
+            Some(401),
+            "java",
+            "https://github.com/kubernetes-client/java/pull/192",
+        ),
+        (
+            r#"io.fabric8.kubernetes.client.KubernetesClientException: Failure executing: POST at: https://api.free-int.openshift.com/api/v1/namespaces/jastrachan-jenkins/pods. Message: Forbidden! User jastrachan/api-free-int-openshift-com:443 doesn't have permission. pods "brackets" is forbidden: [minimum cpu usage per Pod is 29m, but request is 1m., minimum memory usage per Pod is 150Mi, but request is 1048576., minimum cpu usage per Container is 29m, but request is 1m., minimum memory usage per Container is 150Mi, but request is 1Mi.]."#,
+            "quota_or_admission",
+            Some(403),
+            "fabric8",
+            "https://github.com/fabric8io/kubernetes-client/issues/714",
+        ),
+        (
+            r#"16:03:37.927 [OkHttp http://127.0.0.1:8001/...] ERROR io.fabric8.kubernetes.client.dsl.internal.WatchConnectionManager$1 - Exec Failure: HTTP:200. Message:"#,
+            "other",
+            None,
+            "fabric8",
+            "https://github.com/fabric8io/kubernetes-client/issues/496",
+        ),
+        (
+            r#"io.fabric8.kubernetes.client.KubernetesClientException: not ready after 10000 MILLISECONDS"#,
+            "timeout",
+            None,
+            "fabric8",
+            "https://github.com/fabric8io/kubernetes-client/issues/3324",
+        ),
+        (
+            r#"io.fabric8.kubernetes.client.KubernetesClientException: Failure executing: GET at: https://[redacted]/apis/extensions/v1beta1/namespaces/default/deployments/sample-apollo-app. Message: Unauthorized! Configured service account doesn't have access. Service account may have been revoked.."#,
+            "authentication",
+            Some(401),
+            "fabric8",
+            "https://github.com/logzio/apollo/issues/105",
+        ),
+        (
+            r#"INFO: <-- HTTP FAILED: java.net.SocketTimeoutException: connect timed out"#,
+            "network_unreachable",
+            None,
+            "java",
+            "https://github.com/kubernetes-client/java/issues/978",
+        ),
+    ]);
+}
+
+/// .NET KubernetesClient and HttpClient.
+#[test]
+fn dotnet() {
+    check(&[
+        (
+            r#"k8s.Autorest.HttpOperationException: Operation returned an invalid status code 'Forbidden'"#,
+            "authorization",
+            Some(403),
+            "dotnet",
+            "https://github.com/emberstack/kubernetes-reflector/issues/349",
+        ),
+        (
+            r#"Unhandled Exception: Microsoft.Rest.HttpOperationException: Operation returned an invalid status code 'UnprocessableEntity'"#,
+            "invalid_request",
+            Some(422),
+            "dotnet",
+            "https://github.com/kubernetes-client/csharp/issues/207",
+        ),
+        (
+            r#"Microsoft.Rest.HttpOperationException: 'Operation returned an invalid status code 'BadRequest''"#,
+            "invalid_request",
+            Some(400),
+            "dotnet",
+            "https://github.com/kubernetes-client/csharp/issues/58",
+        ),
+        (
+            r#" ---> System.Security.Authentication.AuthenticationException: The remote certificate was rejected by the provided RemoteCertificateValidationCallback."#,
+            "tls_certificate",
+            None,
+            "dotnet",
+            "https://github.com/OrleansContrib/Orleans.Clustering.Kubernetes/issues/75",
+        ),
+        (
+            r#"[2026-05-11 15:14:59.110] [INFO] [AppHost]        ---> System.IO.IOException: Received an unexpected EOF or 0 bytes from the transport stream."#,
+            "network_unreachable",
+            None,
+            "dotnet",
+            "https://github.com/microsoft/aspire/issues/16940",
+        ),
+        (
+            r#"Microsoft.Rest.HttpOperationException: Operation returned an invalid status code 'NotFound'"#,
+            "not_found",
+            Some(404),
+            "dotnet",
+            "https://github.com/dotnet/dotnet-operator-sdk/issues/401",
+        ),
+    ]);
+}
+
+/// Plain Go net/http, x/net/http2, crypto/x509 under client-go.
+#[test]
+fn go_net_http() {
+    check(&[
+        (
+            r#"x509: certificate has expired or is not yet valid: current time 2021-04-26T10:18:22+02:00 is after 2021-04-07T03:12:06Z"#,
+            "tls_certificate",
+            None,
+            "client-go",
+            "https://github.com/yashbhutwala/kubectl-df-pv/issues/20",
+        ),
+        (
+            r#"level=warn ts=2021-02-07T18:34:13.274Z caller=klog.go:88 component=k8s_client_runtime func=Warningf msg="/app/discovery/kubernetes/kubernetes.go:429: watch of *v1.Pod ended with: an error on the server (\"unable to decode an event from the watch stream: http2: client connection lost\") has prevented the request from succeeding""#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/lightstep/opentelemetry-prometheus-sidecar/issues/108",
+        ),
+        (
+            r#"E0528 20:47:01.367889       7 leaderelection.go:330] error retrieving resource lock ingress/ingress-nginx-leader: Get "https://10.0.0.1:443/apis/coordination.k8s.io/v1/namespaces/ingress/leases/ingress-nginx-leader": http2: client connection lost"#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/kubernetes/ingress-nginx/issues/10022",
+        ),
+        (
+            r#"E1012 08:23:25.991550       1 available_controller.go:311] v1beta1.metrics.k8s.io failed with: Get https://10.105.54.184:443: net/http: request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)"#,
+            "timeout",
+            None,
+            "client-go",
+            "https://github.com/kubernetes-sigs/metrics-server/issues/157",
+        ),
+        (
+            r#"W0820 13:34:12.833597       9 reflector.go:324] vendor/k8s.io/client-go/informers/factory.go:134: failed to list *v1.StorageClass: Get "https://127.0.0.1/apis/storage.k8s.io/v1/storageclasses?limit=500&resourceVersion=0": net/http: TLS handshake timeout"#,
+            "timeout",
+            None,
+            "client-go",
+            "https://github.com/kubernetes/kops/issues/14149",
+        ),
+    ]);
+}
+
+/// Forbidden that is not RBAC: quota, LimitRange, PodSecurity, namespace terminating, ServiceAccount admission, webhooks.
+#[test]
+fn forbidden_not_rbac() {
+    check(&[
+        (
+            r#"io.fabric8.kubernetes.client.KubernetesClientException: Failure executing: POST at: https://api.free-int.openshift.com/api/v1/namespaces/jastrachan-jenkins/pods. Message: Forbidden! User jastrachan/api-free-int-openshift-com:443 doesn't have permission. pods "brackets" is forbidden: [minimum cpu usage per Pod is 29m, but request is 1m., minimum memory usage per Pod is 150Mi, but request is 1048576., minimum cpu usage per Container is 29m, but request is 1m., minimum memory usage per Container is 150Mi, but request is 1Mi.]."#,
+            "quota_or_admission",
+            Some(403),
+            "fabric8",
+            "https://github.com/fabric8io/kubernetes-client/issues/714",
+        ),
+        (
+            r#"Internal error occurred: failed calling webhook "mutate.runnerdeployment.actions.summerwind.dev":"#,
+            "quota_or_admission",
+            Some(500),
+            "-",
+            "https://github.com/actions/actions-runner-controller/pull/1558",
+        ),
+        (
+            r#"Error from server (InternalError): error when creating "lstage.yaml": Internal error occurred: failed calling webhook "webhook.cert-manager.io": Post https://cert-manager-webhook.kube-system.svc:443/mutate?timeout=30s: context deadline exceeded"#,
+            "quota_or_admission",
+            Some(500),
+            "kubectl",
+            "https://github.com/cert-manager/cert-manager/issues/2319",
+        ),
+        (
+            r#"An error occurred: Internal error occurred: failed calling webhook "vpodnetworkchaos.kb.io": Post "https://chaos-mesh-controller-manager.chaos-testing.svc:443/validate-chaos-mesh-org-v1alpha1-podnetworkchaos?timeout=5s": context deadline exceeded"#,
+            "quota_or_admission",
+            Some(500),
+            "-",
+            "https://github.com/chaos-mesh/chaos-mesh/issues/2898",
+        ),
+        (
+            r#"Internal error occurred: failed calling webhook "webhook.serving.knative.dev": failed to call webhook: Post "https://webhook.knative-serving.svc:443/defaulting?timeout=10s": context deadline exceeded"#,
+            "quota_or_admission",
+            Some(500),
+            "-",
+            "https://github.com/knative/serving/issues/13045",
+        ),
+        (
+            r#"W0419 07:02:30.018105       1 dispatcher.go:142] rejected by webhook "image-tag-constraint-controll er.default.svc.cluster.local": &errors.StatusError{ErrS"#,
+            "quota_or_admission",
+            None,
+            "client-go",
+            "https://github.com/kube-rs/kube/issues/494",
+        ),
+        (
+            r#"E               Error is Error from server (Forbidden): error when creating "/tmp/POD_nzdkivut": pods "pod-test-rbd-7125557ba6bd4741b0d94e478d9" is forbidden: violates PodSecurity "restricted:v1.24": allowPrivilegeEscalation != false (container "web-server" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container "web-server" must set securityContext.capabilities.drop=["ALL"]), runAsNonRoot != true (pod or container "web-server" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container "web-server" must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost")"#,
+            "quota_or_admission",
+            Some(403),
+            "kubectl",
+            "https://github.com/red-hat-storage/ocs-ci/issues/6332",
+        ),
+        (
+            r#"9m44s       Warning   FailedCreate        replicaset/helloworld-latest-6b78556b99   Error creating: pods "helloworld-latest-6b78556b99-mcpwh" is forbidden: failed quota: quota: must specify limits.cpu,limits.memory,requests.cpu,requests.memory"#,
+            "quota_or_admission",
+            Some(403),
+            "-",
+            "https://github.com/m3o/backend/pull/378",
+        ),
+    ]);
+}
+
+/// Etcd behind the API server, and etcd's own logs.
+#[test]
+fn etcd() {
+    check(&[
+        (
+            r#"E1205 03:00:09.333218       1 leaderelection.go:332] error retrieving resource lock redis/kubevip-redis-svc: etcdserver: leader changed"#,
+            "server_error",
+            None,
+            "client-go",
+            "https://github.com/kube-vip/kube-vip/issues/1005",
+        ),
+        (
+            r#"E1205 03:00:09.333243       1 leaderelection.go:332] error retrieving resource lock repos/kubevip-repos: etcdserver: leader changed"#,
+            "server_error",
+            None,
+            "client-go",
+            "https://github.com/kube-vip/kube-vip/issues/1005",
+        ),
+        (
+            r#"* 2020-04-15 21:41:31.679934 W | etcdserver: read-only range request "key:\"/registry/mutatingwebhookconfigurations\" range_end:\"/registry/mutatingwebhookconfigurationt\" count_only:true " with result "range_response_count:0 size:5" took too long (118.8128ms) to execute"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/website/issues/20364",
+        ),
+        (
+            r#"2020-11-20 04:35:21.107322 W | etcdserver: read-only range request "key:\"/kubernetes.io/resourcequotas/openshift-marketplace/\" range_end:\"/kubernetes.io/resourcequotas/openshift-marketplace0\" " with result "range_response_count:0 size:6" took too long (108.761906ms) to execute"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/okd-project/okd/issues/379",
+        ),
+        (
+            r#"2020-03-30 04:14:55.750301 W | etcdserver: read-only range request "key:\"/registry/health\" " with result "range_response_count:0 size:5" took too long (115.637072ms) to execute"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/minikube/issues/7314",
+        ),
+        (
+            r#"2020-03-25 13:08:19.610050 W | etcdserver: timed out waiting for read index response (local node might have slow network)"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/etcd-io/etcd/issues/11809",
+        ),
+    ]);
+}
+
+/// The server's own timeout words.
+#[test]
+fn server_timeouts() {
+    check(&[
+        (
+            r#"E1028 19:59:51.310428       1 leaderelection.go:436] error retrieving resource lock cacpck-system/148fa072.controlplane.cluster.x-k8s.io: the server was unable to return a response in the time allotted, but may still be processing the request (get leases.coordination.k8s.io 148fa072.controlplane.cluster.x-k8s.io)"#,
+            "timeout",
+            Some(504),
+            "client-go",
+            "https://github.com/canonical/k8s-snap/issues/1966",
+        ),
+        (
+            r#"I0216 18:51:03.798075   23153 request.go:905] Response Body: {"ErrStatus":{"metadata":{},"status":"Failure","message":"The  operation against  could not be completed at this time, please try again.","reason":"ServerTimeout","details":{},"code":500}}"#,
+            "timeout",
+            Some(500),
+            "client-go",
+            "https://github.com/kubernetes-retired/bootkube/issues/312",
+        ),
+        (
+            r#"2022-12-06T06:35:31.565Z	ERROR	controller-runtime.source	failed to get informer from cache	{"error": "Timeout: failed waiting for *v1.Service Informer to sync"}"#,
+            "timeout",
+            Some(504),
+            "controller-runtime",
+            "https://github.com/apecloud/kubeblocks/issues/747",
+        ),
+        (
+            r#"{"level":"error","ts":"2025-08-21T16:59:00.72137568Z","logger":"controller-runtime.source.Kind","msg":"failed to get informer from cache","error":"Timeout: failed waiting for *v1.Cluster Informer to sync","stacktrace":"sigs.k8s.io/controller-runtime/pkg/internal/source.(*Kind[...]).Start.func1.1\n\tpkg/mod/sigs.k8s.io/controller-runtime@v0.21.0/pkg/internal/source/kind.go:80\nk8s.io/apimachinery/pkg/util/wait.loopConditionUntilContext.func1\n\tpkg/mod/k8s.io/apimachinery@v0.33.3/pkg/util/wait/loop.go:53\nk8s.io/apimachinery/pkg/util/wait.loopConditionUntilContext\n\tpkg/mod/k8s.io/apimachinery@v0.33.3/pkg/util/wait/loop.go:54\nk8s.io/apimachinery/pkg/util/wait.PollUntilContextCancel\n\tpkg/mod/k8s.io/apimachinery@v0.33.3/pkg/util/wait/poll.go:33\nsigs.k8s.io/controller-runtime/pkg/internal/source.(*Kind[...]).Start.func1\n\tpkg/mod/sigs.k8s.io/controller-runtime@v0.21.0/pkg/internal/source/kind.go:68"}"#,
+            "timeout",
+            Some(504),
+            "controller-runtime",
+            "https://github.com/cloudnative-pg/cloudnative-pg/issues/8410",
+        ),
+        (
+            r#"Upgrade.go:367: [debug] warning: Upgrade "myapp" failed: could not get information about the resource: the server was unable to return a response in the time allotted, but may still be processing the request (get deployments.apps myapp)"#,
+            "timeout",
+            Some(504),
+            "-",
+            "https://github.com/helm/helm/issues/9501",
+        ),
+    ]);
+}
+
+/// False-positive traps by level and structure.
+#[test]
+fn traps() {
+    check(&[
+        (
+            r#"08:15:51 [DEBUG] (6) kube_client::client::builder: [/root/.cargo/registry/src/mirrors.ustc.edu.cn-61ef6e0cd06fb9b8/kube-client-0.74.0/src/client/builder.rs:126] HTTP; otel.status_code="ERROR""#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kube-rs/kube/issues/953",
+        ),
+        (
+            r#"	at io.fabric8.kubernetes.client.KubernetesClientException.launderThrowable(KubernetesClientException.java:62)"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/fabric8io/kubernetes-client/issues/1672",
+        ),
+        (
+            r#"I1130 04:21:42.081746       1 plugins.go:84] Registered admission plugin "EventRateLimit""#,
+            "none",
+            None,
+            "-",
+            "https://github.com/openshift/origin/issues/21575",
+        ),
+        (
+            r#"sleepcycles-controller-manager-6996bdb869-5ncpc manager 1.702542680696387e+09	DEBUG	events	Warning	{"object": {"kind":"SleepCycle","namespace":"es-digital-journeys","name":"sleepcycle-sample","uid":"547a4395-6a6c-446f-ab2c-4e376b3e921f","apiVersion":"core.rekuberate.io/v1alpha1","resourceVersion":"852996113"}, "reason": "SleepCycleOpFailure", "message": "shutdown on es-digital-journeys/es-digital-journeys-player-celery failed"}"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/rekuberate-io/sleepcycles/issues/1",
+        ),
+        (
+            r#"    raise httplib.IncompleteRead(line)"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes-client/python/issues/1693",
+        ),
+        (
+            r#"1 log.go:172] http: TLS handshake error from 127.0.0.1:39208: remote error: tls: bad certificate"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/minikube/issues/6250",
+        ),
+        (
+            r#"May 21 11:49:34 master kube-apiserver[1236]: I0521 11:49:34.876306    1236 log.go:172] http: TLS handshake error from 10.91.32.169:57432: tls: first record does not look like a TLS handshake"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/kubernetes/issues/78158",
+        ),
+        (
+            r#"rkoubsky   1h        1h        1         basic-sti-1-p7jnr   Pod       spec.containers{basic-sti}   Warning   Unhealthy   {kubelet ip-XXXX}   Readiness probe errored: failed to run in container - Exec setup failed - API error (500): Container 569bdd1b2051a84be701788d12f584396b69904f563144386133c5c9863f8805 is not running"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/kubernetes/issues/25149",
+        ),
+        (
+            r#"I0123 06:39:01.422296       1 controller.go:119] OpenAPI AggregationController: action for item v1beta1.metrics.k8s.io: Rate Limited Requeue."#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/minikube/issues/3571",
+        ),
+        (
+            r#"  Warning  Failed       7s (x2 over 21s)  kubelet            Failed to pull image "docker.io/moby/buildkit:v0.8.3": rpc error: code = Unknown desc = failed to pull and unpack image "docker.io/moby/buildkit:v0.8.3": failed to resolve reference "docker.io/moby/buildkit:v0.8.3": failed to authorize: failed to fetch anonymous token: Get "https://auth.docker.io/token?scope=repository%3Amoby%2Fbuildkit%3Apull&service=registry.docker.io": x509: certificate signed by unknown authority"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/rancher-sandbox/rancher-desktop/issues/305",
+        ),
+        (
+            r#"2021/03/17 12:20:11 http: TLS handshake error from 10.128.0.2:47064: remote error: tls: bad certificate"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/open-policy-agent/gatekeeper/issues/1188",
+        ),
+        (
+            r#"[14.05.2020 - 11:20:41] fail: KubeOps.Operator.Watcher.ResourceWatcher[0]"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/dotnet/dotnet-operator-sdk/issues/17",
+        ),
+    ]);
+}
+
+/// Who wrote the line: klog files, zap logger/caller, Python loggers, Java classes, Node frames, .NET types.
+#[test]
+fn who_wrote_it() {
+    check(&[
+        (
+            r#"{"level":"error","ts":"2026-07-13T10:02:13Z","logger":"controller-runtime.cache.UnhandledError","msg":"Failed to watch","reflector":"k8s.io/client-go@v0.36.2/tools/cache/reflector.go:343","type":"*v1.Deployment","error":"failed to list *v1.Deployment: deployments.apps is forbidden: User \"system:serviceaccount:miroir-system:miroir-controller\" cannot list resource \"deployments\" in API group \"apps\" at the cluster scope"}"#,
+            "authorization",
+            Some(403),
+            "controller-runtime",
+            "https://github.com/home-operations/miroir/issues/175",
+        ),
+        (
+            r#"io.kubernetes.client.openapi.ApiException: Forbidden"#,
+            "authorization",
+            Some(403),
+            "java",
+            "https://github.com/kubernetes-client/java/issues/1693",
+        ),
+        (
+            r#"E0528 20:47:01.367889       7 leaderelection.go:330] error retrieving resource lock ingress/ingress-nginx-leader: Get "https://10.0.0.1:443/apis/coordination.k8s.io/v1/namespaces/ingress/leases/ingress-nginx-leader": http2: client connection lost"#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/kubernetes/ingress-nginx/issues/10022",
+        ),
+        (
+            r#"WARNING:urllib3.connectionpool:Retrying (Retry(total=1, connect=None, read=None, redirect=None, status=None)) after connection broken by 'NewConnectionError('<urllib3.connection.HTTPConnection object at 0x11a404b20>: Failed to establish a new connection: [Errno 61] Connection refused')': /api/v1/namespaces/openshift-kube-scheduler/pods?pretty=True&limit="#,
+            "network_unreachable",
+            None,
+            "python",
+            "https://github.com/krkn-chaos/cerberus/issues/170",
+        ),
+        (
+            r#"k8s.Autorest.HttpOperationException: Operation returned an invalid status code 'Forbidden'"#,
+            "authorization",
+            Some(403),
+            "dotnet",
+            "https://github.com/emberstack/kubernetes-reflector/issues/333",
+        ),
+        (
+            r#"urllib3.exceptions.MaxRetryError: HTTPSConnectionPool(host='172.18.56.103', port=6443): Max retries exceeded with url: /api/v1/namespaces (Caused by SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get issuer certificate (_ssl.c:1056)')))"#,
+            "tls_certificate",
+            None,
+            "python",
+            "https://github.com/kubernetes-client/python/issues/1017",
+        ),
+        (
+            r#"E1111 03:12:25.682813    6920 memcache.go:265] "Unhandled Error" err="couldn't get current server API group list: Get \"http://localhost:8080/api?timeout=32s\": dial tcp 127.0.0.1:8080: connect: connection refused""#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/sandervanvugt/cka/issues/33",
+        ),
+        (
+            r#"io.kubernetes.client.ApiException: java.net.ConnectException: Failed to connect to localhost/127.0.0.1:443"#,
+            "network_unreachable",
+            None,
+            "java",
+            "https://github.com/kubernetes-client/java/issues/514",
+        ),
+    ]);
+}
