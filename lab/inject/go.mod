@@ -1,0 +1,3 @@
+module example.invalid/kubedoctor-lab-inject
+
+go 1.22
