@@ -749,6 +749,13 @@ pub struct ContainerLogs {
     pub authz_denials: Vec<AuthzDenialCount>,
     /// The log could not be read (then everything else is empty).
     pub fetch_error: Option<String>,
+    /// Error lines whose failed request went to a host that is not the API server (a database,
+    /// a registry, a webhook the pod calls itself), per host as the line names it: not API
+    /// client evidence, so not in `error_lines` or `categories` (issue 15). At most
+    /// [`crate::playbook::step5_logs::OTHER_HOSTS`] hosts; the rest are counted under `"..."`.
+    /// Empty when the API server's addresses were not known (then no line was left out).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub other_hosts: BTreeMap<String, u64>,
 }
 
 /// What the lines of one category say.

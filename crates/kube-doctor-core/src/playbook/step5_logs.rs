@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::bundle::{AuthzDenialCount, CategoryStats, ContainerLogs};
+use crate::classify::target::{ApiServerHosts, Target, request_target};
 use crate::classify::{AuthzDenial, Classification, Classifier};
 use crate::redact::Redactor;
 
@@ -41,7 +42,16 @@ pub struct LogRead<'a> {
     pub cap: usize,
     /// Lines before this are dropped.
     pub since: Timestamp,
+    /// The API server's host names and addresses, when known: an error line whose request
+    /// went elsewhere is counted in `other_hosts`, not as API client evidence. `None` (an
+    /// offline read, or a webhook backend's log, which serves rather than calls) counts every
+    /// error line.
+    pub api_server: Option<&'a ApiServerHosts>,
 }
+
+/// Hosts other than the API server kept per container in `other_hosts`; more are summed
+/// under `"..."`.
+pub const OTHER_HOSTS: usize = 16;
 
 /// Classifies one container instance's log. Sample lines are redacted with `redactor` first
 /// and cut to [`SAMPLE_CHARS`] after, so a secret cut at the edge never keeps its prefix.
@@ -60,6 +70,7 @@ pub fn classify_log(
         categories: BTreeMap::new(),
         authz_denials: Vec::new(),
         fetch_error: None,
+        other_hosts: BTreeMap::new(),
     };
     let mut denials: BTreeMap<AuthzDenial, AuthzDenialCount> = BTreeMap::new();
     for raw in read.text.lines() {
@@ -76,6 +87,16 @@ pub fn classify_log(
             authz,
         } = classifier.classify(line.as_bytes());
         if !category.is_error() {
+            continue;
+        }
+        if let Some(Target::Other(host)) = read.api_server.map(|h| request_target(line, h)) {
+            let key = if out.other_hosts.len() < OTHER_HOSTS || out.other_hosts.contains_key(&host)
+            {
+                host
+            } else {
+                "...".to_string()
+            };
+            *out.other_hosts.entry(key).or_default() += 1;
             continue;
         }
         out.error_lines += 1;
@@ -128,6 +149,7 @@ pub fn unreadable(container: &str, previous: bool, error: String) -> ContainerLo
         categories: BTreeMap::new(),
         authz_denials: Vec::new(),
         fetch_error: Some(error),
+        other_hosts: BTreeMap::new(),
     }
 }
 
@@ -144,7 +166,17 @@ pub fn note(logs: &[crate::bundle::PodLogs]) -> String {
             .flat_map(|p| &p.containers)
             .filter(|c| c.fetch_error.is_some())
             .count();
+    let elsewhere: u64 = logs
+        .iter()
+        .flat_map(|p| &p.containers)
+        .flat_map(|c| c.other_hosts.values())
+        .sum();
     let mut note = format!("{} pods, {errors} API client error lines", logs.len());
+    if elsewhere > 0 {
+        note.push_str(&format!(
+            "; {elsewhere} error lines about requests to other hosts than the API server left out"
+        ));
+    }
     if unread > 0 {
         note.push_str(&format!("; {unread} pods or logs could not be read"));
     }
@@ -169,6 +201,7 @@ mod tests {
             text: &text,
             cap: 2 * 1024 * 1024,
             since: first,
+            api_server: None,
         };
         let all = classify_log(Classifier::shared(), &mut redactor, read);
         assert_eq!(all.lines as usize, text.lines().count());
@@ -211,6 +244,7 @@ mod tests {
                 previous: false,
                 text: &line,
                 cap: usize::MAX,
+                api_server: None,
                 since: Timestamp::UNIX_EPOCH,
             },
         );
@@ -220,5 +254,68 @@ mod tests {
             assert!(!s.contains("eyJhbGci"), "a token prefix survived: {s}");
             assert!(s.chars().count() <= SAMPLE_CHARS);
         }
+    }
+
+    #[test]
+    fn errors_of_requests_to_other_hosts_are_not_api_client_evidence() {
+        // A client-go pod that also talks to a database and a registry: only the lines about
+        // the API server (its ClusterIP, its in-cluster name, an EndpointSlice address, a
+        // line naming no host) count; the others are kept per host, out of the categories.
+        let text = [
+            r#"2026-11-01T10:00:01Z E1101 reflector.go:158] Failed to watch *v1.Pod: Get "https://10.96.0.1:443/api/v1/pods?watch=true": dial tcp 10.96.0.1:443: connect: connection refused"#,
+            r#"2026-11-01T10:00:02Z E1101 request.go:1] Get "https://kubernetes.default.svc/api/v1/namespaces/demo/configmaps": net/http: TLS handshake timeout"#,
+            r#"2026-11-01T10:00:03Z E1101 reflector.go:158] Failed to list *v1.Secret: Get "https://192.0.2.10:6443/api/v1/secrets": dial tcp 192.0.2.10:6443: i/o timeout"#,
+            r#"2026-11-01T10:00:04Z E1101 request.go:1] Get "https://10.0.5.7:8200/v1/secret/app": dial tcp 10.0.5.7:8200: connect: connection refused"#,
+            r#"2026-11-01T10:00:05Z E1101 request.go:1] Get "https://registry.example.com/v2/": dial tcp 203.0.113.9:443: i/o timeout"#,
+            r#"2026-11-01T10:00:06Z E1101 request.go:1] Get "https://10.0.5.7:8200/v1/secret/app": dial tcp 10.0.5.7:8200: connect: connection refused"#,
+            r#"2026-11-01T10:00:07Z E1101 request.go:1] the server has asked for the client to provide credentials 401"#,
+        ]
+        .join("\n");
+        let mut hosts = ApiServerHosts::new();
+        hosts.add("10.96.0.1");
+        hosts.add("192.0.2.10");
+        let read = LogRead {
+            container: "c",
+            previous: false,
+            text: &text,
+            cap: usize::MAX,
+            since: "2026-11-01T10:00:00Z".parse().unwrap(),
+            api_server: Some(&hosts),
+        };
+        let out = classify_log(Classifier::shared(), &mut Redactor::default(), read);
+        assert_eq!(
+            out.other_hosts.get("10.0.5.7"),
+            Some(&2),
+            "{:?}",
+            out.other_hosts
+        );
+        assert_eq!(
+            out.other_hosts.get("registry.example.com"),
+            Some(&1),
+            "{:?}",
+            out.other_hosts
+        );
+        assert_eq!(out.error_lines, 4, "{:?}", out.categories);
+        let note = note(&[crate::bundle::PodLogs {
+            pod: crate::bundle::ObjectRef::namespaced("Pod", "demo", "p"),
+            role: None,
+            containers: vec![out.clone()],
+            read_error: None,
+        }]);
+        assert!(
+            note.contains("3 error lines about requests to other hosts than the API server"),
+            "{note}"
+        );
+        // Without the API server's addresses nothing is left out.
+        let all = classify_log(
+            Classifier::shared(),
+            &mut Redactor::default(),
+            LogRead {
+                api_server: None,
+                ..read
+            },
+        );
+        assert_eq!(all.error_lines, 7);
+        assert!(all.other_hosts.is_empty());
     }
 }

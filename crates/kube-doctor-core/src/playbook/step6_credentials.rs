@@ -514,6 +514,7 @@ mod tests {
                 })
                 .collect(),
                 fetch_error: None,
+                other_hosts: Default::default(),
             }],
             read_error: None,
         }];

@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Pod, Service};
 use kube::Api;
 use kube::api::LogParams;
 use kube_doctor_core::bundle::{ClientRates, ObjectRef, PodLogs};
 use kube_doctor_core::classify::Classifier;
+use kube_doctor_core::classify::target::ApiServerHosts;
 use kube_doctor_core::playbook::step5_logs::{LogRead, classify_log, note, unreadable};
 
 use super::context::{Context, StepEnd, StepError};
@@ -66,6 +67,49 @@ async fn backends(
     out
 }
 
+/// The API server's host names and addresses as the cluster gives them: the kubeconfig's
+/// server, the `default/kubernetes` Service's ClusterIP, the addresses of its EndpointSlices
+/// (each read that fails only leaves its addresses out, and is said in `notes`).
+async fn api_server_hosts(cx: &Context, ctx: &StepCtx, notes: &mut Vec<String>) -> ApiServerHosts {
+    let mut hosts = ApiServerHosts::new();
+    if let Some(c) = &cx.settings.cluster {
+        hosts.add(&c.server);
+    }
+    match cx
+        .kube
+        .call(
+            ctx,
+            Perm::ns("", "services", "get", "default"),
+            |client| async move {
+                Api::<Service>::namespaced(client, "default")
+                    .get("kubernetes")
+                    .await
+            },
+        )
+        .await
+    {
+        Ok(svc) => {
+            for ip in svc
+                .spec
+                .iter()
+                .flat_map(|s| s.cluster_ip.iter().chain(s.cluster_ips.iter().flatten()))
+            {
+                hosts.add(ip);
+            }
+        }
+        Err(e) => notes.push(format!("the kubernetes Service's ClusterIP: {e}")),
+    }
+    match cx.kubernetes_endpoints(ctx).await {
+        Ok(eps) => {
+            for ep in &eps.endpoints {
+                hosts.add(&ep.address);
+            }
+        }
+        Err(e) => notes.push(format!("the kubernetes Service's endpoints: {e}")),
+    }
+    hosts
+}
+
 /// Runs step 5 for the pods among `failing`.
 pub async fn collect(
     cx: &Context,
@@ -85,6 +129,8 @@ pub async fn collect(
     if pods.is_empty() {
         return Ok(StepEnd::Skipped("no failing client is a pod".to_string()));
     }
+    let mut host_notes = Vec::new();
+    let api_server = api_server_hosts(cx, &ctx, &mut host_notes).await;
     let classifier = Classifier::shared();
     let window = cx.settings.window;
     let since_seconds = window.seconds().ceil() as i64;
@@ -151,6 +197,8 @@ pub async fn collect(
                             text: &text,
                             cap: log_bytes,
                             since: window.from,
+                            // A webhook backend's log is about what it serves, not calls.
+                            api_server: role.is_none().then_some(&api_server),
                         };
                         logs.containers
                             .push(cx.with_redactor(|r| classify_log(classifier, r, read)));
@@ -174,7 +222,13 @@ pub async fn collect(
         }
         out.push(logs);
     }
-    let note = note(&out);
+    let mut note = note(&out);
+    if !host_notes.is_empty() {
+        note.push_str(&format!(
+            "; not known, so not told apart from other hosts: {}",
+            host_notes.join("; ")
+        ));
+    }
     if !out.is_empty() && forbidden == out.len() {
         return Ok(StepEnd::Forbidden(out, note));
     }
