@@ -18,6 +18,13 @@ cargo --version
 say "format"
 cargo fmt --all -- --check
 
+say "the I/O crate's layering: no module imports its parent's items, no step another step"
+graph=$(mktemp)
+python3 scripts/import-graph.py | tee "$graph"
+grep -q '^back-edges (a module importing its ancestor.s own items): 0$' "$graph"
+grep -q '^step-to-step edges: 0$' "$graph"
+grep -q '^cycles between top-level modules: 0$' "$graph"
+
 say "lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
@@ -30,11 +37,6 @@ fi
 say "unit and fixture tests"
 cargo test --workspace --locked
 
-say "the I/O crate's layering: no module imports its parent's items, no step another step"
-python3 scripts/import-graph.py | tee target/import-graph.txt
-grep -q '^back-edges (a module importing its ancestor.s own items): 0$' target/import-graph.txt
-grep -q '^step-to-step edges: 0$' target/import-graph.txt
-grep -q '^cycles between top-level modules: 0$' target/import-graph.txt
 
 say "fuzz smoke: every cargo-fuzz target for 5 s (stable toolchain; installs cargo-fuzz once)"
 scripts/fuzz.sh 5

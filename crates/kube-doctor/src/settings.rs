@@ -11,11 +11,11 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube_doctor_core::bundle::Window;
+use kube_doctor_core::bundle::{AlertForm, AlertInfo};
 use kube_doctor_core::clients::Threshold;
 use kube_doctor_core::diagnose::{self, ServerThresholds, Windows};
 
 use crate::cli::{ClusterArgs, LimitArgs, RateArgs, WindowArgs};
-use crate::serve::alerts::AlertContext;
 
 /// Why settings could not be resolved.
 #[derive(Debug, thiserror::Error)]
@@ -193,6 +193,44 @@ pub struct PromScope {
     pub cluster_label: String,
     /// `--apiserver-job`; detected from the data when `None`.
     pub apiserver_job: Option<String>,
+}
+
+impl PromScope {
+    /// The cluster matcher of every query, when the run is scoped to one.
+    pub fn matchers(&self) -> kube_doctor_core::prometheus::Matchers {
+        match &self.cluster {
+            Some(c) => kube_doctor_core::prometheus::Matchers::none().eq(&self.cluster_label, c),
+            None => kube_doctor_core::prometheus::Matchers::none(),
+        }
+    }
+
+    /// The refusal to blend clusters: `seen` (values of `cluster_label` in an answer) holds
+    /// several clusters and no `--cluster` was given. `None` when there is one cluster (or
+    /// none named).
+    pub fn blended(&self, seen: &[String]) -> Option<String> {
+        let named: Vec<&String> = seen.iter().filter(|v| !v.is_empty()).collect();
+        if self.cluster.is_some() || named.len() < 2 {
+            return None;
+        }
+        let values: Vec<String> = named
+            .iter()
+            .map(|v| {
+                format!(
+                    "{}={}",
+                    self.cluster_label,
+                    kube_doctor_core::prometheus::string_literal(
+                        &kube_doctor_core::escape::one_line(v, 100)
+                    )
+                )
+            })
+            .collect();
+        Some(format!(
+            "this Prometheus holds the series of {} clusters ({}): kube-doctor does not blend them; pass --cluster NAME (and --cluster-label if the label is not {})",
+            named.len(),
+            values.join(", "),
+            self.cluster_label
+        ))
+    }
 }
 
 impl Default for PromScope {
@@ -730,7 +768,7 @@ pub async fn resolve(
 ) -> Result<Settings, SettingsError> {
     let (threshold, diagnosis) = judging(rates.threshold, windows)?;
     let window = window(rates.since, Timestamp::now())?;
-    let mut prometheus = prometheus_access(rates.prometheus.as_deref(), &rates.access)?;
+    let prometheus = prometheus_access(rates.prometheus.as_deref(), &rates.access)?;
     let scope = scope(cluster_args, rates)?;
     let offline_ok = scope.audit_log.is_some()
         && matches!(
@@ -742,18 +780,6 @@ pub async fn resolve(
         Err(SettingsError::NoCluster(_)) if offline_ok => None,
         Err(e) => return Err(e),
     };
-    if prometheus.target == PrometheusTarget::Auto {
-        let (target, found) = match &cluster {
-            Some(c) => crate::source::prometheus::discover(c).await?,
-            None => (
-                PrometheusTarget::None,
-                "no cluster to look for Prometheus in".to_string(),
-            ),
-        };
-        tracing::info!(prometheus = %found, "--prometheus auto");
-        prometheus.target = target;
-        prometheus.discovery = Some(found);
-    }
     Ok(Settings {
         window,
         threshold,
@@ -764,6 +790,84 @@ pub async fn resolve(
         limits: limits(limit_args, scrape_interval),
         alert: None,
     })
+}
+
+/// Slack before the onset bound: a rule evaluation interval and a scrape interval of margin.
+pub const ONSET_SLACK: Duration = Duration::from_secs(2 * 60);
+
+/// One alert, as the investigation uses it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertContext {
+    /// `alertname`.
+    pub name: String,
+    /// The client: `job/instance`, `namespace/pod` or `namespace` (what `--client` takes).
+    pub key: String,
+    /// The de-duplication key: the client key with the cluster in front.
+    pub dedup_key: String,
+    /// `startsAt`.
+    pub starts_at: Option<Timestamp>,
+    /// Which form of the rule fired.
+    pub form: AlertForm,
+    /// The rule's expression.
+    pub expression: Option<String>,
+    /// The rule's `for:`.
+    pub for_: Duration,
+    /// Where `for_` came from.
+    pub for_source: String,
+    /// The longest range its expression reads.
+    pub lookback: Duration,
+    /// The rule group's evaluation interval (zero when unknown).
+    pub interval: Duration,
+    /// `cluster`.
+    pub cluster: Option<String>,
+    /// `namespace`.
+    pub namespace: Option<String>,
+    /// `pod`, when the alert names no `job`/`instance`.
+    pub pod: Option<String>,
+    /// `instance`.
+    pub instance: Option<String>,
+    /// `job`.
+    pub job: Option<String>,
+}
+
+impl AlertContext {
+    /// The earliest time the errors that fired the alert can have begun: the rule held for
+    /// `for:` before `startsAt`, and its expression looked `lookback` further back, plus one
+    /// evaluation interval and [`ONSET_SLACK`]. `None` without a `startsAt`.
+    pub fn onset_bound(&self) -> Option<Timestamp> {
+        let back = self.for_ + self.lookback + self.interval + ONSET_SLACK;
+        self.starts_at?
+            .checked_sub(SignedDuration::try_from(back).ok()?)
+            .ok()
+    }
+
+    /// The alert as the bundle records it.
+    pub fn info(&self) -> AlertInfo {
+        let one = |s: &str| kube_doctor_core::escape::one_line(s, 300);
+        let scope_labels = [
+            ("cluster", &self.cluster),
+            ("namespace", &self.namespace),
+            ("pod", &self.pod),
+            ("job", &self.job),
+            ("instance", &self.instance),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| Some((k.to_string(), one(v.as_deref()?))))
+        .collect();
+        AlertInfo {
+            name: one(&self.name),
+            starts_at: self.starts_at,
+            form: self.form,
+            expression: self
+                .expression
+                .as_deref()
+                .map(|e| kube_doctor_core::escape::one_line(e, 1000)),
+            for_seconds: self.for_.as_secs_f64(),
+            lookback_seconds: self.lookback.as_secs_f64(),
+            for_source: self.for_source.clone(),
+            scope_labels,
+        }
+    }
 }
 
 #[cfg(test)]

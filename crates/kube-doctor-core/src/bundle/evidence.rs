@@ -1378,3 +1378,28 @@ pub struct ApfMatch {
     /// Its priority level.
     pub priority_level: Option<String>,
 }
+
+impl AlertInfo {
+    /// One sentence about the alert for the step notes (and so for every rendering of the
+    /// report): which alert, which form fired, since when, scoped to what.
+    pub fn describe(&self) -> String {
+        let a = self;
+        let mut s = format!("alert {} fired on {}", a.name, a.form.describe());
+        if let Some(t) = a.starts_at {
+            s.push_str(&format!(" at {t}"));
+        }
+        s.push_str(&format!(
+            " (for: {}s, {}; lookback {}s)",
+            a.for_seconds, a.for_source, a.lookback_seconds
+        ));
+        if !a.scope_labels.is_empty() {
+            let labels: Vec<String> = a
+                .scope_labels
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            s.push_str(&format!("; scope {}", labels.join(" ")));
+        }
+        s
+    }
+}

@@ -389,3 +389,22 @@ pub enum StepError {
         source: kube_doctor_core::clients::exposition::ExpositionError,
     },
 }
+
+/// The settings every collecting command (`investigate`, `collect`, `clients`, `serve`)
+/// starts from: [`crate::settings::resolve`], then `--prometheus auto` looked up in the
+/// cluster ([`crate::source::prometheus::resolve_auto`]).
+///
+/// # Errors
+/// A flag, the kubeconfig or the Prometheus access that cannot be used, in one line.
+pub async fn resolve_settings(
+    cluster: &crate::cli::ClusterArgs,
+    rates: &crate::cli::RateArgs,
+    windows: Option<&crate::cli::WindowArgs>,
+    limits: &crate::cli::LimitArgs,
+    scrape_interval: std::time::Duration,
+) -> Result<crate::settings::Settings, crate::settings::SettingsError> {
+    let mut settings =
+        crate::settings::resolve(cluster, rates, windows, limits, scrape_interval).await?;
+    crate::source::prometheus::resolve_auto(&mut settings).await?;
+    Ok(settings)
+}

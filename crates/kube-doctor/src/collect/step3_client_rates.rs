@@ -20,7 +20,6 @@ use kube_doctor_core::playbook::step3_client_rates::{
     METRIC, ScrapedTarget, audit_clients, increases_query, instance_ip, label_values, note,
     pod_scrapes, pod_target, pod_user, selected, series_from_increases, series_from_scrapes,
 };
-use kube_doctor_core::prometheus::Matchers;
 
 use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
@@ -71,7 +70,7 @@ pub async fn collect(
         ));
     }
     if let Some(alert) = &s.alert {
-        scope.push(crate::serve::alerts::describe(alert));
+        scope.push(alert.describe());
     }
     let with_scope = |n: String| {
         if scope.is_empty() {
@@ -107,43 +106,6 @@ fn empty_evidence(source: RateSource, s: &crate::settings::Settings) -> ClientsE
     }
 }
 
-/// The cluster matcher of every query, when the run is scoped to one.
-pub fn cluster_matchers(s: &crate::settings::Settings) -> Matchers {
-    let p = &s.prometheus.scope;
-    match &p.cluster {
-        Some(c) => Matchers::none().eq(&p.cluster_label, c),
-        None => Matchers::none(),
-    }
-}
-
-/// The clusters' refusal: series of several clusters and no `--cluster`. `None` when there is
-/// one cluster (or none named).
-pub fn blended(s: &crate::settings::Settings, seen: &[String]) -> Option<String> {
-    let p = &s.prometheus.scope;
-    let named: Vec<&String> = seen.iter().filter(|v| !v.is_empty()).collect();
-    if p.cluster.is_some() || named.len() < 2 {
-        return None;
-    }
-    let values: Vec<String> = named
-        .iter()
-        .map(|v| {
-            format!(
-                "{}={}",
-                p.cluster_label,
-                kube_doctor_core::prometheus::string_literal(&kube_doctor_core::escape::one_line(
-                    v, 100
-                ))
-            )
-        })
-        .collect();
-    Some(format!(
-        "this Prometheus holds the series of {} clusters ({}): kube-doctor does not blend them; pass --cluster NAME (and --cluster-label if the label is not {})",
-        named.len(),
-        values.join(", "),
-        p.cluster_label
-    ))
-}
-
 /// Client rates from Prometheus: the evidence, and why it failed when it did.
 async fn from_prometheus(
     cx: &Context,
@@ -155,7 +117,7 @@ async fn from_prometheus(
     let source = RateSource::Prometheus {
         url: prom.url().to_string(),
     };
-    let m = cluster_matchers(s);
+    let m = s.prometheus.scope.matchers();
     let query = increases_query(&m, step, &s.prometheus.scope.cluster_label);
     let series = match prom
         .range(ctx, &query, s.window.from, s.window.to, step)
@@ -176,7 +138,7 @@ async fn from_prometheus(
         clusters_seen: seen.clone(),
         alert: s.alert.clone(),
     };
-    if let Some(why) = blended(s, &seen) {
+    if let Some(why) = s.prometheus.scope.blended(&seen) {
         let mut e = empty_evidence(source, s);
         e.scope = Some(scope);
         return (e, Some(why));

@@ -25,7 +25,6 @@ use kube_doctor_core::playbook::step7_server_metrics::{
 };
 
 use super::context::{Context, StepEnd, StepError};
-use super::step3_client_rates::{blended, cluster_matchers};
 use crate::source::kube::StepCtx;
 use crate::source::prometheus::{PromError, Prometheus};
 
@@ -223,7 +222,7 @@ async fn from_prometheus(
     let (series_from, step) = series_grid(&window);
     let r = format!("{}s", step.as_secs());
     let w = promql_duration(&window);
-    let cluster = cluster_matchers(s);
+    let cluster = s.prometheus.scope.matchers();
     let label = &s.prometheus.scope.cluster_label;
 
     // Which job, which clusters, which recording rules.
@@ -257,7 +256,11 @@ async fn from_prometheus(
         prom.instant(ctx, &rules_query, at),
     );
     let traffic = traffic?;
-    if let Some(why) = blended(s, &sample_label_values(&traffic, label)) {
+    if let Some(why) = s
+        .prometheus
+        .scope
+        .blended(&sample_label_values(&traffic, label))
+    {
         return Ok(Found::Blended(why));
     }
     let endpoint_jobs: Vec<String> = endpoint_jobs

@@ -20,7 +20,7 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
         step_timeout: Duration::from_secs(30) + args.scrape_interval * 3,
         log_bytes: 0,
     };
-    let settings = crate::settings::resolve(
+    let settings = crate::collect::context::resolve_settings(
         &args.cluster,
         &args.rates,
         None,

@@ -10,7 +10,7 @@ use crate::collect::{self, Context};
 use crate::source::metrics::ApiRequestCounter;
 
 pub async fn run(args: CollectArgs) -> anyhow::Result<ExitCode> {
-    let settings = crate::settings::resolve(
+    let settings = crate::collect::context::resolve_settings(
         &args.cluster,
         &args.rates,
         None,

@@ -11,7 +11,7 @@ use crate::collect::{self, Context};
 use crate::source::metrics::ApiRequestCounter;
 
 pub async fn run(args: InvestigateArgs) -> anyhow::Result<ExitCode> {
-    let settings = crate::settings::resolve(
+    let settings = crate::collect::context::resolve_settings(
         &args.cluster,
         &args.rates,
         Some(&args.windows),

@@ -30,7 +30,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ),
         _ => {}
     }
-    let settings = crate::settings::resolve(
+    let settings = crate::collect::context::resolve_settings(
         &args.cluster,
         &args.rates,
         Some(&args.windows),

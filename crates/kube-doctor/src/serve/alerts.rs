@@ -12,8 +12,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use jiff::{SignedDuration, Timestamp};
-use kube_doctor_core::bundle::{AlertForm, AlertInfo};
+use jiff::Timestamp;
+use kube_doctor_core::bundle::AlertForm;
+
+pub use crate::settings::AlertContext;
 use serde::Deserialize;
 
 /// The webhook body.
@@ -83,8 +85,6 @@ pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
 pub const UPSTREAM_FOR: Duration = Duration::from_secs(15 * 60);
 /// The rule's lookback when its expression is unknown (kubernetes-mixin's `[5m]`).
 pub const UPSTREAM_LOOKBACK: Duration = Duration::from_secs(5 * 60);
-/// Slack before the onset bound: a rule evaluation interval and a scrape interval of margin.
-pub const ONSET_SLACK: Duration = Duration::from_secs(2 * 60);
 
 impl Alert {
     /// A firing KubeClientErrors alert.
@@ -233,103 +233,6 @@ pub fn rule_for<'a>(
     }
 }
 
-/// One alert, as the investigation uses it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlertContext {
-    /// `alertname`.
-    pub name: String,
-    /// The client: `job/instance`, `namespace/pod` or `namespace` (what `--client` takes).
-    pub key: String,
-    /// The de-duplication key: the client key with the cluster in front.
-    pub dedup_key: String,
-    /// `startsAt`.
-    pub starts_at: Option<Timestamp>,
-    /// Which form of the rule fired.
-    pub form: AlertForm,
-    /// The rule's expression.
-    pub expression: Option<String>,
-    /// The rule's `for:`.
-    pub for_: Duration,
-    /// Where `for_` came from.
-    pub for_source: String,
-    /// The longest range its expression reads.
-    pub lookback: Duration,
-    /// The rule group's evaluation interval (zero when unknown).
-    pub interval: Duration,
-    /// `cluster`.
-    pub cluster: Option<String>,
-    /// `namespace`.
-    pub namespace: Option<String>,
-    /// `pod`, when the alert names no `job`/`instance`.
-    pub pod: Option<String>,
-    /// `instance`.
-    pub instance: Option<String>,
-    /// `job`.
-    pub job: Option<String>,
-}
-
-impl AlertContext {
-    /// The earliest time the errors that fired the alert can have begun: the rule held for
-    /// `for:` before `startsAt`, and its expression looked `lookback` further back, plus one
-    /// evaluation interval and [`ONSET_SLACK`]. `None` without a `startsAt`.
-    pub fn onset_bound(&self) -> Option<Timestamp> {
-        let back = self.for_ + self.lookback + self.interval + ONSET_SLACK;
-        self.starts_at?
-            .checked_sub(SignedDuration::try_from(back).ok()?)
-            .ok()
-    }
-
-    /// The alert as the bundle records it.
-    pub fn info(&self) -> AlertInfo {
-        let one = |s: &str| kube_doctor_core::escape::one_line(s, 300);
-        let scope_labels = [
-            ("cluster", &self.cluster),
-            ("namespace", &self.namespace),
-            ("pod", &self.pod),
-            ("job", &self.job),
-            ("instance", &self.instance),
-        ]
-        .into_iter()
-        .filter_map(|(k, v)| Some((k.to_string(), one(v.as_deref()?))))
-        .collect();
-        AlertInfo {
-            name: one(&self.name),
-            starts_at: self.starts_at,
-            form: self.form,
-            expression: self
-                .expression
-                .as_deref()
-                .map(|e| kube_doctor_core::escape::one_line(e, 1000)),
-            for_seconds: self.for_.as_secs_f64(),
-            lookback_seconds: self.lookback.as_secs_f64(),
-            for_source: self.for_source.clone(),
-            scope_labels,
-        }
-    }
-}
-
-/// One sentence about the alert for the step notes (and so for every rendering of the
-/// report): which alert, which form fired, since when, scoped to what.
-pub fn describe(a: &AlertInfo) -> String {
-    let mut s = format!("alert {} fired on {}", a.name, a.form.describe());
-    if let Some(t) = a.starts_at {
-        s.push_str(&format!(" at {t}"));
-    }
-    s.push_str(&format!(
-        " (for: {}s, {}; lookback {}s)",
-        a.for_seconds, a.for_source, a.lookback_seconds
-    ));
-    if !a.scope_labels.is_empty() {
-        let labels: Vec<String> = a
-            .scope_labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        s.push_str(&format!("; scope {}", labels.join(" ")));
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,11 +373,11 @@ mod tests {
         let bound = c.onset_bound().unwrap();
         assert_eq!(
             starts.duration_since(bound),
-            SignedDuration::from_secs(900 + 300 + 30 + 120)
+            jiff::SignedDuration::from_secs(900 + 300 + 30 + 120)
         );
         let info = c.info();
         assert_eq!(info.for_seconds, 900.0);
-        assert!(describe(&info).contains("5xx-only"), "{}", describe(&info));
+        assert!(info.describe().contains("5xx-only"), "{}", info.describe());
     }
 
     #[test]

@@ -23,7 +23,7 @@ use kube_doctor_core::prometheus::{
 use super::kube::{Kube, Perm, StepCtx};
 use crate::settings::{
     ClusterConfig, Limits, PrometheusAccess, PrometheusAuth, PrometheusTarget, ServiceRef,
-    SettingsError,
+    Settings, SettingsError,
 };
 
 /// Why a query failed.
@@ -547,6 +547,29 @@ pub fn choose(mut found: Vec<Candidate>) -> Result<Option<(Candidate, Vec<Candid
     }
     let others = found.into_iter().skip(1).collect();
     Ok(Some((best, others)))
+}
+
+/// Resolves `--prometheus auto` in `settings` (after [`crate::settings::resolve`]): the target
+/// [`discover`] finds in the cluster, and what it said in `settings.prometheus.discovery`; with
+/// no cluster (an audit log alone), none. Other targets are left as they are.
+///
+/// # Errors
+/// Those of [`discover`] (two candidates of a kind).
+pub async fn resolve_auto(settings: &mut Settings) -> Result<(), SettingsError> {
+    if settings.prometheus.target != PrometheusTarget::Auto {
+        return Ok(());
+    }
+    let (target, found) = match &settings.cluster {
+        Some(c) => discover(c).await?,
+        None => (
+            PrometheusTarget::None,
+            "no cluster to look for Prometheus in".to_string(),
+        ),
+    };
+    tracing::info!(prometheus = %found, "--prometheus auto");
+    settings.prometheus.target = target;
+    settings.prometheus.discovery = Some(found);
+    Ok(())
 }
 
 /// `--prometheus auto`: looks for Prometheus through the API server — prometheus-operator's
