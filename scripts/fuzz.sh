@@ -40,7 +40,11 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
   t1=$SECONDS
   log="fuzz/artifacts/$t/last-run.log"
-  if ! cargo fuzz run -O -s none "$t" "fuzz/corpus/$t" "fuzz/seeds/$t" -- \
+  # Targets without committed seeds start from an empty corpus (libFuzzer exits on a missing
+  # directory).
+  dirs=("fuzz/corpus/$t")
+  [ -d "fuzz/seeds/$t" ] && dirs+=("fuzz/seeds/$t")
+  if ! cargo fuzz run -O -s none "$t" "${dirs[@]}" -- \
       -max_total_time="$secs" ${FUZZ_RUNS:+-runs="$FUZZ_RUNS"} -max_len="$(max_len "$t")" \
       -rss_limit_mb=2048 -timeout=10 \
       -print_final_stats=1 >"$log" 2>&1; then
