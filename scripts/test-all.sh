@@ -56,8 +56,8 @@ say "lab up (builds and caches the Go components on first use)"
 lab/up
 trap 'status=$?; if [ $status -ne 0 ]; then say "lab logs (last lines)"; tail -n 20 "${LAB_STATE:-/tmp/kube-doctor-lab}"/logs/*.log 2>/dev/null || true; fi' EXIT
 
-say "tests against the lab: faults, serve, Prometheus access (lab/prom-access), trust (lab/faultproxy, planted secrets)"
-cargo test -p kube-doctor --locked --test lab --test prometheus_access --test trust_proxy \
+say "tests against the lab: faults, incidents (issue 17), serve, Prometheus access (lab/prom-access), trust (lab/faultproxy, planted secrets)"
+cargo test -p kube-doctor --locked --test lab --test lab_incidents --test prometheus_access --test trust_proxy \
   --test trust_secrets -- --include-ignored --test-threads=1
 
 say "packaging on the lab: the chart applied with --dry-run=server, serve in-cluster"
