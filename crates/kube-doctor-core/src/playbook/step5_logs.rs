@@ -73,19 +73,25 @@ pub fn classify_log(
         other_hosts: BTreeMap::new(),
     };
     let mut denials: BTreeMap<AuthzDenial, AuthzDenialCount> = BTreeMap::new();
-    for raw in read.text.lines() {
-        let (at, line) = split_timestamp(raw);
-        if at.is_some_and(|t| t < read.since) {
-            continue;
-        }
-        out.lines += 1;
+    let mut lines_read = 0u64;
+    let lines = read
+        .text
+        .lines()
+        .map(split_timestamp)
+        .filter(|(at, _)| !at.is_some_and(|t| t < read.since))
+        .inspect(|_| lines_read += 1);
+    // One event per error, however many lines the client printed it over (a Python
+    // ApiException with its headers and body, a Java `Caused by:` chain): counted once, at its
+    // first line's time, with the status from any of its lines.
+    for event in classifier.events(lines) {
+        let (at, line) = (event.tag, event.head);
         let Classification {
             category,
             http_code,
             client,
             expected,
             authz,
-        } = classifier.classify(line.as_bytes());
+        } = event.classification;
         if !category.is_error() {
             continue;
         }
@@ -133,6 +139,7 @@ pub fn classify_log(
             }
         }
     }
+    out.lines = lines_read;
     out.authz_denials = denials.into_values().collect();
     out
 }
@@ -317,5 +324,45 @@ mod tests {
         );
         assert_eq!(all.error_lines, 7);
         assert!(all.other_hosts.is_empty());
+    }
+
+    #[test]
+    fn an_error_printed_over_several_lines_counts_once_with_its_status() {
+        // The official Java client's ApiException as the kubelet serves it: every line with
+        // its own timestamp, the status only on the second line.
+        let block = [
+            "io.kubernetes.client.openapi.ApiException: Message: ",
+            "HTTP response code: 403",
+            r#"HTTP response body: {"kind":"Status","status":"Failure","message":"pods is forbidden: User \"system:serviceaccount:demo:app\" cannot list resource \"pods\" in API group \"\" in the namespace \"demo\"","reason":"Forbidden","code":403}"#,
+            "HTTP response headers: {audit-id=[x]}",
+            "\tat io.kubernetes.client.openapi.ApiClient.handleResponse(ApiClient.java:974)",
+        ];
+        let text: String = block
+            .iter()
+            .map(|l| format!("2026-11-01T10:00:01.5Z {l}\n"))
+            .chain(std::iter::once(
+                "2026-11-01T10:00:02Z INFO reconciled\n".to_string(),
+            ))
+            .collect();
+        let out = classify_log(
+            Classifier::shared(),
+            &mut Redactor::default(),
+            LogRead {
+                container: "c",
+                previous: false,
+                text: &text,
+                cap: usize::MAX,
+                since: "2026-11-01T10:00:00Z".parse().unwrap(),
+                api_server: None,
+            },
+        );
+        assert_eq!(out.lines, 6);
+        assert_eq!(out.error_lines, 1, "one event: {:?}", out.categories);
+        let authz = &out.categories[&Category::Authorization];
+        assert_eq!(authz.http_codes.get(&403), Some(&1));
+        assert_eq!(
+            authz.first_at,
+            Some("2026-11-01T10:00:01.5Z".parse().unwrap())
+        );
     }
 }
