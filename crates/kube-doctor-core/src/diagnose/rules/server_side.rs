@@ -325,8 +325,21 @@ impl Rule for ServerSide {
                     });
                 }
                 // The API server as the failing client: name its callees.
-                if matches!(inc.target, Target::ApiServer { .. }) {
-                    for h in inc.by_host.iter().filter(|h| h.ratios.non_2xx > 0.0) {
+                if let Target::ApiServer { instance } = &inc.target {
+                    // Its own series: `job` is the client id without `/instance`.
+                    let job = inc
+                        .client
+                        .strip_suffix(&format!("/{instance}"))
+                        .unwrap_or(&inc.client);
+                    // Its loopback calls fail with 404s and 409s as any client's do; only
+                    // server errors or no answer are a finding there.
+                    for h in inc.by_host.iter().filter(|h| {
+                        if h.callee == Callee::Loopback {
+                            h.ratios.server_5xx > 0.0 || h.ratios.transport > 0.0
+                        } else {
+                            h.ratios.non_2xx > 0.0
+                        }
+                    }) {
                         let who = match &h.callee {
                             Callee::Webhook {
                                 configuration,
@@ -346,8 +359,10 @@ impl Rule for ServerSide {
                         evidence.push(ev(
                             3,
                             format!(
-                                "rest_client_requests_total{{job=\"kube-apiserver\",host=\"{}\"}}",
-                                h.host
+                                "rest_client_requests_total{{job={},instance={},host={}}}",
+                                crate::prometheus::string_literal(job),
+                                crate::prometheus::string_literal(instance),
+                                crate::prometheus::string_literal(&h.host)
                             ),
                             inc.onset,
                             format!(
@@ -363,6 +378,8 @@ impl Rule for ServerSide {
                     }
                 }
             }
+            // An API server instance that stopped or restarted near the onset.
+            let mut instance_down = false;
             if let Some(a) = &b.apiserver {
                 for p in &a.pods {
                     let restarted = p.last_termination.as_ref().is_some_and(|t| {
@@ -372,12 +389,23 @@ impl Rule for ServerSide {
                         && Context::near(inc.onset, p.ready_changed_at, ctx.windows.server);
                     if restarted || unready {
                         correlated = true;
+                        instance_down = true;
                         let detail = format!(
-                            "{} {} (restarts {}, last termination {:?})",
+                            "{}{} {} since {} (restarts {}{})",
                             p.name,
+                            p.node
+                                .as_deref()
+                                .map_or(String::new(), |n| format!(" on node {n}")),
                             if p.ready { "restarted" } else { "is not ready" },
+                            p.ready_changed_at.map_or("?".to_string(), fmt_time),
                             p.restarts,
-                            p.last_termination.as_ref().and_then(|t| t.reason.clone())
+                            p.last_termination
+                                .as_ref()
+                                .map_or(String::new(), |t| format!(
+                                    ", last terminated: {} exit {}",
+                                    t.reason.as_deref().unwrap_or("?"),
+                                    t.exit_code
+                                ))
                         );
                         what.push(detail.clone());
                         evidence.push(ev(
@@ -398,8 +426,25 @@ impl Rule for ServerSide {
                     evidence.push(ev(1, "/readyz", Some(r.checked_at), detail));
                 }
             }
+            // An API server that is shutting down answers 429 ("apiserver is shutting down",
+            // with Retry-After) to the requests that still reach it: without API Priority and
+            // Fairness rejecting near the onset, a client's 429s at an instance's stop are that.
+            let apf_near = ctx.signals.iter().any(|s| {
+                s.kind == SignalKind::ApfRejections
+                    && (s.first_seen.is_none()
+                        || Context::near(inc.onset, s.first_seen, ctx.windows.apf))
+            });
+            let shutdown_429 = instance_down && inc.code("429") > 0.0 && !apf_near;
+            if shutdown_429 {
+                what.push(format!(
+                    "its {:.0} answers 429 came as an API server stopped (a stopping kube-apiserver answers 429 \"apiserver is shutting down\" to the requests that still reach it), not from API Priority and Fairness",
+                    inc.code("429")
+                ));
+                remediation.push("an API server instance stopped: find why (its pod's last state and log: kubectl -n kube-system describe pod, kubectl logs --previous) and bring it back; behind a load balancer the other instances serve, and clients retry 429s after Retry-After.".to_string());
+            }
             // The client saw server errors or no answer, and kube-doctor saw the same.
-            let client_side = inc.code("<error>") > 0.0
+            let client_side = shutdown_429
+                || inc.code("<error>") > 0.0
                 || inc.codes.keys().any(|c| c.starts_with('5'))
                 || inc.log_count(Category::ServerError) > 0
                 || inc.log_mentions(Category::QuotaOrAdmission, "webhook");
@@ -534,6 +579,68 @@ mod tests {
                 "{fault}"
             );
         }
+    }
+
+    /// Recorded on the kube-prometheus-stack lab with three API servers (`webhook-5xx`): the
+    /// API server at 198.18.7.10 is the failing client; the verdict names the webhook, its
+    /// configuration, Service, failurePolicy and timeout, and the instance's own series
+    /// (`job="apiserver"`, not another stack's job name).
+    #[test]
+    fn kps_webhook_5xx_names_the_webhook_and_the_instance() {
+        let v = evaluate(&ServerSide, &bundle("kps-webhook-5xx"));
+        let top = v
+            .iter()
+            .find(|v| v.clients.iter().any(|c| c == "apiserver/198.18.7.10:26443"))
+            .expect("a server_side verdict about the API server at 198.18.7.10");
+        let all = format!(
+            "{}\n{}\n{}",
+            top.summary,
+            top.evidence
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            top.remediation.join("\n")
+        );
+        for want in [
+            "admission webhook policy.lab.kube-doctor.io",
+            "validatingwebhookconfiguration/lab-policy",
+            "service/policy/policy-webhook",
+            "failurePolicy Fail",
+            "timeoutSeconds 5",
+            r#"rest_client_requests_total{job="apiserver",instance="198.18.7.10:26443",host="policy-webhook.policy.svc:443"}"#,
+        ] {
+            assert!(all.contains(want), "{want} not in:\n{all}");
+        }
+        assert!(!all.contains("kube-apiserver\""), "{all}");
+    }
+
+    /// Recorded on the kube-prometheus-stack lab, `apiserver-down --instance 1` of three: the
+    /// controller-manager's only errors are 429s from the instance as it stopped; the top
+    /// cause is that instance stopping (server_side), not API Priority and Fairness.
+    #[test]
+    fn kps_429s_from_a_stopping_instance_are_server_side() {
+        let b = bundle("kps-apiserver-down-1");
+        let v = evaluate(&ServerSide, &b);
+        let kcm = v
+            .iter()
+            .find(|v| {
+                v.clients
+                    .iter()
+                    .any(|c| c.starts_with("kube-controller-manager/"))
+            })
+            .expect("a server_side verdict about the controller-manager");
+        assert!(
+            kcm.summary.contains(
+                "kube-apiserver-lab-control-plane-1 on node lab-control-plane-1 is not ready"
+            ) && kcm.summary.contains("apiserver is shutting down"),
+            "{}",
+            kcm.summary
+        );
+        let r = crate::diagnose::diagnose(&b, &Default::default());
+        let top = r.top().expect("a verdict");
+        assert_eq!(top.cause, Cause::ServerSide, "{}", top.summary);
+        assert!(top.confidence > 0.6, "{}", top.confidence);
     }
 
     #[test]
