@@ -40,6 +40,7 @@ pub fn apiserver_pod(p: &Pod) -> ApiServerPod {
             .and_then(|c| c.state.as_ref())
             .and_then(|s| s.running.as_ref())
             .and_then(|r| r.started_at.as_ref().map(|t| t.0)),
+        pod_ip: status.and_then(|s| s.pod_ip.clone()),
     }
 }
 

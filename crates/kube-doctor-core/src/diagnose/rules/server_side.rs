@@ -243,7 +243,11 @@ pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
         SignalKind::Server5xx => k.server || k.timeout,
         SignalKind::HighLatency | SignalKind::EtcdLatency => k.timeout || k.server || k.transport,
         SignalKind::ApiServerUnreachable => k.transport,
-        SignalKind::ApiServerRestart => k.transport || k.server || k.denied,
+        // An API server as the client: only its own restart, not another instance's.
+        SignalKind::ApiServerRestart => match &inc.target {
+            Target::ApiServer { instance } => s.subject == *instance,
+            _ => k.transport || k.server || k.denied,
+        },
         SignalKind::WebhookErrors => {
             let calls_it = inc.by_host.iter().any(|h| {
                 matches!(&h.callee, Callee::Webhook { webhook, .. } if *webhook == s.subject)
@@ -381,7 +385,17 @@ impl Rule for ServerSide {
             // An API server instance that stopped or restarted near the onset.
             let mut instance_down = false;
             if let Some(a) = &b.apiserver {
-                for p in &a.pods {
+                // An API server as the client: only its own pod (by its address), when known.
+                let own_host = match &inc.target {
+                    Target::ApiServer { instance } => instance
+                        .rsplit_once(':')
+                        .map(|(h, _)| h.trim_matches(['[', ']']).to_string()),
+                    _ => None,
+                };
+                for p in a.pods.iter().filter(|p| match (&own_host, &p.pod_ip) {
+                    (Some(h), Some(ip)) => h == ip,
+                    _ => true,
+                }) {
                     let restarted = p.last_termination.as_ref().is_some_and(|t| {
                         Context::near(inc.onset, t.finished_at, ctx.windows.server)
                     });
@@ -613,6 +627,62 @@ mod tests {
             assert!(all.contains(want), "{want} not in:\n{all}");
         }
         assert!(!all.contains("kube-apiserver\""), "{all}");
+    }
+
+    /// The API server at 198.18.7.10 failing to call the webhook is not explained by another
+    /// instance's restart (seen on the lab: instance 1 restarted two minutes before).
+    #[test]
+    fn another_instances_restart_does_not_explain_an_api_servers_calls() {
+        use crate::bundle::{ServerSignal, SignalKind, Termination};
+        let mut b = bundle("kps-webhook-5xx");
+        let onset = b
+            .clients
+            .as_ref()
+            .unwrap()
+            .clients
+            .iter()
+            .find(|c| c.id == "apiserver/198.18.7.10:26443")
+            .unwrap()
+            .onset
+            .unwrap();
+        let before = onset
+            .checked_sub(jiff::SignedDuration::from_secs(120))
+            .unwrap();
+        for (i, p) in b.apiserver.as_mut().unwrap().pods.iter_mut().enumerate() {
+            p.pod_ip = Some(format!("198.18.7.1{i}"));
+            if i == 1 {
+                p.restarts = 1;
+                p.ready_changed_at = Some(before);
+                p.last_termination = Some(Termination {
+                    reason: Some("Error".into()),
+                    exit_code: 1,
+                    finished_at: Some(before),
+                });
+            }
+        }
+        b.server_metrics.as_mut().unwrap().recorded_signals = Some(vec![ServerSignal {
+            kind: SignalKind::ApiServerRestart,
+            subject: "198.18.7.11:26443".into(),
+            first_seen: Some(before),
+            last_seen: Some(before),
+            peak: 1.0,
+            detail: "kube-apiserver 198.18.7.11:26443 restarted".into(),
+        }]);
+        let v = evaluate(&ServerSide, &b);
+        let api = v
+            .iter()
+            .find(|v| v.clients[0] == "apiserver/198.18.7.10:26443")
+            .expect("a verdict about the API server at 198.18.7.10");
+        assert!(
+            !api.summary.contains("control-plane-1") && !api.summary.contains("198.18.7.11"),
+            "{}",
+            api.summary
+        );
+        assert!(
+            api.summary.contains("policy.lab.kube-doctor.io"),
+            "{}",
+            api.summary
+        );
     }
 
     /// Recorded on the kube-prometheus-stack lab, `apiserver-down --instance 1` of three: the
