@@ -35,6 +35,8 @@ const FAULTS: &[(&str, Cause)] = &[
     // Recorded on the kube-prometheus-stack lab with three API servers (issue 13).
     ("kps-webhook-5xx", Cause::ServerSide),
     ("kps-apiserver-down-1", Cause::ServerSide),
+    // The managed shape: no API server metrics, no control-plane pods.
+    ("kps-managed-webhook-5xx", Cause::ServerSide),
 ];
 
 #[test]

@@ -10,7 +10,7 @@
 //! without an answer, a failing webhook explains only clients whose logs name it (or that
 //! meet it as a callee), an unavailable APIService only clients that name its group.
 
-use crate::bundle::{Callee, ServerSignal, SignalKind, Target};
+use crate::bundle::{Callee, ServerSignal, SignalKind, Target, WebhookConfig};
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::diagnose::{EventTopic, Incident};
@@ -60,41 +60,10 @@ fn callee_findings(
         _ => None,
     };
     if let Some(w) = webhook {
-        evidence.push(ev(
-            7,
-            format!("{}webhookconfiguration/{}", w.kind, e(&w.configuration)),
-            w.created_at,
-            format!(
-                "webhook {}: calls {}, failurePolicy {}, timeoutSeconds {}, intercepts {}{}",
-                e(&w.webhook),
-                e(&w.client),
-                w.failure_policy.as_deref().unwrap_or("Fail"),
-                w.timeout_seconds
-                    .map_or("10".to_string(), |t| t.to_string()),
-                e(&w.rules.join("; ")),
-                if w.selectors.is_empty() {
-                    String::new()
-                } else {
-                    format!(", only where {}", e(&w.selectors.join(", ")))
-                }
-            ),
-        ));
-        if w.failure_policy.as_deref().unwrap_or("Fail") == "Fail" {
-            fix.push(format!(
-                "admission webhook {} has failurePolicy Fail: every request it intercepts ({}) fails while it does; if skipping it is safe while it is repaired, set failurePolicy: Ignore, or narrow its rules or selectors",
-                e(&w.webhook),
-                e(&w.rules.join("; "))
-            ));
-        }
-        if let Some(ca) = &w.ca_bundle
-            && ca.not_after < ctx.now
-        {
-            what.push(format!(
-                "its caBundle's CA expired at {}",
-                fmt_time(ca.not_after)
-            ));
-            fix.push(format!("the caBundle of webhook {} holds a CA that expired at {}: put the current CA in it", e(&w.webhook), fmt_time(ca.not_after)));
-        }
+        let (ev7, f, wh) = webhook_findings(ctx, w);
+        evidence.push(ev7);
+        fix.extend(f);
+        what.extend(wh);
     }
     let at = path.service.as_ref().map_or(path.host.clone(), |s| {
         format!("service/{}/{}", s.namespace, s.name)
@@ -236,6 +205,56 @@ fn callee_findings(
     (evidence, fix, what)
 }
 
+/// What a webhook's configuration says (step 7's list): its evidence (what it calls,
+/// failurePolicy, timeout, what it intercepts), what to change, and what is wrong with it.
+fn webhook_findings(
+    ctx: &Context<'_>,
+    w: &WebhookConfig,
+) -> (crate::report::Evidence, Vec<String>, Vec<String>) {
+    let e = |s: &str| crate::escape::one_line(s, 300);
+    let (mut fix, mut what) = (Vec::new(), Vec::new());
+    let evidence = ev(
+        7,
+        format!("{}webhookconfiguration/{}", w.kind, e(&w.configuration)),
+        w.created_at,
+        format!(
+            "webhook {}: calls {}, failurePolicy {}, timeoutSeconds {}, intercepts {}{}",
+            e(&w.webhook),
+            e(&w.client),
+            w.failure_policy.as_deref().unwrap_or("Fail"),
+            w.timeout_seconds
+                .map_or("10".to_string(), |t| t.to_string()),
+            e(&w.rules.join("; ")),
+            if w.selectors.is_empty() {
+                String::new()
+            } else {
+                format!(", only where {}", e(&w.selectors.join(", ")))
+            }
+        ),
+    );
+    if w.failure_policy.as_deref().unwrap_or("Fail") == "Fail" {
+        fix.push(format!(
+            "admission webhook {} has failurePolicy Fail: every request it intercepts ({}) fails while it does; if skipping it is safe while it is repaired, set failurePolicy: Ignore, or narrow its rules or selectors",
+            e(&w.webhook),
+            e(&w.rules.join("; "))
+        ));
+    }
+    if let Some(ca) = &w.ca_bundle
+        && ca.not_after < ctx.now
+    {
+        what.push(format!(
+            "its caBundle's CA expired at {}",
+            fmt_time(ca.not_after)
+        ));
+        fix.push(format!(
+            "the caBundle of webhook {} holds a CA that expired at {}: put the current CA in it",
+            e(&w.webhook),
+            fmt_time(ca.not_after)
+        ));
+    }
+    (evidence, fix, what)
+}
+
 /// Whether a server signal can explain this client's errors (see the module's doc).
 pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
     let k = inc.failure_kinds();
@@ -327,6 +346,45 @@ impl Rule for ServerSide {
                         SignalKind::EtcdLatency => "etcd is slow: check its disk (wal fsync duration), its leader changes and its database size.".to_string(),
                         SignalKind::ApiServiceUnavailable | SignalKind::ApfRejections => format!("APIService {} is unavailable: check the Service and pods that back it; discovery and every client of that API fail until it is back.", s.subject),
                     });
+                }
+                // The client's own log names an admission webhook its requests fail in, and no
+                // webhook metric says so (the API server's metrics unseen, as on a managed
+                // control plane, or no failure in the window): the webhook's configuration, from
+                // its log and step 7's list.
+                let signalled: Vec<&str> = ctx
+                    .signals
+                    .iter()
+                    .filter(|s| s.kind == SignalKind::WebhookErrors)
+                    .map(|s| s.subject.as_str())
+                    .collect();
+                let named = b
+                    .server_metrics
+                    .iter()
+                    .flat_map(|m| &m.callees.webhooks)
+                    .filter(|w| {
+                        !signalled.contains(&w.webhook.as_str())
+                            && inc.logs.values().flat_map(|l| &l.samples).any(|l| {
+                                let l = l.to_ascii_lowercase();
+                                l.contains("failed calling webhook")
+                                    && l.contains(&w.webhook.to_ascii_lowercase())
+                            })
+                    });
+                for w in named {
+                    correlated = true;
+                    let name = crate::escape::one_line(&w.webhook, 300);
+                    what.push(format!(
+                        "its requests fail in admission webhook {name} (its log: failed calling webhook){}",
+                        w.service.as_ref().map_or(String::new(), |s| format!(
+                            ", whose backend is the Service {}/{}",
+                            crate::escape::one_line(&s.namespace, 100),
+                            crate::escape::one_line(&s.name, 100)
+                        ))
+                    ));
+                    let (ev7, fix, wh) = webhook_findings(ctx, w);
+                    evidence.push(ev7);
+                    what.extend(wh);
+                    remediation.extend(fix);
+                    remediation.push(format!("admission webhook {name} fails the client's requests: check its backend{} (its pods, readiness and log); while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", w.service.as_ref().map_or(String::new(), |s| format!(" Service {}/{}", crate::escape::one_line(&s.namespace, 100), crate::escape::one_line(&s.name, 100)))));
                 }
                 // The API server as the failing client: name its callees.
                 if let Target::ApiServer { instance } = &inc.target {
@@ -627,6 +685,42 @@ mod tests {
             assert!(all.contains(want), "{want} not in:\n{all}");
         }
         assert!(!all.contains("kube-apiserver\""), "{all}");
+    }
+
+    /// Recorded on the lab in its managed shape (no control-plane pods, no API server series,
+    /// `/metrics` forbidden) during `webhook-5xx`: nothing on the server side is visible but the
+    /// webhook's configuration, and the kube-rs client's own log names the webhook it fails
+    /// in. The verdict is server_side, naming the webhook, its configuration, Service,
+    /// failurePolicy and timeout - not "configuration" for want of server metrics.
+    #[test]
+    fn managed_webhook_5xx_names_the_webhook_from_the_clients_log() {
+        let b = bundle("kps-managed-webhook-5xx");
+        let r = crate::diagnose::diagnose(&b, &Default::default());
+        let top = r.top().expect("a verdict");
+        assert_eq!(top.cause, Cause::ServerSide, "{}", top.summary);
+        assert_eq!(
+            top.clients,
+            vec!["demo-kubers/198.18.7.131:28082".to_string()]
+        );
+        let all = format!(
+            "{}\n{}\n{}",
+            top.summary,
+            top.evidence
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            top.remediation.join("\n")
+        );
+        for want in [
+            "admission webhook policy.lab.kube-doctor.io",
+            "validatingwebhookconfiguration/lab-policy",
+            "Service policy/policy-webhook",
+            "failurePolicy Fail",
+            "timeoutSeconds 5",
+        ] {
+            assert!(all.contains(want), "{want} not in:\n{all}");
+        }
     }
 
     /// The API server at 198.18.7.10 failing to call the webhook is not explained by another
