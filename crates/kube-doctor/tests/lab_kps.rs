@@ -6,8 +6,11 @@
 //!
 //! ```text
 //! LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 lab/up
-//! cargo test -p kube-doctor --test lab_kps -- --include-ignored --test-threads=1
+//! cargo test -p kube-doctor --test lab_kps -- --include-ignored --test-threads=1 kps_
 //! ```
+//!
+//! The `managed_` tests need the managed shape instead (`LAB_MANAGED=1`, same command with
+//! `managed_`).
 
 mod common;
 
@@ -18,17 +21,22 @@ use common::*;
 use serde_json::Value;
 
 const SHAPE: &str = "needs the lab in kube-prometheus-stack shape: LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 lab/up";
+const MANAGED_SHAPE: &str = "needs the lab in its managed kube-prometheus-stack shape: LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 LAB_MANAGED=1 lab/up";
 
 /// Refuses, with the one-line reason, a lab in another shape.
 fn require_shape() {
+    require("0", SHAPE);
+}
+
+fn require(managed: &str, shape: &str) {
     let (m, a, g) = (
         var("LAB_MONITORING"),
         var("LAB_APISERVERS"),
         var("LAB_MANAGED"),
     );
-    if m != "kube-prometheus-stack" || a != "3" || g != "0" {
+    if m != "kube-prometheus-stack" || a != "3" || g != managed {
         panic!(
-            "{SHAPE} (this lab: LAB_MONITORING={m} LAB_APISERVERS={a} LAB_MANAGED={g}; lab/down first)"
+            "{shape} (this lab: LAB_MONITORING={m} LAB_APISERVERS={a} LAB_MANAGED={g}; lab/down first)"
         );
     }
 }
@@ -482,4 +490,68 @@ fn kps_apiserver_down_on_one_instance() {
     drop(fault);
     // The instance comes back; its own startup makes it a failing client for a minute.
     std::thread::sleep(Duration::from_secs(30));
+}
+
+/// The managed shape (no control-plane pods, Prometheus does not scrape the API server,
+/// `/metrics` forbidden to kube-doctor's role), webhook-5xx: a diagnosis from what is visible.
+/// The kube-rs client's writes fail with 500; its log names the webhook; the top cause is
+/// server_side naming the webhook, its configuration, Service, failurePolicy and timeout; and
+/// each thing kube-doctor could not see is said (no API server series, /metrics forbidden, no
+/// control-plane pods), never "0 server signals" as if the server were healthy.
+#[test]
+#[ignore = "needs the lab in its managed kube-prometheus-stack shape: LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 LAB_MANAGED=1 lab/up"]
+fn managed_webhook_5xx_from_what_is_visible() {
+    require("1", MANAGED_SHAPE);
+    lab("fault", &["clear", "all"]);
+    let fault = Fault::inject("webhook-5xx");
+    let (run, waited) = investigate_until(
+        &fault,
+        "demo/demo-kubers",
+        "server_side",
+        Duration::from_secs(120),
+    );
+    let top = run.top();
+    let text = verdict_text(top);
+    assert_eq!(
+        run.top_cause(),
+        Some("server_side"),
+        "after {waited:.0?}:\n{text}"
+    );
+    for want in WEBHOOK_NAMES.iter().filter(|w| !w.starts_with("service/")) {
+        assert!(
+            text.contains(want),
+            "{want:?} not in the top verdict:\n{text}"
+        );
+    }
+    assert!(text.contains("Service policy/policy-webhook"), "{text}");
+    let note = |n: u64| {
+        run.report["steps"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["step"] == n))
+            .map(|s| {
+                (
+                    s["status"].clone(),
+                    s["note"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    let (_, step1) = note(1);
+    assert!(
+        step1.contains("no kube-apiserver pods in kube-system (managed control plane"),
+        "step 1: {step1}"
+    );
+    let (status7, step7) = note(7);
+    assert_eq!(status7, "failed", "step 7: {step7}");
+    assert!(
+        step7.contains("this Prometheus has no API server series") && step7.contains("forbidden"),
+        "step 7 says what it could not see: {step7}"
+    );
+    assert!(
+        !step7.contains("0 series"),
+        "never a count of nothing: {step7}"
+    );
+    eprintln!("managed webhook-5xx: server_side after {waited:.0?}");
+    drop(fault);
+    std::thread::sleep(Duration::from_secs(20));
 }
