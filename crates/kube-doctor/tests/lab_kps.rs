@@ -39,7 +39,30 @@ fn require(managed: &str, shape: &str) {
             "{shape} (this lab: LAB_MONITORING={m} LAB_APISERVERS={a} LAB_MANAGED={g}; lab/down first)"
         );
     }
+    settle();
 }
+
+/// The lab's own start-up errors (each API server's calls to itself answered 404, 409 and 500
+/// while it bootstraps, 429s while not ready) must be over before a fault's window opens:
+/// waits until lab/up wrote `urls.env` (near its end, before its readiness checks) at least
+/// [`SETTLE`] ago.
+fn settle() {
+    let urls = std::path::Path::new(var("LAB_STATE")).join("urls.env");
+    let age = std::fs::metadata(&urls)
+        .and_then(|m| m.modified())
+        .map(|t| t.elapsed().unwrap_or_default())
+        .unwrap_or(SETTLE);
+    if age < SETTLE {
+        eprintln!(
+            "waiting {:.0?} for the lab's start-up errors to end",
+            SETTLE - age
+        );
+        std::thread::sleep(SETTLE - age);
+    }
+}
+
+/// How long after lab/up the lab's own start-up errors are over (seen: up to 30 s after it).
+const SETTLE: Duration = Duration::from_secs(75);
 
 fn get(url: &str, token: Option<&str>) -> Result<(u16, String), String> {
     let _ = rustls::crypto::ring::default_provider().install_default();
