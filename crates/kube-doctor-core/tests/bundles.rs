@@ -32,6 +32,11 @@ const FAULTS: &[(&str, Cause)] = &[
     ("network-blackhole", Cause::Network),
     ("token-invalid", Cause::Authentication),
     ("quota-exceeded", Cause::Quota),
+    // Recorded on the kube-prometheus-stack lab with three API servers (issue 13).
+    ("kps-webhook-5xx", Cause::ServerSide),
+    ("kps-apiserver-down-1", Cause::ServerSide),
+    // The managed shape: no API server metrics, no control-plane pods.
+    ("kps-managed-webhook-5xx", Cause::ServerSide),
 ];
 
 #[test]

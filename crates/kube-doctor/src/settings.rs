@@ -193,6 +193,9 @@ pub struct PromScope {
     pub cluster_label: String,
     /// `--apiserver-job`; detected from the data when `None`.
     pub apiserver_job: Option<String>,
+    /// Why an alert's cluster does not scope the queries, when it does not (`serve`: the
+    /// label is Prometheus' external label, on none of its series), for step 3's note.
+    pub cluster_note: Option<String>,
 }
 
 impl PromScope {
@@ -239,6 +242,7 @@ impl Default for PromScope {
             cluster: None,
             cluster_label: "cluster".to_string(),
             apiserver_job: None,
+            cluster_note: None,
         }
     }
 }
@@ -643,6 +647,7 @@ pub fn prometheus_access(
             cluster: nonempty(&a.cluster),
             cluster_label: a.cluster_label.clone(),
             apiserver_job: nonempty(&a.apiserver_job),
+            cluster_note: None,
         },
         discovery: None,
     })

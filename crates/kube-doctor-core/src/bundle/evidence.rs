@@ -191,6 +191,10 @@ pub struct ApiServerPod {
     pub last_termination: Option<Termination>,
     /// When the running container started.
     pub started_at: Option<Timestamp>,
+    /// Its pod IP (the node's address for a host-network static pod): which API server
+    /// instance (`instance` label, `address:port`) it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pod_ip: Option<String>,
 }
 
 /// How a container last ended.

@@ -4,14 +4,18 @@
 
 use crate::bundle::{ApiServiceInfo, Callee, WebhookConfig};
 
-/// Who `host` (as in the `host` label: `host:port` or a service DNS name) is.
+/// Who `host` (as in the `host` label: `host:port` or a service DNS name) is, for the API
+/// server at `own` (its `instance`, `address:port`, when known). The API server's loopback
+/// client dials 127.0.0.1/localhost when it binds every address, else its own bind address:
+/// `own` itself.
 pub fn name_callee(
     host: &str,
+    own: Option<&str>,
     webhooks: &[WebhookConfig],
     api_services: &[ApiServiceInfo],
 ) -> Callee {
     let bare = host.split(':').next().unwrap_or(host);
-    if bare == "127.0.0.1" || bare == "localhost" || bare == "[::1]" {
+    if bare == "127.0.0.1" || bare == "localhost" || bare == "[::1]" || own == Some(host) {
         // The loopback client, unless a webhook is served on loopback too.
         if let Some(w) = webhooks.iter().find(|w| w.host.as_deref() == Some(host)) {
             return webhook(w);
@@ -80,20 +84,35 @@ mod tests {
             changed_at: None,
         }];
         assert!(matches!(
-            name_callee("127.0.0.1:17443", &whs, &apis),
+            name_callee("127.0.0.1:17443", None, &whs, &apis),
             Callee::Webhook { .. }
         ));
         assert!(matches!(
-            name_callee("hook.sys.svc:443", &whs, &apis),
+            name_callee("hook.sys.svc:443", None, &whs, &apis),
             Callee::Webhook { .. }
         ));
-        assert_eq!(name_callee("127.0.0.1:6443", &whs, &apis), Callee::Loopback);
         assert_eq!(
-            name_callee("metrics-server.kube-system.svc:443", &whs, &apis),
+            name_callee("127.0.0.1:6443", None, &whs, &apis),
+            Callee::Loopback
+        );
+        assert_eq!(
+            name_callee("metrics-server.kube-system.svc:443", None, &whs, &apis),
             Callee::ApiService {
                 name: "v1beta1.metrics.k8s.io".into()
             }
         );
-        assert_eq!(name_callee("10.1.2.3:443", &whs, &apis), Callee::Unknown);
+        assert_eq!(
+            name_callee("10.1.2.3:443", None, &whs, &apis),
+            Callee::Unknown
+        );
+        // An API server bound to its node's address calls itself there.
+        assert_eq!(
+            name_callee("10.1.2.3:6443", Some("10.1.2.3:6443"), &whs, &apis),
+            Callee::Loopback
+        );
+        assert_eq!(
+            name_callee("10.1.2.4:6443", Some("10.1.2.3:6443"), &whs, &apis),
+            Callee::Unknown
+        );
     }
 }

@@ -40,6 +40,7 @@ pub fn apiserver_pod(p: &Pod) -> ApiServerPod {
             .and_then(|c| c.state.as_ref())
             .and_then(|s| s.running.as_ref())
             .and_then(|r| r.started_at.as_ref().map(|t| t.0)),
+        pod_ip: status.and_then(|s| s.pod_ip.clone()),
     }
 }
 
@@ -135,13 +136,45 @@ fn slice_addresses(s: &EndpointSlice) -> Vec<EndpointAddr> {
     out
 }
 
-/// The step's note when pods were found.
+/// The step's note when pods were found: how many, how many not ready or restarted, and
+/// (up to three) which, so that one instance of several is named.
 pub fn pods_note(pods: &[ApiServerPod]) -> String {
-    let unhealthy = pods.iter().filter(|p| !p.ready || p.restarts > 0).count();
-    format!(
-        "{} API server pods, {unhealthy} not ready or restarted",
-        pods.len()
-    )
+    let unhealthy: Vec<&ApiServerPod> =
+        pods.iter().filter(|p| !p.ready || p.restarts > 0).collect();
+    let mut note = format!(
+        "{} API server pods, {} not ready or restarted",
+        pods.len(),
+        unhealthy.len()
+    );
+    let named: Vec<String> = unhealthy
+        .iter()
+        .take(3)
+        .map(|p| {
+            let mut s = crate::escape::one_line(&p.name, 100);
+            if !p.ready {
+                s.push_str(" not ready");
+            }
+            if p.restarts > 0 {
+                s.push_str(&format!(
+                    "{} {} restarts",
+                    if p.ready { "" } else { "," },
+                    p.restarts
+                ));
+                if let Some(r) = p
+                    .last_termination
+                    .as_ref()
+                    .and_then(|t| t.reason.as_deref())
+                {
+                    s.push_str(&format!(" (last {})", crate::escape::one_line(r, 40)));
+                }
+            }
+            s
+        })
+        .collect();
+    if !named.is_empty() {
+        note.push_str(&format!(": {}", named.join("; ")));
+    }
+    note
 }
 
 #[cfg(test)]
@@ -182,7 +215,7 @@ mod tests {
         );
         assert_eq!(
             pods_note(&[a]),
-            "1 API server pods, 1 not ready or restarted"
+            "1 API server pods, 1 not ready or restarted: kube-apiserver-cp-1 not ready, 3 restarts (last OOMKilled)"
         );
     }
 

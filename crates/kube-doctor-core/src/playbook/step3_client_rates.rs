@@ -308,8 +308,17 @@ pub fn audit_clients(
 /// configuration lists.
 pub fn name_callees(evidence: &mut ClientsEvidence, callees: &Callees) {
     for r in &mut evidence.clients {
+        let own = match &r.target {
+            Target::ApiServer { instance } => Some(instance.clone()),
+            _ => None,
+        };
         for h in &mut r.by_host {
-            h.callee = callee::name_callee(&h.host, &callees.webhooks, &callees.api_services);
+            h.callee = callee::name_callee(
+                &h.host,
+                own.as_deref(),
+                &callees.webhooks,
+                &callees.api_services,
+            );
         }
     }
 }
@@ -336,6 +345,37 @@ pub fn note(evidence: &ClientsEvidence, threshold: Threshold) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Recorded on the kube-prometheus-stack lab while its three API servers started: each one's
+    /// loopback client dials its own bind address (`host` = its own `instance`), not
+    /// 127.0.0.1; that is the loopback, not an unknown callee.
+    #[test]
+    fn an_api_server_calling_its_own_address_is_its_loopback() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/bundles/kps-webhook-5xx-at-start.json");
+        let b = crate::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let mut clients = b.clients.clone().unwrap();
+        name_callees(&mut clients, &b.server_metrics.as_ref().unwrap().callees);
+        let api = clients
+            .clients
+            .iter()
+            .find(|c| c.id == "apiserver/198.18.7.10:26443")
+            .unwrap();
+        let callee = |host: &str| {
+            api.by_host
+                .iter()
+                .find(|h| h.host == host)
+                .map(|h| h.callee.clone())
+        };
+        assert_eq!(
+            callee("198.18.7.10:26443"),
+            Some(crate::bundle::Callee::Loopback)
+        );
+        assert!(matches!(
+            callee("policy-webhook.policy.svc:443"),
+            Some(crate::bundle::Callee::Webhook { .. })
+        ));
+    }
     use crate::bundle::{RateSource, Window};
     use crate::playbook::{fixture, fixture_items};
 

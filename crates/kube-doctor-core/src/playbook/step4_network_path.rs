@@ -212,7 +212,7 @@ pub struct FailingCallee {
 
 /// The callees the failing API-server clients fail to call (their `by_host` entries over
 /// `threshold`), named from the webhook configurations and APIServices; at most
-/// [`MAX_CALLEES`].
+/// [`MAX_CALLEES`]. Its calls to itself (the loopback client) are left out.
 pub fn failing_callees(
     failing: &[ClientRates],
     callees: &Callees,
@@ -220,16 +220,25 @@ pub fn failing_callees(
     threshold: Threshold,
 ) -> Vec<FailingCallee> {
     let mut out = Vec::new();
-    for c in failing
-        .iter()
-        .filter(|c| matches!(c.target, crate::bundle::Target::ApiServer { .. }))
-    {
+    for c in failing {
+        let crate::bundle::Target::ApiServer { instance } = &c.target else {
+            continue;
+        };
         for h in c
             .by_host
             .iter()
             .filter(|h| threshold.exceeded_by(h.ratios.non_2xx))
         {
-            let callee = callee::name_callee(&h.host, &callees.webhooks, &callees.api_services);
+            let callee = callee::name_callee(
+                &h.host,
+                Some(instance),
+                &callees.webhooks,
+                &callees.api_services,
+            );
+            // Its calls to itself take no network path worth probing.
+            if callee == Callee::Loopback {
+                continue;
+            }
             let service = match &callee {
                 Callee::Webhook {
                     configuration,

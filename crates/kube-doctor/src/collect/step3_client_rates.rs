@@ -69,6 +69,9 @@ pub async fn collect(
             kube_doctor_core::escape::one_line(c, 100)
         ));
     }
+    if let Some(why) = &s.prometheus.scope.cluster_note {
+        scope.push(why.clone());
+    }
     if let Some(alert) = &s.alert {
         scope.push(alert.describe());
     }

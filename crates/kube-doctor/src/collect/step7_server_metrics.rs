@@ -140,10 +140,17 @@ fn describe_series(a: &ApiServerSeries) -> String {
             .take(5)
             .map(|i| {
                 format!(
-                    "{}{} {:.1} % 5xx",
+                    "{}{} {:.1} % 5xx{}",
                     kube_doctor_core::escape::one_line(&i.instance, 80),
                     if i.alerted { " (the alert's)" } else { "" },
-                    i.ratio_5xx * 100.0
+                    i.ratio_5xx * 100.0,
+                    // A stopped instance's target fails its scrapes, then leaves the
+                    // kubernetes Service's endpoints: its numbers stop there.
+                    if i.lowest_up.is_some_and(|u| u < 1.0) {
+                        " (down: a scrape of it failed in the window)"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect();
@@ -408,4 +415,27 @@ async fn from_scrape(cx: &Context, ctx: &StepCtx) -> Result<ServerMetrics, StepE
                 .to_string(),
         ],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recorded on the kube-prometheus-stack lab, `apiserver-down --instance 1` of three: the
+    /// note names the stopped instance among the three.
+    #[test]
+    fn a_stopped_instance_is_named_in_the_note() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kube-doctor-core/tests/fixtures/bundles/kps-apiserver-down-1.json");
+        let b = kube_doctor_core::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let a = b.server_metrics.unwrap().apiserver_series.unwrap();
+        let note = describe_series(&a);
+        assert!(
+            note.contains("3 instance(s)")
+                && note.contains("198.18.7.11:26443 0.0 % 5xx (down: a scrape of it failed")
+                && !note.contains("198.18.7.10:26443 0.0 % 5xx (down")
+                && !note.contains("198.18.7.12:26443 0.0 % 5xx (down"),
+            "{note}"
+        );
+    }
 }

@@ -74,6 +74,36 @@ impl LiveInvestigator {
     }
 }
 
+impl LiveInvestigator {
+    /// Why the alert's `label=value` must not scope the queries, when it must not: this
+    /// Prometheus' client series carry no `label` at all, so the value came from its external
+    /// labels (kube-prometheus-stack sets `cluster` there: Alertmanager gets it, the stored
+    /// series do not). `None` when the series carry the label, or Prometheus cannot say.
+    async fn external_cluster(&self, label: &str, value: &str) -> Option<String> {
+        let prom = self.base.prometheus.as_ref()?;
+        let ctx = StepCtx::new(0, Duration::from_secs(10));
+        let q = format!(
+            "count by ({label}) ({})",
+            kube_doctor_core::playbook::step3_client_rates::METRIC
+        );
+        let samples = prom.instant(&ctx, &q, Timestamp::now()).await.ok()?;
+        only_external(&samples, label).then(|| {
+            format!(
+                "not scoped to the alert's {label}={}: none of this Prometheus' client series carries {label} (an external label, added to the alerts it sends)",
+                kube_doctor_core::prometheus::string_literal(&kube_doctor_core::escape::one_line(value, 100))
+            )
+        })
+    }
+}
+
+/// Whether `count by (label) (...)` answered series and none of them carries `label`.
+pub fn only_external(samples: &[kube_doctor_core::prometheus::InstantSample], label: &str) -> bool {
+    !samples.is_empty()
+        && samples
+            .iter()
+            .all(|s| s.labels.get(label).is_none_or(|v| v.is_empty()))
+}
+
 impl Investigator for LiveInvestigator {
     fn investigate(
         &self,
@@ -104,11 +134,21 @@ impl Investigator for LiveInvestigator {
             let Some(context) = alert.context(rule.as_ref()) else {
                 return self.investigate(client).await;
             };
-            let settings = self
+            let mut settings = self
                 .base
                 .settings
                 .for_alert(&context, Timestamp::now())
                 .map_err(|e| e.to_string())?;
+            if self.base.settings.prometheus.scope.cluster.is_none()
+                && let Some(c) = settings.prometheus.scope.cluster.clone()
+                && let Some(why) = self
+                    .external_cluster(&settings.prometheus.scope.cluster_label, &c)
+                    .await
+            {
+                tracing::info!(cluster = %c, "the alert's cluster label is on no series: not scoping to it");
+                settings.prometheus.scope.cluster = None;
+                settings.prometheus.scope.cluster_note = Some(why);
+            }
             tracing::info!(
                 client = %context.key,
                 from = %settings.window.from,
@@ -227,6 +267,26 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cluster_label_on_no_series_is_external() {
+        let sample = |labels: &[(&str, &str)]| kube_doctor_core::prometheus::InstantSample {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            value: 8.0,
+        };
+        // kube-prometheus-stack: `cluster` only in the external labels.
+        assert!(only_external(&[sample(&[])], "cluster"));
+        // A global view: the series carry it.
+        assert!(!only_external(
+            &[sample(&[("cluster", "lab")]), sample(&[])],
+            "cluster"
+        ));
+        // No answer: nothing can be said, the scope stays.
+        assert!(!only_external(&[], "cluster"));
+    }
     use crate::serve::queue::Queue;
     use crate::source::metrics::ApiRequestCounter;
 

@@ -10,7 +10,7 @@
 //! without an answer, a failing webhook explains only clients whose logs name it (or that
 //! meet it as a callee), an unavailable APIService only clients that name its group.
 
-use crate::bundle::{Callee, ServerSignal, SignalKind, Target};
+use crate::bundle::{Callee, ServerSignal, SignalKind, Target, WebhookConfig};
 use crate::category::Category;
 use crate::diagnose::{Context, Rule, ev, fmt_time};
 use crate::diagnose::{EventTopic, Incident};
@@ -60,41 +60,10 @@ fn callee_findings(
         _ => None,
     };
     if let Some(w) = webhook {
-        evidence.push(ev(
-            7,
-            format!("{}webhookconfiguration/{}", w.kind, e(&w.configuration)),
-            w.created_at,
-            format!(
-                "webhook {}: calls {}, failurePolicy {}, timeoutSeconds {}, intercepts {}{}",
-                e(&w.webhook),
-                e(&w.client),
-                w.failure_policy.as_deref().unwrap_or("Fail"),
-                w.timeout_seconds
-                    .map_or("10".to_string(), |t| t.to_string()),
-                e(&w.rules.join("; ")),
-                if w.selectors.is_empty() {
-                    String::new()
-                } else {
-                    format!(", only where {}", e(&w.selectors.join(", ")))
-                }
-            ),
-        ));
-        if w.failure_policy.as_deref().unwrap_or("Fail") == "Fail" {
-            fix.push(format!(
-                "admission webhook {} has failurePolicy Fail: every request it intercepts ({}) fails while it does; if skipping it is safe while it is repaired, set failurePolicy: Ignore, or narrow its rules or selectors",
-                e(&w.webhook),
-                e(&w.rules.join("; "))
-            ));
-        }
-        if let Some(ca) = &w.ca_bundle
-            && ca.not_after < ctx.now
-        {
-            what.push(format!(
-                "its caBundle's CA expired at {}",
-                fmt_time(ca.not_after)
-            ));
-            fix.push(format!("the caBundle of webhook {} holds a CA that expired at {}: put the current CA in it", e(&w.webhook), fmt_time(ca.not_after)));
-        }
+        let (ev7, f, wh) = webhook_findings(ctx, w);
+        evidence.push(ev7);
+        fix.extend(f);
+        what.extend(wh);
     }
     let at = path.service.as_ref().map_or(path.host.clone(), |s| {
         format!("service/{}/{}", s.namespace, s.name)
@@ -236,6 +205,56 @@ fn callee_findings(
     (evidence, fix, what)
 }
 
+/// What a webhook's configuration says (step 7's list): its evidence (what it calls,
+/// failurePolicy, timeout, what it intercepts), what to change, and what is wrong with it.
+fn webhook_findings(
+    ctx: &Context<'_>,
+    w: &WebhookConfig,
+) -> (crate::report::Evidence, Vec<String>, Vec<String>) {
+    let e = |s: &str| crate::escape::one_line(s, 300);
+    let (mut fix, mut what) = (Vec::new(), Vec::new());
+    let evidence = ev(
+        7,
+        format!("{}webhookconfiguration/{}", w.kind, e(&w.configuration)),
+        w.created_at,
+        format!(
+            "webhook {}: calls {}, failurePolicy {}, timeoutSeconds {}, intercepts {}{}",
+            e(&w.webhook),
+            e(&w.client),
+            w.failure_policy.as_deref().unwrap_or("Fail"),
+            w.timeout_seconds
+                .map_or("10".to_string(), |t| t.to_string()),
+            e(&w.rules.join("; ")),
+            if w.selectors.is_empty() {
+                String::new()
+            } else {
+                format!(", only where {}", e(&w.selectors.join(", ")))
+            }
+        ),
+    );
+    if w.failure_policy.as_deref().unwrap_or("Fail") == "Fail" {
+        fix.push(format!(
+            "admission webhook {} has failurePolicy Fail: every request it intercepts ({}) fails while it does; if skipping it is safe while it is repaired, set failurePolicy: Ignore, or narrow its rules or selectors",
+            e(&w.webhook),
+            e(&w.rules.join("; "))
+        ));
+    }
+    if let Some(ca) = &w.ca_bundle
+        && ca.not_after < ctx.now
+    {
+        what.push(format!(
+            "its caBundle's CA expired at {}",
+            fmt_time(ca.not_after)
+        ));
+        fix.push(format!(
+            "the caBundle of webhook {} holds a CA that expired at {}: put the current CA in it",
+            e(&w.webhook),
+            fmt_time(ca.not_after)
+        ));
+    }
+    (evidence, fix, what)
+}
+
 /// Whether a server signal can explain this client's errors (see the module's doc).
 pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
     let k = inc.failure_kinds();
@@ -243,7 +262,11 @@ pub fn relevant(s: &ServerSignal, inc: &Incident) -> bool {
         SignalKind::Server5xx => k.server || k.timeout,
         SignalKind::HighLatency | SignalKind::EtcdLatency => k.timeout || k.server || k.transport,
         SignalKind::ApiServerUnreachable => k.transport,
-        SignalKind::ApiServerRestart => k.transport || k.server || k.denied,
+        // An API server as the client: only its own restart, not another instance's.
+        SignalKind::ApiServerRestart => match &inc.target {
+            Target::ApiServer { instance } => s.subject == *instance,
+            _ => k.transport || k.server || k.denied,
+        },
         SignalKind::WebhookErrors => {
             let calls_it = inc.by_host.iter().any(|h| {
                 matches!(&h.callee, Callee::Webhook { webhook, .. } if *webhook == s.subject)
@@ -324,9 +347,61 @@ impl Rule for ServerSide {
                         SignalKind::ApiServiceUnavailable | SignalKind::ApfRejections => format!("APIService {} is unavailable: check the Service and pods that back it; discovery and every client of that API fail until it is back.", s.subject),
                     });
                 }
+                // The client's own log names an admission webhook its requests fail in, and no
+                // webhook metric says so (the API server's metrics unseen, as on a managed
+                // control plane, or no failure in the window): the webhook's configuration, from
+                // its log and step 7's list.
+                let signalled: Vec<&str> = ctx
+                    .signals
+                    .iter()
+                    .filter(|s| s.kind == SignalKind::WebhookErrors)
+                    .map(|s| s.subject.as_str())
+                    .collect();
+                let named = b
+                    .server_metrics
+                    .iter()
+                    .flat_map(|m| &m.callees.webhooks)
+                    .filter(|w| {
+                        !signalled.contains(&w.webhook.as_str())
+                            && inc.logs.values().flat_map(|l| &l.samples).any(|l| {
+                                let l = l.to_ascii_lowercase();
+                                l.contains("failed calling webhook")
+                                    && l.contains(&w.webhook.to_ascii_lowercase())
+                            })
+                    });
+                for w in named {
+                    correlated = true;
+                    let name = crate::escape::one_line(&w.webhook, 300);
+                    what.push(format!(
+                        "its requests fail in admission webhook {name} (its log: failed calling webhook){}",
+                        w.service.as_ref().map_or(String::new(), |s| format!(
+                            ", whose backend is the Service {}/{}",
+                            crate::escape::one_line(&s.namespace, 100),
+                            crate::escape::one_line(&s.name, 100)
+                        ))
+                    ));
+                    let (ev7, fix, wh) = webhook_findings(ctx, w);
+                    evidence.push(ev7);
+                    what.extend(wh);
+                    remediation.extend(fix);
+                    remediation.push(format!("admission webhook {name} fails the client's requests: check its backend{} (its pods, readiness and log); while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", w.service.as_ref().map_or(String::new(), |s| format!(" Service {}/{}", crate::escape::one_line(&s.namespace, 100), crate::escape::one_line(&s.name, 100)))));
+                }
                 // The API server as the failing client: name its callees.
-                if matches!(inc.target, Target::ApiServer { .. }) {
-                    for h in inc.by_host.iter().filter(|h| h.ratios.non_2xx > 0.0) {
+                if let Target::ApiServer { instance } = &inc.target {
+                    // Its own series: `job` is the client id without `/instance`.
+                    let job = inc
+                        .client
+                        .strip_suffix(&format!("/{instance}"))
+                        .unwrap_or(&inc.client);
+                    // Its loopback calls fail with 404s and 409s as any client's do; only
+                    // server errors or no answer are a finding there.
+                    for h in inc.by_host.iter().filter(|h| {
+                        if h.callee == Callee::Loopback {
+                            h.ratios.server_5xx > 0.0 || h.ratios.transport > 0.0
+                        } else {
+                            h.ratios.non_2xx > 0.0
+                        }
+                    }) {
                         let who = match &h.callee {
                             Callee::Webhook {
                                 configuration,
@@ -346,8 +421,10 @@ impl Rule for ServerSide {
                         evidence.push(ev(
                             3,
                             format!(
-                                "rest_client_requests_total{{job=\"kube-apiserver\",host=\"{}\"}}",
-                                h.host
+                                "rest_client_requests_total{{job={},instance={},host={}}}",
+                                crate::prometheus::string_literal(job),
+                                crate::prometheus::string_literal(instance),
+                                crate::prometheus::string_literal(&h.host)
                             ),
                             inc.onset,
                             format!(
@@ -363,8 +440,20 @@ impl Rule for ServerSide {
                     }
                 }
             }
+            // An API server instance that stopped or restarted near the onset.
+            let mut instance_down = false;
             if let Some(a) = &b.apiserver {
-                for p in &a.pods {
+                // An API server as the client: only its own pod (by its address), when known.
+                let own_host = match &inc.target {
+                    Target::ApiServer { instance } => instance
+                        .rsplit_once(':')
+                        .map(|(h, _)| h.trim_matches(['[', ']']).to_string()),
+                    _ => None,
+                };
+                for p in a.pods.iter().filter(|p| match (&own_host, &p.pod_ip) {
+                    (Some(h), Some(ip)) => h == ip,
+                    _ => true,
+                }) {
                     let restarted = p.last_termination.as_ref().is_some_and(|t| {
                         Context::near(inc.onset, t.finished_at, ctx.windows.server)
                     });
@@ -372,12 +461,23 @@ impl Rule for ServerSide {
                         && Context::near(inc.onset, p.ready_changed_at, ctx.windows.server);
                     if restarted || unready {
                         correlated = true;
+                        instance_down = true;
                         let detail = format!(
-                            "{} {} (restarts {}, last termination {:?})",
+                            "{}{} {} since {} (restarts {}{})",
                             p.name,
+                            p.node
+                                .as_deref()
+                                .map_or(String::new(), |n| format!(" on node {n}")),
                             if p.ready { "restarted" } else { "is not ready" },
+                            p.ready_changed_at.map_or("?".to_string(), fmt_time),
                             p.restarts,
-                            p.last_termination.as_ref().and_then(|t| t.reason.clone())
+                            p.last_termination
+                                .as_ref()
+                                .map_or(String::new(), |t| format!(
+                                    ", last terminated: {} exit {}",
+                                    t.reason.as_deref().unwrap_or("?"),
+                                    t.exit_code
+                                ))
                         );
                         what.push(detail.clone());
                         evidence.push(ev(
@@ -398,8 +498,25 @@ impl Rule for ServerSide {
                     evidence.push(ev(1, "/readyz", Some(r.checked_at), detail));
                 }
             }
+            // An API server that is shutting down answers 429 ("apiserver is shutting down",
+            // with Retry-After) to the requests that still reach it: without API Priority and
+            // Fairness rejecting near the onset, a client's 429s at an instance's stop are that.
+            let apf_near = ctx.signals.iter().any(|s| {
+                s.kind == SignalKind::ApfRejections
+                    && (s.first_seen.is_none()
+                        || Context::near(inc.onset, s.first_seen, ctx.windows.apf))
+            });
+            let shutdown_429 = instance_down && inc.code("429") > 0.0 && !apf_near;
+            if shutdown_429 {
+                what.push(format!(
+                    "its {:.0} answers 429 came as an API server stopped (a stopping kube-apiserver answers 429 \"apiserver is shutting down\" to the requests that still reach it), not from API Priority and Fairness",
+                    inc.code("429")
+                ));
+                remediation.push("an API server instance stopped: find why (its pod's last state and log: kubectl -n kube-system describe pod, kubectl logs --previous) and bring it back; behind a load balancer the other instances serve, and clients retry 429s after Retry-After.".to_string());
+            }
             // The client saw server errors or no answer, and kube-doctor saw the same.
-            let client_side = inc.code("<error>") > 0.0
+            let client_side = shutdown_429
+                || inc.code("<error>") > 0.0
                 || inc.codes.keys().any(|c| c.starts_with('5'))
                 || inc.log_count(Category::ServerError) > 0
                 || inc.log_mentions(Category::QuotaOrAdmission, "webhook");
@@ -534,6 +651,160 @@ mod tests {
                 "{fault}"
             );
         }
+    }
+
+    /// Recorded on the kube-prometheus-stack lab with three API servers (`webhook-5xx`): the
+    /// API server at 198.18.7.10 is the failing client; the verdict names the webhook, its
+    /// configuration, Service, failurePolicy and timeout, and the instance's own series
+    /// (`job="apiserver"`, not another stack's job name).
+    #[test]
+    fn kps_webhook_5xx_names_the_webhook_and_the_instance() {
+        let v = evaluate(&ServerSide, &bundle("kps-webhook-5xx"));
+        let top = v
+            .iter()
+            .find(|v| v.clients.iter().any(|c| c == "apiserver/198.18.7.10:26443"))
+            .expect("a server_side verdict about the API server at 198.18.7.10");
+        let all = format!(
+            "{}\n{}\n{}",
+            top.summary,
+            top.evidence
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            top.remediation.join("\n")
+        );
+        for want in [
+            "admission webhook policy.lab.kube-doctor.io",
+            "validatingwebhookconfiguration/lab-policy",
+            "service/policy/policy-webhook",
+            "failurePolicy Fail",
+            "timeoutSeconds 5",
+            r#"rest_client_requests_total{job="apiserver",instance="198.18.7.10:26443",host="policy-webhook.policy.svc:443"}"#,
+        ] {
+            assert!(all.contains(want), "{want} not in:\n{all}");
+        }
+        assert!(!all.contains("kube-apiserver\""), "{all}");
+    }
+
+    /// Recorded on the lab in its managed shape (no control-plane pods, no API server series,
+    /// `/metrics` forbidden) during `webhook-5xx`: nothing on the server side is visible but the
+    /// webhook's configuration, and the kube-rs client's own log names the webhook it fails
+    /// in. The verdict is server_side, naming the webhook, its configuration, Service,
+    /// failurePolicy and timeout - not "configuration" for want of server metrics.
+    #[test]
+    fn managed_webhook_5xx_names_the_webhook_from_the_clients_log() {
+        let b = bundle("kps-managed-webhook-5xx");
+        let r = crate::diagnose::diagnose(&b, &Default::default());
+        let top = r.top().expect("a verdict");
+        assert_eq!(top.cause, Cause::ServerSide, "{}", top.summary);
+        assert_eq!(
+            top.clients,
+            vec!["demo-kubers/198.18.7.131:28082".to_string()]
+        );
+        let all = format!(
+            "{}\n{}\n{}",
+            top.summary,
+            top.evidence
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            top.remediation.join("\n")
+        );
+        for want in [
+            "admission webhook policy.lab.kube-doctor.io",
+            "validatingwebhookconfiguration/lab-policy",
+            "Service policy/policy-webhook",
+            "failurePolicy Fail",
+            "timeoutSeconds 5",
+        ] {
+            assert!(all.contains(want), "{want} not in:\n{all}");
+        }
+    }
+
+    /// The API server at 198.18.7.10 failing to call the webhook is not explained by another
+    /// instance's restart (seen on the lab: instance 1 restarted two minutes before).
+    #[test]
+    fn another_instances_restart_does_not_explain_an_api_servers_calls() {
+        use crate::bundle::{ServerSignal, SignalKind, Termination};
+        let mut b = bundle("kps-webhook-5xx");
+        let onset = b
+            .clients
+            .as_ref()
+            .unwrap()
+            .clients
+            .iter()
+            .find(|c| c.id == "apiserver/198.18.7.10:26443")
+            .unwrap()
+            .onset
+            .unwrap();
+        let before = onset
+            .checked_sub(jiff::SignedDuration::from_secs(120))
+            .unwrap();
+        for (i, p) in b.apiserver.as_mut().unwrap().pods.iter_mut().enumerate() {
+            p.pod_ip = Some(format!("198.18.7.1{i}"));
+            if i == 1 {
+                p.restarts = 1;
+                p.ready_changed_at = Some(before);
+                p.last_termination = Some(Termination {
+                    reason: Some("Error".into()),
+                    exit_code: 1,
+                    finished_at: Some(before),
+                });
+            }
+        }
+        b.server_metrics.as_mut().unwrap().recorded_signals = Some(vec![ServerSignal {
+            kind: SignalKind::ApiServerRestart,
+            subject: "198.18.7.11:26443".into(),
+            first_seen: Some(before),
+            last_seen: Some(before),
+            peak: 1.0,
+            detail: "kube-apiserver 198.18.7.11:26443 restarted".into(),
+        }]);
+        let v = evaluate(&ServerSide, &b);
+        let api = v
+            .iter()
+            .find(|v| v.clients[0] == "apiserver/198.18.7.10:26443")
+            .expect("a verdict about the API server at 198.18.7.10");
+        assert!(
+            !api.summary.contains("control-plane-1") && !api.summary.contains("198.18.7.11"),
+            "{}",
+            api.summary
+        );
+        assert!(
+            api.summary.contains("policy.lab.kube-doctor.io"),
+            "{}",
+            api.summary
+        );
+    }
+
+    /// Recorded on the kube-prometheus-stack lab, `apiserver-down --instance 1` of three: the
+    /// controller-manager's only errors are 429s from the instance as it stopped; the top
+    /// cause is that instance stopping (server_side), not API Priority and Fairness.
+    #[test]
+    fn kps_429s_from_a_stopping_instance_are_server_side() {
+        let b = bundle("kps-apiserver-down-1");
+        let v = evaluate(&ServerSide, &b);
+        let kcm = v
+            .iter()
+            .find(|v| {
+                v.clients
+                    .iter()
+                    .any(|c| c.starts_with("kube-controller-manager/"))
+            })
+            .expect("a server_side verdict about the controller-manager");
+        assert!(
+            kcm.summary.contains(
+                "kube-apiserver-lab-control-plane-1 on node lab-control-plane-1 is not ready"
+            ) && kcm.summary.contains("apiserver is shutting down"),
+            "{}",
+            kcm.summary
+        );
+        let r = crate::diagnose::diagnose(&b, &Default::default());
+        let top = r.top().expect("a verdict");
+        assert_eq!(top.cause, Cause::ServerSide, "{}", top.summary);
+        assert!(top.confidence > 0.6, "{}", top.confidence);
     }
 
     #[test]
