@@ -657,6 +657,20 @@ mod tests {
     /// API server at 198.18.7.10 is the failing client; the verdict names the webhook, its
     /// configuration, Service, failurePolicy and timeout, and the instance's own series
     /// (`job="apiserver"`, not another stack's job name).
+    /// A verdict's summary, evidence (reference and detail) and remediation, one per line.
+    fn verdict_text(v: &crate::report::Verdict) -> String {
+        format!(
+            "{}\n{}\n{}",
+            v.summary,
+            v.evidence
+                .iter()
+                .map(|e| format!("{} {}", e.reference, e.detail))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            v.remediation.join("\n")
+        )
+    }
+
     #[test]
     fn kps_webhook_5xx_names_the_webhook_and_the_instance() {
         let v = evaluate(&ServerSide, &bundle("kps-webhook-5xx"));
@@ -664,16 +678,7 @@ mod tests {
             .iter()
             .find(|v| v.clients.iter().any(|c| c == "apiserver/198.18.7.10:26443"))
             .expect("a server_side verdict about the API server at 198.18.7.10");
-        let all = format!(
-            "{}\n{}\n{}",
-            top.summary,
-            top.evidence
-                .iter()
-                .map(|e| format!("{} {}", e.reference, e.detail))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            top.remediation.join("\n")
-        );
+        let all = verdict_text(top);
         for want in [
             "admission webhook policy.lab.kube-doctor.io",
             "validatingwebhookconfiguration/lab-policy",
@@ -702,16 +707,7 @@ mod tests {
             top.clients,
             vec!["demo-kubers/198.18.7.131:28082".to_string()]
         );
-        let all = format!(
-            "{}\n{}\n{}",
-            top.summary,
-            top.evidence
-                .iter()
-                .map(|e| format!("{} {}", e.reference, e.detail))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            top.remediation.join("\n")
-        );
+        let all = verdict_text(top);
         for want in [
             "admission webhook policy.lab.kube-doctor.io",
             "validatingwebhookconfiguration/lab-policy",
