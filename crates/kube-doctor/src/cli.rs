@@ -9,7 +9,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// kube-doctor: finds out why Kubernetes API clients are failing (the KubeClientErrors
 /// runbook, automated, read-only).
 #[derive(Debug, Parser)]
-#[command(name = "kube-doctor", version = env!("KUBE_DOCTOR_VERSION_LONG"), about, long_about = None)]
+#[command(
+    name = "kube-doctor",
+    version = env!("KUBE_DOCTOR_VERSION_LONG"),
+    about,
+    long_about = None,
+    after_help = "Exit codes: 0 nothing wrong (and the client error rates were read); 1 a problem diagnosed; 2 could not run, or could not look at enough to say anything (one line says what to check)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

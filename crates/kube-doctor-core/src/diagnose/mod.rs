@@ -319,6 +319,43 @@ fn report_client(i: &Incident) -> ReportClient {
     }
 }
 
+/// What to do for a finding whose rule named nothing more specific: where to look next for
+/// its cause (so no verdict ever reaches the report with an empty "Do:").
+fn default_remediation(cause: Cause) -> &'static str {
+    match cause {
+        Cause::ServerSide => {
+            "read the API server's log around the onset for the failing requests (apiserver_request_total by verb, resource and code), and check etcd, admission webhooks and aggregated APIs it calls"
+        }
+        Cause::Authentication => {
+            "check the client's credentials: its token mount or kubeconfig, certificate expiry, and the API server's authentication log lines around the onset"
+        }
+        Cause::Authorization => {
+            "find the denied requests in the API server's audit log (user, verb, resource) and grant only what the client's own identity needs"
+        }
+        Cause::RateLimiting => {
+            "find the client's FlowSchema and priority level (kubectl get flowschemas, prioritylevelconfigurations) and its client-side QPS and burst settings"
+        }
+        Cause::Network => {
+            "check the client's path to the API server: its node, NetworkPolicies, DNS, and the kubernetes Service's endpoints"
+        }
+        Cause::Quota => {
+            "find the ResourceQuota or admission policy refusing the client's writes (kubectl describe resourcequota in the namespaces it writes to)"
+        }
+        Cause::Configuration => {
+            "check the client's API server URL, API versions and request parameters against the server it talks to"
+        }
+        Cause::Transient => {
+            "widen the window (--since 1h) and watch whether the errors return; if they do, look for a pattern in time (deployments, node events)"
+        }
+        Cause::Benign => {
+            "no action on the client; tune the rule if the alert is noise (the 5xx-only form, a minimum request rate)"
+        }
+        Cause::Unknown => {
+            "widen the window (--since 1h) and read the client's logs and the API server's audit log around the onset"
+        }
+    }
+}
+
 /// One verdict per cause: several clients failing for the same reason are one finding.
 fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
     let mut by_cause: BTreeMap<Cause, Vec<Verdict>> = BTreeMap::new();
@@ -346,6 +383,11 @@ fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
                         head.clients.push(c);
                     }
                 }
+            }
+            if head.remediation.is_empty() {
+                // A finding is never shown without something to do.
+                head.remediation
+                    .push(default_remediation(head.cause).to_string());
             }
             if !others.is_empty() {
                 others.sort();
@@ -404,5 +446,34 @@ pub(crate) mod testing {
     /// The causes of a rule's verdicts and the clients they name.
     pub fn named(v: &[Verdict]) -> Vec<(Cause, Vec<String>)> {
         v.iter().map(|v| (v.cause, v.clients.clone())).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_finding_never_reaches_the_report_without_something_to_do() {
+        let bare = |cause, client: &str| Verdict {
+            cause,
+            confidence: 0.8,
+            summary: "s".into(),
+            evidence: Vec::new(),
+            remediation: Vec::new(),
+            clients: vec![client.to_string()],
+        };
+        let merged = merge(vec![
+            bare(Cause::ServerSide, "a"),
+            bare(Cause::ServerSide, "b"),
+            bare(Cause::Unknown, "c"),
+        ]);
+        assert_eq!(merged.len(), 2);
+        for v in &merged {
+            assert_eq!(
+                v.remediation,
+                vec![default_remediation(v.cause).to_string()]
+            );
+        }
     }
 }

@@ -34,12 +34,15 @@ pub async fn collect(
 ) -> Result<StepEnd<ClientsEvidence>, StepError> {
     let s = &cx.settings;
     let mut notes = Vec::new();
+    // What could not be looked at: with nothing over the threshold, the step says so instead
+    // of letting "no client fails" stand (issue 12: "could not look" is never "healthy").
+    let mut blind = Vec::new();
     if let Some(found) = &s.prometheus.discovery {
         notes.push(format!("Prometheus {found}"));
     }
     let (mut evidence, failure) = match &cx.prometheus {
         Some(prom) => from_prometheus(cx, &ctx, prom).await,
-        None => (scrape(cx, &ctx, &mut notes).await?, None),
+        None => (scrape(cx, &ctx, &mut notes, &mut blind).await?, None),
     };
     if let Some(path) = &s.scope.audit_log {
         match read_audit(path, s.window, s.threshold) {
@@ -82,6 +85,16 @@ pub async fn collect(
             format!("{n}; {}", scope.join("; "))
         }
     };
+    if !blind.is_empty()
+        && kube_doctor_core::playbook::step3_client_rates::failing(&evidence, s.threshold)
+            .is_empty()
+    {
+        let why = format!(
+            "no client is over the threshold among those read, but these could not be read: {}",
+            blind.join("; ")
+        );
+        return Ok(StepEnd::Failed(Some(evidence), with_scope(why)));
+    }
     if evidence.clients.is_empty() {
         let note = match client {
             Some(c) => format!(
@@ -190,6 +203,7 @@ async fn scrape(
     cx: &Context,
     ctx: &StepCtx,
     notes: &mut Vec<String>,
+    blind: &mut Vec<String>,
 ) -> Result<ClientsEvidence, StepError> {
     let s = &cx.settings;
     let mut api = ScrapedTarget {
@@ -222,6 +236,7 @@ async fn scrape(
                 Ok(list) => pod_scrapes(&list.items),
                 Err(e) => {
                     notes.push(format!("cannot list pods in {ns} to scrape: {e}"));
+                    blind.push(format!("the pods in {ns} (not listed)"));
                     Vec::new()
                 }
             }
@@ -229,6 +244,10 @@ async fn scrape(
         None => {
             notes.push(
                 "client pods were not scraped: without Prometheus give -n NAMESPACE or --client NS/POD"
+                    .to_string(),
+            );
+            blind.push(
+                "the client pods (no Prometheus: give --prometheus, or -n NAMESPACE / --client NS/POD to scrape them)"
                     .to_string(),
             );
             Vec::new()
@@ -284,6 +303,15 @@ async fn scrape(
             }
         }
     }
+    if !api_ok {
+        blind.push("the API server's own /metrics".to_string());
+    }
+    blind.extend(
+        targets
+            .iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(t, _)| format!("{}/{}", t.job, t.instance)),
+    );
     let mut all = vec![api];
     all.extend(targets.into_iter().map(|(t, _)| t));
     let series = series_from_scrapes(all);

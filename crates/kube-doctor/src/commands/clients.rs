@@ -41,8 +41,37 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
         })
         .await
     };
+    // Only a step that read client error rates lets "no client fails" stand: an empty answer
+    // (no series, a --client that matches nothing, an audit log with no events) or a partial
+    // one is "could not look" (exit 2), with what was read shown first.
     let evidence = match (record.status, evidence) {
-        (StepStatus::Ok | StepStatus::Empty, Some(e)) => e,
+        (StepStatus::Ok, Some(e)) => e,
+        (StepStatus::Empty | StepStatus::Failed, Some(e)) => {
+            let mut out = std::io::stdout().lock();
+            match args.output {
+                ClientsFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &e)?;
+                    writeln!(out)?;
+                }
+                ClientsFormat::Text => clients_table(&mut out, &e, threshold, args.all)?,
+            }
+            for n in &e.notes {
+                eprintln!(
+                    "kube-doctor: note: {}",
+                    kube_doctor_core::escape::one_line(n, 500)
+                );
+            }
+            anyhow::bail!(
+                "nothing can be said: {}",
+                kube_doctor_core::escape::one_line(
+                    record
+                        .note
+                        .as_deref()
+                        .unwrap_or("no client error rates were read"),
+                    600
+                )
+            )
+        }
         (_, _) => anyhow::bail!(
             "could not read client error rates: {}",
             record
