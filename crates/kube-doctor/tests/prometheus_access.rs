@@ -417,19 +417,30 @@ fn clusters_are_never_blended_and_step7_is_per_instance() {
         blended.stderr
     );
 
-    let a = collect(
-        "cluster-lab-a",
-        &[
-            "--prometheus",
-            fleet,
-            "--prometheus-basic-auth-file",
-            auth,
-            "--cluster",
-            "lab-a",
-            "--client",
-            "apiserver/apiserver-1.lab-a:6443",
-        ],
-    );
+    // The fleet Prometheus needs a few scrapes after lab/prom-access/up before the API server
+    // series have rates (seen: "no job exports apiserver_request_total" right after it).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let a = loop {
+        let a = collect(
+            "cluster-lab-a",
+            &[
+                "--prometheus",
+                fleet,
+                "--prometheus-basic-auth-file",
+                auth,
+                "--cluster",
+                "lab-a",
+                "--client",
+                "apiserver/apiserver-1.lab-a:6443",
+            ],
+        );
+        if a["server_metrics"]["apiserver_series"]["job"] == "apiserver"
+            || Instant::now() > deadline
+        {
+            break a;
+        }
+        std::thread::sleep(Duration::from_secs(10));
+    };
     let series = &a["server_metrics"]["apiserver_series"];
     assert_eq!(series["job"], "apiserver", "{series}");
     let instances: Vec<&str> = series["instances"]
