@@ -42,6 +42,10 @@ pub enum SourceError {
     /// No answer (connection, TLS, protocol).
     #[error("no answer from the API server: {0}")]
     Transport(String),
+    /// An answer that could not be decoded (cut short, not the expected JSON): the API server
+    /// answered, so other requests still go ahead.
+    #[error("the API server's answer could not be read: {0}")]
+    Decode(String),
     /// The step's time budget ran out.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -371,6 +375,11 @@ impl Kube {
                         code: status.code,
                         message: kube_doctor_core::escape::one_line(&status.message, 1000),
                     });
+                }
+                kube::Error::SerdeError(e) => {
+                    return Err(SourceError::Decode(kube_doctor_core::escape::error_chain(
+                        &e, 1000,
+                    )));
                 }
                 other => {
                     return Err(SourceError::Transport(
