@@ -756,7 +756,8 @@ pub struct ContainerLogs {
     /// Error lines whose failed request went to a host that is not the API server (a database,
     /// a registry, a webhook the pod calls itself), per host as the line names it: not API
     /// client evidence, so not in `error_lines` or `categories` (issue 15). At most
-    /// [`crate::playbook::step5_logs::OTHER_HOSTS`] hosts; the rest are counted under `"..."`.
+    /// [`crate::playbook::step5_logs::OTHER_HOSTS`] hosts; the rest are counted under `"..."`;
+    /// a host that redaction removed with its URL is counted under `"(redacted)"`.
     /// Empty when the API server's addresses were not known (then no line was left out).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub other_hosts: BTreeMap<String, u64>,

@@ -53,6 +53,10 @@ pub struct LogRead<'a> {
 /// under `"..."`.
 pub const OTHER_HOSTS: usize = 16;
 
+/// The `other_hosts` key of a host that redaction removed from its line (with the secret-bearing
+/// URL it was part of).
+pub const REDACTED_HOST: &str = "(redacted)";
+
 /// Classifies one container instance's log. Sample lines are redacted with `redactor` first
 /// and cut to [`SAMPLE_CHARS`] after, so a secret cut at the edge never keeps its prefix.
 pub fn classify_log(
@@ -96,6 +100,13 @@ pub fn classify_log(
             continue;
         }
         if let Some(Target::Other(host)) = read.api_server.map(|h| request_target(line, h)) {
+            // A host is shown only where redaction keeps it: a URL that carries a secret (a
+            // chat webhook, a presigned link) goes whole, its host with it.
+            let host = if redactor.redact(line).contains(&host) {
+                host
+            } else {
+                REDACTED_HOST.to_string()
+            };
             let key = if out.other_hosts.len() < OTHER_HOSTS || out.other_hosts.contains_key(&host)
             {
                 host
@@ -276,6 +287,7 @@ mod tests {
             r#"2026-11-01T10:00:05Z E1101 request.go:1] Get "https://registry.example.com/v2/": dial tcp 203.0.113.9:443: i/o timeout"#,
             r#"2026-11-01T10:00:06Z E1101 request.go:1] Get "https://10.0.5.7:8200/v1/secret/app": dial tcp 10.0.5.7:8200: connect: connection refused"#,
             r#"2026-11-01T10:00:07Z E1101 request.go:1] the server has asked for the client to provide credentials 401"#,
+            r#"2026-11-01T10:00:08Z E1101 request.go:1] Post "https://hooks.slack.com/services/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": dial tcp 203.0.113.7:443: i/o timeout"#,
         ]
         .join("\n");
         let mut hosts = ApiServerHosts::new();
@@ -303,6 +315,14 @@ mod tests {
             out.other_hosts
         );
         assert_eq!(out.error_lines, 4, "{:?}", out.categories);
+        // The chat webhook's URL is a secret: its host is not shown either.
+        assert_eq!(
+            out.other_hosts.get(REDACTED_HOST),
+            Some(&1),
+            "{:?}",
+            out.other_hosts
+        );
+        assert!(!format!("{:?}", out.other_hosts).contains("slack"));
         let note = note(&[crate::bundle::PodLogs {
             pod: crate::bundle::ObjectRef::namespaced("Pod", "demo", "p"),
             role: None,
@@ -310,7 +330,7 @@ mod tests {
             read_error: None,
         }]);
         assert!(
-            note.contains("3 error lines about requests to other hosts than the API server"),
+            note.contains("4 error lines about requests to other hosts than the API server"),
             "{note}"
         );
         // Without the API server's addresses nothing is left out.
@@ -322,7 +342,7 @@ mod tests {
                 ..read
             },
         );
-        assert_eq!(all.error_lines, 7);
+        assert_eq!(all.error_lines, 8);
         assert!(all.other_hosts.is_empty());
     }
 
