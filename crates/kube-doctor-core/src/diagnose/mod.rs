@@ -144,26 +144,7 @@ impl Context<'_> {
                     || Self::near(inc.onset, e.first_seen, w)
                     || matches!((inc.onset, e.first_seen, e.last_seen), (Some(o), Some(f), Some(l)) if f <= o && o <= l)
             })
-            .map(|e| {
-                ev(
-                    2,
-                    format!(
-                        "event/{}/{} {}/{}",
-                        e.involved.namespace.as_deref().unwrap_or("-"),
-                        e.reason,
-                        e.involved.kind,
-                        e.involved.name
-                    ),
-                    e.last_seen,
-                    format!(
-                        "{} {}{}: {}",
-                        e.event_type,
-                        e.reason,
-                        if e.count > 1 { format!(" (x{})", e.count) } else { String::new() },
-                        e.message
-                    ),
-                )
-            })
+            .map(|e| event_evidence(e, &e.message))
             .collect();
         out.sort_by_key(|e| e.at);
         let skip = out.len().saturating_sub(5);
@@ -402,6 +383,33 @@ fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
             head
         })
         .collect()
+}
+
+/// An Event of step 2 as evidence: `event/NAMESPACE/REASON KIND/NAME`, at its last time,
+/// with its type, reason, count and `message` (the caller decides how much of the message).
+pub fn event_evidence(e: &crate::bundle::EventRecord, message: &str) -> Evidence {
+    ev(
+        2,
+        format!(
+            "event/{}/{} {}/{}",
+            e.involved.namespace.as_deref().unwrap_or("-"),
+            e.reason,
+            e.involved.kind,
+            e.involved.name
+        ),
+        e.last_seen,
+        format!(
+            "{} {}{}: {}",
+            e.event_type,
+            e.reason,
+            if e.count > 1 {
+                format!(" (x{})", e.count)
+            } else {
+                String::new()
+            },
+            message
+        ),
+    )
 }
 
 /// Builds evidence.

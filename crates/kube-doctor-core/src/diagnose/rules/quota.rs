@@ -159,27 +159,9 @@ impl Rule for Quota {
             let mut evidence = inc.evidence.clone();
             evidence.extend(ctx.events_near(inc, &[EventTopic::Quota], ctx.windows.server));
             for e in controller_refusals.iter().take(5) {
-                evidence.push(ev(
-                    2,
-                    format!(
-                        "event/{}/{} {}/{}",
-                        e.involved.namespace.as_deref().unwrap_or("-"),
-                        e.reason,
-                        e.involved.kind,
-                        e.involved.name
-                    ),
-                    e.last_seen,
-                    format!(
-                        "{} {}{}: {}",
-                        e.event_type,
-                        e.reason,
-                        if e.count > 1 {
-                            format!(" (x{})", e.count)
-                        } else {
-                            String::new()
-                        },
-                        crate::escape::one_line(&e.message, 400)
-                    ),
+                evidence.push(crate::diagnose::event_evidence(
+                    e,
+                    &crate::escape::one_line(&e.message, 400),
                 ));
             }
             let mut remediation = Vec::new();
