@@ -35,10 +35,14 @@ pub struct InstantSample {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum AnswerError {
     /// Not the Prometheus API's envelope.
-    #[error("did not answer like the Prometheus API (HTTP {status}, body starts {start})")]
+    #[error("did not answer like the Prometheus API (HTTP {status}, {why}, body starts {start})")]
     NotPrometheus {
         /// The HTTP status.
         status: u16,
+        /// What is wrong with the body, from the JSON parser's class of error and position
+        /// (never the parser's message, which can quote the body): "cut short at line 1
+        /// column 8584", "not JSON (line 1 column 1)", "JSON of another shape".
+        why: String,
         /// The body's first characters, escaped.
         start: String,
     },
@@ -95,8 +99,23 @@ fn envelope_data(
     body: &[u8],
     expected: &'static str,
 ) -> Result<serde_json::Value, AnswerError> {
-    let env: Envelope = serde_json::from_slice(body).map_err(|_| AnswerError::NotPrometheus {
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| AnswerError::NotPrometheus {
         status,
+        why: match e.classify() {
+            serde_json::error::Category::Eof => {
+                format!(
+                    "cut short: JSON ends at line {} column {}",
+                    e.line(),
+                    e.column()
+                )
+            }
+            serde_json::error::Category::Syntax => {
+                format!("not JSON (line {} column {})", e.line(), e.column())
+            }
+            serde_json::error::Category::Data | serde_json::error::Category::Io => {
+                "JSON of another shape".to_string()
+            }
+        },
         start: crate::escape::one_line(&String::from_utf8_lossy(&body[..body.len().min(60)]), 60),
     })?;
     if env.status != "success" {
@@ -404,6 +423,18 @@ mod tests {
     fn errors_say_what_came() {
         let e = parse_instant(502, b"<html>bad gateway\n\x1b[2J</html>").unwrap_err();
         assert!(matches!(e, AnswerError::NotPrometheus { status: 502, .. }));
+        assert!(e.to_string().contains("not JSON (line 1 column 1)"), "{e}");
+        let cut = parse_range(
+            200,
+            br#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"job":"x"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().len() < 300);
+        assert!(
+            cut.to_string()
+                .contains("cut short: JSON ends at line 1 column"),
+            "{cut}"
+        );
         assert!(
             !e.to_string().contains('\n') && !e.to_string().contains('\x1b'),
             "{e}"

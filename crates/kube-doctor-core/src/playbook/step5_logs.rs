@@ -196,9 +196,39 @@ pub fn note(logs: &[crate::bundle::PodLogs]) -> String {
         ));
     }
     if unread > 0 {
-        note.push_str(&format!("; {unread} pods or logs could not be read"));
+        let mut why: Vec<&str> = logs
+            .iter()
+            .filter_map(|p| p.read_error.as_deref())
+            .chain(
+                logs.iter()
+                    .flat_map(|p| &p.containers)
+                    .filter_map(|c| c.fetch_error.as_deref()),
+            )
+            .collect();
+        why.sort_unstable();
+        why.dedup();
+        let shown = why.len().min(3);
+        note.push_str(&format!(
+            "; {unread} pods or logs could not be read ({}{})",
+            why[..shown].join("; "),
+            if why.len() > shown { "; ..." } else { "" }
+        ));
     }
     note
+}
+
+/// Whether no log at all was read: every pod's read failed, or every container's current log
+/// (the previous instance's may be absent for good reasons). The step then failed rather than
+/// found nothing: its evidence is missing, not empty.
+pub fn nothing_read(logs: &[crate::bundle::PodLogs]) -> bool {
+    !logs.is_empty()
+        && logs.iter().all(|p| {
+            p.read_error.is_some()
+                || p.containers
+                    .iter()
+                    .filter(|c| !c.previous)
+                    .all(|c| c.fetch_error.is_some())
+        })
 }
 
 #[cfg(test)]
@@ -384,5 +414,35 @@ mod tests {
             authz.first_at,
             Some("2026-11-01T10:00:01.5Z".parse().unwrap())
         );
+    }
+
+    /// Logs that could not be read make the step failed (not "0 error lines"), and the note
+    /// names why, each distinct reason once.
+    #[test]
+    fn unread_logs_are_named_and_fail_the_step() {
+        let pod = |containers: Vec<crate::bundle::ContainerLogs>| crate::bundle::PodLogs {
+            pod: crate::bundle::ObjectRef::namespaced("Pod", "demo", "p"),
+            role: None,
+            containers,
+            read_error: None,
+        };
+        let e503 = "API error 503: unavailable".to_string();
+        let unread = vec![pod(vec![
+            unreadable("app", false, e503.clone()),
+            unreadable("app", true, e503.clone()),
+            unreadable("sidecar", false, e503.clone()),
+        ])];
+        assert!(nothing_read(&unread));
+        let n = note(&unread);
+        assert!(
+            n.ends_with("3 pods or logs could not be read (API error 503: unavailable)"),
+            "{n}"
+        );
+        // One current log read: partial, not failed.
+        let mut read = unreadable("sidecar", false, String::new());
+        read.fetch_error = None;
+        let partial = vec![pod(vec![unreadable("app", false, e503), read])];
+        assert!(!nothing_read(&partial));
+        assert!(!nothing_read(&[]));
     }
 }

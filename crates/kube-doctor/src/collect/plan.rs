@@ -128,6 +128,10 @@ where
     (record, evidence)
 }
 
+/// Why steps 4-6 did not run when step 3 could not read the client error rates.
+const RATES_UNREAD: &str =
+    "not run: step 3 could not read the client error rates, so no failing client is known";
+
 /// Runs the whole playbook in `cx` and assembles the bundle.
 pub async fn collect(cx: &Context, progress: &dyn Progress) -> Bundle {
     // The classifier's automata compile on a spare thread while the first answers are on
@@ -152,23 +156,36 @@ pub async fn collect(cx: &Context, progress: &dyn Progress) -> Bundle {
             s3.1.as_ref()
                 .map(|c| step3_client_rates::failing(c, s.threshold))
                 .unwrap_or_default();
+        // Steps 4-6 look at the failing clients; when step 3 could not read the rates, none
+        // is known, and they say that rather than "no failing client is a pod".
+        let rates_unread =
+            failing.is_empty() && !matches!(s3.0.status, StepStatus::Ok | StepStatus::Empty);
         let (s2, s4, s5, s8) = tokio::join!(
             run_step(2, budget, run, progress, |ctx| step2_events::collect(
                 cx, ctx, &failing
             )),
-            run_step(4, budget, run, progress, |ctx| step4_network_path::collect(
-                cx, ctx, &failing
-            )),
-            run_step(5, budget, run, progress, |ctx| step5_logs::collect(
-                cx, ctx, &failing
-            )),
+            run_step(4, budget, run, progress, |ctx| async {
+                if rates_unread {
+                    return Ok(StepEnd::Skipped(RATES_UNREAD.to_string()));
+                }
+                step4_network_path::collect(cx, ctx, &failing).await
+            }),
+            run_step(5, budget, run, progress, |ctx| async {
+                if rates_unread {
+                    return Ok(StepEnd::Skipped(RATES_UNREAD.to_string()));
+                }
+                step5_logs::collect(cx, ctx, &failing).await
+            }),
             run_step(8, budget, run, progress, |ctx| step8::collect(
                 cx, ctx, &failing
             )),
         );
         let logs = s5.1.clone().unwrap_or_default();
-        let s6 = run_step(6, budget, run, progress, |ctx| {
-            step6_credentials::collect(cx, ctx, &failing, &logs)
+        let s6 = run_step(6, budget, run, progress, |ctx| async {
+            if rates_unread {
+                return Ok(StepEnd::Skipped(RATES_UNREAD.to_string()));
+            }
+            step6_credentials::collect(cx, ctx, &failing, &logs).await
         })
         .await;
         (s3, s2, s4, s5, s8, s6, failing)

@@ -12,7 +12,7 @@ use kube::api::LogParams;
 use kube_doctor_core::bundle::{ClientRates, ObjectRef, PodLogs};
 use kube_doctor_core::classify::Classifier;
 use kube_doctor_core::classify::target::ApiServerHosts;
-use kube_doctor_core::playbook::step5_logs::{LogRead, classify_log, note, unreadable};
+use kube_doctor_core::playbook::step5_logs::{self, LogRead, classify_log, note, unreadable};
 
 use super::context::{Context, StepEnd, StepError};
 use crate::source::kube::{Perm, SourceError, StepCtx};
@@ -231,6 +231,9 @@ pub async fn collect(
     }
     if !out.is_empty() && forbidden == out.len() {
         return Ok(StepEnd::Forbidden(out, note));
+    }
+    if step5_logs::nothing_read(&out) {
+        return Ok(StepEnd::Failed(Some(out), note));
     }
     Ok(StepEnd::Done(out, Some(note)))
 }

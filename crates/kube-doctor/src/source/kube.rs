@@ -1,8 +1,9 @@
 //! The only way kube-doctor talks to the Kubernetes API. Every call goes through [`Kube::call`],
 //! which enforces the load discipline a sick API server deserves:
 //! - a shared limit on requests in flight (`--max-inflight`);
-//! - 429 answers are honoured: wait the Retry-After the server gave (from the Status details),
-//!   at most three times and never past the step's deadline;
+//! - the server's requests to wait are honoured as client-go honours them (a 429, or a 5xx with
+//!   `Retry-After`: wait what the Status details or the header say), at most three times and
+//!   never past the step's deadline; nothing else is asked twice (see [`super::retry`]);
 //! - every request is counted, per step and in the process-wide metrics that `serve` exports;
 //! - a 403 becomes [`SourceError::Forbidden`] carrying the exact RBAC rule that was lacking,
 //!   so the step can report what to grant instead of a bare "forbidden".
@@ -20,6 +21,7 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use super::metrics::{ApiRequestCounter, CountingLayer};
+use super::retry;
 use crate::settings::{ClusterConfig, Limits};
 
 /// Why a call failed.
@@ -49,7 +51,8 @@ pub enum SourceError {
     /// The step's time budget ran out.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
-    /// Still rejected (429) after honouring Retry-After.
+    /// Still rejected (429) after honouring Retry-After this many times (or its wait would
+    /// have run past the step's budget).
     #[error("rate limited by the API server (429) after {0} retries")]
     RateLimited(u32),
     /// Not asked: an earlier request of the run found the API server not answering.
@@ -251,9 +254,6 @@ pub struct Kube {
     pub context: Option<String>,
 }
 
-/// Retries of a 429 before giving up.
-const MAX_429_RETRIES: u32 = 3;
-
 impl Kube {
     /// A client for a resolved cluster, under `limits`, counting its requests into
     /// `counter`.
@@ -263,6 +263,9 @@ impl Kube {
         counter: ApiRequestCounter,
     ) -> Result<Kube, SourceError> {
         let mut config = cluster.config.clone();
+        // kube-rs' own retry layer (15 tries on 429/503/504) knows no step deadline and counts
+        // no tries: `call` retries instead, under client-go's rule (see `super::retry`).
+        config.default_retry = false;
         config.read_timeout = Some(limits.step_timeout);
         config.connect_timeout = Some(Duration::from_secs(5).min(limits.step_timeout));
         let host = config
@@ -328,7 +331,11 @@ impl Kube {
                 .map_err(|_| SourceError::Timeout(ctx.budget()))?
                 .expect("the semaphore is never closed");
             ctx.requests.fetch_add(1, Ordering::Relaxed);
-            let result = tokio::time::timeout(ctx.remaining(), f(self.client.clone())).await;
+            let (result, retry_after) = retry::scope(tokio::time::timeout(
+                ctx.remaining(),
+                f(self.client.clone()),
+            ))
+            .await;
             drop(permit);
             let err = match result {
                 Err(_) => return Err(SourceError::Timeout(ctx.budget())),
@@ -336,44 +343,50 @@ impl Kube {
                 Ok(Err(e)) => e,
             };
             match err {
-                kube::Error::Api(status) if status.code == 429 && retries < MAX_429_RETRIES => {
-                    let wait = status
+                kube::Error::Api(status) => {
+                    // The server's own wait: the Status' retryAfterSeconds, else the header.
+                    let asked = status
                         .details
                         .as_ref()
                         .map(|d| d.retry_after_seconds)
                         .filter(|s| *s > 0)
-                        .map_or(Duration::from_secs(1), |s| {
-                            Duration::from_secs(u64::from(s))
-                        });
-                    if wait >= ctx.remaining() {
-                        return Err(SourceError::RateLimited(retries));
+                        .map(|s| Duration::from_secs(u64::from(s)))
+                        .or(retry_after);
+                    if let Some(wait) = retry::wait_for(status.code, asked)
+                        && retries < retry::MAX_RETRIES
+                        && wait < ctx.remaining()
+                    {
+                        tracing::warn!(
+                            step = ctx.step,
+                            code = status.code,
+                            ?wait,
+                            "the API server asked to retry; waiting as it asked"
+                        );
+                        tokio::time::sleep(wait).await;
+                        retries += 1;
+                        continue;
                     }
-                    tracing::warn!(
-                        step = ctx.step,
-                        ?wait,
-                        "API server answered 429; waiting as it asked"
-                    );
-                    tokio::time::sleep(wait).await;
-                    retries += 1;
-                }
-                kube::Error::Api(status) if status.code == 429 => {
-                    return Err(SourceError::RateLimited(retries));
-                }
-                kube::Error::Api(status) if status.code == 403 => {
-                    let rule = perm.rule();
-                    ctx.note_missing(rule.clone());
-                    return Err(SourceError::Forbidden(rule));
-                }
-                kube::Error::Api(status) if status.code == 404 => {
-                    return Err(SourceError::NotFound(kube_doctor_core::escape::one_line(
-                        &status.message,
-                        300,
-                    )));
-                }
-                kube::Error::Api(status) => {
-                    return Err(SourceError::Api {
-                        code: status.code,
-                        message: kube_doctor_core::escape::one_line(&status.message, 1000),
+                    return Err(match status.code {
+                        429 => SourceError::RateLimited(retries),
+                        403 => {
+                            let rule = perm.rule();
+                            ctx.note_missing(rule.clone());
+                            SourceError::Forbidden(rule)
+                        }
+                        404 => SourceError::NotFound(kube_doctor_core::escape::one_line(
+                            &status.message,
+                            300,
+                        )),
+                        code => SourceError::Api {
+                            code,
+                            message: match retries {
+                                0 => kube_doctor_core::escape::one_line(&status.message, 1000),
+                                n => format!(
+                                    "{} (after {n} retries)",
+                                    kube_doctor_core::escape::one_line(&status.message, 1000)
+                                ),
+                            },
+                        },
                     });
                 }
                 kube::Error::SerdeError(e) => {
@@ -481,5 +494,91 @@ mod tests {
         ));
         assert_eq!(later.requests(), 0);
         held.abort();
+    }
+
+    const VERSION: &str = "HTTP/1.1 200 OK\r\ncontent-type: application/json\n\n{\"major\":\"1\",\"minor\":\"34\",\"gitVersion\":\"v1.34.4\",\"gitCommit\":\"\",\"gitTreeState\":\"\",\"buildDate\":\"\",\"goVersion\":\"\",\"compiler\":\"\",\"platform\":\"\"}";
+
+    async fn version(port: u16, budget: Duration) -> (Result<String, SourceError>, u32, Duration) {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let limits = crate::settings::limits(
+            &crate::cli::LimitArgs {
+                max_inflight: 4,
+                step_timeout: budget,
+                log_bytes: 1,
+            },
+            Duration::from_secs(1),
+        );
+        let kube = Kube::connect(&cluster(port), &limits, ApiRequestCounter::default()).unwrap();
+        let ctx = StepCtx::new(1, budget);
+        let started = Instant::now();
+        let r = kube
+            .call(&ctx, Perm::url("/version"), |c| async move {
+                c.apiserver_version().await
+            })
+            .await
+            .map(|v| v.git_version);
+        (r, ctx.requests(), started.elapsed())
+    }
+
+    /// A proxy's 429 with Retry-After as a header only (a text body, no Status details) is
+    /// waited out, once, and the second try's answer is used.
+    #[tokio::test]
+    async fn a_retry_after_header_is_waited_out() {
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-type: text/plain\n\nslow down",
+            VERSION,
+        ])
+        .await;
+        let (r, requests, took) = version(port, Duration::from_secs(10)).await;
+        assert_eq!(r.unwrap(), "v1.34.4");
+        assert_eq!((requests, seen.load(Ordering::SeqCst)), (2, 2));
+        assert!(took >= Duration::from_secs(1), "did not wait: {took:?}");
+    }
+
+    /// A 504 (no Retry-After) is the server's answer: asked once (kube-rs' own retry layer
+    /// would have asked 16 times), reported with its code, and the run goes on.
+    #[tokio::test]
+    async fn a_bare_504_is_asked_once_and_named() {
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 504 Gateway Timeout\r\ncontent-type: text/plain\n\nupstream timed out",
+        ])
+        .await;
+        let (r, requests, _) = version(port, Duration::from_secs(10)).await;
+        match r {
+            Err(e @ SourceError::Api { code: 504, .. }) => {
+                assert!(e.to_string().contains("504"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((requests, seen.load(Ordering::SeqCst)), (1, 1));
+    }
+
+    /// A 503 that keeps asking to wait: three retries at most, then the code; and a 429 whose
+    /// wait would pass the step's budget is not waited for.
+    #[tokio::test]
+    async fn retries_are_bounded_by_count_and_budget() {
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 503 Service Unavailable\r\nretry-after: 0\r\ncontent-type: text/plain\n\nbusy",
+        ])
+        .await;
+        let (r, requests, _) = version(port, Duration::from_secs(10)).await;
+        let e = r.unwrap_err();
+        assert!(
+            matches!(e, SourceError::Api { code: 503, .. })
+                && e.to_string().contains("after 3 retries"),
+            "{e}"
+        );
+        assert_eq!((requests, seen.load(Ordering::SeqCst)), (4, 4));
+
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 30\r\ncontent-type: text/plain\n\nlater",
+        ])
+        .await;
+        let (r, requests, took) = version(port, Duration::from_secs(3)).await;
+        let e = r.unwrap_err();
+        assert!(matches!(e, SourceError::RateLimited(0)), "{e:?}");
+        assert!(e.to_string().contains("429"), "{e}");
+        assert_eq!((requests, seen.load(Ordering::SeqCst)), (1, 1));
+        assert!(took < Duration::from_secs(2), "{took:?}");
     }
 }

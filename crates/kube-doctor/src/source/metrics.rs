@@ -1,7 +1,8 @@
 //! kube-doctor's own API client metrics: a tower layer in the kube-rs client stack counts every
 //! request as client-go does (`rest_client_requests_total{code,method,host}`, `code="<error>"`
 //! when no response came back), so the KubeClientErrors rule that kube-doctor serves can
-//! watch kube-doctor too. `serve` exports them on /metrics.
+//! watch kube-doctor too. `serve` exports them on /metrics. The same layer notes each answer's
+//! `Retry-After` for [`super::retry`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -105,7 +106,10 @@ where
         Box::pin(async move {
             let res = fut.await;
             outcome.code = Some(match &res {
-                Ok(r) => r.status().as_u16().to_string(),
+                Ok(r) => {
+                    super::retry::note_retry_after(r.headers());
+                    r.status().as_u16().to_string()
+                }
                 Err(_) => "<error>".to_string(),
             });
             drop(outcome);

@@ -5,5 +5,6 @@
 pub mod kube;
 pub mod metrics;
 pub mod prometheus;
+pub mod retry;
 pub mod scrape;
 pub mod tls_probe;

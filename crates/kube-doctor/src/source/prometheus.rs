@@ -4,7 +4,9 @@
 //! server's service proxy with kube-doctor's own credentials (`k8s://`). Also `--prometheus
 //! auto`: finding the in-cluster Prometheus. This file sends; the answers are parsed by
 //! `kube_doctor_core::prometheus`. A Prometheus that is down or answers garbage gives one
-//! clear error naming the URL (never its credentials).
+//! clear error naming the URL (never its credentials). A 429 (or a 5xx with `Retry-After`)
+//! from Prometheus or a query front end is waited out as the Kubernetes client does it
+//! (`super::retry`: at most three times, never past the step's budget, each try counted).
 //!
 //! Credentials are read at each use from their files (a rotated token is picked up) and never
 //! logged: `RUST_LOG=kube_doctor=debug` traces every query (which, how long it queued behind
@@ -21,6 +23,7 @@ use kube_doctor_core::prometheus::{
 };
 
 use super::kube::{Kube, Perm, StepCtx};
+use super::retry;
 use crate::settings::{
     ClusterConfig, Limits, PrometheusAccess, PrometheusAuth, PrometheusTarget, ServiceRef,
     Settings, SettingsError,
@@ -218,31 +221,52 @@ impl Prometheus {
         api_path: &str,
         params: &[(&str, String)],
     ) -> Result<(u16, Vec<u8>), PromError> {
-        ctx.count_prometheus();
-        let queued = std::time::Instant::now();
-        // The semaphore is never closed, so acquiring cannot fail; if it ever did, going on
-        // without a permit is still correct, only less gentle.
-        let _permit = self.inflight.acquire().await.ok();
-        let started = std::time::Instant::now();
-        let (status, bytes) = match &self.transport {
-            Transport::Direct { http, base } => {
-                let unreachable = |e: reqwest::Error| PromError::Unreachable {
-                    url: self.shown.clone(),
-                    reason: kube_doctor_core::escape::error_chain(&e.without_url(), 300),
-                };
-                let mut req = http.get(Self::endpoint(base, api_path, params));
-                for (name, value) in &self.auth.headers {
-                    req = req.header(name.clone(), value.clone());
+        let mut retries = 0;
+        let (status, bytes, started, queued) = loop {
+            ctx.count_prometheus();
+            let queued = std::time::Instant::now();
+            // The semaphore is never closed, so acquiring cannot fail; if it ever did, going
+            // on without a permit is still correct, only less gentle.
+            let permit = self.inflight.acquire().await.ok();
+            let started = std::time::Instant::now();
+            let (status, bytes, retry_after) = match &self.transport {
+                Transport::Direct { http, base } => {
+                    let unreachable = |e: reqwest::Error| PromError::Unreachable {
+                        url: self.shown.clone(),
+                        reason: kube_doctor_core::escape::error_chain(&e.without_url(), 300),
+                    };
+                    let mut req = http.get(Self::endpoint(base, api_path, params));
+                    for (name, value) in &self.auth.headers {
+                        req = req.header(name.clone(), value.clone());
+                    }
+                    if let Some(auth) = self.authorization()? {
+                        req = req.header(http::header::AUTHORIZATION, auth);
+                    }
+                    let resp = req.send().await.map_err(unreachable)?;
+                    let status = resp.status().as_u16();
+                    let retry_after = retry::parse_retry_after(resp.headers());
+                    let bytes = resp.bytes().await.map_err(unreachable)?.to_vec();
+                    (status, bytes, retry_after)
                 }
-                if let Some(auth) = self.authorization()? {
-                    req = req.header(http::header::AUTHORIZATION, auth);
+                Transport::Proxy { kube, service } => {
+                    self.via_proxy(ctx, kube, service, api_path, params).await?
                 }
-                let resp = req.send().await.map_err(unreachable)?;
-                let status = resp.status().as_u16();
-                (status, resp.bytes().await.map_err(unreachable)?.to_vec())
-            }
-            Transport::Proxy { kube, service } => {
-                self.via_proxy(ctx, kube, service, api_path, params).await?
+            };
+            drop(permit);
+            // A 429 (or a 5xx with Retry-After) from Prometheus or a query front end in front
+            // of it: waited out as the Kubernetes client does (`super::retry`).
+            match retry::wait_for(status, retry_after) {
+                Some(wait) if retries < retry::MAX_RETRIES && wait < ctx.remaining() => {
+                    tracing::warn!(
+                        step = ctx.step,
+                        status,
+                        ?wait,
+                        "Prometheus asked to retry; waiting as it asked"
+                    );
+                    tokio::time::sleep(wait).await;
+                    retries += 1;
+                }
+                _ => break (status, bytes, started, queued),
             }
         };
         tracing::debug!(
@@ -284,7 +308,7 @@ impl Prometheus {
         service: &ServiceRef,
         api_path: &str,
         params: &[(&str, String)],
-    ) -> Result<(u16, Vec<u8>), PromError> {
+    ) -> Result<(u16, Vec<u8>, Option<Duration>), PromError> {
         let path = Self::proxy_path(service, api_path, params);
         let headers = self.auth.headers.clone();
         let timeout = self.timeout;
@@ -303,13 +327,14 @@ impl Prometheus {
                         .map_err(kube::Error::HttpError)?;
                     let resp = client.send(req).await?;
                     let status = resp.status().as_u16();
+                    let retry_after = super::retry::parse_retry_after(resp.headers());
                     let body = resp.into_body().collect_bytes().await?;
-                    Ok((status, body.to_vec()))
+                    Ok((status, body.to_vec(), retry_after))
                 }
             }),
         )
         .await;
-        let (status, body) = match answer {
+        let (status, body, retry_after) = match answer {
             Err(_) => {
                 return Err(PromError::Unreachable {
                     url: self.shown.clone(),
@@ -342,7 +367,7 @@ impl Prometheus {
                 ),
             });
         }
-        Ok((status, body))
+        Ok((status, body, retry_after))
     }
 
     fn answer<T>(&self, r: Result<T, AnswerError>) -> Result<T, PromError> {
@@ -828,5 +853,59 @@ mod tests {
         assert!(v.to_str().unwrap().starts_with("Basic "));
         assert!(!format!("{:?}", access).contains("glc_secret"));
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A query front end's 429 with Retry-After (header only, text body) is waited out and the
+    /// query answered; a bare 503 is asked once and its code named.
+    #[tokio::test]
+    async fn a_429_is_waited_out_and_a_bare_503_is_not_retried() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ok = "HTTP/1.1 200 OK\r\ncontent-type: application/json\n\n{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[]}}";
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 1\r\ncontent-type: text/plain\n\nslow down",
+            ok,
+        ])
+        .await;
+        let access =
+            crate::settings::prometheus(Some(&format!("http://127.0.0.1:{port}"))).unwrap();
+        let p = Prometheus::new(&access, &limits(), None).unwrap().unwrap();
+        let ctx = StepCtx::new(3, Duration::from_secs(10));
+        let started = std::time::Instant::now();
+        let got = p.instant(&ctx, "up", Timestamp::now()).await.unwrap();
+        assert!(got.is_empty());
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            (
+                ctx.prometheus_queries(),
+                seen.load(std::sync::atomic::Ordering::SeqCst)
+            ),
+            (2, 2)
+        );
+
+        let (port, seen) = retry::scripted(vec![
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\n\nno healthy upstream",
+        ])
+        .await;
+        let access =
+            crate::settings::prometheus(Some(&format!("http://127.0.0.1:{port}"))).unwrap();
+        let p = Prometheus::new(&access, &limits(), None).unwrap().unwrap();
+        let ctx = StepCtx::new(3, Duration::from_secs(10));
+        let e = p
+            .instant(&ctx, "up", Timestamp::now())
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("503"), "{e}");
+        assert_eq!(
+            (
+                ctx.prometheus_queries(),
+                seen.load(std::sync::atomic::Ordering::SeqCst)
+            ),
+            (1, 1)
+        );
     }
 }
