@@ -62,10 +62,8 @@ cargo test -p kube-doctor --locked --test lab -- --include-ignored --test-thread
 # test above must not see): its serve test needs an alert 15 minutes old, which the incident
 # tests' minutes make up for.
 lab/prom-access/up >/dev/null
-# tests/trust_proxy.rs is not run here: it fails on known gaps (Prometheus 429s not retried,
-# some injected errors not named in step notes, pod-log 5xx retried more than twice; README).
 cargo test -p kube-doctor --locked --test lab_incidents --test prometheus_access \
-  --test trust_secrets -- --include-ignored --test-threads=1
+  --test trust_secrets --test trust_proxy -- --include-ignored --test-threads=1
 
 say "packaging on the lab: the chart applied with --dry-run=server, serve in-cluster"
 scripts/test-packaging.sh --lab-only
