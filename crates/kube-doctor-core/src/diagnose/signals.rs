@@ -136,7 +136,16 @@ pub fn server_signals(
                 let down: Vec<(Timestamp, f64)> =
                     s.points.iter().map(|(at, v)| (*at, 1.0 - v)).collect();
                 if let Some((f, l, _)) = over(&down, 0.5) {
-                    signals.push(sig(SignalKind::ApiServerUnreachable, "up{job=\"kube-apiserver\"}".into(), f, l, 1.0,
+                    // The series as step 7 selected it: the job it was scoped to, else the
+                    // jobs it matched (the first version's regex).
+                    let subject = match m.apiserver_series.as_ref().and_then(|a| a.job.as_deref()) {
+                        Some(job) => format!("up{{job=\"{job}\"}}"),
+                        None => format!(
+                            "up{{job=~\"{}\"}}",
+                            crate::playbook::step7_server_metrics::APISERVER_JOBS
+                        ),
+                    };
+                    signals.push(sig(SignalKind::ApiServerUnreachable, subject, f, l, 1.0,
                         "Prometheus could not scrape the API server (down, or its serving certificate failed)".into()));
                 }
             }
@@ -294,6 +303,22 @@ mod tests {
         assert_eq!(s[0].first_seen, Some(t(120)));
         assert_eq!(s[0].last_seen, Some(t(180)));
         assert_eq!(s[1].first_seen, Some(t(60)));
+        // The subject is the series step 7 read: the jobs it matched, or the job it chose
+        // (kube-prometheus-stack's `apiserver`, not the mixin default).
+        assert_eq!(
+            s[1].subject,
+            "up{job=~\"kube-apiserver|apiserver|kubernetes-apiservers\"}"
+        );
+        let mut kps = m.clone();
+        kps.apiserver_series = Some(crate::bundle::ApiServerSeries {
+            job: Some("apiserver".into()),
+            chosen_because: "its targets are the kubernetes Service's endpoints".into(),
+            other_jobs: Vec::new(),
+            recording_rules: Vec::new(),
+            instances: Vec::new(),
+        });
+        let s2 = server_signals(&kps, &ServerThresholds::default(), t(600));
+        assert_eq!(s2[1].subject, "up{job=\"apiserver\"}");
         assert_eq!(s[2].first_seen, Some(t(100)));
         // Judged again with a looser threshold, the 5xx are not trouble.
         let loose = ServerThresholds {

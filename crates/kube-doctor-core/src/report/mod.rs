@@ -161,7 +161,7 @@ impl Cause {
             Cause::Quota => "A ResourceQuota is exhausted",
             Cause::Configuration => "Consistent errors without a more specific cause",
             Cause::Transient => "Intermittent errors without a more specific cause",
-            Cause::Benign => "The alert fired on expected noise",
+            Cause::Benign => "The errors over the threshold are expected noise",
             Cause::Unknown => "Nothing correlates with the errors",
         }
     }
