@@ -555,3 +555,76 @@ fn who_wrote_it() {
         ),
     ]);
 }
+
+/// Round 3 (issue 15), fixed from development rows: apimachinery's NotFound message at the end
+/// of a line, kubectl's own `error: ` discovery lines, Node's OpenSSL verify reasons, .NET's
+/// `System.TimeoutException`, and Azure Resource Manager failures (a cloud API, not the
+/// cluster's).
+#[test]
+fn round3_kinds() {
+    check(&[
+        (
+            r#"2019/03/18 18:41:38 [ERROR] PipelineExecutionController p-8tp2g/p-2pslq-1 [pipeline-execution-controller] failed with : service "p-8tp2g-pipeline/jenkins" not found"#,
+            "not_found",
+            Some(404),
+            "-",
+            "https://github.com/rancher/rancher/issues/18986",
+        ),
+        (
+            r#"E0415 14:22:57.432900       1 controller.go:288] syncOwnedResource called on unknown object (authzed.com/v1alpha1, Resource=spicedbclusters::ccc-work-kgw-a-2/spicedb): spicedbclusters.authzed.com "spicedb" not found "#,
+            "not_found",
+            Some(404),
+            "-",
+            "https://github.com/authzed/spicedb-operator/issues/306",
+        ),
+        (
+            r#"E0303 17:25:03.436809   63839 helpers.go:680] eviction manager: failed to construct signal: "allocatableMemory.available" error: system container "pods" not found in metrics"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kubernetes/kubernetes/issues/88969",
+        ),
+        (
+            r#"error: the server doesn't have a resource type "crd""#,
+            "not_found",
+            None,
+            "kubectl",
+            "https://github.com/evanlucas/fish-kubectl-completions/issues/18",
+        ),
+        (
+            r#"error: couldn't read version from server: Get https://master-ip/api: net/http: TLS handshake timeout"#,
+            "timeout",
+            None,
+            "kubectl",
+            "https://github.com/kubernetes/kubernetes/issues/13382",
+        ),
+        (
+            r#"Uncaught (in promise) Error: unable to verify the first certificate"#,
+            "tls_certificate",
+            None,
+            "client-node",
+            "https://github.com/harbur/kubernetic/issues/14",
+        ),
+        (
+            r#"Error: unable to get issuer certificate"#,
+            "tls_certificate",
+            None,
+            "client-node",
+            "https://github.com/kubernetes-client/javascript/issues/327",
+        ),
+        (
+            r#" ---> System.TimeoutException: The operation was canceled."#,
+            "timeout",
+            None,
+            "dotnet",
+            "https://github.com/Xabaril/AspNetCore.Diagnostics.HealthChecks/issues/843",
+        ),
+        (
+            r#"build   04-Mar-2024 11:38:08         System.Net.Http.HttpRequestException: HTTP request to URI https://management.azure.com/subscriptions/XXXXXXXXXXXX/resourceGroups/XXXXXXXXX/providers/Microsoft.ApiManagement/service/xxxxxxxxxx/apis/ksef-invoice?api-version=2022-04-01-preview failed with status code 409. Content is '{"error":{"code":"PessimisticConcurrencyConflict","message":"Operation on the API is in progress","details":null}}'."#,
+            "none",
+            None,
+            "-",
+            "https://github.com/Azure/apiops/issues/497",
+        ),
+    ]);
+}

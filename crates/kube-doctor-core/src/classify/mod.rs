@@ -523,6 +523,14 @@ impl Classifier {
         // Transport text alone (Go's `i/o timeout`, Node's `ECONNREFUSED`) names a library, not
         // the Kubernetes API: a DNS server's `read udp ...: i/o timeout` is not API evidence.
         context |= strong_client.is_some();
+        // apimachinery's NotFound message ends the line: `services "jenkins" not found`
+        // (k8s.io/apimachinery/pkg/api/errors.NewNotFound, `%s %q not found`). The quoted name
+        // at the end makes it the API's answer, a 404; text that goes on ("... not found in
+        // metrics") is someone else's lookup.
+        if line.trim_ascii_end().ends_with(b"\" not found") {
+            context = true;
+            implied[precedence(Category::NotFound)].get_or_insert(404);
+        }
         // The level is read only when the decision depends on it (most candidates are decided
         // by a category phrase).
         let mut level_cache: Option<(level::Level, Option<std::ops::Range<usize>>)> = None;

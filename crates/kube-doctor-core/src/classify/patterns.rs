@@ -361,6 +361,14 @@ pub const PHRASES: &[Phrase] = &[
         TlsCertificate,
         Specific,
     ),
+    // Node prints OpenSSL's verify reason as the message of a JavaScript `Error:` (Node's
+    // lib/_tls_wrap.js; Python wraps the same reasons in `certificate verify failed: ...`,
+    // Go never prints them): `Error: unable to get issuer certificate`.
+    weak_client("error: unable to verify the first certificate", ClientNode),
+    weak_client("error: unable to get issuer certificate", ClientNode),
+    weak_client("error: unable to get local issuer certificate", ClientNode),
+    weak_client("error: self signed certificate", ClientNode),
+    weak_client("error: self-signed certificate", ClientNode),
     cat(
         "self signed certificate in certificate chain",
         TlsCertificate,
@@ -543,6 +551,10 @@ pub const PHRASES: &[Phrase] = &[
         NotFound,
         Specific,
     ),
+    // kubectl's own `error: ` lines (cmd/util/helpers.go prints the error after "error: "):
+    // the discovery failures it states name kubectl even when Go transport text follows.
+    client("error: the server doesn't have a resource type", Kubectl),
+    client("error: couldn't read version from server", Kubectl),
     cat_code("error from server (notfound)", NotFound, Specific, 404),
     cat_code("404 not found", NotFound, Contextual, 404),
     cat_code("404 page not found", NotFound, Contextual, 404),
@@ -753,6 +765,9 @@ pub const PHRASES: &[Phrase] = &[
     cat("readtimeouterror", Timeout, Contextual),
     cat("read timed out", Timeout, Contextual),
     cat("sockettimeoutexception", Timeout, Contextual),
+    // .NET's own timeout exception (HttpClient's `Timeout` elapsed): `---> System.TimeoutException:
+    // The operation was canceled.` (dotnet/runtime, System.Net.Http).
+    cat("system.timeoutexception", Timeout, Specific).by(Dotnet),
     cat("timeouterror", Timeout, Contextual),
     cat("not ready after", Timeout, Contextual),
     cat("request canceled", Timeout, Contextual),
@@ -1021,6 +1036,9 @@ pub const PHRASES: &[Phrase] = &[
     // Cloud provider SDKs (AWS throttling and access errors are not the Kubernetes API's).
     veto(", request id: "),
     veto("throttlingexception"),
+    // Azure Resource Manager (a cloud API, not the cluster's): `HTTP request to URI
+    // https://management.azure.com/... failed with status code 409` from the Azure SDKs.
+    veto("//management.azure.com/"),
     veto("requestlimitexceeded"),
     // Image pulls and registries, probe results: the kubelet's and the runtime's business.
     veto("failed to pull image"),
