@@ -540,6 +540,9 @@ pub enum Noise {
     /// All errors are 409 conflicts: optimistic concurrency doing its job (the client reads
     /// again and retries).
     Conflicts,
+    /// All errors are 404s and 409s, both of them: a controller's existence checks and its
+    /// optimistic-concurrency conflicts (create-if-absent, update-and-retry).
+    NotFoundAndConflicts,
     /// A handful of errors on a client with very little traffic: the ratio is over the
     /// threshold because there were few requests, not many errors.
     LowTraffic,

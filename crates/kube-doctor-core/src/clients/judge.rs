@@ -169,6 +169,9 @@ pub fn noise(c: &ClientRates) -> Option<Noise> {
     if errors.iter().all(|(code, _)| *code == "409") {
         return Some(Noise::Conflicts);
     }
+    if errors.iter().all(|(code, _)| matches!(*code, "404" | "409")) {
+        return Some(Noise::NotFoundAndConflicts);
+    }
     let total: f64 = errors.iter().map(|(_, n)| n).sum();
     (total <= LOW_TRAFFIC_ERRORS && c.request_rate < LOW_TRAFFIC_RATE).then_some(Noise::LowTraffic)
 }
@@ -417,6 +420,14 @@ mod tests {
     fn conflicts_and_a_handful_of_errors_on_little_traffic_are_noise() {
         let c = client(&[(10., 5.)], &[("200", 5.), ("409", 5.)]);
         assert_eq!(judge(&c, Threshold::ALERT, 3).noise, Some(Noise::Conflicts));
+        // A controller's create-if-absent and update-and-retry: 404s and 409s together.
+        let c = client(&[(10., 5.)], &[("200", 5.), ("404", 3.), ("409", 2.)]);
+        let j = judge(&c, Threshold::ALERT, 3);
+        assert_eq!(j.noise, Some(Noise::NotFoundAndConflicts));
+        assert!(!j.failing());
+        // With a 500 among them it is not noise.
+        let c = client(&[(10., 5.)], &[("200", 5.), ("404", 3.), ("500", 2.)]);
+        assert_eq!(judge(&c, Threshold::ALERT, 3).noise, None);
         let mut c = client(&[(20., 2.)], &[("200", 18.), ("500", 2.)]);
         c.request_rate = 0.02;
         assert_eq!(

@@ -43,6 +43,12 @@ impl Rule for Benign {
                         0.85,
                         "use the current kubernetes-mixin form (code=~\"5..\"), or exclude 409 (code!~\"2..|409\")",
                     ),
+                    Noise::NotFoundAndConflicts => (
+                        "404|409",
+                        "its errors are all 404s and 409s - existence checks answered \"not found\" and optimistic-concurrency conflicts it retries, which controllers expect",
+                        0.8,
+                        "use the current kubernetes-mixin form (code=~\"5..\"), or exclude them (code!~\"2..|404|409\")",
+                    ),
                     Noise::WatchReconnects => (
                         "<error>",
                         "its only errors are watch streams that ended and were re-established (no status code: the connection closed), which every informer does",
@@ -61,6 +67,11 @@ impl Rule for Benign {
                     3,
                     if code.is_empty() {
                         format!("rest_client_requests_total{{client=\"{}\"}}", inc.client)
+                    } else if code.contains('|') {
+                        format!(
+                            "rest_client_requests_total{{client=\"{}\",code=~\"{code}\"}}",
+                            inc.client
+                        )
                     } else {
                         format!(
                             "rest_client_requests_total{{client=\"{}\",code=\"{code}\"}}",
