@@ -352,6 +352,25 @@ fn kps_webhook_5xx_investigate_and_serve() {
         "the alert's cluster is Prometheus' external label: {step3}"
     );
     assert!(step3.contains("alert KubeClientErrors fired"), "{step3}");
+    // The API server as the client has no pod of its own: serve's Event goes on the
+    // `default/kubernetes` Service.
+    let out = Command::new(var("LAB_KUBECTL"))
+        .args(["--kubeconfig", var("LAB_ADMIN_KUBECONFIG"), "-n", "default"])
+        .args(["get", "events", "-o", "json", "--field-selector"])
+        .arg(
+            "reason=KubeDoctorDiagnosis,involvedObject.kind=Service,involvedObject.name=kubernetes",
+        )
+        .output()
+        .expect("kubectl get events");
+    let events: Value = serde_json::from_slice(&out.stdout).expect("events JSON");
+    assert!(
+        events["items"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|e| e["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("server_side")))),
+        "no KubeDoctorDiagnosis Event on the kubernetes Service saying server_side: {events}"
+    );
     assert_no_secret("serve's report", &report.to_string());
     assert_no_secret("the report", &run.report.to_string());
     eprintln!(

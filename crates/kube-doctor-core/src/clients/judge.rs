@@ -169,7 +169,10 @@ pub fn noise(c: &ClientRates) -> Option<Noise> {
     if errors.iter().all(|(code, _)| *code == "409") {
         return Some(Noise::Conflicts);
     }
-    if errors.iter().all(|(code, _)| matches!(*code, "404" | "409")) {
+    if errors
+        .iter()
+        .all(|(code, _)| matches!(*code, "404" | "409"))
+    {
         return Some(Noise::NotFoundAndConflicts);
     }
     let total: f64 = errors.iter().map(|(_, n)| n).sum();

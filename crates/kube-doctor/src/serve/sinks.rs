@@ -25,21 +25,42 @@ pub struct Sinks {
     pub notifier: Option<Notifier>,
 }
 
-/// A Kubernetes Event on each failing client pod the report names, with the verdict.
+/// The object an Event about a failing client is about, as (kind, namespace, name): a workload
+/// pod; a control-plane component's mirror pod; for the API server as the client (its calls to
+/// webhooks and aggregated APIs fail), the `default/kubernetes` Service, the API server's own
+/// object that `kubectl describe` shows in every cluster, managed or not. `None`: nothing to
+/// put it on (a kubelet, a component run as a host process, an audit-log user).
+pub fn event_object(
+    t: &kube_doctor_core::bundle::Target,
+) -> Option<(&'static str, String, String)> {
+    use kube_doctor_core::bundle::Target;
+    match t {
+        Target::Pod {
+            namespace, name, ..
+        } => Some(("Pod", namespace.clone(), name.clone())),
+        Target::Component { pod: Some(p), .. } => Some((
+            "Pod",
+            p.namespace.clone().unwrap_or_else(|| "kube-system".into()),
+            p.name.clone(),
+        )),
+        Target::ApiServer { .. } => Some(("Service", "default".into(), "kubernetes".into())),
+        _ => None,
+    }
+}
+
+/// A Kubernetes Event on what each failing client the top verdict names runs as (see
+/// [`event_object`]), with the verdict.
 pub async fn announce(kube: &Kube, r: &Report) -> Result<(), String> {
     let Some(top) = r.top().filter(|_| r.problem_found()) else {
         return Ok(());
     };
     for c in &r.clients {
-        let kube_doctor_core::bundle::Target::Pod {
-            namespace, name, ..
-        } = &c.target
-        else {
-            continue;
-        };
         if !top.clients.contains(&c.id) {
             continue;
         }
+        let Some((kind, namespace, name)) = event_object(&c.target) else {
+            continue;
+        };
         let now = Timestamp::now();
         let message = event_message(top);
         let event = Event {
@@ -49,7 +70,7 @@ pub async fn announce(kube: &Kube, r: &Report) -> Result<(), String> {
                 ..Default::default()
             },
             involved_object: ObjectReference {
-                kind: Some("Pod".into()),
+                kind: Some(kind.into()),
                 namespace: Some(namespace.clone()),
                 name: Some(name.clone()),
                 api_version: Some("v1".into()),
@@ -74,7 +95,7 @@ pub async fn announce(kube: &Kube, r: &Report) -> Result<(), String> {
         let ctx = StepCtx::new(0, Duration::from_secs(10));
         kube.call(
             &ctx,
-            Perm::ns("", "events", "create", namespace),
+            Perm::ns("", "events", "create", &namespace),
             |client| {
                 let (ev, ns) = (event.clone(), namespace.clone());
                 async move {
@@ -264,5 +285,34 @@ mod tests {
         );
         let cut = cut_bytes("é".repeat(1000), 101);
         assert!(cut.len() <= 101 && cut.ends_with('…'), "{}", cut.len());
+    }
+
+    /// The API server as the failing client gets its Event on the `kubernetes` Service; a
+    /// control-plane component on its mirror pod; a kubelet on nothing.
+    #[test]
+    fn events_go_on_what_the_client_runs_as() {
+        use kube_doctor_core::bundle::{ObjectRef, Target};
+        assert_eq!(
+            event_object(&Target::ApiServer {
+                instance: "10.0.0.1:6443".into()
+            }),
+            Some(("Service", "default".into(), "kubernetes".into()))
+        );
+        assert_eq!(
+            event_object(&Target::Component {
+                name: "kube-controller-manager".into(),
+                pod: Some(ObjectRef::namespaced(
+                    "Pod",
+                    "kube-system",
+                    "kube-controller-manager-cp1"
+                )),
+            }),
+            Some((
+                "Pod",
+                "kube-system".into(),
+                "kube-controller-manager-cp1".into()
+            ))
+        );
+        assert_eq!(event_object(&Target::Node { name: "n1".into() }), None);
     }
 }
