@@ -68,4 +68,13 @@ cargo test -p kube-doctor --locked --test lab_incidents --test prometheus_access
 say "packaging on the lab: the chart applied with --dry-run=server, serve in-cluster"
 scripts/test-packaging.sh --lab-only
 
+say "the lab as kube-prometheus-stack users' clusters are (issue 13): its operator, rules and labels, three API servers behind HAProxy, kubeadm's control-plane pods; then managed"
+lab/down
+LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 lab/up
+cargo test -p kube-doctor --locked --test lab_kps -- --include-ignored --test-threads=1 kps_
+lab/down
+LAB_MONITORING=kube-prometheus-stack LAB_APISERVERS=3 LAB_MANAGED=1 lab/up
+cargo test -p kube-doctor --locked --test lab_kps -- --include-ignored --test-threads=1 managed_
+lab/down
+
 say "done in $((SECONDS - t0)) s"

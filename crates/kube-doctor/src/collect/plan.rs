@@ -63,10 +63,14 @@ where
     let ctx = StepCtx::in_run(step, budget, run.clone());
     let started = std::time::Instant::now();
     // A step may not outlive its budget by more than a little (a call in flight finishes).
-    let result = match tokio::time::timeout(budget + Duration::from_secs(2), f(ctx.clone())).await {
-        Ok(r) => r,
-        Err(_) => Err(StepError::Source(SourceError::Timeout(budget))),
-    };
+    // Boxed: each step's state machine lives on the heap, not on the stack of the thread that
+    // polls the whole plan (serve's worker threads have tokio's 2 MiB stacks).
+    let result =
+        match tokio::time::timeout(budget + Duration::from_secs(2), Box::pin(f(ctx.clone()))).await
+        {
+            Ok(r) => r,
+            Err(_) => Err(StepError::Source(SourceError::Timeout(budget))),
+        };
     let missing = ctx.missing_rules();
     let (status, note, evidence) = match result {
         Ok(StepEnd::Done(e, note)) => {

@@ -23,7 +23,10 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Completions(args) => completions::completions(args),
         Command::Man(args) => completions::man(args),
         other => {
+            // Worker threads get the main thread's 8 MiB stack, not tokio's 2 MiB: serve polls
+            // a whole investigation on one (its step futures are boxed too).
             let runtime = tokio::runtime::Builder::new_multi_thread()
+                .thread_stack_size(8 * 1024 * 1024)
                 .enable_all()
                 .build()
                 .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;

@@ -301,7 +301,8 @@ impl Kube {
         tokio::select! {
             biased;
             why = ctx.run.wait_gone() => Err(SourceError::ServerGone(why)),
-            r = self.call_inner(ctx, perm, f) => {
+            // Boxed: a call's retry loop holds the request's future across waits.
+            r = Box::pin(self.call_inner(ctx, perm, f)) => {
                 match &r {
                     Err(SourceError::Transport(why)) => ctx.run.mark_gone(why),
                     Err(SourceError::Timeout(_)) => ctx.run.mark_gone(&format!(
