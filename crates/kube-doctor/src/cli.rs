@@ -446,7 +446,13 @@ pub fn one_line(e: &clap::Error) -> String {
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "not a usable value; see --help".to_string()),
         };
-        return kube_doctor_core::escape::one_line(&format!("{flag} {value}: {why}"), 1000);
+        let line = if flag.starts_with('-') {
+            format!("{flag} {value}: {why}")
+        } else {
+            // A positional argument: named by its placeholder.
+            format!("'{value}' is not a valid {arg}: {why}")
+        };
+        return kube_doctor_core::escape::one_line(&line, 1000);
     }
     let rendered = e.render().to_string();
     let mut lines = rendered.lines();
