@@ -71,10 +71,11 @@ pub struct RateArgs {
     #[command(flatten)]
     pub access: PrometheusArgs,
     /// How far back to look.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub since: Duration,
-    /// Error ratio above which a client counts as failing.
-    #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
+    /// Error ratio above which a client counts as failing: a ratio between 0 and 1 (0.01, the
+    /// KubeClientErrors alert's) or a percentage (1%).
+    #[arg(long, value_name = "RATIO|PERCENT%", default_value = "0.01", value_parser = parse_threshold, allow_hyphen_values = true)]
     pub threshold: f64,
     /// Scope to clients matching this: a pod (ns/name), a job/instance, or a user.
     #[arg(long, value_name = "SELECTOR")]
@@ -145,16 +146,16 @@ pub struct PrometheusArgs {
 #[derive(Debug, Clone, Args)]
 pub struct WindowArgs {
     /// Server trouble within this long of the onset counts.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub server_window: Duration,
     /// Authentication or certificate failures within this long of the onset count.
-    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub auth_window: Duration,
     /// APF rejections or throttling within this long of the onset count.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub apf_window: Duration,
     /// Network or NetworkPolicy changes within this long of the onset count.
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub network_window: Duration,
 }
 
@@ -201,13 +202,13 @@ pub struct CollectArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Kubernetes API requests in flight at once.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, value_name = "N", default_value = "4", value_parser = parse_count, allow_hyphen_values = true)]
     pub max_inflight: usize,
     /// Time budget of each playbook step.
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
     pub step_timeout: Duration,
     /// Log bytes read per container instance.
-    #[arg(long, default_value_t = 2 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value = "2MiB", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub log_bytes: usize,
 }
 
@@ -218,9 +219,10 @@ pub struct DiagnoseArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
-    /// Error ratio above which a client counts as failing (default: the one the bundle was
-    /// collected with). Judging an old bundle with another threshold needs no cluster.
-    #[arg(long, value_name = "RATIO")]
+    /// Error ratio above which a client counts as failing: a ratio between 0 and 1 (0.01) or a
+    /// percentage (1%) (default: the one the bundle was collected with). Judging an old
+    /// bundle with another threshold needs no cluster.
+    #[arg(long, value_name = "RATIO|PERCENT%", value_parser = parse_threshold, allow_hyphen_values = true)]
     pub threshold: Option<f64>,
     #[command(flatten)]
     pub windows: WindowArgs,
@@ -242,7 +244,7 @@ pub struct ClientsArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = ClientsFormat::Text)]
     pub output: ClientsFormat,
     /// Without Prometheus: time between the /metrics scrapes.
-    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
     pub scrape_interval: Duration,
     /// Show every client, not only failing ones.
     #[arg(long)]
@@ -267,7 +269,7 @@ pub struct ClassifyArgs {
     #[arg(short = 'o', long, value_enum, default_value_t = ClassifyFormat::Jsonl)]
     pub output: ClassifyFormat,
     /// Longest line classified whole; longer ones are cut (and said so on stderr).
-    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value = "4MiB", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub max_line_bytes: usize,
 }
 
@@ -291,19 +293,19 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub limits: LimitArgs,
     /// At most one investigation per client per this long.
-    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub cooldown: Duration,
     /// Investigations waiting at most (more are refused with 503 and counted).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, value_name = "N", default_value = "16", value_parser = parse_count, allow_hyphen_values = true)]
     pub queue_size: usize,
     /// Investigations running at once.
-    #[arg(long, default_value_t = 2)]
+    #[arg(long, value_name = "N", default_value = "2", value_parser = parse_count, allow_hyphen_values = true)]
     pub workers: usize,
     /// Reports kept in memory (oldest dropped first).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, value_name = "N", default_value = "200", value_parser = parse_count, allow_hyphen_values = true)]
     pub keep_reports: usize,
     /// Largest accepted request body.
-    #[arg(long, default_value_t = 1024 * 1024)]
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_bytes, allow_hyphen_values = true)]
     pub max_body_bytes: usize,
     /// Post a Slack-compatible message here for each report.
     #[arg(long, value_name = "URL")]
@@ -315,10 +317,176 @@ pub struct ServeArgs {
     pub serve_limits: ServeLimitArgs,
 }
 
-/// Parses "15m", "90s", "1h30m".
+/// The longest duration any flag takes (a year): beyond it a deadline could overflow the clock.
+pub const MAX_FLAG_DURATION: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// Parses a duration flag: "15m", "90s", "1h30m", "0s"; at most [`MAX_FLAG_DURATION`].
+/// Errors say what to write (clap names the flag and the value before them).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s)
-        .map_err(|e| format!("{s:?} is not a duration ({e}); write it like 30s, 15m or 1h"))
+    let t = s.trim();
+    if t.starts_with('-') {
+        return Err("a duration cannot be negative: write it like 30s, 15m or 1h".to_string());
+    }
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(format!(
+            "a duration needs a unit: write {t}s, {t}m or {t}h (like 30s, 15m or 1h)"
+        ));
+    }
+    let d = humantime::parse_duration(t)
+        .map_err(|e| format!("not a duration ({e}): write it like 30s, 15m or 1h"))?;
+    if d > MAX_FLAG_DURATION {
+        return Err("longer than a year: write it like 30s, 15m or 1h".to_string());
+    }
+    Ok(d)
+}
+
+/// [`parse_duration`], refusing zero (a timeout or an interval of nothing).
+pub fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be longer than 0: write it like 5s or 1m".to_string());
+    }
+    Ok(d)
+}
+
+/// Parses `--threshold`: a ratio strictly between 0 and 1 (`0.01`, the KubeClientErrors
+/// alert's 1 %) or a percentage strictly between 0 and 100 (`1%`, `2.5 %`). A bare number of
+/// 1 or more is refused rather than guessed at (`1` could mean 1 % or 100 %).
+pub fn parse_threshold(s: &str) -> Result<f64, String> {
+    const HOW: &str = "give a ratio between 0 and 1 like 0.01, or a percentage like 1%";
+    let t = s.trim();
+    let (number, percent) = match t.strip_suffix('%') {
+        Some(n) => (n.trim_end(), true),
+        None => (t, false),
+    };
+    let x: f64 = number
+        .parse()
+        .ok()
+        .filter(|x: &f64| x.is_finite())
+        .ok_or_else(|| format!("not a number: {HOW}"))?;
+    let ratio = if percent { x / 100.0 } else { x };
+    if ratio > 0.0 && ratio < 1.0 {
+        return Ok(ratio);
+    }
+    Err(if percent {
+        "a percentage must be more than 0 and less than 100: write it like 1%".to_string()
+    } else if (1.0..100.0).contains(&x) {
+        format!(
+            "read as a ratio this is {:.0} %, which no error ratio can exceed: for {x} % write {x}% (or the ratio {})",
+            x * 100.0,
+            x / 100.0
+        )
+    } else {
+        format!("out of range: {HOW}")
+    })
+}
+
+/// Parses a count flag: a whole number, at least 1.
+pub fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1: give a whole number like 4".to_string()),
+        Err(_) => Err("not a whole number of at least 1: give one like 4".to_string()),
+    }
+}
+
+/// Parses a size flag: a whole number of bytes, at least 1, optionally with a binary suffix
+/// (`KiB`, `MiB`, `GiB`: `2MiB` is 2097152).
+pub fn parse_bytes(s: &str) -> Result<usize, String> {
+    const HOW: &str = "give a whole number of bytes like 1048576, or 1MiB";
+    let t = s.trim();
+    let (number, unit) = [("KiB", 1usize << 10), ("MiB", 1 << 20), ("GiB", 1 << 30)]
+        .iter()
+        .find_map(|(suffix, unit)| t.strip_suffix(suffix).map(|n| (n.trim_end(), *unit)))
+        .unwrap_or((t, 1));
+    let n = number
+        .parse::<usize>()
+        .map_err(|_| format!("not a size: {HOW}"))?;
+    match n.checked_mul(unit) {
+        Some(0) => Err(format!("must be at least 1 byte: {HOW}")),
+        Some(b) => Ok(b),
+        None => Err(format!("too large: {HOW}")),
+    }
+}
+
+/// Parses the command line. `--help` and `--version` print and exit here; any other problem
+/// is returned as one line naming the flag and the value, what was wrong and what to do
+/// (clap's own message, with its usage block and "For more information" dropped and its
+/// tips kept on the same line).
+pub fn parse() -> Result<Cli, String> {
+    match Cli::try_parse() {
+        Ok(c) => Ok(c),
+        Err(e) => match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+            _ => Err(one_line(&e)),
+        },
+    }
+}
+
+/// A clap error as one line. A bad value reads `--flag VALUE: what is wrong and what to give`
+/// (as the settings' own errors do); anything else is clap's first line, the indented lines
+/// that follow it (the missing arguments) and its tips, without its usage block.
+pub fn one_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) = (
+        e.get(ContextKind::InvalidArg),
+        e.get(ContextKind::InvalidValue),
+    ) {
+        let flag = arg.split_whitespace().next().unwrap_or(arg);
+        let value = if value.is_empty() || value.contains(char::is_whitespace) {
+            format!("{value:?}")
+        } else {
+            value.clone()
+        };
+        let why = match e.get(ContextKind::ValidValue) {
+            Some(ContextValue::Strings(valid)) => format!("give one of {}", valid.join(", ")),
+            _ => std::error::Error::source(e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "not a usable value; see --help".to_string()),
+        };
+        let line = if flag.starts_with('-') {
+            format!("{flag} {value}: {why}")
+        } else {
+            // A positional argument: named by its placeholder.
+            format!("'{value}' is not a valid {arg}: {why}")
+        };
+        return kube_doctor_core::escape::one_line(&line, 1000);
+    }
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines();
+    let first = lines
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .trim_start_matches("error:")
+        .trim()
+        .to_string();
+    let mut items = Vec::new();
+    let mut tips = Vec::new();
+    for l in lines {
+        let t = l.trim();
+        if t.starts_with("Usage:") || t.starts_with("For more information") {
+            break;
+        }
+        if let Some(tip) = t.strip_prefix("tip:") {
+            tips.push(tip.trim().to_string());
+        } else if !t.is_empty() {
+            items.push(t.to_string());
+        }
+    }
+    let mut out = first;
+    if !items.is_empty() {
+        out = format!("{}: {}", out.trim_end_matches(':'), items.join(", "));
+    }
+    if !tips.is_empty() {
+        out = format!("{out} ({})", tips.join("; "));
+    }
+    if !out.contains("--help") {
+        out.push_str("; see --help");
+    }
+    kube_doctor_core::escape::one_line(&out, 1000)
 }
 
 /// The shells completion scripts are generated for.
@@ -360,20 +528,150 @@ pub const DEFAULT_KEEP_REPORTS_BYTES: usize = 64 * 1024 * 1024;
 pub struct ServeLimitArgs {
     /// Connections served at once [default: 8192, lowered to what the open-file limit allows].
     /// 32 more may only ask /healthz, /readyz and /metrics; others are closed at once.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count, allow_hyphen_values = true)]
     pub max_connections: Option<usize>,
     /// Close a connection that sends nothing, or no whole request head, for this long (also
     /// the idle time allowed on a kept-alive connection).
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
     pub header_timeout: Duration,
     /// A request body must have arrived whole this long after serve starts reading it (408
     /// otherwise; at most 32 alert bodies are read at once).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
     pub body_timeout: Duration,
     /// On SIGTERM, wait at most this long for running investigations.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration, allow_hyphen_values = true)]
     pub shutdown_grace: Duration,
     /// Reports kept in memory add up to at most this many bytes of JSON (oldest dropped first).
-    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_KEEP_REPORTS_BYTES)]
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_KEEP_REPORTS_BYTES, value_parser = parse_bytes, allow_hyphen_values = true)]
     pub keep_reports_bytes: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use clap::builder::ValueParser;
+
+    /// The arguments each subcommand needs besides the flag under test.
+    fn required(sub: &str) -> Vec<&'static str> {
+        match sub {
+            "diagnose" => vec!["bundle.json"],
+            "serve" => vec!["--listen", "127.0.0.1:0"],
+            "collect" => vec!["--out", "b.json"],
+            "completions" => vec!["bash"],
+            _ => vec![],
+        }
+    }
+
+    #[test]
+    fn every_numeric_and_duration_flag_refuses_bad_input_in_one_line_naming_it() {
+        let cmd = Cli::command();
+        let mut checked = 0;
+        for sub in cmd.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_value_parser().type_id();
+                let numeric = [
+                    ValueParser::new(parse_duration).type_id(),
+                    ValueParser::new(parse_count).type_id(),
+                    ValueParser::new(parse_threshold).type_id(),
+                    ValueParser::new(clap::value_parser!(u64)).type_id(),
+                    ValueParser::new(clap::value_parser!(u32)).type_id(),
+                    ValueParser::new(clap::value_parser!(i64)).type_id(),
+                    ValueParser::new(clap::value_parser!(u16)).type_id(),
+                ]
+                .contains(&id);
+                let Some(long) = arg.get_long().filter(|_| numeric) else {
+                    continue;
+                };
+                for bad in ["-5", "-1m", "abc", "", "1e400", "99999999999999999999999"] {
+                    let flag = format!("--{long}");
+                    let mut argv = vec!["kube-doctor", sub.get_name()];
+                    argv.extend(required(sub.get_name()));
+                    argv.extend([flag.as_str(), bad]);
+                    let e = match Cli::try_parse_from(&argv) {
+                        Ok(_) => panic!("{argv:?} was accepted"),
+                        Err(e) => e,
+                    };
+                    let line = one_line(&e);
+                    assert!(!line.contains('\n'), "{argv:?}: {line}");
+                    let shown = if bad.is_empty() {
+                        format!("{flag} \"\":")
+                    } else {
+                        format!("{flag} {bad}:")
+                    };
+                    assert!(
+                        line.starts_with(&shown),
+                        "names the input: {argv:?}: {line}"
+                    );
+                    assert!(
+                        line.contains("give") || line.contains("write"),
+                        "says what to do: {argv:?}: {line}"
+                    );
+                    assert!(!line.contains("For more information"), "{line}");
+                }
+                checked += 1;
+            }
+        }
+        // since, threshold, 4 windows, 3 limits (investigate, collect, clients, serve, diagnose
+        // share some), scrape interval, classify's line cap, serve's own: at least 20 in all.
+        assert!(checked >= 20, "only {checked} flags checked");
+    }
+
+    #[test]
+    fn the_threshold_takes_a_ratio_or_a_percentage_and_never_guesses() {
+        assert_eq!(parse_threshold("0.01"), Ok(0.01));
+        assert_eq!(parse_threshold("1%"), Ok(0.01));
+        assert_eq!(parse_threshold("2.5 %"), Ok(0.025));
+        let one = parse_threshold("1").unwrap_err();
+        assert!(one.contains("100 %") && one.contains("write 1%"), "{one}");
+        assert!(one.contains("0.01"), "{one}");
+        for bad in ["0", "0%", "100%", "-0.1", "NaN", "inf", "1%%"] {
+            assert!(parse_threshold(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn review_cases_read_as_one_clear_line() {
+        let err = |argv: &[&str]| one_line(&Cli::try_parse_from(argv).unwrap_err());
+        let two = err(&["kube-doctor", "clients", "--threshold", "2"]);
+        let parts: Vec<&str> = two.split(": ").collect();
+        let unique: std::collections::BTreeSet<&&str> = parts.iter().collect();
+        assert_eq!(parts.len(), unique.len(), "nothing said twice: {two}");
+        assert!(two.contains("write 2%"), "{two}");
+        let since = err(&["kube-doctor", "clients", "--since", "-5m"]);
+        assert!(
+            since.starts_with("--since -5m: ") && since.contains("negative"),
+            "{since}"
+        );
+        assert!(!since.contains("unexpected argument"), "{since}");
+        let missing = err(&["kube-doctor", "serve"]);
+        assert!(missing.contains("--listen <ADDR>"), "{missing}");
+        let typo = err(&["kube-doctor", "clients", "--sinse", "5m"]);
+        assert!(typo.contains("'--since'"), "the tip stays: {typo}");
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes_and_durations_are_bounded() {
+        assert_eq!(parse_bytes("2MiB"), Ok(2 * 1024 * 1024));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("0KiB").is_err());
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+        assert!(parse_positive_duration("0s").is_err());
+        assert!(
+            parse_duration("5")
+                .unwrap_err()
+                .contains("write 5s, 5m or 5h")
+        );
+        assert!(
+            parse_duration("400d")
+                .unwrap_err()
+                .contains("longer than a year")
+        );
+        let cli = Cli::try_parse_from(["kube-doctor", "clients", "--threshold", "5%"]).unwrap();
+        let Command::Clients(c) = cli.command else {
+            panic!("clients")
+        };
+        assert_eq!(c.rates.threshold, 0.05);
+        assert_eq!(c.rates.since, Duration::from_secs(900));
+    }
 }

@@ -12,10 +12,14 @@ mod source;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::parse() {
+        Ok(cli) => cli,
+        Err(line) => {
+            eprintln!("kube-doctor: error: {line}");
+            return ExitCode::from(2);
+        }
+    };
     // Without RUST_LOG only kube-doctor's own warnings: the libraries' errors are about
     // requests kube-doctor reports itself, in its own words, first.
     tracing_subscriber::fmt()

@@ -20,9 +20,10 @@ use crate::cli::{ClusterArgs, LimitArgs, RateArgs, WindowArgs};
 /// Why settings could not be resolved.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    /// `--threshold` is not a ratio.
+    /// `--threshold` is not a ratio. The message is the whole story (no `#[source]`: the
+    /// chain printed on error would say it twice).
     #[error("--threshold {0}")]
-    Threshold(#[from] kube_doctor_core::clients::judge::ThresholdError),
+    Threshold(kube_doctor_core::clients::judge::ThresholdError),
     /// `--since` or a window flag is out of range.
     #[error("{flag} {value:?} is not a usable duration: {why}")]
     Duration {
@@ -77,6 +78,12 @@ pub enum SettingsError {
         /// Why.
         reason: String,
     },
+}
+
+impl From<kube_doctor_core::clients::judge::ThresholdError> for SettingsError {
+    fn from(e: kube_doctor_core::clients::judge::ThresholdError) -> Self {
+        SettingsError::Threshold(e)
+    }
 }
 
 /// Where Prometheus is (DESIGN.md "Prometheus access").
@@ -435,7 +442,7 @@ pub fn correlation_windows(w: &WindowArgs) -> Result<Windows, SettingsError> {
             return Err(SettingsError::Duration {
                 flag,
                 value: humantime::format_duration(x).to_string(),
-                why: "longer than a day",
+                why: "longer than a day: give at most 24h",
             });
         }
         SignedDuration::try_from(x).map_err(|_| SettingsError::Duration {
@@ -922,6 +929,11 @@ mod tests {
         assert!(window(Duration::from_secs(30 * 24 * 3600), now).is_err());
         let e = judging(1.5, None).unwrap_err().to_string();
         assert!(e.starts_with("--threshold 1.5 is not a ratio"), "{e}");
+        // As main prints it: the error and its causes. Said once.
+        let err = anyhow::Error::from(judging(2.0, None).unwrap_err());
+        let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+        assert_eq!(chain.len(), 1, "{chain:?}");
+        assert_eq!(chain[0].matches("not a ratio").count(), 1, "{chain:?}");
         let (t, d) = judging(0.05, None).unwrap();
         assert_eq!(d.threshold, Some(t));
         assert_eq!(d.windows, Windows::default());

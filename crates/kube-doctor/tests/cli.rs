@@ -186,6 +186,65 @@ fn bad_input_gets_one_line_naming_it() {
     }
 }
 
+/// The review's flag cases against the real binary: one line on stderr, exit 2, naming the
+/// flag and the value and what to give; never clap's usage block or a panic.
+#[test]
+fn bad_flag_values_get_one_line_naming_the_flag_and_what_to_give() {
+    let bundle = repo("examples/incident-bundle.json");
+    let bundle = bundle.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &[&str])> = vec![
+        (
+            vec!["diagnose", bundle, "--threshold", "2"],
+            &["--threshold 2:", "write 2%"],
+        ),
+        (
+            vec!["diagnose", bundle, "--threshold", "1"],
+            &["--threshold 1:", "100 %", "write 1%", "0.01"],
+        ),
+        (
+            vec!["clients", "--since", "-5m"],
+            &["--since -5m:", "negative", "15m"],
+        ),
+        (
+            vec!["clients", "--since", "5"],
+            &["--since 5:", "write 5s, 5m or 5h"],
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--max-connections",
+                "-1",
+            ],
+            &["--max-connections -1:", "at least 1"],
+        ),
+        (
+            vec!["classify", "--max-line-bytes", "0"],
+            &["--max-line-bytes 0:", "1MiB"],
+        ),
+        (
+            vec!["collect", "--out", "b.json", "--step-timeout", "0s"],
+            &["--step-timeout 0s:", "longer than 0"],
+        ),
+        (
+            vec!["diagnose", bundle, "--server-window", "2d"],
+            &["--server-window", "at most 24h"],
+        ),
+    ];
+    for (args, wanted) in cases {
+        let o = run(&args);
+        let line = one_line_error(&o);
+        for w in wanted {
+            assert!(line.contains(w), "{args:?}: {w:?} in {line}");
+        }
+        assert!(!line.contains("panicked"), "{line}");
+    }
+    // A percentage is a threshold too: 1% is the alert's own.
+    let o = run(&["diagnose", bundle, "--threshold", "1%"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+}
+
 #[test]
 fn an_oversized_bundle_is_refused_before_it_is_read() {
     let dir = std::env::temp_dir().join(format!("kd-cli-big-{}", std::process::id()));

@@ -365,8 +365,12 @@ async fn flood_and_check(
 ) {
     let addr = serve.addr;
     let pid = serve.child.id();
-    // Started without its API server, and ready.
-    assert_eq!(request(addr, &get("/readyz")).await.unwrap().0, 200);
+    // Started without its API server: alive, not ready (it cannot reach the API server),
+    // and saying so within the readiness check's bound.
+    assert_eq!(request(addr, &get("/healthz")).await.unwrap().0, 200);
+    let (code, took) = request(addr, &get("/readyz")).await.unwrap();
+    assert_eq!(code, 503);
+    assert!(took < Duration::from_secs(5), "{took:?}");
     let rss_before = proc_status_kb(pid, "VmRSS:");
     let flood_started = Instant::now();
     let limit = Duration::from_secs(20);
@@ -549,7 +553,8 @@ async fn past_the_connection_bound_health_still_answers_and_the_rest_is_refused(
     let (code, took) = request(addr, &get("/healthz")).await.unwrap();
     assert_eq!(code, 200);
     println!("/healthz past the bound: {}", ms(took));
-    assert_eq!(request(addr, &get("/readyz")).await.unwrap().0, 200);
+    // Answered from the reserve: not ready, since its API server is not there.
+    assert_eq!(request(addr, &get("/readyz")).await.unwrap().0, 503);
     assert_eq!(request(addr, &get("/api/reports")).await.unwrap().0, 503);
     // Fill the reserve too: the next connection is closed at once.
     for _ in 0..32 {

@@ -4,8 +4,13 @@
 //! in depth), `kube-doctor clients` and diagnosis all call [`judge`]; nothing else compares a
 //! ratio with the threshold.
 //!
-//! **Onset** is the end of the first interval whose non-2xx ratio exceeds the threshold: the
-//! moment the errors were first observed, at most one sample interval after they began.
+//! **Onset** is when the non-2xx ratio first exceeded the threshold *in a sustained way*: the
+//! end of the first interval of the last run of intervals over the threshold that reaches the
+//! alert's crossing (at most one sample interval after the errors began). A run bridges
+//! stretches of clean traffic of at most [`ONSET_MAX_GAP`] (one minute, or two sampling
+//! intervals if longer), so errors that come and go every few seconds are one run; an error
+//! separated from the run by a longer clean stretch (one stray 404 minutes before the
+//! sustained failure, still inside the alert's 5-minute rate window) does not set the onset.
 //! **Pattern**: among intervals from onset on that carried traffic, the share over the
 //! threshold is the *coverage*. At least `min_intervals` intervals with coverage of
 //! [`CONSISTENT_COVERAGE`] or more is `consistent` (a standing cause: configuration,
@@ -35,6 +40,11 @@ pub const LOW_TRAFFIC_ERRORS: f64 = 5.0;
 /// Requests a second below which a client has "very little traffic" (one every 10 s).
 pub const LOW_TRAFFIC_RATE: f64 = 0.1;
 
+/// The longest stretch of traffic under the threshold that still joins two intervals over it
+/// into one sustained run when dating an onset (or two sampling intervals, if longer): errors
+/// that come and go every few seconds are one run, an isolated error minutes earlier is not.
+pub const ONSET_MAX_GAP: SignedDuration = SignedDuration::from_secs(60);
+
 /// Share of intervals over the threshold that makes errors consistent.
 pub const CONSISTENT_COVERAGE: f64 = 0.8;
 
@@ -44,7 +54,9 @@ pub struct Threshold(f64);
 
 /// Why a threshold was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0} is not a ratio between 0 and 1 (the KubeClientErrors alert uses 0.01)")]
+#[error(
+    "{0} is not a ratio between 0 and 1 (exclusive): give one like 0.01, the KubeClientErrors alert's 1 %"
+)]
 pub struct ThresholdError(pub f64);
 
 impl Threshold {
@@ -134,11 +146,10 @@ pub fn judge_over(
         .or(episodes.last())
         .map(|e| e.start)
         .or_else(|| {
-            // No series to date them by: the first interval over the threshold, if any.
-            c.series
-                .iter()
-                .find(|p| p.requests > 0.0 && threshold.exceeded_by(p.ratio()))
-                .map(|p| p.at)
+            // No episode to date them by: the start of the last sustained run of intervals
+            // over the threshold, if any.
+            let last = c.series.len().checked_sub(1)?;
+            sustained_start(&c.series, 0, last, threshold).map(|j| c.series[j].at)
         });
     let (pattern, pattern_stat) = pattern(&c.series, onset, threshold, min_intervals);
     Judgement {
@@ -181,9 +192,11 @@ pub fn noise(c: &ClientRates) -> Option<Noise> {
 
 /// The episodes of a series. Whether a client is over the threshold at a point is the alert's
 /// question: the non-2xx ratio over the `rate_window` ending there. When an episode began and
-/// ended is the errors' own time: its start is the first interval over the threshold in the
-/// rate window before the crossing (the alert crosses later than the errors begin when they
-/// are few), its end the last interval over the threshold in it; `end` is `None` while the
+/// ended is the errors' own time: its start is the first interval of the sustained run of
+/// intervals over the threshold that leads to the crossing, within the rate window before it
+/// (the alert crosses later than the errors begin when they are few; a stray error earlier in
+/// that window, separated by more than [`ONSET_MAX_GAP`] of clean traffic, is not the start),
+/// its end the last interval over the threshold in it; `end` is `None` while the
 /// alert's ratio is still over at the series' last point.
 pub fn episodes(
     series: &[RatioPoint],
@@ -220,9 +233,10 @@ pub fn episodes(
         }
         let last = i - 1;
         let lookback = series[crossing].at - rate_window;
-        let start = (floor..=crossing)
-            .find(|&j| series[j].at > lookback && point_over(&series[j]))
+        let first = (floor..=crossing)
+            .find(|&j| series[j].at > lookback)
             .unwrap_or(crossing);
+        let start = sustained_start(series, first, crossing, threshold).unwrap_or(crossing);
         let ongoing = last == series.len() - 1;
         let end = (start..=last)
             .rev()
@@ -239,6 +253,46 @@ pub fn episodes(
         floor = last + 1;
     }
     out
+}
+
+/// The start of the sustained run of intervals over the threshold that ends at the last such
+/// interval in `series[from..=to]`, or `None` when none is over. Walking back from that
+/// interval, the run bridges stretches of traffic under the threshold of at most
+/// [`ONSET_MAX_GAP`] (or two sampling intervals, if longer) between two intervals over it, so
+/// errors that come and go every few seconds are one run; a longer stretch of clean traffic
+/// ends it, and anything over the threshold before that stretch (an isolated early 404, a
+/// stray timeout) is not the onset. Intervals without traffic neither extend nor end a run.
+fn sustained_start(
+    series: &[RatioPoint],
+    from: usize,
+    to: usize,
+    threshold: Threshold,
+) -> Option<usize> {
+    let over = |p: &RatioPoint| p.requests > 0.0 && threshold.exceeded_by(p.ratio());
+    let last = (from..=to).rev().find(|&j| over(&series[j]))?;
+    let sampling = series
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at))
+        .filter(|d| d.is_positive())
+        .min()
+        .unwrap_or(SignedDuration::ZERO);
+    let max_gap = ONSET_MAX_GAP.max(sampling * 2);
+    let mut start = last;
+    let mut clean_between = false;
+    for j in (from..last).rev() {
+        let p = &series[j];
+        let gap = series[start].at.duration_since(p.at);
+        if clean_between && gap > max_gap {
+            break;
+        }
+        if over(p) {
+            start = j;
+            clean_between = false;
+        } else if p.requests > 0.0 {
+            clean_between = true;
+        }
+    }
+    Some(start)
 }
 
 fn pattern(
@@ -404,6 +458,56 @@ mod tests {
         assert_eq!(j.onset, Some(t(890)), "the onset is the live episode's");
         // At a 5 % threshold neither burst fires the alert.
         assert!(!judge(&c, Threshold::new(0.05).unwrap(), 3).over);
+    }
+
+    #[test]
+    fn an_isolated_early_error_is_not_the_onset() {
+        // Points 10 s apart, 100 requests each. One stray 404 burst at 150 s (5 % of that
+        // interval, too little to move the alert's 5-minute ratio), clean traffic for two and
+        // a half minutes, then 403s on half the requests from 300 s on: the alert crosses at
+        // 300 s with the stray still inside its rate window.
+        let mut pts = vec![(100.0, 0.0); 45];
+        pts[15].1 = 5.0;
+        for p in &mut pts[30..] {
+            p.1 = 50.0;
+        }
+        let c = client(&pts, &[("200", 3_745.), ("404", 5.), ("403", 750.)]);
+        let j = judge(&c, Threshold::ALERT, 3);
+        assert_eq!(j.episodes.len(), 1, "{:?}", j.episodes);
+        assert_eq!(
+            j.onset,
+            Some(t(300)),
+            "the onset is where the sustained failure began, not the stray at 150 s"
+        );
+        assert_eq!(j.pattern, Pattern::Consistent);
+        assert!((j.pattern_stat.coverage - 1.0).abs() < 1e-9);
+        // Without an episode to date it by (a whole-window ratio over, a rolling one not),
+        // the same rule applies.
+        let mut pts = pts[..33].to_vec();
+        pts[15].1 = 50.0;
+        let c = client(&pts, &[("200", 3_100.), ("404", 50.), ("403", 150.)]);
+        let j = judge(&c, Threshold::new(0.4).unwrap(), 3);
+        assert!(j.episodes.is_empty(), "{:?}", j.episodes);
+        assert_eq!(j.onset, Some(t(300)));
+    }
+
+    #[test]
+    fn errors_that_come_and_go_within_a_minute_are_one_run() {
+        // 20 s of errors, 20 s without, from 100 s on (the lab's `flapping`, sampled every
+        // 10 s), after a clean start: the onset is the first burst, not the last before the
+        // alert crossed.
+        // Each burst is 4 % of its interval, so the alert's 5-minute ratio crosses 1 % only
+        // at the fifth burst (180 s).
+        let mut pts = vec![(100.0, 0.0); 40];
+        for (i, p) in pts.iter_mut().enumerate().skip(10) {
+            if (i - 10) % 4 < 2 {
+                p.1 = 4.0;
+            }
+        }
+        let c = client(&pts, &[("200", 3_940.), ("403", 60.)]);
+        let j = judge(&c, Threshold::ALERT, 3);
+        assert_eq!(j.episodes.len(), 1, "{:?}", j.episodes);
+        assert_eq!(j.onset, Some(t(100)), "{:?}", j.episodes);
     }
 
     #[test]

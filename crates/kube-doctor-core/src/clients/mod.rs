@@ -7,8 +7,11 @@
 //! does the arithmetic. Counter resets (a client restarting) are handled as Prometheus'
 //! `increase()` does: a drop means the counter started again from zero.
 //!
-//! **Onset** is the end of the first interval whose non-2xx ratio exceeds the threshold: the
-//! moment the errors were first observed, at most one sample interval after they began.
+//! **Onset** is when the non-2xx ratio first exceeded the threshold in a sustained way: the
+//! end of the first interval of the last run of intervals over the threshold that reaches the
+//! alert's crossing, at most one sample interval after the errors began; a stray error
+//! separated from that run by more than a minute of clean traffic is not the onset (the rule
+//! is [`judge`]'s, in [`judge::ONSET_MAX_GAP`]).
 //! **Pattern**: among intervals from onset on that carried traffic, the share over the
 //! threshold is the *coverage*. At least [`Analysis::min_intervals`] intervals with coverage
 //! of 0.8 or more is `consistent` (a standing cause: configuration, credentials, policy);

@@ -14,7 +14,6 @@
 //! [`super::conn`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -31,6 +30,7 @@ use tower_http::validate_request::{ValidateRequest, ValidateRequestHeaderLayer};
 use super::alerts;
 use super::metrics::ServeMetrics;
 use super::queue::{Admission, Queue};
+use super::ready::Readiness;
 use super::store::ReportStore;
 
 /// Alert bodies read at once (so at most this many times `--max-body-bytes` of bodies are
@@ -52,7 +52,8 @@ pub struct App {
     pub max_body: usize,
     /// Deadline for a whole request body, from the end of its head.
     pub body_timeout: Duration,
-    pub ready: Arc<AtomicBool>,
+    /// Serving, and able to reach the API server (`/readyz`).
+    pub ready: Arc<Readiness>,
 }
 
 /// The full surface.
@@ -324,11 +325,12 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
+/// `/readyz`: 200 `ok` while serving and the API server answers (checked at most once per
+/// [`super::ready::CACHE_FOR`]), else 503 with one line saying why.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    if app.ready.load(Ordering::Relaxed) {
-        (StatusCode::OK, "ok").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready").into_response()
+    match app.ready.check().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(why) => (StatusCode::SERVICE_UNAVAILABLE, why.0).into_response(),
     }
 }
 
@@ -336,11 +338,19 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 mod tests {
     use super::*;
     use crate::source::metrics::ApiRequestCounter;
-    use futures::StreamExt;
+    use futures::{FutureExt, StreamExt};
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
     use tower::ServiceExt;
 
     const TOKEN: &str = "s3cret-token";
+
+    /// Serving, with no API server to check.
+    fn serving_without_a_check() -> Arc<Readiness> {
+        let r = Readiness::new("https://api:6443", None, Duration::ZERO, Duration::ZERO);
+        r.set_serving(true);
+        r
+    }
 
     fn app(
         queue: usize,
@@ -356,7 +366,7 @@ mod tests {
             token: Some(TOKEN.to_string()),
             max_body: 64 * 1024,
             body_timeout: Duration::from_secs(30),
-            ready: Arc::new(AtomicBool::new(true)),
+            ready: serving_without_a_check(),
         });
         (app, rx)
     }
@@ -566,7 +576,7 @@ mod tests {
             token: Some(TOKEN.to_string()),
             max_body: 64 * 1024,
             body_timeout: Duration::from_millis(200),
-            ready: Arc::new(AtomicBool::new(true)),
+            ready: serving_without_a_check(),
         });
         let first = futures::stream::once(async { Ok::<_, std::io::Error>("{\"version\"") });
         let stalled = first.chain(futures::stream::pending());
@@ -575,6 +585,59 @@ mod tests {
         assert_eq!(status, StatusCode::REQUEST_TIMEOUT, "{text}");
         assert!(text.contains("did not arrive within 200ms"), "{text}");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn readyz_says_why_when_the_api_server_cannot_be_reached_and_healthz_does_not_ask() {
+        let (q, _rx) = Queue::new(4, Duration::from_secs(300));
+        let calls = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let c = calls.clone();
+        let probe: super::super::ready::Probe = Arc::new(move || {
+            c.fetch_add(1, Ordering::Relaxed);
+            async {
+                Err(
+                    "error trying to connect: tcp connect error: Connection refused (os error 111)"
+                        .to_string(),
+                )
+            }
+            .boxed()
+        });
+        let ready = Readiness::new(
+            "https://10.0.0.1:6443",
+            Some(probe),
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+        );
+        ready.set_serving(true);
+        let app = Arc::new(App {
+            queue: Arc::new(q),
+            store: Arc::new(ReportStore::new(10)),
+            metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
+            token: Some(TOKEN.to_string()),
+            max_body: 64 * 1024,
+            body_timeout: Duration::from_secs(30),
+            ready,
+        });
+        for make in [router, health_router] {
+            let resp = make(app.clone())
+                .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::OK, "liveness only");
+            let resp = make(app.clone())
+                .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+            let body = axum::body::to_bytes(resp.into_body(), 4096).await.unwrap();
+            let text = String::from_utf8_lossy(&body);
+            assert!(
+                text.contains("cannot reach the API server at https://10.0.0.1:6443")
+                    && text.contains("Connection refused"),
+                "{text}"
+            );
+        }
+        assert_eq!(calls.load(Ordering::Relaxed), 1, "asked once, then cached");
     }
 
     #[tokio::test]

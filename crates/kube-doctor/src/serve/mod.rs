@@ -2,7 +2,8 @@
 //! [`conn`] (connections: bounds and timeouts before any handler), [`http`] (the surface:
 //! alerts in, reports out, health and metrics), [`alerts`] (the webhook payload), [`queue`]
 //! (admission: a bounded queue, de-duplication), [`workers`] (investigations), [`sinks`]
-//! (Events, chat), [`store`] (recent reports, bounded in count and bytes), [`metrics`].
+//! (Events, chat), [`store`] (recent reports, bounded in count and bytes), [`metrics`],
+//! [`ready`] (`/readyz`: serving and the API server reachable, checked gently).
 //! [`run`] wires them, serves until SIGTERM or Ctrl-C, then closes every connection (idle ones
 //! at once), closes the queue and lets running investigations finish for at most
 //! `--shutdown-grace`, counted from the signal.
@@ -12,12 +13,12 @@ pub mod conn;
 pub mod http;
 pub mod metrics;
 pub mod queue;
+pub mod ready;
 pub mod sinks;
 pub mod store;
 pub mod workers;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -134,7 +135,12 @@ pub async fn run(
         config.keep_reports,
         config.keep_reports_bytes,
     ));
-    let ready = Arc::new(AtomicBool::new(false));
+    let ready = ready::Readiness::new(
+        kube.server.clone(),
+        Some(ready::apiserver_probe(kube.client.clone())),
+        ready::CHECK_TIMEOUT,
+        ready::CACHE_FOR,
+    );
     let app = Arc::new(http::App {
         queue: queue.clone(),
         store: store.clone(),
@@ -159,7 +165,7 @@ pub async fn run(
         investigator,
         sinks,
     );
-    ready.store(true, Ordering::Relaxed);
+    ready.set_serving(true);
     tracing::info!(listen = %config.listen, "serving");
     eprintln!(
         "kube-doctor: serving on {}",
@@ -208,7 +214,7 @@ pub async fn run(
     Ok(())
 }
 
-async fn shutdown_signal(ready: Arc<AtomicBool>) {
+async fn shutdown_signal(ready: Arc<ready::Readiness>) {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -217,7 +223,7 @@ async fn shutdown_signal(ready: Arc<AtomicBool>) {
                 Ok(s) => s,
                 Err(_) => {
                     let _ = ctrl_c.await;
-                    ready.store(false, Ordering::Relaxed);
+                    ready.set_serving(false);
                     return;
                 }
             };
@@ -228,6 +234,6 @@ async fn shutdown_signal(ready: Arc<AtomicBool>) {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    ready.store(false, Ordering::Relaxed);
+    ready.set_serving(false);
     eprintln!("kube-doctor: shutting down");
 }

@@ -99,6 +99,18 @@ pub fn can_i(d: &AuthzDenial) -> Option<String> {
     ))
 }
 
+/// The advice for a denial a SubjectAccessReview allows now: no grant, say why the denial may
+/// have happened and how to check what the client presents.
+fn no_longer_current(d: &AuthzDenial) -> String {
+    format!(
+        "the denial ({}) is no longer current: SubjectAccessReview allows it now, so the permission was granted since and nothing needs granting. If the client still gets 403s, it is not presenting this identity: check for a stale token or another identity{}",
+        denial_text(d),
+        can_i(d)
+            .map(|c| format!(" (verify with: {c})"))
+            .unwrap_or_default()
+    )
+}
+
 /// Whether a quota is refusing the client's writes near its onset: FailedCreate quota events
 /// (a controller's), or an exhausted quota in its namespace.
 fn quota_refuses(ctx: &Context<'_>, inc: &crate::diagnose::Incident) -> bool {
@@ -232,44 +244,48 @@ impl Rule for Authorization {
             }
             let mut confirmed = 0;
             let mut allowed_now = 0;
-            if let Some(c) = inc
+            let reviews: Vec<&crate::bundle::AccessReviewResult> = inc
                 .pod
                 .as_ref()
                 .and_then(|p| b.credentials.iter().find(|c| &c.pod == p))
-            {
-                for r in c
-                    .access_reviews
-                    .iter()
-                    .filter(|r| ids.contains(&r.denial.user))
-                {
-                    if r.allowed {
-                        allowed_now += 1;
-                    } else {
-                        confirmed += 1;
-                    }
-                    evidence.push(ev(
-                        6,
-                        format!(
-                            "subjectaccessreview/{} {} {}",
-                            escape::one_line(&r.denial.user, 200),
-                            escape::one_line(&r.denial.verb, 40),
-                            escape::one_line(&r.denial.resource, 100)
-                        ),
-                        Some(ctx.now),
-                        format!(
-                            "SubjectAccessReview now: {}{}",
-                            if r.allowed {
-                                "allowed (the denial has since been fixed)"
-                            } else {
-                                "denied"
-                            },
-                            r.reason
-                                .as_ref()
-                                .map(|x| format!(" ({})", escape::one_line(x, 300)))
-                                .unwrap_or_default()
-                        ),
-                    ));
+                .map(|c| {
+                    c.access_reviews
+                        .iter()
+                        .filter(|r| ids.contains(&r.denial.user))
+                        .collect()
+                })
+                .unwrap_or_default();
+            // A denial the SubjectAccessReview allows now is no longer current: no grant.
+            let granted_since =
+                |d: &AuthzDenial| reviews.iter().any(|r| &r.denial == d && r.allowed);
+            for r in reviews.iter().copied() {
+                if r.allowed {
+                    allowed_now += 1;
+                } else {
+                    confirmed += 1;
                 }
+                evidence.push(ev(
+                    6,
+                    format!(
+                        "subjectaccessreview/{} {} {}",
+                        escape::one_line(&r.denial.user, 200),
+                        escape::one_line(&r.denial.verb, 40),
+                        escape::one_line(&r.denial.resource, 100)
+                    ),
+                    Some(ctx.now),
+                    format!(
+                        "SubjectAccessReview now: {}{}",
+                        if r.allowed {
+                            "allowed (the denial is no longer current)"
+                        } else {
+                            "denied"
+                        },
+                        r.reason
+                            .as_ref()
+                            .map(|x| format!(" ({})", escape::one_line(x, 300)))
+                            .unwrap_or_default()
+                    ),
+                ));
             }
             if code_403 > 0.0 && lines == 0 {
                 evidence.push(ev(
@@ -285,6 +301,7 @@ impl Rule for Authorization {
             let mut remediation: Vec<String> = denials
                 .iter()
                 .map(|(d, _, _)| match (grant_yaml(d), can_i(d)) {
+                    _ if granted_since(d) => no_longer_current(d),
                     (Some(yaml), Some(check)) => format!(
                         "grant {} {} {} to {} (verify with: {check}):\n{yaml}",
                         d.verb,
@@ -307,7 +324,7 @@ impl Rule for Authorization {
             // authorizer was still syncing after a restart. Worth saying, not the top cause.
             let healed = confirmed == 0 && allowed_now > 0;
             if healed {
-                remediation.insert(0, "the denied requests are allowed now (SubjectAccessReview): the RoleBinding was restored, or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
+                remediation.insert(0, "the denial is no longer current: SubjectAccessReview allows the denied requests now, so nothing needs to be granted. Either the permission was granted since (the RoleBinding restored), or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if the client still gets 403s, it is not using this identity: check for a stale token (one minted for a deleted and recreated ServiceAccount) or another identity (its kubeconfig, a client certificate); if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
             }
             let confidence = if confirmed > 0 {
                 0.93
@@ -334,8 +351,10 @@ impl Rule for Authorization {
                 cause: Cause::Authorization,
                 confidence,
                 summary: format!(
-                    "{} is denied by RBAC since {}{}{}.",
+                    "{} {} by RBAC {} {}{}{}.",
                     inc.client,
+                    if healed { "was denied" } else { "is denied" },
+                    if healed { "from" } else { "since" },
                     inc.onset.map_or("before the window".to_string(), fmt_time),
                     if what.is_empty() {
                         String::new()
@@ -345,7 +364,7 @@ impl Rule for Authorization {
                     if confirmed > 0 {
                         " (confirmed by SubjectAccessReview)"
                     } else if healed {
-                        " (no longer: SubjectAccessReview allows it now)"
+                        "; the denial is no longer current: SubjectAccessReview allows it now"
                     } else {
                         ""
                     }
@@ -380,6 +399,62 @@ mod tests {
             "{:?}",
             v[0].remediation
         );
+    }
+
+    #[test]
+    fn a_denial_allowed_now_is_no_longer_current_and_gets_no_grant() {
+        let mut b = bundle("rbac-revoked");
+        for c in &mut b.credentials {
+            for r in &mut c.access_reviews {
+                r.allowed = true;
+            }
+        }
+        let v = evaluate(&Authorization, &b);
+        assert_eq!(v.len(), 1);
+        let fix = v[0].remediation.join("\n");
+        assert!(!fix.contains("kind: Role"), "no grant YAML: {fix}");
+        assert!(
+            !v[0].remediation.iter().any(|r| r.starts_with("grant ")),
+            "no grant advice: {fix}"
+        );
+        assert!(fix.contains("no longer current"), "{fix}");
+        assert!(fix.contains("stale token"), "{fix}");
+        assert!(
+            fix.contains("kubectl auth can-i get leases -n demo"),
+            "how to check it: {fix}"
+        );
+        assert!(
+            v[0].summary.contains("was denied") && v[0].summary.contains("no longer current"),
+            "{}",
+            v[0].summary
+        );
+        assert!(v[0].confidence < 0.5, "{}", v[0].confidence);
+
+        // One denial allowed now, one still denied: only the current one is granted.
+        let mut b = bundle("rbac-revoked");
+        let reviews = &mut b.credentials[0].access_reviews;
+        assert_eq!(reviews.len(), 2);
+        let leases = reviews
+            .iter_mut()
+            .find(|r| r.denial.resource == "leases")
+            .unwrap();
+        leases.allowed = true;
+        let v = evaluate(&Authorization, &b);
+        let grants: Vec<&String> = v[0]
+            .remediation
+            .iter()
+            .filter(|r| r.contains("kind: RoleBinding"))
+            .collect();
+        assert_eq!(grants.len(), 1, "{:?}", v[0].remediation);
+        assert!(grants[0].contains("list pods"), "{}", grants[0]);
+        assert!(
+            v[0].remediation
+                .iter()
+                .any(|r| r.contains("cannot get leases") && r.contains("no longer current")),
+            "{:?}",
+            v[0].remediation
+        );
+        assert_eq!(v[0].confidence, 0.93, "the other denial is confirmed");
     }
 
     fn plant(b: &mut crate::bundle::Bundle, user: &str, verb: &str, resource: &str) {
