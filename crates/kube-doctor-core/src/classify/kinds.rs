@@ -628,3 +628,146 @@ fn round3_kinds() {
         ),
     ]);
 }
+
+/// 404s stated in forms the earlier rules missed: the apimachinery NotFound message inside a
+/// zap field, the Status message cut short, the RESTMapper's failure, and a Node error code that
+/// is only the inside of a longer name (`ResourceNotFoundError` is no `ENOTFOUND`).
+#[test]
+fn not_found_beyond_the_line_end() {
+    check(&[
+        (
+            r#"Kubeclient::ResourceNotFoundError (HTTP status code 404, the server could not find the requested resource for DELETE https://api.kube.com/api/v1/pods/<pod_name>)"#,
+            "not_found",
+            Some(404),
+            "-",
+            "https://github.com/ManageIQ/kubeclient/issues/405",
+        ),
+        (
+            r#"1.6606013489512e+09	ERROR	controllers.CFSpace	Error when trying to fetch CFSpace cf-org-c5ef9015-e8f1-4342-9262-11af0c06a1f9/cf-space-custom	{"error": "CFSpace.korifi.cloudfoundry.org \"cf-space-custom\" not found"}"#,
+            "not_found",
+            Some(404),
+            "-",
+            "https://github.com/cloudfoundry/korifi/pull/1532",
+        ),
+        (
+            r#"HTTP response body: {"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"the server could not find the requested"#,
+            "not_found",
+            Some(404),
+            "python",
+            "https://github.com/robusta-dev/krr/issues/109",
+        ),
+        (
+            r#"time="2019-04-04T15:30:36Z" level=error msg="failed to get resource client for (apiVersion:operator.rethinkdb.com/v1alpha1, kind:RethinkDB, ns:default): failed to get resource type: failed to get the resource REST mapping for GroupVersionKind(operator.rethinkdb.com/v1alpha1, Kind=RethinkDB): no matches for operator.rethinkdb.com/, Kind=RethinkDB""#,
+            "not_found",
+            None,
+            "-",
+            "https://github.com/jomkz/rethinkdb-operator/issues/4",
+        ),
+    ]);
+}
+
+/// Go transport errors whose only API evidence is the discovery URL (`/api?timeout=32s`); a
+/// setup message that any client-go program prints names no library.
+#[test]
+fn api_context_from_discovery_urls() {
+    check(&[
+        (
+            r#"2022-02-28T09:27:48.980Z	ERROR	kuma-cp.run	unable to set up Control Plane runtime	{"error": "Get \"https://0.0.0.0:43447/api?timeout=32s\": dial tcp 0.0.0.0:43447: connect: connection refused"}"#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/kumahq/kuma/issues/3942",
+        ),
+        (
+            r#"2022-02-28T09:27:48.980Z	ERROR	Failed to get API Group-Resources	{"error": "Get \"https://0.0.0.0:43447/api?timeout=32s\": dial tcp 0.0.0.0:43447: connect: connection refused"}"#,
+            "network_unreachable",
+            None,
+            "client-go",
+            "https://github.com/kumahq/kuma/issues/3942",
+        ),
+    ]);
+}
+
+/// The API server's aggregator relays an aggregated API's failure: `server_error`, and the
+/// Go text after it names no client.
+#[test]
+fn aggregated_api_failures_are_relayed() {
+    check(&[(
+        r#"Nov 27 16:37:36 kubemaster docker[27628]: E1127 15:37:36.837123       1 controller.go:111] loading OpenAPI spec for "v1beta1.metrics.k8s.io" failed with: failed to retrieve openAPI spec, http error: ResponseCode: 503, Body: Error: 'dial tcp 10.12.185.191:443: i/o timeout'"#,
+        "server_error",
+        Some(503),
+        "-",
+        "https://github.com/kubernetes/kubernetes/issues/56430",
+    )]);
+}
+
+/// A line whose only failure word is the status itself: the Java client's `HTTP response code:`
+/// line, the `ws` library's `Unexpected server response:`, the `TooManyRequests` reason.
+#[test]
+fn status_stated_alone() {
+    check(&[
+        (
+            r#" 5: storage is (re)initializing: TooManyRequests"#,
+            "rate_limited",
+            Some(429),
+            "-",
+            "https://github.com/stackabletech/stackablectl/issues/370",
+        ),
+        (
+            r#"HTTP response code: 404"#,
+            "not_found",
+            Some(404),
+            "java",
+            "https://github.com/kviklet/kviklet/issues/381",
+        ),
+        (
+            r#"Error: Unexpected server response: 403"#,
+            "authorization",
+            Some(403),
+            "-",
+            "https://github.com/samejack/web-k8s-exec/issues/1",
+        ),
+    ]);
+}
+
+/// A process's health check of its helper and Prometheus samples of error counters.
+#[test]
+fn health_checks_and_metrics_are_not_failures() {
+    check(&[
+        (
+            r#"[2022-05-07 09:58:19,941] {kubernetes_executor.py:288} ERROR - Error while health checking kube watcher process. Process died for unknown reasons"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/apache/airflow/pull/23521",
+        ),
+        (
+            r#"controller_runtime_reconcile_errors_total{controller="configmap"} 221"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/cert-manager/istio-csr/pull/72",
+        ),
+        (
+            r#"# HELP controller_runtime_reconcile_errors_total Total number of reconciliation errors per controller"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/cert-manager/istio-csr/pull/72",
+        ),
+    ]);
+}
+
+/// Python's built-in `ConnectionRefusedError` is the client's own connect failing. (Its family is
+/// labelled `-` in the set; the classifier says `python` from `[Errno`, so only the category is
+/// asserted here.)
+#[test]
+fn python_builtin_connection_errors() {
+    let got =
+        Classifier::shared().classify(br#"ConnectionRefusedError: [Errno 61] Connection refused"#);
+    assert_eq!(
+        got.category,
+        Category::NetworkUnreachable,
+        "https://github.com/bitcoin-dev-project/warnet/issues/603"
+    );
+}

@@ -67,6 +67,8 @@ pub const TRIGGERS: &[&str] = &[
     "usage per",
     "specify",
     "too many",
+    "manyrequest",
+    "sponse code",
     "throttl",
     "te limit",
     "telimit",
@@ -260,6 +262,50 @@ fn is_frame(line: &[u8]) -> bool {
     t.starts_with(b"raise ") || (t.starts_with(b"... ") && t.ends_with(b" more"))
 }
 
+/// Whether a line is Prometheus text exposition (`# HELP`/`# TYPE` comments and `name{labels}
+/// value [timestamp]` samples): a counter named `..._errors_total` states no failure.
+fn is_metric_sample(line: &[u8]) -> bool {
+    let t = line.trim_ascii();
+    if t.starts_with(b"# HELP ") || t.starts_with(b"# TYPE ") {
+        return true;
+    }
+    let name_len = t
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_' || *b == b':'))
+        .unwrap_or(t.len());
+    if name_len == 0 || t[0].is_ascii_digit() {
+        return false;
+    }
+    let mut rest = &t[name_len..];
+    // Exposition names are snake_case or carry labels: `Error 500` is no sample.
+    if !t[..name_len].contains(&b'_') && rest.first() != Some(&b'{') {
+        return false;
+    }
+    if rest.first() == Some(&b'{') {
+        let Some(close) = memchr::memrchr(b'}', rest) else {
+            return false;
+        };
+        rest = &rest[close + 1..];
+    }
+    if !rest.first().is_some_and(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let mut fields = rest
+        .split(u8::is_ascii_whitespace)
+        .filter(|f| !f.is_empty());
+    let is_number = |f: &[u8]| {
+        matches!(f, b"NaN" | b"+Inf" | b"-Inf")
+            || (f.iter().any(u8::is_ascii_digit)
+                && f.iter()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-')))
+    };
+    match (fields.next(), fields.next(), fields.next()) {
+        (Some(v), None, None) => is_number(v),
+        (Some(v), Some(ts), None) => is_number(v) && ts.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
 impl Default for Classifier {
     fn default() -> Self {
         Self::new()
@@ -286,6 +332,7 @@ const CODE_PATTERN: &str = r#"(?ix)
     | clientresponseerror:\s*(?P<h>[45]\d\d)\b              # aiohttp
     | received\s+a\s+(?P<i>[45]\d\d)\b
     | \bcode:(?P<j>[45]\d\d)\b
+    | response\s*(?:code)?\s*:\s*(?P<k>[45]\d\d)\b     # HTTP response code: 404, ResponseCode: 503, server response: 403
 "#;
 
 impl Classifier {
@@ -414,6 +461,9 @@ impl Classifier {
     /// Reads one candidate line: its classification, and the client library named on it even
     /// when the line itself is not an error (a stack frame of a multi-line block).
     pub(crate) fn analyse(&self, line: &[u8]) -> Analysis {
+        if is_metric_sample(line) {
+            return Analysis::default();
+        }
         // Matches first, then the decision: a neutral phrase ("Rate Limited Requeue") ends after
         // the phrases inside it, so they can only be discounted once all matches are known.
         let mut found = [(0u16, 0usize, 0usize); MAX_MATCHES];
@@ -469,6 +519,14 @@ impl Classifier {
                 continue;
             }
             let ph = &PHRASES[id as usize];
+            if ph.word
+                && (line
+                    .get(start.wrapping_sub(1))
+                    .is_some_and(u8::is_ascii_alphanumeric)
+                    || line.get(end).is_some_and(u8::is_ascii_alphanumeric))
+            {
+                continue;
+            }
             if ph.veto {
                 return Analysis::default();
             }
@@ -527,7 +585,11 @@ impl Classifier {
         // (k8s.io/apimachinery/pkg/api/errors.NewNotFound, `%s %q not found`). The quoted name
         // at the end makes it the API's answer, a 404; text that goes on ("... not found in
         // metrics") is someone else's lookup.
-        if line.trim_ascii_end().ends_with(b"\" not found") {
+        // Inside a structured field the message ends the field's string instead: zap's
+        // `"error": "CFSpace.korifi.cloudfoundry.org \"cf-space-custom\" not found"}`.
+        if line.trim_ascii_end().ends_with(b"\" not found")
+            || memchr::memmem::find(line, b"\\\" not found\"").is_some()
+        {
             context = true;
             implied[precedence(Category::NotFound)].get_or_insert(404);
         }
@@ -578,6 +640,15 @@ impl Classifier {
                                 .iter()
                                 .any(|at| header.as_ref().is_none_or(|h| !h.contains(at)))
                     }) =>
+                {
+                    (Category::Other, None)
+                }
+                // A line a client library wrote that states an HTTP error status and nothing
+                // else (the Java client's `HTTP response code: 404` line of a multi-line
+                // ApiException): the status is the failure.
+                None if strong_client.is_some()
+                    && explicit.is_some_and(|code| Category::from_http(code).is_error())
+                    && !level_of().0.is_quiet() =>
                 {
                     (Category::Other, None)
                 }
@@ -686,6 +757,38 @@ mod tests {
 
     fn c(line: &str) -> Classification {
         Classifier::new().classify(line.as_bytes())
+    }
+
+    #[test]
+    fn metric_samples_are_told_from_log_lines() {
+        for line in [
+            "# TYPE controller_runtime_reconcile_errors_total counter",
+            "controller_runtime_reconcile_errors_total{controller=\"configmap\"} 221",
+            "apiserver_request_total{code=\"403\",verb=\"LIST\"} 7 1700000000000",
+            "rest_client_requests_total 1.5e+03",
+        ] {
+            assert!(is_metric_sample(line.as_bytes()), "{line}");
+        }
+        for line in [
+            "Error 500",
+            "error_total: connection refused",
+            "Error from server (Forbidden): pods is forbidden 403",
+            "E0101 00:00:00.000000 1 reflector.go:1] failed 5",
+        ] {
+            assert!(!is_metric_sample(line.as_bytes()), "{line}");
+        }
+    }
+
+    #[test]
+    fn node_error_codes_count_only_as_words() {
+        let got = c("Error: getaddrinfo ENOTFOUND api.internal");
+        assert_eq!(got.category, Category::NetworkUnreachable);
+        assert_eq!(got.client, Some(ClientLib::ClientNode));
+        // `ResourceNotFoundError` holds `enotfound` but names no Node error.
+        assert_ne!(
+            c("Kubeclient::ResourceNotFoundError (HTTP status code 404)").client,
+            Some(ClientLib::ClientNode)
+        );
     }
 
     #[test]

@@ -113,6 +113,9 @@ pub struct Phrase {
     /// The text after it was produced by the API server on the client's behalf (it called a
     /// webhook or a kubelet): Go transport text there does not name the client's library.
     pub relayed: bool,
+    /// The phrase counts only as a whole word (no letter or digit either side): Node's error
+    /// codes (`ENOTFOUND`) are also the inside of longer names (`ResourceNotFoundError`).
+    pub word: bool,
 }
 
 const fn p(text: &'static str) -> Phrase {
@@ -130,6 +133,7 @@ const fn p(text: &'static str) -> Phrase {
         veto: false,
         not_api: false,
         relayed: false,
+        word: false,
     }
 }
 
@@ -216,6 +220,12 @@ impl Phrase {
         self.client = Some(c);
         self.weak_client = true;
         self.context = true;
+        self
+    }
+
+    /// The phrase counts only as a whole word (see [`Phrase::word`]).
+    const fn word(mut self) -> Self {
+        self.word = true;
         self
     }
 
@@ -470,6 +480,9 @@ pub const PHRASES: &[Phrase] = &[
     cat("getting credentials: exec", Authentication, Specific).by(ClientGo),
     // ---- rate limiting (429, APF, client-side) --------------------------------------------
     cat_code("too many requests", RateLimited, Contextual, 429),
+    // The Status reason itself (`storage is (re)initializing: TooManyRequests`, .NET's
+    // `'TooManyRequests'`).
+    cat_code("toomanyrequests", RateLimited, Specific, 429),
     // The API server's max-in-flight and priority-and-fairness rejection message.
     cat_code(
         "too many requests, please try again later",
@@ -530,6 +543,10 @@ pub const PHRASES: &[Phrase] = &[
     cat("error dialing backend", ServerError, Specific).relayed(),
     cat("error from server: get ", ServerError, Specific).relayed(),
     cat("error from server: post ", ServerError, Specific).relayed(),
+    // The API server's aggregator could not fetch an aggregated API's OpenAPI spec
+    // (kube-aggregator's `loading OpenAPI spec for "v1beta1.metrics.k8s.io" failed with: failed
+    // to retrieve openAPI spec, http error: ResponseCode: 503`): the backend's failure, relayed.
+    cat("failed to retrieve openapi spec", ServerError, Specific).relayed(),
     // ---- not found (404, missing kinds) --------------------------------------------------
     cat_code(
         "the server could not find the requested resource",
@@ -537,13 +554,19 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
         404,
     ),
-    cat_code(
-        "could not find the requested resource",
+    // The same message cut short by the line's end (Python's `HTTP response body:` line of a
+    // long Status, as krr and others print it).
+    cat_code("could not find the requested", NotFound, Specific, 404),
+    cat("no matches for kind", NotFound, Specific),
+    // The RESTMapper's failure (operator-sdk, client-go's restmapper, kubectl apply):
+    // `failed to get the resource REST mapping for GroupVersionKind(...)`, `unable to get REST
+    // mapping for "x.yaml"`: the kind is not served.
+    cat(
+        "failed to get the resource rest mapping",
         NotFound,
         Specific,
-        404,
     ),
-    cat("no matches for kind", NotFound, Specific),
+    cat("unable to get rest mapping", NotFound, Specific),
     // cli-runtime (kubectl, helm): `resource mapping not found for name: ...`.
     cat("resource mapping not found", NotFound, Specific),
     cat(
@@ -629,6 +652,9 @@ pub const PHRASES: &[Phrase] = &[
     cat("network is unreachable", NetworkUnreachable, Contextual),
     cat("connection reset", NetworkUnreachable, Contextual),
     cat("connectionreset", NetworkUnreachable, Contextual),
+    // Python's built-in socket exceptions (`ConnectionRefusedError: [Errno 111] Connection
+    // refused`): the client's own connect failed, whichever library called it.
+    cat("connectionrefusederror", NetworkUnreachable, Specific),
     cat("broken pipe", NetworkUnreachable, Contextual),
     cat("unexpected eof", NetworkUnreachable, Contextual),
     // Go's io.EOF ending a request (`Get "https://.../api": EOF`).
@@ -661,12 +687,24 @@ pub const PHRASES: &[Phrase] = &[
     .by_weak(ClientGo),
     cat("stream error: stream id", NetworkUnreachable, Contextual),
     // Node's system error codes (err.code), printed by client-node and request/node-fetch.
-    cat("econnrefused", NetworkUnreachable, Contextual).by_weak(ClientNode),
-    cat("econnreset", NetworkUnreachable, Contextual).by_weak(ClientNode),
-    cat("econnaborted", NetworkUnreachable, Contextual).by_weak(ClientNode),
-    cat("enotfound", NetworkUnreachable, Contextual).by_weak(ClientNode),
-    cat("ehostunreach", NetworkUnreachable, Contextual).by_weak(ClientNode),
-    cat("enetunreach", NetworkUnreachable, Contextual).by_weak(ClientNode),
+    cat("econnrefused", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
+    cat("econnreset", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
+    cat("econnaborted", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
+    cat("enotfound", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
+    cat("ehostunreach", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
+    cat("enetunreach", NetworkUnreachable, Contextual)
+        .by_weak(ClientNode)
+        .word(),
     // Node's own error messages (`<syscall> <CODE> <address>`) name the failure precisely.
     cat("connect econnrefused", NetworkUnreachable, Specific).by_weak(ClientNode),
     cat("connect ehostunreach", NetworkUnreachable, Specific).by_weak(ClientNode),
@@ -819,7 +857,9 @@ pub const PHRASES: &[Phrase] = &[
     client("\"controllergroup\"", ControllerRuntime),
     client("\"controllerkind\"", ControllerRuntime),
     client("could not wait for cache to sync", ControllerRuntime),
-    client("failed to get api group-resources", ControllerRuntime),
+    // controller-runtime's setup prints this, but so does any program that builds a client-go
+    // RESTMapper the same way; only the logger name (`kubebuilder.manager`) says who.
+    ctx("failed to get api group-resources"),
     // kubebuilder's scaffolded setup messages.
     client("unable to start manager", ControllerRuntime),
     client("problem running manager", ControllerRuntime),
@@ -954,6 +994,14 @@ pub const PHRASES: &[Phrase] = &[
     ctx("/apis/"),
     ctx("/api "),
     ctx("/api:"),
+    // client-go discovery: `Get "https://10.0.0.1:443/api?timeout=32s"`.
+    ctx("/api?"),
+    // The Java client's multi-line ApiException (`HTTP response code: 404` on a line of its own,
+    // as io.kubernetes.client callers print `e.getCode()`).
+    client("http response code:", Java),
+    // The `ws` library under Node clients (exec, attach, watch over WebSocket): `Error:
+    // Unexpected server response: 403`.
+    ctx("unexpected server response"),
     ctx("kubernetes"),
     // API group names (`metrics.k8s.io`), not any word holding "k8s" (host and app names).
     ctx(".k8s.io"),
@@ -1061,6 +1109,9 @@ pub const PHRASES: &[Phrase] = &[
     not_api("nameerror:"),
     not_api("importerror:"),
     not_api("modulenotfounderror:"),
+    // A process's own health check of a helper (Airflow's `Error while health checking kube
+    // watcher process`): a probe result, not an API response.
+    not_api("while health checking"),
     not_api("nullpointerexception"),
     not_api("is not a function"),
     not_api("cannot read properties of undefined"),
