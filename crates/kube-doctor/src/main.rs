@@ -20,6 +20,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // A reader that goes away (`| head`) ends a command quietly, as it ends grep or ls,
+    // instead of a panic of `println!`/`eprintln!` on the closed pipe. Not for `serve`: it
+    // writes to sockets, whose peers go away as a matter of course.
+    if !matches!(cli.command, cli::Command::Serve(_)) {
+        default_sigpipe();
+    }
     // Without RUST_LOG only kube-doctor's own warnings: the libraries' errors are about
     // requests kube-doctor reports itself, in its own words, first.
     tracing_subscriber::fmt()
@@ -43,6 +49,20 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Restores SIGPIPE's default action (end the process), which the Rust runtime sets to
+/// "ignore" before `main`.
+#[cfg(unix)]
+fn default_sigpipe() {
+    // SAFETY: `signal` with a valid signal number and `SIG_DFL` has no memory effects; it is
+    // called once, before any thread of ours exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn default_sigpipe() {}
 
 /// Log lines go through the redactor on their way to stderr: libraries log cluster text that
 /// kube-doctor never sees (kube-rs prints a whole API answer it cannot decode - pod

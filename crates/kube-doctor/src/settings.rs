@@ -708,7 +708,7 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
         context: args.context.clone(),
         ..Default::default()
     };
-    let one = |e: &dyn std::error::Error| kube_doctor_core::escape::error_chain(e, 300);
+    let one = config_error;
     let config =
         match &args.kubeconfig {
             Some(path) => {
@@ -739,6 +739,29 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
         context: args.context.clone(),
         config,
     })
+}
+
+/// A kubeconfig error on one line without the file's content: a YAML parser's message can
+/// quote the lines around the fault (a `token:` or `client-key-data:` among them), so only the
+/// first line of each error in the chain is kept (what and where: "... at line 6 column 5"),
+/// and that is redacted and escaped, at most 300 characters.
+fn config_error(e: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        let first = err
+            .to_string()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        if !first.is_empty() && !parts.iter().any(|p| p.contains(&first)) {
+            parts.push(first);
+        }
+        cur = err.source();
+    }
+    let (redacted, _) = kube_doctor_core::redact::redact(&parts.join(": "));
+    kube_doctor_core::escape::one_line(&redacted, 300)
 }
 
 /// The scope flags, checking that an audit log can be opened.
@@ -885,6 +908,52 @@ impl AlertContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A kubeconfig the parser refuses: its error names the file and where, never the lines
+    /// around the fault (a token, a password, a key) nor the content of a file that is not a
+    /// kubeconfig at all.
+    #[tokio::test]
+    async fn a_broken_kubeconfig_is_named_without_its_content() {
+        let dir = std::env::temp_dir().join(format!("kd-kubeconfig-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let cases = [
+            (
+                "indent",
+                "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: sk-SUPERSECRETTOKEN-abcdef0123456789\n   password: hunter2-PASSWORD-xyz\n",
+            ),
+            (
+                "passwd",
+                "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+            ),
+            (
+                "key",
+                "apiVersion: v1\nusers:\n- name: u\n  user:\n    client-key-data: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCk1JSUV2Z0lCQURBTkJna3Foa2lHOXcwQkFRRUZBQVND\n  token: [zzzmarker\n",
+            ),
+        ];
+        for (name, text) in cases {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            let args = crate::cli::ClusterArgs {
+                kubeconfig: Some(path.clone()),
+                context: None,
+                namespace: None,
+            };
+            let e = cluster(&args).await.err().expect("refused").to_string();
+            for secret in [
+                "SUPERSECRET",
+                "hunter2",
+                "root:x",
+                "daemon",
+                "LS0tLS1CRUdJTi",
+                "zzzmarker",
+            ] {
+                assert!(!e.contains(secret), "{name}: {secret} in {e}");
+            }
+            assert!(e.contains(&path.display().to_string()), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn prometheus_urls_keep_their_query_and_lose_their_userinfo_on_display() {

@@ -260,3 +260,30 @@ fn an_oversized_bundle_is_refused_before_it_is_read() {
     assert!(started.elapsed() < Duration::from_secs(2));
     std::fs::remove_file(&path).unwrap();
 }
+
+/// A reader that goes away after one line (`2>&1 | head -1`) ends the run quietly by SIGPIPE,
+/// as it ends grep: no panic written to the closed pipe, no exit 101 (seen: the error about the
+/// broken stdout, printed to the same closed pipe, panicked).
+#[test]
+fn a_closed_pipe_ends_the_run_quietly() {
+    let dir = std::env::temp_dir().join(format!("kd-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("big.log");
+    // Far more output than a pipe's 64 KiB buffer holds.
+    let line = "E1129 10:00:00.000000       1 reflector.go:158] pods is forbidden: User \"system:serviceaccount:demo:x\" cannot list resource \"pods\" in API group \"\" in the namespace \"demo\"\n";
+    std::fs::write(&log, line.repeat(20_000)).unwrap();
+    let script = format!(
+        "{} classify {} 2>&1 | head -1 >/dev/null; echo \"exit=${{PIPESTATUS[0]}}\"",
+        env!("CARGO_BIN_EXE_kube-doctor"),
+        log.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .expect("bash");
+    let said = text(&out.stdout) + &text(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!said.contains("panicked"), "{said}");
+    // 141: ended by SIGPIPE (128 + 13), as `yes | head -1` ends.
+    assert!(said.contains("exit=141"), "{said}");
+}

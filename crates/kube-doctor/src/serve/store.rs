@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jiff::Timestamp;
-use kube_doctor_core::report::Report;
+use kube_doctor_core::report::{Outcome, Report};
 use serde::Serialize;
 
 /// A finished investigation.
@@ -24,6 +24,9 @@ pub struct StoredReport {
     pub report: Option<Report>,
     /// Why the investigation failed, if it did.
     pub error: Option<String>,
+    /// What the report amounts to (as in the CLI's JSON report): diagnosed, clean, or blind
+    /// with the reason; `None` when there is no report.
+    pub outcome: Option<Outcome>,
 }
 
 /// A line of `GET /api/reports`.
@@ -41,6 +44,8 @@ pub struct ReportSummary {
     pub confidence: Option<f64>,
     /// Its summary, or the failure.
     pub summary: String,
+    /// `diagnosed`, `clean`, `blind` (could not look) or `failed` (no report).
+    pub outcome: &'static str,
 }
 
 /// The bounded store.
@@ -86,12 +91,14 @@ impl ReportStore {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e)),
         };
+        let outcome = report.as_ref().map(Report::outcome);
         let mut stored = StoredReport {
             id: id.clone(),
             created_at,
             client,
             report,
             error,
+            outcome,
         };
         let mut size = json_size(&stored);
         if size > self.max_bytes {
@@ -128,10 +135,19 @@ impl ReportStore {
                     client: r.client.clone(),
                     cause: top.map(|v| v.cause.as_str().to_string()),
                     confidence: top.map(|v| v.confidence),
-                    summary: match (top, &r.error) {
-                        (Some(v), _) => v.summary.clone(),
-                        (None, Some(e)) => format!("investigation failed: {e}"),
-                        (None, None) => "no problem diagnosed".to_string(),
+                    summary: match (top, &r.error, &r.outcome) {
+                        (Some(v), _, _) => v.summary.clone(),
+                        (None, Some(e), _) => format!("investigation failed: {e}"),
+                        (None, None, Some(Outcome::Blind(why))) => {
+                            format!("could not look, nothing is known to be healthy: {why}")
+                        }
+                        (None, None, _) => "no problem diagnosed".to_string(),
+                    },
+                    outcome: match &r.outcome {
+                        Some(Outcome::Diagnosed) => "diagnosed",
+                        Some(Outcome::Clean) => "clean",
+                        Some(Outcome::Blind(_)) => "blind",
+                        None => "failed",
                     },
                 }
             })
@@ -182,6 +198,39 @@ fn json_size(r: &StoredReport) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A report that could not look (step 3 failed) is listed as blind, never as "no problem
+    /// diagnosed", and its JSON carries the outcome as the CLI's does.
+    #[test]
+    fn a_blind_report_is_never_listed_as_healthy() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../kube-doctor-core/tests/fixtures/bundles/healthy.json"
+        );
+        let mut b =
+            kube_doctor_core::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let settings = kube_doctor_core::diagnose::Settings::default();
+        let clean = kube_doctor_core::diagnose::diagnose(&b, &settings);
+        assert_eq!(clean.outcome(), Outcome::Clean);
+        let s3 = b.steps.iter_mut().find(|s| s.step == 3).unwrap();
+        s3.status = kube_doctor_core::bundle::StepStatus::Failed;
+        s3.note = Some("Prometheus at http://p:9090 is unreachable".into());
+        let blind = kube_doctor_core::diagnose::diagnose(&b, &settings);
+        let s = ReportStore::new(4);
+        let id = s.store("job/x".into(), Ok(blind));
+        s.store("job/y".into(), Ok(clean));
+        let l = s.list();
+        assert_eq!((l[0].outcome, l[1].outcome), ("clean", "blind"));
+        assert_eq!(l[0].summary, "no problem diagnosed");
+        assert!(
+            l[1].summary.starts_with("could not look"),
+            "{}",
+            l[1].summary
+        );
+        assert!(!l[1].summary.contains("no problem"), "{}", l[1].summary);
+        let json = serde_json::to_value(&*s.get(&id).unwrap()).unwrap();
+        assert_eq!(json["outcome"]["state"], "blind", "{json}");
+    }
 
     #[test]
     fn reports_are_bounded_and_newest_first() {
