@@ -234,7 +234,8 @@ fn a_wrong_field_type_is_refused_not_guessed() {
 /// controlled: they must be escaped in Markdown and HTML and defanged in text.
 #[test]
 fn hostile_strings_are_escaped() {
-    const EVIL: &str = "<script>alert(1)</script>|[x](javascript:alert(2))\x1b[2J`";
+    const EVIL: &str =
+        "<script>alert(1)</script>|[x](javascript:alert(2))\x1b[2J`\nFAKE LINE: all healthy";
     let mut v: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
     // Poison the free-text fields that come from the cluster.
     const FREE_TEXT: &[&str] = &[
@@ -300,6 +301,18 @@ fn hostile_strings_are_escaped() {
     assert!(
         !text.contains('\x1b'),
         "escape sequences reach the terminal"
+    );
+    // A newline in cluster text does not start a line of the report's own.
+    for (format, out) in [("text", &text), ("markdown", &md)] {
+        let forged: Vec<&str> = out
+            .lines()
+            .filter(|l| l.trim_start().starts_with("FAKE LINE"))
+            .collect();
+        assert!(forged.is_empty(), "{format}: forged lines {forged:?}");
+    }
+    assert!(
+        text.contains("\\nFAKE LINE"),
+        "the newline is shown escaped"
     );
 }
 

@@ -43,6 +43,13 @@ fn clean(s: &str) -> String {
         .collect()
 }
 
+/// A one-line field (a summary, an evidence detail, a label, a note): cluster text in it, a
+/// newline included, is escaped ([`crate::escape::one_line`]), so an Event message or a log
+/// line cannot start a line of its own that reads like the report's.
+fn line(s: &str) -> String {
+    crate::escape::one_line(s, 100_000)
+}
+
 /// Writes the text report.
 pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     let st = Style { on: color };
@@ -50,7 +57,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         out,
         "{} {} {}",
         st.bold("kube-doctor"),
-        st.dim(&clean(&r.cluster.server)),
+        st.dim(&line(&r.cluster.server)),
         st.dim(&format!(
             "window {} → {}",
             fmt_time(r.window.from),
@@ -62,7 +69,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     let blind = matches!(r.outcome(), super::Outcome::Blind(_));
     let headline = |s: &str| if blind { st.yellow(s) } else { st.green(s) };
     if r.clients.is_empty() {
-        writeln!(out, "{}", headline(&clean(&clients_line)))?;
+        writeln!(out, "{}", headline(&line(&clients_line)))?;
     } else {
         writeln!(out, "{}", st.bold("Failing clients"))?;
         for c in &r.clients {
@@ -76,7 +83,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
             writeln!(
                 out,
                 "  {}  {}  {}  {}",
-                st.bold(&clean(&c.id)),
+                st.bold(&line(&c.id)),
                 st.red(&format!("{:.1}% errors", c.error_ratio * 100.0)),
                 c.onset
                     .map_or("onset before the window".to_string(), |t| format!(
@@ -110,16 +117,16 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
             conf,
             v.cause.title()
         )?;
-        writeln!(out, "   {}", clean(&v.summary))?;
+        writeln!(out, "   {}", line(&v.summary))?;
         writeln!(out, "   {}", st.dim("Evidence:"))?;
         for e in &v.evidence {
             writeln!(
                 out,
                 "     [{}] {} {} {}",
                 e.step,
-                clean(&e.reference),
+                line(&e.reference),
                 st.dim(&e.at.map_or(String::new(), fmt_time)),
-                clean(&e.detail)
+                line(&e.detail)
             )?;
         }
         writeln!(out, "   {}", st.dim("Do:"))?;
@@ -138,7 +145,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     if !events.is_empty() {
         writeln!(out, "{}", st.bold("Timeline"))?;
         for t in events.iter().take(20) {
-            writeln!(out, "  {}  {}", st.dim(&fmt_time(t.at)), clean(&t.label))?;
+            writeln!(out, "  {}  {}", st.dim(&fmt_time(t.at)), line(&t.label))?;
         }
         writeln!(out)?;
     }
@@ -158,7 +165,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
             status,
             s.duration_ms,
             s.api_requests,
-            st.dim(&clean(s.note.as_deref().unwrap_or_default()))
+            st.dim(&line(s.note.as_deref().unwrap_or_default()))
         )?;
         for rule in &s.missing_rules {
             writeln!(out, "      missing RBAC: {rule}")?;
