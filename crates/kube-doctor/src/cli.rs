@@ -78,7 +78,7 @@ pub struct RateArgs {
     #[arg(long, value_name = "RATIO|PERCENT%", default_value = "0.01", value_parser = parse_threshold, allow_hyphen_values = true)]
     pub threshold: f64,
     /// Scope to clients matching this: a pod (ns/name), a job/instance, or a user.
-    #[arg(long, value_name = "SELECTOR")]
+    #[arg(long, value_name = "SELECTOR", value_parser = parse_client)]
     pub client: Option<String>,
     /// kube-apiserver audit log (JSON lines): per-user error ratios.
     #[arg(long, value_name = "FILE")]
@@ -338,6 +338,17 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err("longer than a year: write it like 30s, 15m or 1h".to_string());
     }
     Ok(d)
+}
+
+/// Parses `--client`: not empty (an empty selector would match nothing, silently).
+pub fn parse_client(s: &str) -> Result<String, String> {
+    if s.trim().is_empty() {
+        return Err(
+            "empty: give a pod (namespace/name), a job/instance or a user, as `kube-doctor clients` lists them"
+                .to_string(),
+        );
+    }
+    Ok(s.to_string())
 }
 
 /// [`parse_duration`], refusing zero (a timeout or an interval of nothing).

@@ -91,8 +91,14 @@ pub fn exit_code(r: &Report) -> ExitCode {
         Outcome::Diagnosed => ExitCode::from(1),
         Outcome::Clean => ExitCode::SUCCESS,
         Outcome::Blind(why) => {
+            // A selector that matched nothing is said in step 3's own note, with what to do.
+            let check = if why.contains("for --client") {
+                "check --client"
+            } else {
+                "check that Prometheus (--prometheus) and the API server (--kubeconfig) answer"
+            };
             eprintln!(
-                "kube-doctor: nothing can be said about the clients: {}; check that Prometheus (--prometheus) and the API server (--kubeconfig) answer",
+                "kube-doctor: nothing can be said about the clients: {}; {check}",
                 one_line(&why, 500)
             );
             ExitCode::from(2)

@@ -287,3 +287,13 @@ fn a_closed_pipe_ends_the_run_quietly() {
     // 141: ended by SIGPIPE (128 + 13), as `yes | head -1` ends.
     assert!(said.contains("exit=141"), "{said}");
 }
+
+/// An empty `--client` is refused (it would silently match nothing).
+#[test]
+fn an_empty_client_selector_is_refused() {
+    let out = run(&["clients", "--client", " ", "--prometheus", "none"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--client") && err.contains("empty"), "{err}");
+}

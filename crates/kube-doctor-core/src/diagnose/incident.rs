@@ -223,7 +223,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     let onset = j.onset.or(first_log_error);
     let mut evidence = vec![ev(
         3,
-        format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+        rate_reference(&c.id, None),
         j.onset,
         format!(
             "{:.1} % of {:.0} requests failed (5xx {:.1} %, no response {:.1} %), {} since {}",
@@ -250,7 +250,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     for e in j.episodes.iter().filter(|e| e.end.is_some()) {
         evidence.push(ev(
             3,
-            format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+            rate_reference(&c.id, None),
             Some(e.start),
             format!(
                 "history: over the threshold from {} to {} (the alert's 5-minute ratio peaked at {:.1} %), then recovered",
@@ -263,7 +263,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     if live_at.is_none() && !j.episodes.is_empty() {
         evidence.push(ev(
             3,
-            format!("rest_client_requests_total{{client=\"{}\"}}", c.id),
+            rate_reference(&c.id, None),
             j.episodes.last().and_then(|e| e.end),
             "not failing now: every episode in the window ended".to_string(),
         ));
@@ -317,5 +317,46 @@ fn max_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, y) => x.or(y),
+    }
+}
+
+/// How a client's rates are cited as evidence: `rest_client_requests_total{client="ID"}` for
+/// rates from Prometheus or /metrics, `audit events{user="NAME"}` for a client read from an
+/// audit log (its id is `user:NAME`), with `code="C"` (or `code=~"A|B"`) when given.
+pub(crate) fn rate_reference(client: &str, code: Option<&str>) -> String {
+    let code = match code {
+        None | Some("") => String::new(),
+        Some(c) if c.contains('|') => format!(",code=~\"{c}\""),
+        Some(c) => format!(",code=\"{c}\""),
+    };
+    match client.strip_prefix("user:") {
+        Some(user) => format!("audit events{{user=\"{user}\"{code}}}"),
+        None => format!("rest_client_requests_total{{client=\"{client}\"{code}}}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rate_reference;
+
+    /// Rates from an audit log are cited as audit events of the user, not as a metric.
+    #[test]
+    fn rates_are_cited_by_where_they_came_from() {
+        assert_eq!(
+            rate_reference("demo/10.0.0.1:8080", Some("403")),
+            "rest_client_requests_total{client=\"demo/10.0.0.1:8080\",code=\"403\"}"
+        );
+        assert_eq!(
+            rate_reference("user:system:serviceaccount:demo:x", Some("403")),
+            "audit events{user=\"system:serviceaccount:demo:x\",code=\"403\"}"
+        );
+        assert_eq!(
+            rate_reference("job/i", Some("404|409")),
+            "rest_client_requests_total{client=\"job/i\",code=~\"404|409\"}"
+        );
+        assert_eq!(
+            rate_reference("job/i", None),
+            "rest_client_requests_total{client=\"job/i\"}"
+        );
     }
 }

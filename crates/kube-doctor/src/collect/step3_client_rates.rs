@@ -97,10 +97,13 @@ pub async fn collect(
     }
     if evidence.clients.is_empty() {
         let note = match client {
-            Some(c) => format!(
-                "no API client metrics found for --client {}",
-                kube_doctor_core::escape::one_line(c, 100)
-            ),
+            Some(c) => {
+                let seen = evidence.others.as_ref().map_or(0, |o| o.with_traffic);
+                format!(
+                    "no API client metrics found for --client {}: it matched none of the {seen} clients seen (`kube-doctor clients` without --client lists them)",
+                    kube_doctor_core::escape::one_line(c, 100)
+                )
+            }
             None => "no API client metrics found".to_string(),
         };
         return Ok(StepEnd::Empty(evidence, with_scope(note)));

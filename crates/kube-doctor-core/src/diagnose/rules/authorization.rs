@@ -290,10 +290,7 @@ impl Rule for Authorization {
             if code_403 > 0.0 && lines == 0 {
                 evidence.push(ev(
                     3,
-                    format!(
-                        "rest_client_requests_total{{client=\"{}\",code=\"403\"}}",
-                        inc.client
-                    ),
+                    crate::diagnose::incident::rate_reference(&inc.client, Some("403")),
                     inc.onset,
                     format!("{code_403:.0} requests answered 403"),
                 ));
@@ -318,7 +315,11 @@ impl Rule for Authorization {
                 })
                 .collect();
             if remediation.is_empty() {
-                remediation.push("the API server answers 403 but no log names the denial: read the audit log (responseStatus.code 403, its responseStatus.message) to see which request is refused and why - RBAC, a quota or an admission policy - before changing anything".to_string());
+                remediation.push(if inc.client.starts_with("user:") {
+                    "the audit log shows 403s but no log of the client names the denial: read those audit events' responseStatus.message (and their verb, resource and namespace) to see which request is refused and why - RBAC, a quota or an admission policy - before changing anything".to_string()
+                } else {
+                    "the API server answers 403 but no log names the denial: read the audit log (responseStatus.code 403, its responseStatus.message) to see which request is refused and why - RBAC, a quota or an admission policy - before changing anything".to_string()
+                });
             }
             // Every denial is allowed again now: RBAC was restored, or the API server's
             // authorizer was still syncing after a restart. Worth saying, not the top cause.

@@ -65,19 +65,7 @@ impl Rule for Benign {
                 let mut evidence = inc.evidence.clone();
                 evidence.push(ev(
                     3,
-                    if code.is_empty() {
-                        format!("rest_client_requests_total{{client=\"{}\"}}", inc.client)
-                    } else if code.contains('|') {
-                        format!(
-                            "rest_client_requests_total{{client=\"{}\",code=~\"{code}\"}}",
-                            inc.client
-                        )
-                    } else {
-                        format!(
-                            "rest_client_requests_total{{client=\"{}\",code=\"{code}\"}}",
-                            inc.client
-                        )
-                    },
+                    crate::diagnose::incident::rate_reference(&inc.client, Some(code)),
                     inc.onset,
                     numbers.clone(),
                 ));

@@ -159,10 +159,7 @@ impl Rule for RateLimiting {
             if code_429 > 0.0 {
                 evidence.push(ev(
                     3,
-                    format!(
-                        "rest_client_requests_total{{client=\"{}\",code=\"429\"}}",
-                        inc.client
-                    ),
+                    crate::diagnose::incident::rate_reference(&inc.client, Some("429")),
                     inc.onset,
                     format!("{code_429:.0} requests answered 429 Too Many Requests"),
                 ));
