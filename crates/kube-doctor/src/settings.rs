@@ -70,6 +70,11 @@ pub enum SettingsError {
         "no cluster configuration found ({0}); pass --kubeconfig, set KUBECONFIG, or run in a pod"
     )]
     NoCluster(String),
+    /// No cluster, an audit log to read alone, and a Prometheus asked for as well.
+    #[error(
+        "no cluster configuration found ({0}); with --audit-log and no cluster, pass --prometheus none to read the audit log alone, or --kubeconfig"
+    )]
+    NoClusterButPrometheus(String),
     /// The audit log cannot be read.
     #[error("cannot read audit log {path}: {reason}")]
     AuditLog {
@@ -813,6 +818,9 @@ pub async fn resolve(
     let cluster = match cluster(cluster_args).await {
         Ok(c) => Some(c),
         Err(SettingsError::NoCluster(_)) if offline_ok => None,
+        Err(SettingsError::NoCluster(why)) if scope.audit_log.is_some() => {
+            return Err(SettingsError::NoClusterButPrometheus(why));
+        }
         Err(e) => return Err(e),
     };
     Ok(Settings {

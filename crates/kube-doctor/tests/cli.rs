@@ -297,3 +297,28 @@ fn an_empty_client_selector_is_refused() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("--client") && err.contains("empty"), "{err}");
 }
+
+/// `collect --audit-log` with no cluster and a Prometheus asked for says how to read the audit
+/// log alone.
+#[test]
+fn an_audit_log_without_a_cluster_says_how_to_read_it_alone() {
+    let dir = std::env::temp_dir().join(format!("kd-audit-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("audit.log");
+    std::fs::write(&log, "").unwrap();
+    let out = bin()
+        .args(["collect", "--audit-log", &log.to_string_lossy()])
+        .args(["--prometheus", "http://127.0.0.1:9", "--out"])
+        .arg(dir.join("b.json"))
+        .env_remove("KUBECONFIG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env("HOME", &dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("--prometheus none"), "{err}");
+}
