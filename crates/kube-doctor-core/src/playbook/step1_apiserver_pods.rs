@@ -67,6 +67,10 @@ pub fn health_report(answer: HealthAnswer, checked_at: Timestamp) -> HealthRepor
         HealthAnswer::Status { code, body } => (false, body, Some(format!("HTTP {code}"))),
         HealthAnswer::Failed(e) => (false, String::new(), Some(e)),
     };
+    // An error answer reaches here as kube-doctor's client keeps every Status message:
+    // escaped to one line (`escape::one_line`), its newlines written `\n`. They are lines
+    // again here (a check's own text holds no backslash-n).
+    let body = body.replace("\\n", "\n");
     let checks: Vec<&str> = body
         .lines()
         .filter(|l| l.starts_with("[+]") || l.starts_with("[-]"))
@@ -242,6 +246,16 @@ mod tests {
         assert!(!r.ok);
         assert_eq!(r.failed_checks, vec!["etcd failed: reason withheld"]);
         assert_eq!(r.error.as_deref(), Some("HTTP 500"));
+        // As the API client hands an error's body over: escaped to one line.
+        let r = health_report(
+            HealthAnswer::Status {
+                code: 500,
+                body: crate::escape::one_line(bad, 1000),
+            },
+            at,
+        );
+        assert_eq!(r.failed_checks, vec!["etcd failed: reason withheld"]);
+        assert_eq!(r.checks, 3);
         let r = health_report(HealthAnswer::Failed("connection refused".into()), at);
         assert!(!r.ok && r.checks == 0);
     }
