@@ -231,7 +231,7 @@ fn with_etcd_gone_the_run_ends_soon_and_names_etcd() {
     );
     // Named from the API server's own /readyz?verbose: the failed check, not only a hint.
     assert!(
-        stdout.contains("etcd failed"),
+        stdout.contains("readyz failed checks: etcd"),
         "the report names the failed etcd check (from /readyz?verbose): {stdout}"
     );
     eprintln!("etcd-down: report in {took:.1?}");
