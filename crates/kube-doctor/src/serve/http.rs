@@ -358,6 +358,17 @@ mod tests {
         Arc<App>,
         tokio::sync::mpsc::Receiver<super::super::queue::Job>,
     ) {
+        app_with(queue, serving_without_a_check())
+    }
+
+    /// The test app with `ready` as its readiness.
+    fn app_with(
+        queue: usize,
+        ready: Arc<Readiness>,
+    ) -> (
+        Arc<App>,
+        tokio::sync::mpsc::Receiver<super::super::queue::Job>,
+    ) {
         let (q, rx) = Queue::new(queue, Duration::from_secs(300));
         let app = Arc::new(App {
             queue: Arc::new(q),
@@ -366,7 +377,7 @@ mod tests {
             token: Some(TOKEN.to_string()),
             max_body: 64 * 1024,
             body_timeout: Duration::from_secs(30),
-            ready: serving_without_a_check(),
+            ready,
         });
         (app, rx)
     }
@@ -589,7 +600,6 @@ mod tests {
 
     #[tokio::test]
     async fn readyz_says_why_when_the_api_server_cannot_be_reached_and_healthz_does_not_ask() {
-        let (q, _rx) = Queue::new(4, Duration::from_secs(300));
         let calls = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let c = calls.clone();
         let probe: super::super::ready::Probe = Arc::new(move || {
@@ -609,15 +619,7 @@ mod tests {
             Duration::from_secs(60),
         );
         ready.set_serving(true);
-        let app = Arc::new(App {
-            queue: Arc::new(q),
-            store: Arc::new(ReportStore::new(10)),
-            metrics: Arc::new(ServeMetrics::new(ApiRequestCounter::default())),
-            token: Some(TOKEN.to_string()),
-            max_body: 64 * 1024,
-            body_timeout: Duration::from_secs(30),
-            ready,
-        });
+        let (app, _rx) = app_with(4, ready);
         for make in [router, health_router] {
             let resp = make(app.clone())
                 .oneshot(Request::get("/healthz").body(Body::empty()).unwrap())
