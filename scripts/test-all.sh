@@ -8,6 +8,8 @@
 #   SKIP_LAB=1 scripts/test-all.sh no lab (unit and fixture tests only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build per run: incremental compilation only costs time and disk here.
+export CARGO_INCREMENTAL=0
 t0=$SECONDS
 say() { printf '\n=== [%4ss] %s\n' $((SECONDS - t0)) "$*"; }
 
@@ -38,8 +40,8 @@ say "unit and fixture tests"
 cargo test --workspace --locked
 
 
-say "fuzz smoke: every cargo-fuzz target for 5 s (stable toolchain; installs cargo-fuzz once)"
-scripts/fuzz.sh 5
+say "fuzz targets compile (the runs themselves: scripts/fuzz.sh, numbers in the README)"
+CARGO_TARGET_DIR="$PWD/target" cargo check --manifest-path fuzz/Cargo.toml --locked --bins
 
 say "HTML report in headless Chromium (installs Debian's chromium when missing)"
 scripts/html-screenshot.sh examples/incident-bundle.json target/lab-artifacts

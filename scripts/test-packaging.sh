@@ -27,12 +27,18 @@ if [ $offline = 1 ]; then
 say "release: static musl binary, archives, checksums, krew manifest"
 scripts/release.sh
 
+say "OCI image and SBOM"
+scripts/build-image.sh
+case $(target/x86_64-unknown-linux-musl/release/kube-doctor --version) in
+  *"commit unknown"*) echo "the image's binary does not name its commit" >&2; exit 1 ;;
+esac
+
 say "cargo install from a source tarball (no .git): builds, and says commit unknown"
 git archive --format=tar HEAD | tar -x -C "$tmp"
 # Same target directory and settings as release.sh, so only the two workspace crates rebuild.
 # The two builds share cargo's fingerprints: after this one, the repository's next release
 # build would be "fresh" with this build's "commit unknown". Marking the build script changed
-# makes the image's build below re-run it (one more compile of the kube-doctor crate).
+# makes that next build re-run it. (The image above is built first, so its build is fresh.)
 CC_x86_64_unknown_linux_musl=musl-gcc CARGO_PROFILE_RELEASE_STRIP=symbols CARGO_TARGET_DIR="$PWD/target" \
   cargo install --quiet --locked --path "$tmp/crates/kube-doctor" --target x86_64-unknown-linux-musl \
   --root "$tmp/root"
@@ -40,12 +46,6 @@ v=$("$tmp/root/bin/kube-doctor" --version)
 echo "$v"
 [[ $v == *"(commit unknown)" ]] || { echo "a build without .git should say 'commit unknown', not: $v" >&2; exit 1; }
 touch crates/kube-doctor/build.rs
-
-say "OCI image and SBOM"
-scripts/build-image.sh
-case $(target/x86_64-unknown-linux-musl/release/kube-doctor --version) in
-  *"commit unknown"*) echo "the image's binary does not name its commit" >&2; exit 1 ;;
-esac
 
 say "helm and krew (Go-built, cached by version)"
 HELM=$(scripts/go-tool.sh helm)

@@ -12,7 +12,7 @@ CLIENTS="clientgo kubers python"
 CLIENTS_DIR="$LAB_STATE/clients"
 PY_VENV="$LAB_CACHE/venv-kubernetes-$PY_KUBERNETES_VERSION"
 # This checkout's kube-rs client (not a shared path: another checkout's lab may run its own).
-KUBERS_BIN="${CARGO_TARGET_DIR:-$LAB_DIR/../target}/release/lab-kubers-client"
+KUBERS_BIN="${CARGO_TARGET_DIR:-$LAB_DIR/../target}/debug/lab-kubers-client"
 
 client_pod() { echo "demo-$1"; }
 client_port() {
@@ -31,7 +31,7 @@ ensure_python_env() {
 }
 
 ensure_kubers_binary() {
-  (cd "$LAB_DIR/.." && cargo build -q --release -p lab-kubers-client) || die "could not build the kube-rs client"
+  (cd "$LAB_DIR/.." && cargo build -q -p lab-kubers-client) || die "could not build the kube-rs client"
 }
 
 # Inline (self-contained) kubeconfig with a token: what a Secret holds.

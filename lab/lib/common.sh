@@ -155,3 +155,25 @@ stop() {
   fi
   rm -f "$RUN/$name.pid"
 }
+
+# stop_all NAME...: stop several lab processes at once: SIGTERM to each process group, up to
+# 5 s for all of them together, then SIGKILL to what is left (one at a time, these waits add
+# up to half a minute per lab/down).
+stop_all() {
+  local name pid pids=() _
+  for name in "$@"; do
+    pid=$(pid_of "$name") || continue
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+      pids+=("$pid")
+    fi
+  done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1 && break; done
+    [ $alive = 1 ] || break
+    sleep 0.1
+  done
+  for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+  for name in "$@"; do rm -f "$RUN/$name.pid"; done
+}
