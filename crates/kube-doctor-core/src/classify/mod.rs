@@ -75,6 +75,7 @@ pub const TRIGGERS: &[&str] = &[
     "etcdserver",
     "unavailable",
     "not found",
+    "not sync",
     "notfound",
     "no matches",
     "doesn't have",
@@ -541,7 +542,12 @@ impl Classifier {
                 }
             }
             context |= ph.context && !ph.weak_client;
-            if ph.error_word && n_error_words < error_words.len() {
+            // An error word inside a snake_case name (`k8s_watch_requests_failed`, a metric or
+            // field name) states no failure.
+            if ph.error_word
+                && n_error_words < error_words.len()
+                && line.get(start.wrapping_sub(1)) != Some(&b'_')
+            {
                 error_words[n_error_words] = start;
                 n_error_words += 1;
             }

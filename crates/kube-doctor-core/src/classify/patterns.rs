@@ -705,6 +705,9 @@ pub const PHRASES: &[Phrase] = &[
     cat("enetunreach", NetworkUnreachable, Contextual)
         .by_weak(ClientNode)
         .word(),
+    // Node's inspect output of a system error (`code: 'ECONNRESET', errno: 'ECONNRESET',
+    // syscall: 'read'`), often on a stack frame's line.
+    client("', syscall: '", ClientNode),
     // Node's own error messages (`<syscall> <CODE> <address>`) name the failure precisely.
     cat("connect econnrefused", NetworkUnreachable, Specific).by_weak(ClientNode),
     cat("connect ehostunreach", NetworkUnreachable, Specific).by_weak(ClientNode),
@@ -834,6 +837,12 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
     )
     .by(ControllerRuntime),
+    // controller-runtime's `errors.New("cache did not sync")` (a manager whose informers never
+    // synced: the API was too slow or refused the lists).
+    cat("cache did not sync", Timeout, Contextual),
+    // rustls' `InvalidDnsNameError` ("invalid dnsname"): the server name it was given cannot be
+    // checked against a certificate (kube-rs with an IP address under older rustls).
+    cat("invalid dnsname", TlsCertificate, Specific),
     // ---- client markers: who wrote the line (also API context) ---------------------------
     // kubectl's own messages.
     client("error from server", Kubectl),
@@ -942,6 +951,9 @@ pub const PHRASES: &[Phrase] = &[
     client("httpconnectionpool", Python),
     client("maxretryerror", Python),
     client("aiohttp", Python),
+    // aiohttp's ClientConnectorError: `Cannot connect to host H:P ssl:default [reason]`.
+    client("ssl:default [", Python),
+    client("ssl:false [", Python),
     client("requests.exceptions", Python),
     client("http.client.", Python),
     client("http response body:", Python),
@@ -957,6 +969,8 @@ pub const PHRASES: &[Phrase] = &[
     client("kubernetesclientexception", Fabric8),
     client("failure executing:", Fabric8),
     client("okhttp", Fabric8),
+    // The Java Operator SDK (on fabric8, but its own exceptions name only itself).
+    client("io.javaoperatorsdk", Java),
     client("watchconnectionmanager", Fabric8),
     // The official Java client and the JVM's own classes.
     client("io.kubernetes.client", Java),
@@ -1077,6 +1091,16 @@ pub const PHRASES: &[Phrase] = &[
     veto("apiserver received an error that is not an metav1.status"),
     veto("watch chan error:"),
     veto("httplog.go:"),
+    // etcd's own log under journald (`etcd[1224]: got unexpected response error ...`).
+    veto(" etcd["),
+    // The API server's request handling: a handler that timed out while writing, the work it
+    // finishes after a timeout (responsewriters/writers.go, finisher/finisher.go).
+    veto("apiserver was unable to write a"),
+    veto("post-timeout activity"),
+    // gRPC (tonic) transport errors and statuses: a Rust gRPC client's, not the Kubernetes
+    // API's (which speaks HTTP and answers a `Status { status: .. }` in kube-rs).
+    veto("tonic::transport"),
+    veto("status { code: "),
     veto("rbac deny:"),
     // A webhook server's own log of the requests it serves (controller-runtime's webhook
     // package), not a client's.
