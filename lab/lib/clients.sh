@@ -31,6 +31,7 @@ ensure_python_env() {
 }
 
 ensure_kubers_binary() {
+  [ -x "$KUBERS_BIN" ] || log "building the lab's kube-rs client (cargo, the tests' profile: minutes in a new checkout)"
   (cd "$LAB_DIR/.." && cargo build -q -p lab-kubers-client) || die "could not build the kube-rs client"
 }
 

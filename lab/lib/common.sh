@@ -91,8 +91,10 @@ CP_HOST=127.0.0.1
 LAB_ALERT_FOR=${LAB_ALERT_FOR:-1m}
 # Alertmanager's repeat_interval: how often a still-firing alert is sent again (upstream 4h+).
 LAB_ALERT_REPEAT=${LAB_ALERT_REPEAT:-1m}
-# Where Alertmanager posts alerts (kube-doctor serve, by default).
-LAB_ALERT_WEBHOOK_URL=${LAB_ALERT_WEBHOOK_URL:-http://127.0.0.1:17080/api/alerts}
+# Where Alertmanager posts alerts (kube-doctor serve, by default): LAB_SERVE_PORT follows the
+# other port overrides, so a second lab's Alertmanager does not post to the first lab's serve.
+LAB_SERVE_PORT=${LAB_SERVE_PORT:-17080}
+LAB_ALERT_WEBHOOK_URL=${LAB_ALERT_WEBHOOK_URL:-http://127.0.0.1:$LAB_SERVE_PORT/api/alerts}
 
 # What clients use: the one API server, or the load balancer in front of three.
 APISERVER_HOST=127.0.0.1

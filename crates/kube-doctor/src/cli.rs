@@ -202,7 +202,7 @@ pub struct CollectArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
     /// Kubernetes API requests in flight at once.
-    #[arg(long, value_name = "N", default_value = "4", value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value = "4", value_parser = parse_max_inflight, allow_hyphen_values = true)]
     pub max_inflight: usize,
     /// Time budget of each playbook step.
     #[arg(long, value_name = "DURATION", default_value = "20s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
@@ -402,7 +402,7 @@ pub fn parse_count(s: &str) -> Result<usize, String> {
 }
 
 /// Parses a size flag: a whole number of bytes, at least 1, optionally with a binary suffix
-/// (`KiB`, `MiB`, `GiB`: `2MiB` is 2097152).
+/// (`KiB`, `MiB`, `GiB`: `2MiB` is 2097152). Any other suffix is named in the error.
 pub fn parse_bytes(s: &str) -> Result<usize, String> {
     const HOW: &str = "give a whole number of bytes like 1048576, or 1MiB";
     let t = s.trim();
@@ -410,14 +410,38 @@ pub fn parse_bytes(s: &str) -> Result<usize, String> {
         .iter()
         .find_map(|(suffix, unit)| t.strip_suffix(suffix).map(|n| (n.trim_end(), *unit)))
         .unwrap_or((t, 1));
-    let n = number
-        .parse::<usize>()
-        .map_err(|_| format!("not a size: {HOW}"))?;
+    let n = number.parse::<usize>().map_err(|_| {
+        let digits = number.trim_start_matches(|c: char| c.is_ascii_digit());
+        if unit == 1 && digits.len() < number.len() && !digits.is_empty() {
+            format!(
+                "unknown unit {:?}: the units are KiB, MiB and GiB ({HOW})",
+                digits.trim()
+            )
+        } else {
+            format!("not a size: {HOW}")
+        }
+    })?;
     match n.checked_mul(unit) {
         Some(0) => Err(format!("must be at least 1 byte: {HOW}")),
         Some(b) => Ok(b),
         None => Err(format!("too large: {HOW}")),
     }
+}
+
+/// The most Kubernetes API requests kube-doctor keeps in flight (`--max-inflight`): it is
+/// meant to be gentle with a struggling API server (client-go's own default is 5 queries per
+/// second with a burst of 10).
+pub const MAX_INFLIGHT: usize = 32;
+
+/// Parses `--max-inflight`: a whole number from 1 to [`MAX_INFLIGHT`].
+pub fn parse_max_inflight(s: &str) -> Result<usize, String> {
+    let n = parse_count(s)?;
+    if n > MAX_INFLIGHT {
+        return Err(format!(
+            "at most {MAX_INFLIGHT}: kube-doctor stays gentle with a struggling API server (the default is 4)"
+        ));
+    }
+    Ok(n)
 }
 
 /// Parses the command line. `--help` and `--version` print and exit here; any other problem
@@ -584,6 +608,7 @@ mod tests {
                 let numeric = [
                     ValueParser::new(parse_duration).type_id(),
                     ValueParser::new(parse_count).type_id(),
+                    ValueParser::new(parse_max_inflight).type_id(),
                     ValueParser::new(parse_threshold).type_id(),
                     ValueParser::new(clap::value_parser!(u64)).type_id(),
                     ValueParser::new(clap::value_parser!(u32)).type_id(),
@@ -666,6 +691,16 @@ mod tests {
         assert_eq!(parse_bytes("2MiB"), Ok(2 * 1024 * 1024));
         assert_eq!(parse_bytes("4096"), Ok(4096));
         assert!(parse_bytes("0KiB").is_err());
+        let tib = parse_bytes("10TiB").unwrap_err();
+        assert!(
+            tib.starts_with("unknown unit \"TiB\": the units are KiB, MiB and GiB"),
+            "{tib}"
+        );
+        assert!(parse_bytes("1.5MiB").unwrap_err().starts_with("not a size"));
+        assert_eq!(parse_max_inflight("32"), Ok(32));
+        let many = parse_max_inflight("100000").unwrap_err();
+        assert!(many.starts_with("at most 32: "), "{many}");
+        assert!(parse_max_inflight("0").is_err());
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert!(parse_positive_duration("0s").is_err());
         assert!(

@@ -446,7 +446,7 @@ pub fn correlation_windows(w: &WindowArgs) -> Result<Windows, SettingsError> {
         if x > Duration::from_secs(24 * 3600) {
             return Err(SettingsError::Duration {
                 flag,
-                value: humantime::format_duration(x).to_string(),
+                value: compact_duration(x),
                 why: "longer than a day: give at most 24h",
             });
         }
@@ -464,12 +464,29 @@ pub fn correlation_windows(w: &WindowArgs) -> Result<Windows, SettingsError> {
     })
 }
 
+/// A duration as a user writes it on the command line, whole seconds: `30d`, `1h30m`, `45s`,
+/// `0s` (humantime's own format spells units out: `30days`).
+pub fn compact_duration(d: Duration) -> String {
+    let mut left = d.as_secs();
+    if left == 0 {
+        return "0s".to_string();
+    }
+    let mut out = String::new();
+    for (unit, secs) in [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)] {
+        if left >= secs {
+            out.push_str(&format!("{}{unit}", left / secs));
+            left %= secs;
+        }
+    }
+    out
+}
+
 /// The window of the last `since`, ending now.
 pub fn window(since: Duration, now: Timestamp) -> Result<Window, SettingsError> {
     if since.is_zero() || since > MAX_SINCE {
         return Err(SettingsError::Duration {
             flag: "--since",
-            value: humantime::format_duration(since).to_string(),
+            value: compact_duration(since),
             why: "give between 1s and 7d",
         });
     }
@@ -916,6 +933,19 @@ impl AlertContext {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_are_echoed_as_written() {
+        let secs = Duration::from_secs;
+        assert_eq!(compact_duration(secs(30 * 86_400)), "30d");
+        assert_eq!(compact_duration(secs(5_400)), "1h30m");
+        assert_eq!(compact_duration(secs(45)), "45s");
+        assert_eq!(compact_duration(Duration::ZERO), "0s");
+        let e = window(secs(30 * 86_400), Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("30d") && !e.contains("days"), "{e}");
+    }
 
     /// A kubeconfig the parser refuses: its error names the file and where, never the lines
     /// around the fault (a token, a password, a key) nor the content of a file that is not a

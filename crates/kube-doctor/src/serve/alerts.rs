@@ -70,8 +70,7 @@ pub enum PayloadError {
 
 /// Parses and checks a payload.
 pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
-    let p: Payload =
-        serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(e.to_string()))?;
+    let p: Payload = serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(why(&e)))?;
     let grafana = p.org_id.is_some() && matches!(p.version.as_str(), "1" | "");
     if p.version != "4" && !grafana {
         return Err(PayloadError::Version(kube_doctor_core::escape::one_line(
@@ -79,6 +78,29 @@ pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
         )));
     }
     Ok(p)
+}
+
+/// Why a body is not a payload, in the payload's words and a position: never the parser's
+/// own message past a missing field's name, which quotes the body's values (a sender's bytes,
+/// escape sequences and all) and names Rust types ("struct Payload with 4 elements").
+fn why(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {} column {}", e.line(), e.column());
+    const SHAPE: &str = "send Alertmanager's webhook JSON: an object with \"version\": \"4\" and an \"alerts\" list, each alert with \"status\" and \"labels\"";
+    match e.classify() {
+        Category::Syntax => format!("not JSON (syntax error at {at})"),
+        Category::Eof => format!("cut short (the JSON ends at {at})"),
+        Category::Io => "it could not be read".to_string(),
+        Category::Data => match e
+            .to_string()
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+            .filter(|f| f.bytes().all(|b| b.is_ascii_alphabetic()))
+        {
+            Some(field) => format!("field \"{field}\" is missing ({at}): {SHAPE}"),
+            None => format!("a value does not have the payload's shape at {at}: {SHAPE}"),
+        },
+    }
 }
 
 /// The rule's `for:` when the rules API cannot say (kubernetes-mixin's KubeClientErrors).
@@ -263,6 +285,22 @@ mod tests {
         let p = parse(br#"{"version":"4","status":"firing","alerts":[{"status":"firing","labels":{"alertname":"KubeClientErrors","job":"j","instance":"i"}}]}"#).unwrap();
         assert_eq!(p.alerts[0].client_key().as_deref(), Some("j/i"));
         assert!(p.alerts[0].is_client_errors());
+        // The parser's words and the sender's values stay out of the answer.
+        let array = parse(b"[]").unwrap_err().to_string();
+        assert!(
+            array.contains("does not have the payload's shape at line 1 column")
+                && array.contains("\"alerts\" list")
+                && !array.contains("struct"),
+            "{array}"
+        );
+        let hostile = parse(br#"{"version":"4","alerts":"\u001b[31mEVIL"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(!hostile.contains("EVIL"), "{hostile}");
+        let missing = parse(br#"{"version":"4"}"#).unwrap_err().to_string();
+        assert!(missing.contains("field \"alerts\" is missing"), "{missing}");
+        let cut = parse(br#"{"version":"4","al"#).unwrap_err().to_string();
+        assert!(cut.contains("cut short"), "{cut}");
         // Version 1 only from Grafana (it carries orgId).
         assert!(parse(br#"{"version":"1","alerts":[]}"#).is_err());
     }

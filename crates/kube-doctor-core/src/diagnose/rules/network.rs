@@ -142,6 +142,29 @@ fn only_this_path(
     })
 }
 
+/// The `to:` entries of an egress rule that lets the pod reach the API server: one `ipBlock`
+/// per `kubernetes` endpoint address (policies see the endpoint, after the Service's address
+/// is translated), each checked to be an IP address before it goes into YAML; a placeholder
+/// when none is known.
+fn ip_blocks(path: &crate::bundle::NetworkPath) -> String {
+    let blocks: Vec<String> = path
+        .endpoints
+        .iter()
+        .filter_map(|e| e.address.parse::<std::net::IpAddr>().ok())
+        .map(|ip| {
+            let bits = if ip.is_ipv4() { 32 } else { 128 };
+            format!("    - ipBlock: {{cidr: {ip}/{bits}}}\n")
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if blocks.is_empty() {
+        "    - ipBlock: {cidr: <API server address>/32}\n".to_string()
+    } else {
+        blocks.concat()
+    }
+}
+
 impl Rule for Network {
     fn name(&self) -> &'static str {
         "network"
@@ -200,10 +223,11 @@ impl Rule for Network {
                         format!("{}: {}", p.policy.name, p.reason),
                     ));
                     remediation.push(format!(
-                        "NetworkPolicy {} blocks egress from {} to the API server ({}): add an egress rule that allows it, for example:\n  egress:\n  - to:\n    - ipBlock: {{cidr: <API server address>/32}}\n    ports:\n    - {{protocol: TCP, port: {}}}",
+                        "NetworkPolicy {} blocks egress from {} to the API server ({}): add an egress rule that allows it, for example:\n  egress:\n  - to:\n{}    ports:\n    - {{protocol: TCP, port: {}}}",
                         p.policy,
                         path.pod,
                         endpoints.join(", "),
+                        ip_blocks(path),
                         path.endpoints.first().map_or(443, |e| e.port)
                     ));
                 }
@@ -308,11 +332,56 @@ mod tests {
                 vec!["demo-clients/127.0.1.3:18082".to_string()]
             )]
         );
+        let fix = v[0].remediation.join(" ");
+        assert!(fix.contains("deny-egress-demo-kubers"), "{fix}");
+        // Without the `kubernetes` endpoints (not recorded there) the address is left to fill.
         assert!(
-            v[0].remediation
-                .join(" ")
-                .contains("deny-egress-demo-kubers")
+            fix.contains("ipBlock: {cidr: <API server address>/32}"),
+            "{fix}"
         );
+        // With them, the egress rule names each, not a placeholder.
+        let mut b = bundle("network-blackhole");
+        for p in &mut b.network {
+            p.endpoints = vec![
+                crate::bundle::EndpointAddr {
+                    address: "192.0.2.10".into(),
+                    port: 6443,
+                    ready: Some(true),
+                },
+                crate::bundle::EndpointAddr {
+                    address: "192.0.2.11".into(),
+                    port: 6443,
+                    ready: Some(true),
+                },
+            ];
+        }
+        let fix = evaluate(&Network, &b)[0].remediation.join(" ");
+        for want in [
+            "- ipBlock: {cidr: 192.0.2.10/32}",
+            "- ipBlock: {cidr: 192.0.2.11/32}",
+            "port: 6443",
+        ] {
+            assert!(fix.contains(want), "{want} not in {fix}");
+        }
+        assert!(!fix.contains("<API server address>"), "{fix}");
+    }
+
+    /// An endpoint address that is not an IP address never reaches the YAML.
+    #[test]
+    fn only_ip_addresses_become_ip_blocks() {
+        let mut b = bundle("network-blackhole");
+        let path = &mut b.network[0];
+        path.endpoints = vec![crate::bundle::EndpointAddr {
+            address: "10.0.0.1}\n    - ipBlock: {cidr: 0.0.0.0/0".to_string(),
+            port: 443,
+            ready: None,
+        }];
+        assert_eq!(
+            ip_blocks(path),
+            "    - ipBlock: {cidr: <API server address>/32}\n"
+        );
+        path.endpoints[0].address = "fd00::1".to_string();
+        assert_eq!(ip_blocks(path), "    - ipBlock: {cidr: fd00::1/128}\n");
     }
 
     #[test]

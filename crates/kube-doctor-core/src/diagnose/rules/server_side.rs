@@ -20,6 +20,24 @@ use super::{KUBE_DOCTOR, own_failures, own_unanswered, serving_cert_trouble};
 
 pub struct ServerSide;
 
+/// When step 1 found the API server ready (`/readyz` answered ok): the time it asked.
+fn ready_now(b: &crate::bundle::Bundle) -> Option<jiff::Timestamp> {
+    b.apiserver
+        .as_ref()
+        .and_then(|a| a.readyz.as_ref())
+        .filter(|r| r.ok)
+        .map(|r| r.checked_at)
+}
+
+/// "from T1 to T2", "since T1" or "in the window", for a signal's first and last point.
+fn span(first: Option<jiff::Timestamp>, last: Option<jiff::Timestamp>) -> String {
+    match (first, last) {
+        (Some(f), Some(l)) if f != l => format!("from {} to {}", fmt_time(f), fmt_time(l)),
+        (Some(f), _) => format!("at {}", fmt_time(f)),
+        _ => "in the window".to_string(),
+    }
+}
+
 /// Whether a client's requests meet admission webhooks: its logs say so, or it is the API
 /// server calling them.
 fn meets_webhooks(inc: &Incident) -> bool {
@@ -338,7 +356,12 @@ impl Rule for ServerSide {
                     evidence.push(ev(7, s.subject.clone(), s.first_seen, s.detail.clone()));
                     what.push(s.detail.clone());
                     remediation.push(match s.kind {
-                        SignalKind::ApiServerUnreachable => "kube-apiserver is not serving: check its process or pod (kubectl -n kube-system get pods -l component=kube-apiserver, or its systemd unit), its last log lines, and etcd (/readyz?verbose). If its serving certificate expired, see the authentication finding.".to_string(),
+                        SignalKind::ApiServerUnreachable => match ready_now(b) {
+                            // Down in the window, ready when step 1 asked: an outage that
+                            // ended (a restart, most often), not one to repair now.
+                            Some(checked) => format!("kube-apiserver was not serving {} and /readyz said ok at {} (step 1): unless that was a planned restart, find why it stopped - its pod's last termination and previous log (kubectl -n kube-system describe pod -l component=kube-apiserver; kubectl logs --previous), or its systemd unit's journal - and etcd's health at that time.", span(s.first_seen, s.last_seen), fmt_time(checked)),
+                            None => "kube-apiserver is not serving: check its process or pod (kubectl -n kube-system get pods -l component=kube-apiserver, or its systemd unit), its last log lines, and etcd (/readyz?verbose). If its serving certificate expired, see the authentication finding.".to_string(),
+                        },
                         SignalKind::ApiServerRestart => "kube-apiserver restarted: read the previous instance's log and termination reason (OOMKilled? liveness probe?) and check its memory limit and etcd connectivity.".to_string(),
                         SignalKind::WebhookErrors => format!("admission webhook {} is failing or slower than its timeout: check its backend Service and pods; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", s.subject),
                         SignalKind::Server5xx => "the API server answers 5xx: check etcd health and latency, admission webhooks, and the API server's log for the failing requests (apiserver_request_total by resource and verb).".to_string(),
@@ -427,10 +450,18 @@ impl Rule for ServerSide {
                                 crate::prometheus::string_literal(&h.host)
                             ),
                             inc.onset,
-                            format!(
-                                "the API server's calls to {who} failed {:.1} % of the time",
-                                h.ratios.non_2xx * 100.0
-                            ),
+                            if h.callee == Callee::Loopback {
+                                // 404s and 409s are not counted there (see the filter above).
+                                format!(
+                                    "the API server's calls to {who} got a server error or no answer {:.1} % of the time (404 and 409 not counted)",
+                                    (h.ratios.server_5xx + h.ratios.transport) * 100.0
+                                )
+                            } else {
+                                format!(
+                                    "the API server's calls to {who} failed {:.1} % of the time",
+                                    h.ratios.non_2xx * 100.0
+                                )
+                            },
                         ));
                         what.push(format!("its calls to {who} fail"));
                         let (e, r, w) = callee_findings(ctx, inc, &h.host);
@@ -653,10 +684,6 @@ mod tests {
         }
     }
 
-    /// Recorded on the kube-prometheus-stack lab with three API servers (`webhook-5xx`): the
-    /// API server at 198.18.7.10 is the failing client; the verdict names the webhook, its
-    /// configuration, Service, failurePolicy and timeout, and the instance's own series
-    /// (`job="apiserver"`, not another stack's job name).
     /// A verdict's summary, evidence (reference and detail) and remediation, one per line.
     fn verdict_text(v: &crate::report::Verdict) -> String {
         format!(
@@ -671,6 +698,10 @@ mod tests {
         )
     }
 
+    /// Recorded on the kube-prometheus-stack lab with three API servers (`webhook-5xx`): the
+    /// API server at 198.18.7.10 is the failing client; the verdict names the webhook, its
+    /// configuration, Service, failurePolicy and timeout, and the instance's own series
+    /// (`job="apiserver"`, not another stack's job name).
     #[test]
     fn kps_webhook_5xx_names_the_webhook_and_the_instance() {
         let v = evaluate(&ServerSide, &bundle("kps-webhook-5xx"));
@@ -949,5 +980,44 @@ mod tests {
         for fault in ["rbac-revoked", "quota-exceeded", "healthy"] {
             assert!(evaluate(&ServerSide, &bundle(fault)).is_empty(), "{fault}");
         }
+    }
+    /// An outage that ended: Prometheus could not scrape the API server for a while, but step
+    /// 1 found `/readyz` ok. The advice says it *was* not serving (from when to when) and
+    /// points at why it stopped, not "is not serving: check its process" (seen on the lab
+    /// after an API server restart, while step 1 said ready).
+    #[test]
+    fn an_outage_that_ended_is_reported_as_past() {
+        let mut b = bundle("apiserver-down");
+        let still = verdict_text(&evaluate(&ServerSide, &b)[0]);
+        assert!(still.contains("kube-apiserver is not serving"), "{still}");
+        let checked = b.collected_at;
+        // Step 1 could not look while it was down; here it found it ready.
+        let a = b
+            .apiserver
+            .get_or_insert_with(|| crate::bundle::ApiServerEvidence {
+                source: crate::bundle::ApiServerSource::HealthEndpoints,
+                pods: vec![],
+                readyz: None,
+                livez: None,
+                endpoints: vec![],
+            });
+        a.readyz = Some(crate::bundle::HealthReport {
+            ok: true,
+            checked_at: checked,
+            failed_checks: vec![],
+            checks: 40,
+            error: None,
+        });
+        let v = evaluate(&ServerSide, &b);
+        let all = verdict_text(&v[0]);
+        assert!(
+            all.contains("kube-apiserver was not serving from "),
+            "{all}"
+        );
+        assert!(
+            all.contains(&format!("/readyz said ok at {}", fmt_time(checked))),
+            "{all}"
+        );
+        assert!(!all.contains("kube-apiserver is not serving"), "{all}");
     }
 }
