@@ -70,8 +70,8 @@ pub struct RateArgs {
     pub prometheus: Option<String>,
     #[command(flatten)]
     pub access: PrometheusArgs,
-    /// How far back to look.
-    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration, allow_hyphen_values = true)]
+    /// How far back to look (1s to 7d).
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_since, allow_hyphen_values = true)]
     pub since: Duration,
     /// Error ratio above which a client counts as failing: a ratio between 0 and 1 (0.01, the
     /// KubeClientErrors alert's) or a percentage (1%).
@@ -338,6 +338,28 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err("longer than a year: write it like 30s, 15m or 1h".to_string());
     }
     Ok(d)
+}
+
+/// The longest `--since`: the API server keeps events an hour by default, Prometheus'
+/// default retention is 15 days; a week is far beyond any useful incident window and keeps
+/// range queries bounded.
+pub const MAX_SINCE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The shortest `--since`: a window must hold at least one second (a rate over less holds no
+/// sample, and "nothing failed" over nothing would read as healthy).
+pub const MIN_SINCE: Duration = Duration::from_secs(1);
+
+/// Parses `--since`: a duration from [`MIN_SINCE`] to [`MAX_SINCE`]. The error quotes the
+/// value as typed (clap puts it before the reason).
+pub fn parse_since(s: &str) -> Result<Duration, String> {
+    const HOW: &str = "give between 1s and 7d, like 15m or 1h";
+    match parse_duration(s) {
+        Ok(d) if d < MIN_SINCE => Err(format!("shorter than a second: {HOW}")),
+        Ok(d) if d > MAX_SINCE => Err(format!("longer than 7 days: {HOW}")),
+        Ok(d) => Ok(d),
+        Err(e) if e.starts_with("longer than a year") => Err(format!("longer than 7 days: {HOW}")),
+        Err(e) => Err(e),
+    }
 }
 
 /// Parses `--client`: not empty (an empty selector would match nothing, silently).
@@ -607,6 +629,7 @@ mod tests {
                 let id = arg.get_value_parser().type_id();
                 let numeric = [
                     ValueParser::new(parse_duration).type_id(),
+                    ValueParser::new(parse_since).type_id(),
                     ValueParser::new(parse_count).type_id(),
                     ValueParser::new(parse_max_inflight).type_id(),
                     ValueParser::new(parse_threshold).type_id(),
@@ -703,6 +726,26 @@ mod tests {
         assert!(parse_max_inflight("0").is_err());
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert!(parse_positive_duration("0s").is_err());
+        // --since: a second to a week, said with the value as typed (clap quotes it).
+        assert_eq!(parse_since("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_since("7d"), Ok(MAX_SINCE));
+        for (bad, why) in [
+            ("500ms", "shorter than a second"),
+            ("0s", "shorter than a second"),
+            ("8d", "longer than 7 days"),
+            ("1000d", "longer than 7 days"),
+            ("1y", "longer than 7 days"),
+        ] {
+            let e = parse_since(bad).unwrap_err();
+            assert!(e.starts_with(why) && e.contains("1s and 7d"), "{bad}: {e}");
+        }
+        let since = one_line(
+            &Cli::try_parse_from(["kube-doctor", "clients", "--since", "1y"]).unwrap_err(),
+        );
+        assert!(
+            since.starts_with("--since 1y: longer than 7 days"),
+            "{since}"
+        );
         assert!(
             parse_duration("5")
                 .unwrap_err()

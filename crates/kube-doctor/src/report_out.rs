@@ -45,11 +45,29 @@ pub fn write_bundle(path: &Path, bundle: &Bundle) -> anyhow::Result<()> {
         std::io::stdout().lock().write_all(&json)?;
         return Ok(());
     }
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, &json)
-        .map_err(|e| anyhow::anyhow!("cannot write bundle {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path)
-        .map_err(|e| anyhow::anyhow!("cannot write bundle {}: {e}", path.display()))?;
+    // A temporary file beside it (tempfile: a fresh name, never another file of the user's),
+    // renamed over it once complete. Errors name the path the user gave.
+    let shown = one_line(&path.display().to_string(), 200);
+    // The OS's reason only: tempfile's errors end with ` at path "<its temporary file>"`.
+    let cannot = |e: std::io::Error| {
+        let text = e.to_string();
+        let why = text
+            .split(" at path \"")
+            .next()
+            .unwrap_or(&text)
+            .to_string();
+        anyhow::anyhow!("cannot write bundle {shown}: {}", one_line(&why, 200))
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kube-doctor-bundle-")
+        .tempfile_in(dir)
+        .map_err(cannot)?;
+    tmp.write_all(&json).map_err(cannot)?;
+    tmp.persist(path).map_err(|e| cannot(e.error))?;
     Ok(())
 }
 
@@ -160,5 +178,51 @@ pub fn warn_incomplete(bundle: &Bundle) {
             _ => continue,
         };
         eprintln!("kube-doctor: step {} ({}) {what}", s.step, s.title);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Bundle {
+        read_bundle(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/incident-bundle.json"
+        )))
+        .expect("the example bundle")
+    }
+
+    /// The bundle lands whole under the name given, nothing else is left beside it, and an
+    /// error names the path the user gave, not a temporary file.
+    #[test]
+    fn a_bundle_is_written_whole_and_errors_name_the_given_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("b.json");
+        // A user's file whose name a `with_extension("tmp")` would have taken.
+        std::fs::write(dir.path().join("b.tmp"), "mine").unwrap();
+        write_bundle(&out, &example()).unwrap();
+        assert_eq!(read_bundle(&out).unwrap(), example());
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["b.json", "b.tmp"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.tmp")).unwrap(),
+            "mine"
+        );
+
+        let missing = dir.path().join("no/such/dir/b.json");
+        let e = write_bundle(&missing, &example()).unwrap_err().to_string();
+        assert!(
+            e.starts_with(&format!("cannot write bundle {}: ", missing.display())),
+            "{e}"
+        );
+        assert!(
+            !e.contains(".kube-doctor-bundle") && !e.contains("at path"),
+            "{e}"
+        );
     }
 }

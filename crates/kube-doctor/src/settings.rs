@@ -359,10 +359,7 @@ pub struct Settings {
     pub alert: Option<kube_doctor_core::bundle::AlertInfo>,
 }
 
-/// The longest `--since`: the API server keeps events an hour by default, Prometheus'
-/// default retention is 15 days; a week is far beyond any useful incident window and keeps
-/// range queries bounded.
-pub const MAX_SINCE: Duration = Duration::from_secs(7 * 24 * 3600);
+pub use crate::cli::{MAX_SINCE, MIN_SINCE};
 
 /// Why an alert cannot be investigated with these settings.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -483,7 +480,7 @@ pub fn compact_duration(d: Duration) -> String {
 
 /// The window of the last `since`, ending now.
 pub fn window(since: Duration, now: Timestamp) -> Result<Window, SettingsError> {
-    if since.is_zero() || since > MAX_SINCE {
+    if since < MIN_SINCE || since > MAX_SINCE {
         return Err(SettingsError::Duration {
             flag: "--since",
             value: compact_duration(since),

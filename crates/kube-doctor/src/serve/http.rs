@@ -231,10 +231,15 @@ async fn post_alerts(
             continue;
         };
         if key.chars().count() > 3 * MAX_CLIENT_KEY_CHARS + 2 || key.chars().any(char::is_control) {
-            tracing::warn!(client = %one_line(&key, 200), "alert ignored: its job or instance label is too long or holds control characters");
+            tracing::warn!(client = %one_line(&key, 200), "alert ignored: the label that names its client (job/instance, namespace/pod or namespace) is too long or holds control characters");
             app.metrics.alert("ignored");
             ignored += 1;
             continue;
+        }
+        if let Some(raw) = a.starts_at.as_deref().filter(|_| a.starts_at().is_none())
+            && !raw.starts_with("0001-01-01")
+        {
+            tracing::warn!(client = %one_line(&key, 200), starts_at = %one_line(raw, 80), "the alert's startsAt is not an RFC 3339 time: its window is --since long, ending now (not reaching back to the onset its rule implies)");
         }
         let admission = app.queue.admit_alert(&key, Some(a.clone()), now);
         tracing::debug!(group = %one_line(&payload.group_key, 200), fingerprint = %one_line(&a.fingerprint, 100), client = %key, ?admission, "alert");

@@ -222,13 +222,22 @@ impl Rule for Network {
                         p.created_at,
                         format!("{}: {}", p.policy.name, p.reason),
                     ));
+                    let blocks = ip_blocks(path);
+                    let known = !blocks.contains("<API server address>");
                     remediation.push(format!(
-                        "NetworkPolicy {} blocks egress from {} to the API server ({}): add an egress rule that allows it, for example:\n  egress:\n  - to:\n{}    ports:\n    - {{protocol: TCP, port: {}}}",
+                        "NetworkPolicy {} blocks egress from {} to the API server ({}): add an egress rule that allows it, for example:\n  egress:\n  - to:\n{}    ports:\n    - {{protocol: TCP, port: {}}}{}",
                         p.policy,
                         path.pod,
                         endpoints.join(", "),
-                        ip_blocks(path),
-                        path.endpoints.first().map_or(443, |e| e.port)
+                        blocks,
+                        path.endpoints
+                            .first()
+                            .map_or("<API server port>".to_string(), |e| e.port.to_string()),
+                        if known {
+                            ""
+                        } else {
+                            "\n(The API server's endpoints were not found: a NetworkPolicy sees the endpoint, not the Service's ClusterIP, so take the addresses and port from kubectl get endpointslices -n default -l kubernetes.io/service-name=kubernetes.)"
+                        }
                     ));
                 }
             }
