@@ -845,6 +845,24 @@ mod tests {
         }
     }
 
+    /// gRPC (tonic) statuses are vetoed by their code names; k8s-openapi's `Status { code:
+    /// Some(403), .. }` (written here in the shape its `{:?}` prints) is still the API's answer.
+    #[test]
+    fn grpc_statuses_are_not_kubernetes_statuses() {
+        let c = |l: &str| Classifier::shared().classify(l.as_bytes());
+        let openapi = c(
+            r#"ERROR exec failed: Status { code: Some(403), details: None, message: Some("pods \"web-0\" is forbidden: User \"system:serviceaccount:demo:app\" cannot create resource \"pods/exec\" in API group \"\" in the namespace \"demo\""), reason: Some("Forbidden"), status: Some("Failure") }"#,
+        );
+        assert_eq!(
+            (openapi.category, openapi.http_code),
+            (Category::Authorization, Some(403))
+        );
+        let grpc = c(
+            r#"ERROR call failed: Status { code: Unavailable, message: "error trying to connect: tcp connect error: Connection refused (os error 111)" }"#,
+        );
+        assert_eq!(grpc.category, Category::None);
+    }
+
     #[test]
     fn generic_errors_without_api_context_are_none() {
         // A database client refusing a connection is not a Kubernetes API client error.

@@ -1097,10 +1097,18 @@ pub const PHRASES: &[Phrase] = &[
     // finishes after a timeout (responsewriters/writers.go, finisher/finisher.go).
     veto("apiserver was unable to write a"),
     veto("post-timeout activity"),
-    // gRPC (tonic) transport errors and statuses: a Rust gRPC client's, not the Kubernetes
-    // API's (which speaks HTTP and answers a `Status { status: .. }` in kube-rs).
+    // gRPC (tonic) transport errors and statuses (`Status { code: Unavailable, ...`): a Rust
+    // gRPC client's, not the Kubernetes API's. k8s-openapi's own `Status { code: Some(403), ..`
+    // is not matched: only tonic's code names are.
     veto("tonic::transport"),
-    veto("status { code: "),
+    veto("status { code: unavailable"),
+    veto("status { code: deadlineexceeded"),
+    veto("status { code: unknown"),
+    veto("status { code: internal"),
+    veto("status { code: cancelled"),
+    veto("status { code: permissiondenied"),
+    veto("status { code: unauthenticated"),
+    veto("status { code: resourceexhausted"),
     veto("rbac deny:"),
     // A webhook server's own log of the requests it serves (controller-runtime's webhook
     // package), not a client's.
