@@ -419,6 +419,9 @@ pub fn parse_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if n >= 1 => Ok(n),
         Ok(_) => Err("must be at least 1: give a whole number like 4".to_string()),
+        Err(_) if !s.trim().is_empty() && s.trim().bytes().all(|b| b.is_ascii_digit()) => {
+            Err("too large: give a whole number like 4".to_string())
+        }
         Err(_) => Err("not a whole number of at least 1: give one like 4".to_string()),
     }
 }
@@ -724,6 +727,11 @@ mod tests {
         let many = parse_max_inflight("100000").unwrap_err();
         assert!(many.starts_with("at most 32: "), "{many}");
         assert!(parse_max_inflight("0").is_err());
+        assert!(
+            parse_max_inflight("99999999999999999999")
+                .unwrap_err()
+                .starts_with("too large")
+        );
         assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
         assert!(parse_positive_duration("0s").is_err());
         // --since: a second to a week, said with the value as typed (clap quotes it).

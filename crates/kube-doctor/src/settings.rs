@@ -786,10 +786,26 @@ fn config_error(e: &dyn std::error::Error) -> String {
 /// The scope flags, checking that an audit log can be opened.
 pub fn scope(cluster: &ClusterArgs, rates: &RateArgs) -> Result<Scope, SettingsError> {
     if let Some(path) = &rates.audit_log {
-        std::fs::File::open(path).map_err(|e| SettingsError::AuditLog {
-            path: path.display().to_string(),
-            reason: e.to_string(),
-        })?;
+        let refuse = |reason: String| SettingsError::AuditLog {
+            path: kube_doctor_core::escape::one_line(&path.display().to_string(), 200),
+            reason,
+        };
+        let file = std::fs::File::open(path).map_err(|e| refuse(e.to_string()))?;
+        // A file or a pipe; a device such as /dev/zero or /dev/urandom would be read for ever
+        // (no line ends in it, so no line cap stops the reading).
+        let kind = file
+            .metadata()
+            .map_err(|e| refuse(e.to_string()))?
+            .file_type();
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if kind.is_char_device() || kind.is_block_device() || kind.is_dir() || kind.is_socket()
+            {
+                return Err(refuse(
+                    "not a file: give the API server's audit log file (--audit-log-path)".into(),
+                ));
+            }
+        }
     }
     Ok(Scope {
         client: rates.client.clone(),

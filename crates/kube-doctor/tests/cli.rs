@@ -298,6 +298,22 @@ fn an_empty_client_selector_is_refused() {
     assert!(err.contains("--client") && err.contains("empty"), "{err}");
 }
 
+/// A device or a directory given as the audit log is refused at once (a device such as
+/// /dev/zero has no line ends: it would be read for ever).
+#[test]
+fn an_audit_log_that_is_no_file_is_refused_at_once() {
+    for path in ["/dev/zero", "/dev/urandom", "/tmp"] {
+        let out = run(&["clients", "--audit-log", path, "--prometheus", "none"]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("cannot read audit log {path}: not a file")),
+            "{err}"
+        );
+    }
+}
+
 /// `collect --audit-log` with no cluster and a Prometheus asked for says how to read the audit
 /// log alone.
 #[test]
