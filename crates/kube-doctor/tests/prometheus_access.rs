@@ -325,7 +325,9 @@ fn basic_auth_and_a_header_selected_tenant() {
         );
     }
     // The same targets, scraped twice in lab-a (replicas) and once in lab-b: the request
-    // counts agree, they are not doubled.
+    // counts agree, they are not doubled. Two Prometheus servers scrape at different moments,
+    // so their increase() over two minutes differs (seen up to 1.40 on a loaded fresh-machine
+    // run); counted twice would be 2.0.
     let requests = |v: &Value| -> f64 {
         v["clients"]
             .as_array()
@@ -343,7 +345,7 @@ fn basic_auth_and_a_header_selected_tenant() {
     let (ra, rb) = (requests(&a), requests(&b));
     assert!(rb > 0.0, "{b}");
     assert!(
-        (0.7..1.4).contains(&(ra / rb)),
+        (0.6..1.65).contains(&(ra / rb)),
         "the HA pair's series counted {:.2} times: lab-a {ra}, lab-b {rb}",
         ra / rb
     );
