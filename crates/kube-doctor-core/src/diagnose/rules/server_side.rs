@@ -29,7 +29,7 @@ fn ready_now(b: &crate::bundle::Bundle) -> Option<jiff::Timestamp> {
         .map(|r| r.checked_at)
 }
 
-/// "from T1 to T2", "since T1" or "in the window", for a signal's first and last point.
+/// "from T1 to T2", "at T1" or "in the window", for a signal's first and last point.
 fn span(first: Option<jiff::Timestamp>, last: Option<jiff::Timestamp>) -> String {
     match (first, last) {
         (Some(f), Some(l)) if f != l => format!("from {} to {}", fmt_time(f), fmt_time(l)),
@@ -981,6 +981,7 @@ mod tests {
             assert!(evaluate(&ServerSide, &bundle(fault)).is_empty(), "{fault}");
         }
     }
+
     /// An outage that ended: Prometheus could not scrape the API server for a while, but step
     /// 1 found `/readyz` ok. The advice says it *was* not serving (from when to when) and
     /// points at why it stopped, not "is not serving: check its process" (seen on the lab
