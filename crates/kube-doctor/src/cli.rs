@@ -296,7 +296,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration, allow_hyphen_values = true)]
     pub cooldown: Duration,
     /// Investigations waiting at most (more are refused with 503 and counted).
-    #[arg(long, value_name = "N", default_value = "16", value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(long, value_name = "N", default_value = "16", value_parser = parse_queue_size, allow_hyphen_values = true)]
     pub queue_size: usize,
     /// Investigations running at once.
     #[arg(long, value_name = "N", default_value = "2", value_parser = parse_count, allow_hyphen_values = true)]
@@ -469,6 +469,21 @@ pub fn parse_max_inflight(s: &str) -> Result<usize, String> {
     Ok(n)
 }
 
+/// The most investigations serve keeps waiting (`--queue-size`): each runs a whole playbook
+/// against the API server, so a longer queue only delays answers past any alert's relevance.
+pub const MAX_QUEUE_SIZE: usize = 4096;
+
+/// Parses `--queue-size`: a whole number from 1 to [`MAX_QUEUE_SIZE`].
+pub fn parse_queue_size(s: &str) -> Result<usize, String> {
+    let n = parse_count(s)?;
+    if n > MAX_QUEUE_SIZE {
+        return Err(format!(
+            "at most {MAX_QUEUE_SIZE}: more waiting investigations would only answer alerts long gone (the default is 16)"
+        ));
+    }
+    Ok(n)
+}
+
 /// Parses the command line. `--help` and `--version` print and exit here; any other problem
 /// is returned as one line naming the flag and the value, what was wrong and what to do
 /// (clap's own message, with its usage block and "For more information" dropped and its
@@ -635,6 +650,7 @@ mod tests {
                     ValueParser::new(parse_since).type_id(),
                     ValueParser::new(parse_count).type_id(),
                     ValueParser::new(parse_max_inflight).type_id(),
+                    ValueParser::new(parse_queue_size).type_id(),
                     ValueParser::new(parse_threshold).type_id(),
                     ValueParser::new(clap::value_parser!(u64)).type_id(),
                     ValueParser::new(clap::value_parser!(u32)).type_id(),
@@ -727,6 +743,11 @@ mod tests {
         let many = parse_max_inflight("100000").unwrap_err();
         assert!(many.starts_with("at most 32: "), "{many}");
         assert!(parse_max_inflight("0").is_err());
+        assert!(
+            parse_queue_size("100000000000")
+                .unwrap_err()
+                .starts_with("at most 4096")
+        );
         assert!(
             parse_max_inflight("99999999999999999999")
                 .unwrap_err()

@@ -70,7 +70,11 @@ pub enum PayloadError {
 
 /// Parses and checks a payload.
 pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
-    let p: Payload = serde_json::from_slice(body).map_err(|e| PayloadError::Malformed(why(&e)))?;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let p: Payload = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| PayloadError::Malformed(why(&e.path().to_string(), e.inner())))?;
+    de.end()
+        .map_err(|e| PayloadError::Malformed(why(".", &e)))?;
     let grafana = p.org_id.is_some() && matches!(p.version.as_str(), "1" | "");
     if p.version != "4" && !grafana {
         return Err(PayloadError::Version(kube_doctor_core::escape::one_line(
@@ -83,9 +87,19 @@ pub fn parse(body: &[u8]) -> Result<Payload, PayloadError> {
 /// Why a body is not a payload, in the payload's words and a position: never the parser's
 /// own message past a missing field's name, which quotes the body's values (a sender's bytes,
 /// escape sequences and all) and names Rust types ("struct Payload with 4 elements").
-fn why(e: &serde_json::Error) -> String {
+fn why(path: &str, e: &serde_json::Error) -> String {
     use serde_json::error::Category;
-    let at = format!("line {} column {}", e.line(), e.column());
+    // Where in the payload (serde_path_to_error: `alerts[0].labels`); its map keys are the
+    // sender's, so escaped and cut.
+    let at = match path {
+        "" | "." => format!("line {} column {}", e.line(), e.column()),
+        p => format!(
+            "{} (line {} column {})",
+            kube_doctor_core::escape::one_line(p, 100),
+            e.line(),
+            e.column()
+        ),
+    };
     const SHAPE: &str = "send Alertmanager's webhook JSON: an object with \"version\": \"4\" and an \"alerts\" list, each alert with \"status\" and \"labels\"";
     match e.classify() {
         Category::Syntax => format!("not JSON (syntax error at {at})"),
@@ -97,8 +111,8 @@ fn why(e: &serde_json::Error) -> String {
             .and_then(|r| r.split('`').next())
             .filter(|f| f.bytes().all(|b| b.is_ascii_alphabetic()))
         {
-            Some(field) => format!("field \"{field}\" is missing ({at}): {SHAPE}"),
-            None => format!("a value does not have the payload's shape at {at}: {SHAPE}"),
+            Some(field) => format!("field \"{field}\" is missing at {at}: {SHAPE}"),
+            None => format!("the value at {at} does not have the payload's shape: {SHAPE}"),
         },
     }
 }
@@ -288,7 +302,7 @@ mod tests {
         // The parser's words and the sender's values stay out of the answer.
         let array = parse(b"[]").unwrap_err().to_string();
         assert!(
-            array.contains("does not have the payload's shape at line 1 column")
+            array.contains("the value at line 1 column 2 does not have the payload's shape")
                 && array.contains("\"alerts\" list")
                 && !array.contains("struct"),
             "{array}"
@@ -301,6 +315,23 @@ mod tests {
         assert!(missing.contains("field \"alerts\" is missing"), "{missing}");
         let cut = parse(br#"{"version":"4","al"#).unwrap_err().to_string();
         assert!(cut.contains("cut short"), "{cut}");
+        // A wrong type deep inside is named by where it is.
+        let number = parse(br#"{"version":4,"alerts":[]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            number.contains("the value at version (line 1 column 12)"),
+            "{number}"
+        );
+        let labels = parse(br#"{"version":"4","alerts":[{"status":"firing","labels":{"a":1}}]}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            labels.contains("the value at alerts[0].labels.a "),
+            "{labels}"
+        );
+        // Text after the payload is no payload either.
+        assert!(parse(br#"{"version":"4","alerts":[]} x"#).is_err());
         // Version 1 only from Grafana (it carries orgId).
         assert!(parse(br#"{"version":"1","alerts":[]}"#).is_err());
     }
