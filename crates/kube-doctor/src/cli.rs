@@ -458,15 +458,22 @@ pub fn parse_bytes(s: &str) -> Result<usize, String> {
 /// second with a burst of 10).
 pub const MAX_INFLIGHT: usize = 32;
 
-/// Parses `--max-inflight`: a whole number from 1 to [`MAX_INFLIGHT`].
-pub fn parse_max_inflight(s: &str) -> Result<usize, String> {
+/// [`parse_count`], at most `max`; `why` says why the bound is there.
+fn count_at_most(s: &str, max: usize, why: &str) -> Result<usize, String> {
     let n = parse_count(s)?;
-    if n > MAX_INFLIGHT {
-        return Err(format!(
-            "at most {MAX_INFLIGHT}: kube-doctor stays gentle with a struggling API server (the default is 4)"
-        ));
+    if n > max {
+        return Err(format!("at most {max}: {why}"));
     }
     Ok(n)
+}
+
+/// Parses `--max-inflight`: a whole number from 1 to [`MAX_INFLIGHT`].
+pub fn parse_max_inflight(s: &str) -> Result<usize, String> {
+    count_at_most(
+        s,
+        MAX_INFLIGHT,
+        "kube-doctor stays gentle with a struggling API server (the default is 4)",
+    )
 }
 
 /// The most investigations serve keeps waiting (`--queue-size`): each runs a whole playbook
@@ -475,13 +482,11 @@ pub const MAX_QUEUE_SIZE: usize = 4096;
 
 /// Parses `--queue-size`: a whole number from 1 to [`MAX_QUEUE_SIZE`].
 pub fn parse_queue_size(s: &str) -> Result<usize, String> {
-    let n = parse_count(s)?;
-    if n > MAX_QUEUE_SIZE {
-        return Err(format!(
-            "at most {MAX_QUEUE_SIZE}: more waiting investigations would only answer alerts long gone (the default is 16)"
-        ));
-    }
-    Ok(n)
+    count_at_most(
+        s,
+        MAX_QUEUE_SIZE,
+        "more waiting investigations would only answer alerts long gone (the default is 16)",
+    )
 }
 
 /// Parses the command line. `--help` and `--version` print and exit here; any other problem
