@@ -53,6 +53,28 @@ fn needs_escape(c: char) -> bool {
             | '\u{200b}'..='\u{200f}' | '\u{feff}')
 }
 
+/// What is wrong with JSON that `serde_json` could not read, from the error's class and
+/// position only (its message can quote the input, escape sequences and all):
+/// `Some("not JSON (line L column C)")` for a syntax error, `Some("cut short: JSON ends at
+/// line L column C")` for an early end, `None` for JSON of another shape or a read error (the
+/// caller knows which shape it wanted).
+pub fn json_fault(e: &serde_json::Error) -> Option<String> {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax => Some(format!(
+            "not JSON (line {} column {})",
+            e.line(),
+            e.column()
+        )),
+        Category::Eof => Some(format!(
+            "cut short: JSON ends at line {} column {}",
+            e.line(),
+            e.column()
+        )),
+        Category::Data | Category::Io => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -40,8 +40,9 @@ pub enum AnswerError {
         /// The HTTP status.
         status: u16,
         /// What is wrong with the body, from the JSON parser's class of error and position
-        /// (never the parser's message, which can quote the body): "cut short at line 1
-        /// column 8584", "not JSON (line 1 column 1)", "JSON of another shape".
+        /// (never the parser's message, which can quote the body; [`crate::escape::json_fault`]):
+        /// "cut short: JSON ends at line 1 column 8584", "not JSON (line 1 column 1)",
+        /// "JSON of another shape".
         why: String,
         /// The body's first characters, escaped.
         start: String,
@@ -101,21 +102,7 @@ fn envelope_data(
 ) -> Result<serde_json::Value, AnswerError> {
     let env: Envelope = serde_json::from_slice(body).map_err(|e| AnswerError::NotPrometheus {
         status,
-        why: match e.classify() {
-            serde_json::error::Category::Eof => {
-                format!(
-                    "cut short: JSON ends at line {} column {}",
-                    e.line(),
-                    e.column()
-                )
-            }
-            serde_json::error::Category::Syntax => {
-                format!("not JSON (line {} column {})", e.line(), e.column())
-            }
-            serde_json::error::Category::Data | serde_json::error::Category::Io => {
-                "JSON of another shape".to_string()
-            }
-        },
+        why: crate::escape::json_fault(&e).unwrap_or_else(|| "JSON of another shape".to_string()),
         start: crate::escape::one_line(&String::from_utf8_lossy(&body[..body.len().min(60)]), 60),
     })?;
     if env.status != "success" {

@@ -101,11 +101,12 @@ fn why(path: &str, e: &serde_json::Error) -> String {
         ),
     };
     const SHAPE: &str = "send Alertmanager's webhook JSON: an object with \"version\": \"4\" and an \"alerts\" list, each alert with \"status\" and \"labels\"";
+    if let Some(fault) = kube_doctor_core::escape::json_fault(e) {
+        return fault;
+    }
     match e.classify() {
-        Category::Syntax => format!("not JSON (syntax error at {at})"),
-        Category::Eof => format!("cut short (the JSON ends at {at})"),
         Category::Io => "it could not be read".to_string(),
-        Category::Data => match e
+        _ => match e
             .to_string()
             .strip_prefix("missing field `")
             .and_then(|r| r.split('`').next())
