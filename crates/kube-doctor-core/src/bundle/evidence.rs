@@ -974,6 +974,12 @@ pub struct ApiServerInstance {
     pub p99_seconds: Option<f64>,
     /// The lowest `up` of its target over the window (0: a scrape failed).
     pub lowest_up: Option<f64>,
+    /// Whether its target was still scraped at the window's end (an `up` sample then).
+    /// `Some(false)`: it left Prometheus' targets within the window, as a stopped API server
+    /// leaves the `kubernetes` Service's endpoints, often before a scrape of it fails.
+    /// `None`: not asked (bundles from before this field, or no Prometheus).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scraped_at_end: Option<bool>,
     /// Its 5xx ratio over time (each point covers the step before it).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub error_ratio_series: Vec<(Timestamp, f64)>,

@@ -250,8 +250,9 @@ impl InstantQueries {
 }
 
 /// The per-instance queries of step 7 over the window `w`, scoped by `m` (job and cluster):
-/// requests by instance and code, p99 latency by instance, the lowest `up` by instance.
-pub fn instance_queries(w: &str, m: &crate::prometheus::Matchers) -> [String; 3] {
+/// requests by instance and code, p99 latency by instance, the lowest `up` by instance, and
+/// (an instant query at the window's end) `up` by instance: which targets are still scraped.
+pub fn instance_queries(w: &str, m: &crate::prometheus::Matchers) -> [String; 4] {
     [
         format!(
             "sum by (instance, code) (increase({}[{w}]))",
@@ -268,6 +269,7 @@ pub fn instance_queries(w: &str, m: &crate::prometheus::Matchers) -> [String; 3]
             "min by (instance) (min_over_time({}[{w}]))",
             m.selector("up", &[])
         ),
+        format!("min by (instance) ({})", m.selector("up", &[])),
     ]
 }
 
@@ -281,13 +283,15 @@ pub fn instance_error_ratio_query(r: &str, m: &crate::prometheus::Matchers) -> S
 }
 
 /// Step 7's per-instance view from [`instance_queries`]' answers (requests by instance and
-/// code, p99 by instance, lowest `up` by instance) and [`instance_error_ratio_query`]'s
-/// series, over a window of `seconds`. `focus` (the alert's instance) comes first, then the
+/// code, p99 by instance, lowest `up` by instance, `up` at the window's end by instance: `None`
+/// when not asked) and [`instance_error_ratio_query`]'s series, over a window of `seconds`.
+/// An instance seen in the window but without an `up` at its end left the scrape targets. `focus` (the alert's instance) comes first, then the
 /// instances by 5xx ratio, highest first.
 pub fn instances(
     requests: &[InstantSample],
     p99: &[InstantSample],
     up: &[InstantSample],
+    up_at_end: Option<&[InstantSample]>,
     error_series: Vec<RangeSeries>,
     seconds: f64,
     focus: Option<&str>,
@@ -344,9 +348,12 @@ pub fn instances(
             e.error_ratio_series = s.points.into_iter().filter(|(_, v)| !v.is_nan()).collect();
         }
     }
+    let scraped: Option<std::collections::BTreeSet<String>> =
+        up_at_end.map(|u| u.iter().map(|x| label(x, "instance")).collect());
     let mut out: Vec<ApiServerInstance> = by.into_values().collect();
     for e in &mut out {
         e.alerted = focus.is_some_and(|f| f == e.instance);
+        e.scraped_at_end = scraped.as_ref().map(|s| s.contains(&e.instance));
     }
     out.sort_by(|a, b| {
         b.alerted
@@ -1217,11 +1224,28 @@ mod tests {
         ];
         let p99 = vec![sample(&[("instance", "b:6443")], 1.5)];
         let up = vec![sample(&[("instance", "c:6443")], 0.0)];
-        let v = instances(&requests, &p99, &up, Vec::new(), 100.0, Some("c:6443"));
+        let up_at_end = vec![
+            sample(&[("instance", "b:6443")], 1.0),
+            sample(&[("instance", "c:6443")], 1.0),
+        ];
+        let v = instances(
+            &requests,
+            &p99,
+            &up,
+            Some(&up_at_end),
+            Vec::new(),
+            100.0,
+            Some("c:6443"),
+        );
         let order: Vec<&str> = v.iter().map(|i| i.instance.as_str()).collect();
         assert_eq!(order, vec!["c:6443", "b:6443", "a:6443"]);
         assert!(v[0].alerted && !v[1].alerted);
         assert_eq!(v[0].lowest_up, Some(0.0));
+        // a:6443 served in the window and has no `up` at its end: it left the targets.
+        assert_eq!(
+            v.iter().map(|i| i.scraped_at_end).collect::<Vec<_>>(),
+            vec![Some(true), Some(true), Some(false)]
+        );
         assert!((v[0].ratio_429 - 0.01).abs() < 1e-9);
         assert!((v[1].ratio_5xx - 0.2).abs() < 1e-9);
         assert_eq!(v[1].requests_per_second, 10.0);
@@ -1319,7 +1343,7 @@ mod tests {
             })
             .collect();
             let focus = endpoints[1].clone();
-            let view = instances(&requests, &p99, &up, Vec::new(), 300.0, Some(&focus));
+            let view = instances(&requests, &p99, &up, None, Vec::new(), 300.0, Some(&focus));
             assert_eq!(view.len(), 3, "{stack}: {view:?}");
             assert_eq!(
                 view[0].instance, focus,

@@ -144,10 +144,12 @@ fn describe_series(a: &ApiServerSeries) -> String {
                     kube_doctor_core::escape::one_line(&i.instance, 80),
                     if i.alerted { " (the alert's)" } else { "" },
                     i.ratio_5xx * 100.0,
-                    // A stopped instance's target fails its scrapes, then leaves the
-                    // kubernetes Service's endpoints: its numbers stop there.
+                    // A stopped instance's target fails its scrapes, or leaves the
+                    // kubernetes Service's endpoints first: its numbers stop there.
                     if i.lowest_up.is_some_and(|u| u < 1.0) {
                         " (down: a scrape of it failed in the window)"
+                    } else if i.scraped_at_end == Some(false) {
+                        " (gone: no longer scraped at the window's end, as when an API server stops and leaves the kubernetes Service's endpoints)"
                     } else {
                         ""
                     }
@@ -312,7 +314,7 @@ async fn from_prometheus(
         futures::future::join_all(ranges.iter().map(|(_, query)| {
             in_lane(&lanes, prom.range(ctx, query, series_from, window.to, step))
         }));
-    let [per_requests, per_p99, per_up] = instance_queries(&w, &m);
+    let [per_requests, per_p99, per_up, per_up_at_end] = instance_queries(&w, &m);
     let per_series_query = instance_error_ratio_query(&r, &m);
     let instants = async {
         tokio::try_join!(
@@ -331,6 +333,7 @@ async fn from_prometheus(
             inst(&per_requests),
             inst(&per_p99),
             inst(&per_up),
+            inst(&per_up_at_end),
             in_lane(
                 &lanes,
                 prom.range(ctx, &per_series_query, series_from, window.to, step)
@@ -349,7 +352,7 @@ async fn from_prometheus(
         apf_inqueue,
         webhook_rejections,
     ) = instants?;
-    let (per_requests, per_p99, per_up, per_series) = per_instance?;
+    let (per_requests, per_p99, per_up, per_up_at_end, per_series) = per_instance?;
     let mut series = Vec::new();
     for ((measure, _), answer) in ranges.into_iter().zip(range_answers) {
         series.extend(series_of(measure, answer?));
@@ -386,6 +389,7 @@ async fn from_prometheus(
             &per_requests,
             &per_p99,
             &per_up,
+            Some(&per_up_at_end),
             per_series,
             window.seconds().max(60.0),
             focus.as_deref(),
@@ -435,6 +439,27 @@ mod tests {
                 && note.contains("198.18.7.11:26443 0.0 % 5xx (down: a scrape of it failed")
                 && !note.contains("198.18.7.10:26443 0.0 % 5xx (down")
                 && !note.contains("198.18.7.12:26443 0.0 % 5xx (down"),
+            "{note}"
+        );
+    }
+
+    /// The same instance stopped between two scrapes and left the kubernetes Service's
+    /// endpoints before one failed (every `up` 1, none at the window's end): still named.
+    #[test]
+    fn an_instance_that_left_the_targets_is_named_as_gone() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../kube-doctor-core/tests/fixtures/bundles/kps-apiserver-down-1.json");
+        let b = kube_doctor_core::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let mut a = b.server_metrics.unwrap().apiserver_series.unwrap();
+        for i in &mut a.instances {
+            i.scraped_at_end = Some(!i.instance.starts_with("198.18.7.11:"));
+            i.lowest_up = Some(1.0);
+        }
+        let note = describe_series(&a);
+        assert!(
+            note.contains("198.18.7.11:26443 0.0 % 5xx (gone: no longer scraped")
+                && !note.contains("(down")
+                && note.matches("(gone").count() == 1,
             "{note}"
         );
     }
