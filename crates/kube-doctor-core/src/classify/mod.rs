@@ -252,7 +252,7 @@ const STATUS_PATTERN: &str = r#"(?ix)
 
 /// Whether a line is a stack frame: Java/Node/.NET `at ...(...)`, Python `File "...", line N`.
 fn is_frame(line: &[u8]) -> bool {
-    let t = line.trim_ascii_start();
+    let t = skip_timestamp(line.trim_ascii_start()).trim_ascii_start();
     if let Some(rest) = t.strip_prefix(b"at ") {
         return memchr::memmem::find(rest, b": ").is_none();
     }
@@ -261,6 +261,24 @@ fn is_frame(line: &[u8]) -> bool {
     }
     // A traceback's source line (`raise ApiException(http_resp=r)`) is code, not a message.
     t.starts_with(b"raise ") || (t.starts_with(b"... ") && t.ends_with(b" more"))
+}
+
+/// `line` after a leading RFC 3339 timestamp (`2023-05-19T12:20:44.599029363Z `, as
+/// `kubectl logs --timestamps` and container runtimes prefix each line), or `line` itself.
+fn skip_timestamp(line: &[u8]) -> &[u8] {
+    let end = line
+        .iter()
+        .position(|b| b.is_ascii_whitespace())
+        .unwrap_or(line.len());
+    let token = &line[..end];
+    let looks_like_time = token.len() >= 20
+        && token[..4].iter().all(u8::is_ascii_digit)
+        && token[4] == b'-'
+        && token[10] == b'T'
+        && token
+            .iter()
+            .all(|b| b.is_ascii_digit() || b"-:.TZ+".contains(b));
+    if looks_like_time { &line[end..] } else { line }
 }
 
 /// Whether a line is Prometheus text exposition (`# HELP`/`# TYPE` comments and `name{labels}
@@ -515,17 +533,39 @@ impl Classifier {
         // error occurred", which implies 500).
         let mut implied = [None::<u16>; PRECEDENCE.len()];
         let mut leaked: Option<u16> = None;
+        // A relayed phrase with a category (`error dialing backend`) names the failure; the
+        // transport words after it (TLS, network, timeout) describe the API server's own
+        // outbound call (`tls: failed to verify certificate` of the kubelet's serving
+        // certificate), not the client's connection.
+        let relayed_from = found[..n_found]
+            .iter()
+            .filter(|(id, ..)| {
+                let ph = &PHRASES[*id as usize];
+                ph.relayed && ph.category.is_some()
+            })
+            .map(|&(_, _, end)| end)
+            .min();
         for &(id, start, end) in &found[..n_found] {
             if neutral.iter().any(|r| r.start <= start && end <= r.end) {
                 continue;
             }
             let ph = &PHRASES[id as usize];
+            let after_relay = relayed_from.is_some_and(|at| start >= at)
+                && ph.category.is_some_and(|(c, _)| {
+                    matches!(
+                        c,
+                        Category::TlsCertificate | Category::NetworkUnreachable | Category::Timeout
+                    )
+                });
             if ph.word
                 && (line
                     .get(start.wrapping_sub(1))
                     .is_some_and(u8::is_ascii_alphanumeric)
                     || line.get(end).is_some_and(u8::is_ascii_alphanumeric))
             {
+                continue;
+            }
+            if ph.at_start && !line[..start].trim_ascii().is_empty() {
                 continue;
             }
             if ph.veto {
@@ -555,7 +595,7 @@ impl Classifier {
             expected |= ph.expected;
             not_api |= ph.not_api;
             relayed |= ph.relayed;
-            if let Some((category, strength)) = ph.category {
+            if let Some((category, strength)) = ph.category.filter(|_| !after_relay) {
                 let rank = precedence(category);
                 if implied[rank].is_none() {
                     implied[rank] = ph.implied_code;
@@ -678,6 +718,8 @@ impl Classifier {
         // authentication failure, and "Status(403) ... Unauthorized" is a 403.
         let category = match (category, explicit.map(Category::from_http)) {
             (Category::Other, Some(from_code)) if from_code.is_error() => from_code,
+            // `Forbidden:` in a field error of a 422 Invalid Status is the field's, not RBAC's.
+            (Category::Authorization, Some(Category::InvalidRequest)) => Category::InvalidRequest,
             (Category::Authentication, Some(Category::Authorization))
             | (Category::Authorization, Some(Category::Authentication)) => {
                 Category::from_http(explicit.unwrap_or_default())

@@ -116,6 +116,10 @@ pub struct Phrase {
     /// The phrase counts only as a whole word (no letter or digit either side): Node's error
     /// codes (`ENOTFOUND`) are also the inside of longer names (`ResourceNotFoundError`).
     pub word: bool,
+    /// The phrase counts only at the line's start (after blanks): kubectl's own `error: `
+    /// messages, which other programs' logs can hold mid-line (`Non-restartable error: error
+    /// upgrading connection`).
+    pub at_start: bool,
 }
 
 const fn p(text: &'static str) -> Phrase {
@@ -134,6 +138,7 @@ const fn p(text: &'static str) -> Phrase {
         not_api: false,
         relayed: false,
         word: false,
+        at_start: false,
     }
 }
 
@@ -226,6 +231,12 @@ impl Phrase {
     /// The phrase counts only as a whole word (see [`Phrase::word`]).
     const fn word(mut self) -> Self {
         self.word = true;
+        self
+    }
+
+    /// The phrase counts only at the line's start (see [`Phrase::at_start`]).
+    const fn at_start(mut self) -> Self {
+        self.at_start = true;
         self
     }
 
@@ -340,6 +351,11 @@ pub const PHRASES: &[Phrase] = &[
     // Go crypto/x509 and crypto/tls; Python ssl; Java JSSE; Node's OpenSSL codes; rustls; .NET
     // SslStream.
     cat("x509:", TlsCertificate, Specific).by_weak(ClientGo),
+    // Windows SChannel under .NET: `System.ComponentModel.Win32Exception (0x80090326): The
+    // message received was unexpected or badly formatted.` The SEC_E_* codes 0x80090320-0x8009032F
+    // are TLS handshake failures (untrusted root 0x80090325, bad message 0x80090326, expired
+    // 0x80090328; Microsoft's "COM Error Codes (Security and Setup)").
+    cat("win32exception (0x8009032", TlsCertificate, Specific).by(Dotnet),
     cat("invalid peer certificate", TlsCertificate, Contextual),
     cat("invalid certificate:", TlsCertificate, Contextual),
     cat("certificate expired", TlsCertificate, Specific),
@@ -439,6 +455,26 @@ pub const PHRASES: &[Phrase] = &[
         403,
     ),
     // HTTP's own status words: any HTTP client prints them, so they need API context.
+    // Admission that is not RBAC, said as "is forbidden": OpenShift's SecurityContextConstraints
+    // admission (`Pod "x" is forbidden: no providers available to validate pod request`) and
+    // the PodOverhead / RuntimeClass admission plugin (`pods "x" is forbidden: pod rejected:
+    // Pod Overhead set without corresponding RuntimeClass defined Overhead`).
+    cat_code(
+        "is forbidden: no providers available to validate",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    cat_code(
+        "is forbidden: pod rejected",
+        QuotaOrAdmission,
+        Specific,
+        403,
+    ),
+    // An admission plugin out of time (k8s.io/apiserver admission metrics wrapper: `admission
+    // plugin "MutatingAdmissionWebhook" failed to complete mutation in 13s`).
+    cat("failed to complete mutation", QuotaOrAdmission, Specific),
+    cat("failed to complete validation", QuotaOrAdmission, Specific),
     cat_code("403 forbidden", Authorization, Contextual, 403),
     cat_code("'forbidden'", Authorization, Contextual, 403),
     cat_code("reason: forbidden", Authorization, Contextual, 403),
@@ -641,6 +677,18 @@ pub const PHRASES: &[Phrase] = &[
     // ---- network: the request never got an answer ----------------------------------------
     cat("dial tcp", NetworkUnreachable, Contextual).by_weak(ClientGo),
     cat("dial udp", NetworkUnreachable, Contextual).by_weak(ClientGo),
+    // aiohttp (Python asyncio clients, kubernetes_asyncio, kopf): `ClientConnectorError: Cannot
+    // connect to host 10.0.0.1:443 ssl:default [None]`.
+    cat("cannot connect to host", NetworkUnreachable, Contextual),
+    // .NET's socket after a refused connect (System.Net.Sockets, on Linux and macOS):
+    // `PlatformNotSupportedException: Sockets on this platform are invalid for use after a
+    // failed connection attempt.`
+    cat(
+        "invalid for use after a failed connection attempt",
+        NetworkUnreachable,
+        Specific,
+    )
+    .by(Dotnet),
     cat("connection refused", NetworkUnreachable, Contextual),
     cat(
         "was refused - did you specify the right host or port",
@@ -855,7 +903,9 @@ pub const PHRASES: &[Phrase] = &[
     client("unable to upgrade connection", Kubectl),
     client("error: unable to forward port", Kubectl),
     client("error: failed to create ", Kubectl),
-    client("error upgrading connection", Kubectl),
+    // kubectl's own message, at the line's start: client-go's SPDY/WebSocket executors say
+    // "error upgrading connection" inside other programs' logs too (Rancher's webhook tunnel).
+    client("error: error upgrading connection", Kubectl).at_start(),
     client("error validating \"", Kubectl),
     weak_client("kubectl", Kubectl),
     // controller-runtime.
@@ -999,6 +1049,8 @@ pub const PHRASES: &[Phrase] = &[
     client("system.threading.tasks.taskcanceledexception", Dotnet),
     client("kubeops.", Dotnet),
     client("system.net.", Dotnet),
+    client("system.componentmodel.", Dotnet),
+    client("system.platformnotsupportedexception", Dotnet),
     client("system.io.", Dotnet),
     client("unable to read data from the transport connection", Dotnet),
     // ---- API context without a library ----------------------------------------------------
@@ -1043,6 +1095,12 @@ pub const PHRASES: &[Phrase] = &[
     ctx("filter_kube"),
     // Ruby's kubeclient.
     ctx("kubeexception"),
+    // A Kubernetes namespace named as client-go and kubectl quote it (`failed to get
+    // ReplicationController "x" in Namespace "y": 404 Not Found`).
+    ctx(" in namespace \""),
+    // An exec or port-forward upgrade the API server answered with a status (kube-rs'
+    // `UpgradeConnectionError::ProtocolSwitch`: `failed to switch protocol: 403 Forbidden`).
+    ctx("failed to switch protocol"),
     ctx("error creating: "),
     ctx("upgrade failed"),
     ctx("installation failed"),
@@ -1056,6 +1114,11 @@ pub const PHRASES: &[Phrase] = &[
     neutral("registry.k8s.io"),
     neutral("kubectl-"),
     neutral("kubectl.kubernetes.io"),
+    // A lookup handled by a fallback: kopf's `Default peering object not found, falling back
+    // to the standalone mode.` (a failed request that falls back still counts: client-go's
+    // `The watchlist request ended with an error, falling back to the standard LIST semantics`
+    // with its 403).
+    neutral("not found, falling back"),
     // A handled error, an empty error field, a zero counter.
     neutral("err=<nil>"),
     neutral("error=<nil>"),
@@ -1109,6 +1172,14 @@ pub const PHRASES: &[Phrase] = &[
     veto("status { code: permissiondenied"),
     veto("status { code: unauthenticated"),
     veto("status { code: resourceexhausted"),
+    // The API server's own etcd client (its zap logger; kine under k3s and microk8s): a server's
+    // log, not a client's.
+    veto("\"logger\":\"etcd-client\""),
+    // A reverse proxy's own log of its upstream (nginx `connect() failed (111: Connection
+    // refused) while connecting to upstream`, in front of an API server or not).
+    veto("while connecting to upstream"),
+    // kube-runtime's reflector store lookup (a controller's own cache, not an API answer).
+    veto("not found in local store"),
     veto("rbac deny:"),
     // A webhook server's own log of the requests it serves (controller-runtime's webhook
     // package), not a client's.
@@ -1144,6 +1215,16 @@ pub const PHRASES: &[Phrase] = &[
     // A process's own health check of a helper (Airflow's `Error while health checking kube
     // watcher process`): a probe result, not an API response.
     not_api("while health checking"),
+    // An operator's own wait for its workload (`Exceeded timeout of 300000ms while waiting for
+    // StrimziPodSet resource x to be ready`) and a framework giving up on retries
+    // (java-operator-sdk `Exhausted retries for ExecutionScope{...}`): the controller's state,
+    // not an API answer.
+    not_api(" to be ready"),
+    not_api("exhausted retries for"),
+    // Electron's structured clone (`Error: An object could not be cloned.`) and apimachinery's
+    // scheme lookup (`no kind "X" is registered for version "v1"`): programming errors.
+    not_api("an object could not be cloned"),
+    not_api("is registered for version"),
     not_api("nullpointerexception"),
     not_api("is not a function"),
     not_api("cannot read properties of undefined"),
