@@ -12,11 +12,14 @@
 //! 2. the client is the highest-ranked client marker found;
 //! 3. the category is the first in [`patterns::PRECEDENCE`] among `Specific` phrases and, when the
 //!    line is about the API (a client or context phrase), `Contextual` ones; `Weak` phrases only
-//!    when nothing stronger matched;
+//!    when nothing stronger matched; transport phrases after a relayed failure (`error dialing
+//!    backend: tls: ...`) describe the API server's own call and do not count;
 //! 4. with API context and a generic error word but no category, the line is `other`;
 //!    otherwise `none`;
 //! 5. the HTTP code is the one the line states (`(403)`, `code: 403`, `"code":403`, `403
-//!    Forbidden`...) or, failing that, the one its canonical Status text implies.
+//!    Forbidden`...) or, failing that, the one its canonical Status text implies; a stated
+//!    code settles what the words leave open (a 422 whose field error says `Forbidden:` is an
+//!    invalid request).
 
 pub mod accuracy;
 pub mod authz;

@@ -111,7 +111,9 @@ pub struct Phrase {
     /// `other` from error words on this line.
     pub not_api: bool,
     /// The text after it was produced by the API server on the client's behalf (it called a
-    /// webhook or a kubelet): Go transport text there does not name the client's library.
+    /// webhook or a kubelet): Go transport text there does not name the client's library, and
+    /// when the phrase has a category of its own, TLS, network and timeout phrases after it do
+    /// not count (they describe the server's outbound call).
     pub relayed: bool,
     /// The phrase counts only as a whole word (no letter or digit either side): Node's error
     /// codes (`ENOTFOUND`) are also the inside of longer names (`ResourceNotFoundError`).
