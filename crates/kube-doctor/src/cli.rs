@@ -332,8 +332,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
             "a duration needs a unit: write {t}s, {t}m or {t}h (like 30s, 15m or 1h)"
         ));
     }
-    let d = humantime::parse_duration(t)
-        .map_err(|e| format!("not a duration ({e}): write it like 30s, 15m or 1h"))?;
+    let d = humantime::parse_duration(t).map_err(|_| {
+        "not a duration: write a number and a unit, like 30s, 15m or 1h".to_string()
+    })?;
     if d > MAX_FLAG_DURATION {
         return Err("longer than a year: write it like 30s, 15m or 1h".to_string());
     }

@@ -732,6 +732,22 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
         match &args.kubeconfig {
             Some(path) => {
                 let shown = path.display().to_string();
+                // Said here rather than in kube-rs' words, which quote the path twice.
+                match std::fs::metadata(path) {
+                    Err(e) => {
+                        return Err(SettingsError::Kubeconfig {
+                            path: shown,
+                            reason: one(&e),
+                        });
+                    }
+                    Ok(m) if m.is_dir() => {
+                        return Err(SettingsError::Kubeconfig {
+                            path: shown,
+                            reason: "it is a directory, not a kubeconfig file".to_string(),
+                        });
+                    }
+                    Ok(_) => {}
+                }
                 let kc = Kubeconfig::read_from(path).map_err(|e| SettingsError::Kubeconfig {
                     path: shown.clone(),
                     reason: one(&e),

@@ -224,6 +224,20 @@ fn bad_flag_values_get_one_line_naming_the_flag_and_what_to_give() {
             &["--max-line-bytes 0:", "1MiB"],
         ),
         (
+            vec!["clients", "--since", "abc"],
+            &["--since abc:", "a number and a unit", "15m"],
+        ),
+        (
+            vec![
+                "clients",
+                "--kubeconfig",
+                "/nonexistent/kc",
+                "--prometheus",
+                "none",
+            ],
+            &["kubeconfig /nonexistent/kc: No such file"],
+        ),
+        (
             vec!["collect", "--out", "b.json", "--step-timeout", "0s"],
             &["--step-timeout 0s:", "longer than 0"],
         ),
@@ -286,6 +300,36 @@ fn a_closed_pipe_ends_the_run_quietly() {
     assert!(!said.contains("panicked"), "{said}");
     // 141: ended by SIGPIPE (128 + 13), as `yes | head -1` ends.
     assert!(said.contains("exit=141"), "{said}");
+}
+
+/// A directory given to classify is named as one (not "cannot read it after line 0"), the
+/// other inputs still run, and the exit code says one was skipped.
+#[test]
+fn classify_names_a_directory_as_one() {
+    let dir = std::env::temp_dir().join(format!("kd-dir-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("a.log");
+    std::fs::write(&log, "E0101 reflector.go:1] failed: connection refused\n").unwrap();
+    let o = run(&[
+        "classify",
+        dir.to_str().unwrap(),
+        log.to_str().unwrap(),
+        "-o",
+        "summary",
+    ]);
+    let err = text(&o.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("is a directory: give log files") && !err.contains("after line"),
+        "{err}"
+    );
+    assert!(
+        text(&o.stdout).contains("\"error_lines\": 1"),
+        "{}",
+        text(&o.stdout)
+    );
 }
 
 /// An empty `--client` is refused (it would silently match nothing).

@@ -156,6 +156,16 @@ impl<R: Read> BlockReader<R> {
             } else {
                 None
             };
+            // A block of whole lines may still hold a line longer than `max_line` (the limit
+            // can be below the block size): the lines before it go out first, then it is cut.
+            let cut = match cut {
+                Some(c) => match first_long_line(&data[..c], self.max_line) {
+                    Some(0) => None,
+                    Some(at) => Some(at),
+                    None => Some(c),
+                },
+                None => None,
+            };
             if cut.is_none() && data[0] == 0 {
                 // A run of NULs too long for one line: skip it, then go on with the line.
                 let run = data.iter().position(|b| *b != 0).unwrap_or(avail);
@@ -177,6 +187,22 @@ impl<R: Read> BlockReader<R> {
             }));
         }
     }
+}
+
+/// Where the first line of `data` longer than `max_line` bytes (not counting its `\n`)
+/// starts, if one is. Steps a window of `max_line + 1` bytes to its last newline: a few
+/// `memrchr` calls per block when lines are short and the limit large.
+fn first_long_line(data: &[u8], max_line: usize) -> Option<usize> {
+    let mut at = 0;
+    while at < data.len() {
+        let window = &data[at..data.len().min(at + max_line + 1)];
+        match memchr::memrchr(b'\n', window) {
+            Some(i) => at += i + 1,
+            None if window.len() > max_line => return Some(at),
+            None => return None,
+        }
+    }
+    None
 }
 
 /// Iterates the lines of a `Block::Lines` without their `\n` (and `\r`).
@@ -265,6 +291,35 @@ mod tests {
         // Oversized at the very end, without a newline.
         let got = collect(&[b'y'; 100], 16, 32, 9);
         assert_eq!(got, vec![(true, vec![b'y'; 32])]);
+    }
+
+    /// A limit below the block size: a long line among short ones in one block is cut too
+    /// (`classify --max-line-bytes 100` used to pass a 6 MB line whole inside an 8 MiB block).
+    #[test]
+    fn a_limit_below_the_block_size_still_cuts() {
+        let mut data = b"short\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 300));
+        data.extend(b"\nmiddle\n");
+        data.extend(std::iter::repeat_n(b'z', 100));
+        data.extend(b"\n");
+        data.extend(std::iter::repeat_n(b'w', 101));
+        data.extend(b"\nlast");
+        for chunk in [1, 7, 4096] {
+            let got = collect(&data, 4096, 100, chunk);
+            let want: Vec<(bool, Vec<u8>)> = vec![
+                (false, b"short".to_vec()),
+                (true, vec![b'x'; 100]),
+                (false, b"middle".to_vec()),
+                (false, vec![b'z'; 100]),
+                (true, vec![b'w'; 100]),
+                (false, b"last".to_vec()),
+            ];
+            assert_eq!(got, want, "chunk {chunk}");
+        }
+        assert_eq!(first_long_line(b"ab\ncd\n", 2), None);
+        assert_eq!(first_long_line(b"ab\ncde\n", 2), Some(3));
+        assert_eq!(first_long_line(b"abc", 2), Some(0));
+        assert_eq!(first_long_line(b"ab", 2), None);
     }
 
     #[test]

@@ -252,12 +252,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
             3,
             rate_reference(&c.id, None),
             Some(e.start),
-            format!(
-                "history: over the threshold from {} to {} (the alert's 5-minute ratio peaked at {:.1} %), then recovered",
-                fmt_time(e.start),
-                e.end.map_or("?".to_string(), fmt_time),
-                e.peak_ratio * 100.0
-            ),
+            history(e),
         ));
     }
     if live_at.is_none() && !j.episodes.is_empty() {
@@ -306,6 +301,24 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
     }
 }
 
+/// An ended episode as one line of evidence: from when to when, or the one sample it was.
+fn history(e: &crate::bundle::Episode) -> String {
+    match e.end {
+        // One sample over the threshold: a moment, not a span from X to X.
+        Some(end) if end == e.start => format!(
+            "history: over the threshold in one sample at {} (the alert's 5-minute ratio peaked at {:.1} %), then recovered",
+            fmt_time(e.start),
+            e.peak_ratio * 100.0
+        ),
+        end => format!(
+            "history: over the threshold from {} to {} (the alert's 5-minute ratio peaked at {:.1} %), then recovered",
+            fmt_time(e.start),
+            end.map_or("?".to_string(), fmt_time),
+            e.peak_ratio * 100.0
+        ),
+    }
+}
+
 fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -337,7 +350,33 @@ pub(crate) fn rate_reference(client: &str, code: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rate_reference;
+    use super::{history, rate_reference};
+    use crate::bundle::Episode;
+
+    /// An episode of one sample is said as a moment, not "from X to X".
+    #[test]
+    fn an_episode_of_one_sample_is_a_moment() {
+        let at: jiff::Timestamp = "2026-11-30T01:05:07Z".parse().unwrap();
+        let later: jiff::Timestamp = "2026-11-30T01:08:07Z".parse().unwrap();
+        let one = history(&Episode {
+            start: at,
+            end: Some(at),
+            peak_ratio: 0.031,
+        });
+        assert!(
+            one.contains("in one sample at 2026-11-30 01:05:07 UTC") && !one.contains(" to "),
+            "{one}"
+        );
+        let span = history(&Episode {
+            start: at,
+            end: Some(later),
+            peak_ratio: 0.031,
+        });
+        assert!(
+            span.contains("from 2026-11-30 01:05:07 UTC to 2026-11-30 01:08:07 UTC"),
+            "{span}"
+        );
+    }
 
     /// Rates from an audit log are cited as audit events of the user, not as a metric.
     #[test]

@@ -43,6 +43,13 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         let reader: Box<dyn Read> = match input {
             None => Box::new(io::stdin().lock()),
             Some(p) => match File::open(p) {
+                Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
+                    warn(format!(
+                        "{name} is a directory: give log files (none for standard input); skipping it"
+                    ));
+                    failed = true;
+                    continue;
+                }
                 Ok(f) => Box::new(f),
                 Err(e) => {
                     warn(format!("cannot read {name}: {e}; skipping it"));

@@ -179,7 +179,7 @@ impl Rule for Authentication {
                                 t.claims.subject.clone().unwrap_or_default()
                             ),
                         ));
-                        remediation.push(format!("mint a new token for {} (kubectl create token) and replace it in {}, or let the kubelet project a fresh one by restarting the pod", t.claims.subject.clone().unwrap_or_default(), t.source));
+                        remediation.push(format!("restart the pod so the kubelet projects a fresh token (a projected ServiceAccount token is renewed on its own); a token copied into {} must be replaced: mint one for {} with kubectl create token, which lasts 1 h unless --duration asks for longer (the API server caps it)", t.source, t.claims.subject.clone().unwrap_or_default()));
                     }
                     if t.service_account_uid_matches == Some(false) {
                         credential_evidence = true;
@@ -202,7 +202,7 @@ impl Rule for Authentication {
                             ),
                         ));
                         remediation.push(format!(
-                            "issue a new token for the re-created ServiceAccount {sa_name} (kubectl -n {} create token {sa_name}) and replace it in {}; restart the pod so the client reloads it",
+                            "restart the pod so the kubelet projects a token bound to the re-created ServiceAccount {sa_name}; a token copied into {1} must be replaced: kubectl -n {0} create token {sa_name} mints one that lasts 1 h unless --duration asks for longer (the API server caps it)",
                             c.pod.namespace.clone().unwrap_or_default(),
                             t.source
                         ));
