@@ -456,7 +456,6 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
         403,
     ),
-    // HTTP's own status words: any HTTP client prints them, so they need API context.
     // Admission that is not RBAC, said as "is forbidden": OpenShift's SecurityContextConstraints
     // admission (`Pod "x" is forbidden: no providers available to validate pod request`) and
     // the PodOverhead / RuntimeClass admission plugin (`pods "x" is forbidden: pod rejected:
@@ -477,6 +476,7 @@ pub const PHRASES: &[Phrase] = &[
     // plugin "MutatingAdmissionWebhook" failed to complete mutation in 13s`).
     cat("failed to complete mutation", QuotaOrAdmission, Specific),
     cat("failed to complete validation", QuotaOrAdmission, Specific),
+    // HTTP's own status words: any HTTP client prints them, so they need API context.
     cat_code("403 forbidden", Authorization, Contextual, 403),
     cat_code("'forbidden'", Authorization, Contextual, 403),
     cat_code("reason: forbidden", Authorization, Contextual, 403),
