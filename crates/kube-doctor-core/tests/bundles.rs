@@ -398,3 +398,30 @@ fn a_recorded_bundle_is_judged_again_with_another_threshold() {
     assert_eq!(mid.clients[0].id, kubers);
     assert!(mid.clients[0].onset >= low.clients[0].onset);
 }
+
+/// A listed client whose whole-window ratio is small says the 5-minute peak that listed it, and
+/// that it recovered; a client still failing at about its window's ratio adds nothing.
+#[test]
+fn a_recovered_client_says_its_peak() {
+    let mut r = run("rbac-revoked");
+    let plain = rendered(&r, "text");
+    assert!(!plain.contains("5-min peak"), "{plain}");
+    let c = &mut r.clients[0];
+    c.live = false;
+    c.error_ratio = 0.003;
+    c.episodes = vec![kube_doctor_core::bundle::Episode {
+        start: r.window.from,
+        end: Some(r.window.from),
+        peak_ratio: 0.031,
+    }];
+    let text = rendered(&r, "text");
+    assert!(
+        text.contains("0.3% errors (5-min peak 3.1 %, recovered)"),
+        "{text}"
+    );
+    let md = rendered(&r, "markdown");
+    assert!(
+        md.contains("| 0.3 % (5-min peak 3.1 %, recovered) |"),
+        "{md}"
+    );
+}

@@ -67,9 +67,10 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
                 .collect();
             writeln!(
                 out,
-                "| {} | {:.1} % | {} | {} | {} |",
+                "| {} | {:.1} %{} | {} | {} | {} |",
                 escape(&c.id),
                 c.error_ratio * 100.0,
+                super::peak_note(c),
                 c.onset.map_or("before the window".to_string(), fmt_time),
                 format!("{:?}", c.pattern).to_lowercase(),
                 escape(&cats.join(", "))

@@ -107,6 +107,29 @@ fn yes() -> bool {
     true
 }
 
+/// What the window's ratio alone does not say about a listed client: its highest 5-minute
+/// ratio (the alert's view, which put it on the list even when the whole window's ratio is
+/// under the threshold) and whether it has recovered. Empty when it has no episode, or when it
+/// is still failing and the peak is within 1.5 times the window's ratio (nothing to add).
+pub(crate) fn peak_note(c: &ReportClient) -> String {
+    let Some(peak) = c
+        .episodes
+        .iter()
+        .map(|e| e.peak_ratio)
+        .max_by(f64::total_cmp)
+    else {
+        return String::new();
+    };
+    if c.live && peak <= c.error_ratio * 1.5 {
+        return String::new();
+    }
+    format!(
+        " (5-min peak {:.1} %{})",
+        peak * 100.0,
+        if c.live { "" } else { ", recovered" }
+    )
+}
+
 /// The causes diagnosis can name (contract).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -84,7 +84,11 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                 out,
                 "  {}  {}  {}  {}",
                 st.bold(&line(&c.id)),
-                st.red(&format!("{:.1}% errors", c.error_ratio * 100.0)),
+                st.red(&format!(
+                    "{:.1}% errors{}",
+                    c.error_ratio * 100.0,
+                    super::peak_note(c)
+                )),
                 c.onset
                     .map_or("onset before the window".to_string(), |t| format!(
                         "since {}",
