@@ -306,8 +306,8 @@ fn a_closed_pipe_ends_the_run_quietly() {
 /// other inputs still run, and the exit code says one was skipped.
 #[test]
 fn classify_names_a_directory_as_one() {
-    let dir = std::env::temp_dir().join(format!("kd-dir-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let log = dir.join("a.log");
     std::fs::write(&log, "E0101 reflector.go:1] failed: connection refused\n").unwrap();
     let o = run(&[
@@ -318,7 +318,6 @@ fn classify_names_a_directory_as_one() {
         "summary",
     ]);
     let err = text(&o.stderr);
-    let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(
