@@ -31,6 +31,7 @@ pub mod patterns;
 pub mod render;
 pub mod stream;
 pub mod target;
+mod url;
 
 use aho_corasick::automaton::{Automaton, OverlappingState};
 use aho_corasick::dfa::DFA;
@@ -78,6 +79,7 @@ pub const TRIGGERS: &[&str] = &[
     "etcdserver",
     "unavailable",
     "not found",
+    "not allow",
     "not sync",
     "notfound",
     "no matches",
@@ -96,6 +98,7 @@ pub const TRIGGERS: &[&str] = &[
     "unreach",
     "reset",
     "broken pipe",
+    "broken: ",
     "eof",
     "ion lost",
     "ion closed",
@@ -483,6 +486,34 @@ impl Classifier {
     /// Reads one candidate line: its classification, and the client library named on it even
     /// when the line itself is not an error (a stack frame of a multi-line block).
     pub(crate) fn analyse(&self, line: &[u8]) -> Analysis {
+        self.analyse_with(line, true)
+    }
+
+    /// For a line [`Classifier::classify`] calls `none` because the failure it states is about
+    /// a request to another service (a URL whose host or path is not the API's, see `url.rs`):
+    /// the category the failure would have had. `None` for every other line, at the cost of a
+    /// substring search when the line names no URL. Step 5 counts such lines per host instead
+    /// of dropping them.
+    pub fn failure_elsewhere(&self, line: &[u8]) -> Option<Category> {
+        if memchr::memmem::find(line, b"://").is_none()
+            && memchr::memmem::find(line, b"with url: /").is_none()
+        {
+            return None;
+        }
+        if !self.is_candidate(line)
+            || self
+                .analyse_with(line, true)
+                .classification
+                .category
+                .is_error()
+        {
+            return None;
+        }
+        Some(self.analyse_with(line, false).classification.category).filter(|c| c.is_error())
+    }
+
+    /// [`Classifier::analyse`], reading the line's URLs or not (`use_urls`).
+    fn analyse_with(&self, line: &[u8], use_urls: bool) -> Analysis {
         if is_metric_sample(line) {
             return Analysis::default();
         }
@@ -548,6 +579,28 @@ impl Classifier {
             })
             .map(|&(_, _, end)| end)
             .min();
+        // The URLs the line names (only on lines with a phrase, a few per line): one that the API
+        // serves makes the line about the API; when every URL with a path points elsewhere,
+        // the failure words after it describe that request (another service's), not the API's.
+        let mut url_buf = [url::Found {
+            start: 0,
+            target: url::Target::Unknown,
+        }; url::MAX_URLS];
+        let n_urls = if use_urls && n_found > 0 {
+            url::urls(line, &mut url_buf)
+        } else {
+            0
+        };
+        let urls = &url_buf[..n_urls];
+        let api_url = urls.iter().any(|u| u.target == url::Target::Api);
+        let elsewhere_from = urls
+            .iter()
+            .find(|u| u.target == url::Target::Elsewhere)
+            .map(|u| u.start)
+            .filter(|_| !api_url && relayed_from.is_none());
+        context |= api_url;
+        // A failure of another service's request does not make the line `other` either.
+        let about_elsewhere = elsewhere_from.is_some();
         for &(id, start, end) in &found[..n_found] {
             if neutral.iter().any(|r| r.start <= start && end <= r.end) {
                 continue;
@@ -559,7 +612,17 @@ impl Classifier {
                         c,
                         Category::TlsCertificate | Category::NetworkUnreachable | Category::Timeout
                     )
-                });
+                })
+                || elsewhere_from.is_some_and(|at| start >= at)
+                    && ph.category.is_some_and(|(c, _)| {
+                        matches!(
+                            c,
+                            Category::TlsCertificate
+                                | Category::NetworkUnreachable
+                                | Category::Timeout
+                                | Category::ServerError
+                        )
+                    });
             if ph.word
                 && (line
                     .get(start.wrapping_sub(1))
@@ -679,6 +742,7 @@ impl Classifier {
                 }
                 None if context
                     && !not_api
+                    && !about_elsewhere
                     && n_error_words > 0
                     && (strong_error || {
                         // An info line's "error" names a field or an object, not a failure;
@@ -729,6 +793,20 @@ impl Classifier {
             }
             (c, _) => c,
         };
+        // An info or debug line that names no kind of failure and no status reports progress
+        // (kube_runtime's `DEBUG ... Error received, backing off`: the retry of an error
+        // logged where it happened), not a failure of its own.
+        if category == Category::Other
+            && http_code.is_none()
+            && !strong_error
+            && level_of().0.is_quiet()
+        {
+            return Analysis {
+                classification: Classification::NONE,
+                client,
+                explicit,
+            };
+        }
         let authz = if matches!(category, Category::Authorization) {
             self.authz.extract(line)
         } else {

@@ -425,6 +425,13 @@ pub const PHRASES: &[Phrase] = &[
     cat("cert_not_yet_valid", TlsCertificate, Specific).by_weak(ClientNode),
     // Java JSSE.
     cat("pkix path building failed", TlsCertificate, Specific),
+    // The JDK's cause under PKIX failures (`SunCertPathBuilderException: unable to find valid
+    // certification path to requested target`), printed alone when the wrapper is cut.
+    cat(
+        "unable to find valid certification path",
+        TlsCertificate,
+        Specific,
+    ),
     cat("sslhandshakeexception", TlsCertificate, Specific),
     cat("sslpeerunverifiedexception", TlsCertificate, Specific),
     cat("invalidcertificate", TlsCertificate, Specific),
@@ -504,16 +511,29 @@ pub const PHRASES: &[Phrase] = &[
     // The API server's own 401 Status message is the bare word: kept without context.
     cat_code("unauthorized", Authentication, Specific, 401),
     cat_code("provide credentials", Authentication, Specific, 401),
+    // client-go's text for a 403 whose body carried no message (apimachinery
+    // `errors.NewGenericServerResponse`: "the server does not allow access to the requested
+    // resource").
+    cat_code(
+        "the server does not allow access to the requested resource",
+        Authorization,
+        Specific,
+        403,
+    ),
     cat_code("invalid bearer token", Authentication, Specific, 401),
     cat_code("token has expired", Authentication, Contextual, 401),
     cat_code("token is expired", Authentication, Contextual, 401),
     cat_code("token has been invalidated", Authentication, Specific, 401),
+    // The API server's log of a request it could not authenticate: the x509 or token words
+    // after it are about the client's credentials (its certificate's issuer), so they do not
+    // make the line a TLS failure (relayed: the transport words after it do not count).
     cat_code(
         "unable to authenticate the request",
         Authentication,
         Specific,
         401,
-    ),
+    )
+    .relayed(),
     // client-go's exec credential plugin (aws, gke-gcloud-auth-plugin, kubelogin) failed.
     cat("getting credentials: exec", Authentication, Specific).by(ClientGo),
     // ---- rate limiting (429, APF, client-side) --------------------------------------------
@@ -706,6 +726,10 @@ pub const PHRASES: &[Phrase] = &[
     // refused`): the client's own connect failed, whichever library called it.
     cat("connectionrefusederror", NetworkUnreachable, Specific),
     cat("broken pipe", NetworkUnreachable, Contextual),
+    // urllib3's ProtocolError (`('Connection broken: IncompleteRead(...)'`) and InvalidChunkLength:
+    // the response stream was cut (urllib3 `response.py`).
+    cat("connection broken: ", NetworkUnreachable, Contextual),
+    cat("invalidchunklength", NetworkUnreachable, Contextual),
     cat("unexpected eof", NetworkUnreachable, Contextual),
     // Go's io.EOF ending a request (`Get "https://.../api": EOF`).
     cat("\": eof", NetworkUnreachable, Contextual),
@@ -909,6 +933,14 @@ pub const PHRASES: &[Phrase] = &[
     // "error upgrading connection" inside other programs' logs too (Rancher's webhook tunnel).
     client("error: error upgrading connection", Kubectl).at_start(),
     client("error validating \"", Kubectl),
+    // kubectl's cmdutil.StandardErrorMessage logs a failed request's URL error at V(4) before
+    // printing its own message (k8s.io/kubectl/pkg/cmd/util/helpers.go: `Connection error:
+    // %s %s: %v`, the request's method and URL), after a klog header.
+    client("] connection error: get ", Kubectl),
+    client("] connection error: post ", Kubectl),
+    client("] connection error: put ", Kubectl),
+    client("] connection error: patch ", Kubectl),
+    client("] connection error: delete ", Kubectl),
     weak_client("kubectl", Kubectl),
     // controller-runtime.
     client("controller-runtime", ControllerRuntime),
@@ -1105,6 +1137,9 @@ pub const PHRASES: &[Phrase] = &[
     ctx("failed to switch protocol"),
     ctx("error creating: "),
     ctx("upgrade failed"),
+    // The API's portforward subresource (kubectl port-forward, telepresence's traffic-manager
+    // connection): a connection through the API server.
+    ctx("port-forward"),
     ctx("installation failed"),
     // ---- harmless text that looks like an error -------------------------------------------
     neutral("error: logging before flag.parse"),
@@ -1231,6 +1266,15 @@ pub const PHRASES: &[Phrase] = &[
     not_api("is not a function"),
     not_api("cannot read properties of undefined"),
     not_api("this error originated either by throwing inside"),
+    // Go's gRPC status text (`rpc error: code = Unavailable desc = ...`): a gRPC service's
+    // answer (the kubelet's CRI, telepresence, etcd's client), not the API server's REST one;
+    // etcd errors the API server relays keep their own phrases (`etcdserver: ...`).
+    not_api("rpc error: code ="),
+    // A subprocess that failed (Go's exec.ExitError: `exit status 2`), and the Azure SDK's
+    // request failures (go-autorest `DetailedError`): not the Kubernetes API.
+    not_api("exit status "),
+    not_api("failure sending request: statuscode="),
+    not_api("autorest/azure:"),
     // ---- generic error words ---------------------------------------------------------------
     err("error"),
     err("fail"),

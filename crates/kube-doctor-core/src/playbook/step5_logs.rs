@@ -96,7 +96,12 @@ pub fn classify_log(
             expected,
             authz,
         } = event.classification;
-        if !category.is_error() {
+        // A failure the classifier already put down to another service by its URL (a
+        // registry's `/v2/`, a cloud API's host) is counted per host like the others below.
+        let elsewhere = !category.is_error()
+            && read.api_server.is_some()
+            && classifier.failure_elsewhere(line.as_bytes()).is_some();
+        if !category.is_error() && !elsewhere {
             continue;
         }
         if let Some(Target::Other(host)) = read.api_server.map(|h| request_target(line, h)) {
@@ -114,6 +119,9 @@ pub fn classify_log(
                 "...".to_string()
             };
             *out.other_hosts.entry(key).or_default() += 1;
+            continue;
+        }
+        if elsewhere {
             continue;
         }
         out.error_lines += 1;
@@ -363,7 +371,9 @@ mod tests {
             note.contains("4 error lines about requests to other hosts than the API server"),
             "{note}"
         );
-        // Without the API server's addresses nothing is left out.
+        // Without the API server's addresses the URLs alone still tell: the four requests to
+        // paths the API server does not serve (`/v1/secret/app`, `/v2/`, `/services/...`) are
+        // not API errors, and nothing is counted per host.
         let all = classify_log(
             Classifier::shared(),
             &mut Redactor::default(),
@@ -372,7 +382,7 @@ mod tests {
                 ..read
             },
         );
-        assert_eq!(all.error_lines, 8);
+        assert_eq!(all.error_lines, 4);
         assert!(all.other_hosts.is_empty());
     }
 

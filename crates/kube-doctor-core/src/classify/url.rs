@@ -1,0 +1,246 @@
+//! Where a log line's request went, read from the URLs it names (playbook step 5): a transport
+//! or status failure about a URL whose path is not the Kubernetes API's (`Post
+//! "https://api.pricing.us-east-1.amazonaws.com/..."`, `request to https://api.example.com/orders
+//! failed`, `Get https://registry.example.com/v1/_ping: x509: ...`) is another program's HTTP
+//! failure in a Kubernetes client's words, not API-client evidence; a URL with an API path
+//! (`/api/v1/...`, `/apis/<group>/...`, `/version`, `/openapi/...`) says the line is about the
+//! API even when nothing else does.
+//!
+//! The API's paths are those the API server serves (k8s.io/apiserver `pkg/server/config.go`
+//! `DefaultLegacyAPIPrefix` `/api`, `APIGroupPrefix` `/apis`, and the `/version` and
+//! `/openapi/v2`, `/openapi/v3` handlers), also behind a proxy prefix (Rancher's
+//! `/k8s/clusters/<id>/api/v1/...`).
+
+/// One URL named in a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A path the API server serves.
+    Api,
+    /// A path it does not serve (`/v2/`, `/token`, `/orders/1`): some other service.
+    Elsewhere,
+    /// No path, the root, or a health path every server has (`/healthz`): nothing to tell by.
+    Unknown,
+}
+
+/// A URL found in a line: where it starts (bytes) and what its path says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// Byte offset of the URL (its scheme, or the path of Python's `with url: /path`).
+    pub start: usize,
+    /// What the path says.
+    pub target: Target,
+}
+
+/// Most URLs read per line; a line naming more is judged by its first ones.
+pub(crate) const MAX_URLS: usize = 8;
+
+/// The URLs `line` names, in order: `scheme://host[:port]/path` with scheme http(s) or ws(s),
+/// and urllib3's `Max retries exceeded with url: /path` (a path alone). Returns how many of
+/// `out` were filled.
+pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
+    let mut n = 0;
+    for at in memchr::memmem::find_iter(line, b"://") {
+        if n == MAX_URLS {
+            return n;
+        }
+        let scheme_start = line[..at]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        let scheme = &line[scheme_start..at];
+        if !(scheme.eq_ignore_ascii_case(b"http")
+            || scheme.eq_ignore_ascii_case(b"https")
+            || scheme.eq_ignore_ascii_case(b"ws")
+            || scheme.eq_ignore_ascii_case(b"wss"))
+        {
+            continue;
+        }
+        let rest = &line[at + 3..];
+        let host_len = rest
+            .iter()
+            .position(|b| ends_url(*b) || *b == b'/')
+            .unwrap_or(rest.len());
+        let after_host = &rest[host_len..];
+        let path = after_host.strip_prefix(b"/").map(|p| {
+            let len = p.iter().position(|b| ends_url(*b)).unwrap_or(p.len());
+            &p[..len]
+        });
+        let target = if is_other_service(&rest[..host_len]) {
+            Target::Elsewhere
+        } else {
+            path.map_or(Target::Unknown, classify_path)
+        };
+        out[n] = Found {
+            start: scheme_start,
+            target,
+        };
+        n += 1;
+    }
+    const PY: &[u8] = b"with url: /";
+    if n < MAX_URLS
+        && let Some(at) = memchr::memmem::find(line, PY)
+    {
+        let p = &line[at + PY.len()..];
+        let len = p.iter().position(|b| ends_url(*b)).unwrap_or(p.len());
+        out[n] = Found {
+            start: at,
+            target: classify_path(&p[..len]),
+        };
+        n += 1;
+    }
+    n
+}
+
+/// Hosts of public services that are never a cluster's API server, by domain: cloud providers'
+/// own APIs (AWS `*.amazonaws.com` except EKS clusters' `*.eks.amazonaws.com`, Google
+/// `*.googleapis.com`, Azure `management.azure.com` and Entra ID `login.microsoftonline.com`),
+/// image registries (Docker Hub, gcr.io, quay.io, ghcr.io, Artifact Registry `*.pkg.dev`) and
+/// GitHub. A request to one of them that failed is that service's failure.
+const OTHER_SERVICES: &[&str] = &[
+    "amazonaws.com",
+    "googleapis.com",
+    "azure.com",
+    "microsoftonline.com",
+    "docker.io",
+    "docker.com",
+    "gcr.io",
+    "quay.io",
+    "ghcr.io",
+    "pkg.dev",
+    "github.com",
+    "githubusercontent.com",
+];
+
+/// Whether `host` (`name[:port]`, as written) is one of [`OTHER_SERVICES`] or below it.
+fn is_other_service(host: &[u8]) -> bool {
+    let name = host
+        .iter()
+        .rposition(|b| *b == b':')
+        .map_or(host, |i| &host[..i]);
+    let ends_with = |suffix: &[u8]| {
+        name.len() >= suffix.len()
+            && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            && (name.len() == suffix.len() || name[name.len() - suffix.len() - 1] == b'.')
+    };
+    !ends_with(b"eks.amazonaws.com") && OTHER_SERVICES.iter().any(|s| ends_with(s.as_bytes()))
+}
+
+/// Bytes that end a URL's host or path in log text: whitespace, quotes, the delimiters around
+/// a URL in prose and code (`"`, `'`, `\` of an escaped quote, `,`, `)`, `]`, `>`), and the
+/// query.
+fn ends_url(b: u8) -> bool {
+    b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b',' | b')' | b']' | b'>' | b'?')
+}
+
+/// `path` is what follows the host's `/`, without its query. Go's error text ends a URL with
+/// `:` (`Get https://h/api/v1/pods: dial tcp ...`) and prose with `.`: both are trimmed.
+fn classify_path(path: &[u8]) -> Target {
+    let mut path = path;
+    while let Some(p) = path.strip_suffix(b":").or_else(|| path.strip_suffix(b".")) {
+        path = p;
+    }
+    let mut segments = path.split(|b| *b == b'/').filter(|s| !s.is_empty());
+    let Some(first) = segments.next() else {
+        return Target::Unknown;
+    };
+    if matches!(
+        first,
+        b"healthz" | b"livez" | b"readyz" | b"health" | b"metrics"
+    ) {
+        // Every server has these: the API server's own, a scheduler's, an exporter's.
+        return if first == b"metrics" {
+            Target::Elsewhere
+        } else {
+            Target::Unknown
+        };
+    }
+    if matches!(first, b"version" | b"openapi")
+        || std::iter::once(first)
+            .chain(segments)
+            .any(|s| s == b"api" || s == b"apis")
+    {
+        Target::Api
+    } else {
+        Target::Elsewhere
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn targets(line: &str) -> Vec<Target> {
+        let mut out = [Found {
+            start: 0,
+            target: Target::Unknown,
+        }; MAX_URLS];
+        let n = urls(line.as_bytes(), &mut out);
+        out[..n].iter().map(|f| f.target).collect()
+    }
+
+    #[test]
+    fn api_paths_are_told_from_other_services() {
+        use Target::*;
+        for (line, want) in [
+            (
+                r#"Get "https://10.96.0.1:443/api?timeout=32s": dial tcp 10.96.0.1:443: i/o timeout"#,
+                vec![Api],
+            ),
+            (
+                "Get https://10.0.0.1:6443/api/v1/nodes: dial tcp 10.0.0.1:6443: connect: connection refused",
+                vec![Api],
+            ),
+            (
+                "Get https://rancher.example.com/k8s/clusters/c-kcmtz/api/v1/namespaces/default/pods?limit=500: x509: certificate signed by unknown authority",
+                vec![Api],
+            ),
+            (
+                r#"Get "https://api.okd.example.com:6443/version": x509: certificate signed by unknown authority"#,
+                vec![Api],
+            ),
+            (
+                r#"Post "https://10.0.0.1:6443/": dial tcp 10.0.0.1:6443: i/o timeout"#,
+                vec![Unknown],
+            ),
+            (
+                "FetchError: request to https://api.example.com/retailer/orders/1 failed, reason: connect ETIMEDOUT 185.14.168.83:443",
+                vec![Elsewhere],
+            ),
+            (
+                r#"Error: API error (500): {"message":"Get https://registry.example.com/v1/_ping: x509: certificate signed by unknown authority"}"#,
+                vec![Elsewhere],
+            ),
+            (
+                "HTTPSConnectionPool(host='10.0.0.1', port=443): Max retries exceeded with url: /api/v1/namespaces/default/pods (Caused by NewConnectionError(...))",
+                vec![Api],
+            ),
+            (
+                "HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded with url: /v1/models (Caused by NewConnectionError(...))",
+                vec![Elsewhere],
+            ),
+            (
+                r#"caused by: Post "https://sts.us-east-1.amazonaws.com/": dial tcp: i/o timeout"#,
+                vec![Elsewhere],
+            ),
+            (
+                "Get https://d69c740c.gr7.us-west-2.eks.amazonaws.com/apis/zalando.org/v1/kopfexamples: 403",
+                vec![Api],
+            ),
+            (
+                "Put https://management.azure.com/subscriptions/x/providers/Microsoft.ApiManagement/service/y/apis/z: 429",
+                vec![Elsewhere],
+            ),
+            (
+                "Get http://127.0.0.1:10251/healthz: dial tcp 127.0.0.1:10251: connect: connection refused",
+                vec![Unknown],
+            ),
+            (
+                "error: the server doesn't have a resource type \"pods\"",
+                vec![],
+            ),
+            ("see file://etc/x and ftp://h/y", vec![]),
+        ] {
+            assert_eq!(targets(line), want, "{line}");
+        }
+    }
+}
