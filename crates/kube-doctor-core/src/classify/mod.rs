@@ -99,6 +99,9 @@ pub const TRIGGERS: &[&str] = &[
     "reset",
     "broken pipe",
     "broken: ",
+    "rejected our",
+    "fatal alert",
+    "socket disconnected",
     "eof",
     "ion lost",
     "ion closed",
@@ -698,9 +701,19 @@ impl Classifier {
         // at the end makes it the API's answer, a 404; text that goes on ("... not found in
         // metrics") is someone else's lookup.
         // Inside a structured field the message ends the field's string instead: zap's
-        // `"error": "CFSpace.korifi.cloudfoundry.org \"cf-space-custom\" not found"}`.
+        // `"error": "CFSpace.korifi.cloudfoundry.org \"cf-space-custom\" not found"}`; in a
+        // logrus text line the `key=value` fields follow it (`Reconciler error clusters.x.io
+        // "y" not found  Node= controller=...`).
         if line.trim_ascii_end().ends_with(b"\" not found")
             || memchr::memmem::find(line, b"\\\" not found\"").is_some()
+            || memchr::memmem::find(line, b"\" not found ").is_some_and(|at| {
+                let rest = line[at + b"\" not found ".len()..].trim_ascii_start();
+                let word = rest
+                    .iter()
+                    .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+                    .unwrap_or(rest.len());
+                word > 0 && rest.get(word) == Some(&b'=')
+            })
         {
             context = true;
             implied[precedence(Category::NotFound)].get_or_insert(404);
@@ -758,10 +771,13 @@ impl Classifier {
                 }
                 // A line a client library wrote that states an HTTP error status and nothing
                 // else (the Java client's `HTTP response code: 404` line of a multi-line
-                // ApiException): the status is the failure.
+                // ApiException): the status is the failure. client-go's response trace is an
+                // info line (round_trippers.go at -v=6: `POST https://.../apis/... 409 Conflict
+                // in 131 milliseconds`), and still the response's status.
                 None if strong_client.is_some()
                     && explicit.is_some_and(|code| Category::from_http(code).is_error())
-                    && !level_of().0.is_quiet() =>
+                    && (!level_of().0.is_quiet()
+                        || memchr::memmem::find(line, b" milliseconds").is_some()) =>
                 {
                     (Category::Other, None)
                 }
@@ -792,6 +808,11 @@ impl Classifier {
                 Category::from_http(explicit.unwrap_or_default())
             }
             (c, _) => c,
+        };
+        let category = if category == Category::Authorization && is_admission_forbidden(line) {
+            Category::QuotaOrAdmission
+        } else {
+            category
         };
         // An info or debug line that names no kind of failure and no status reports progress
         // (kube_runtime's `DEBUG ... Error received, backing off`: the retry of an error
@@ -867,6 +888,23 @@ impl Classifier {
             .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
             .and_then(|s| s.parse().ok())
     }
+}
+
+/// Whether a 403's `"x" is forbidden: <reason>` gives a reason that is not RBAC's: the RBAC
+/// authorizer's denial always says who cannot do what (`User "u" cannot list resource ...`,
+/// k8s.io/apiserver `authorization.go`), while admission plugins and webhooks say their own
+/// reason after the colon (`violates PodSecurity`, `exceeded quota`, `unable to create new
+/// content in namespace`, `admission control is denying all modifications`).
+fn is_admission_forbidden(line: &[u8]) -> bool {
+    const AT: &[u8] = b"is forbidden: ";
+    let Some(at) = memchr::memmem::find(line, AT) else {
+        return false;
+    };
+    let reason = &line[at + AT.len()..];
+    let head = &reason[..reason.len().min(5)];
+    !head.eq_ignore_ascii_case(b"user ")
+        && memchr::memmem::find(reason, b"cannot ").is_none()
+        && !reason.is_empty()
 }
 
 fn precedence(category: Category) -> usize {

@@ -511,6 +511,33 @@ pub const PHRASES: &[Phrase] = &[
     // The API server's own 401 Status message is the bare word: kept without context.
     cat_code("unauthorized", Authentication, Specific, 401),
     cat_code("provide credentials", Authentication, Specific, 401),
+    // client-go's texts for a status whose body carried no message (apimachinery
+    // `errors.NewGenericServerResponse`): 400, 405, 409 and 422 here, 403 below, 401, 404,
+    // 429, 500, 503 and 504 with their categories.
+    cat_code(
+        "the server rejected our request for an unknown reason",
+        InvalidRequest,
+        Specific,
+        400,
+    ),
+    cat_code(
+        "the server rejected our request due to an error in our request",
+        InvalidRequest,
+        Specific,
+        422,
+    ),
+    cat_code(
+        "the server does not allow this method on the requested resource",
+        InvalidRequest,
+        Specific,
+        405,
+    ),
+    cat_code(
+        "the server reported a conflict",
+        InvalidRequest,
+        Specific,
+        409,
+    ),
     // client-go's text for a 403 whose body carried no message (apimachinery
     // `errors.NewGenericServerResponse`: "the server does not allow access to the requested
     // resource").
@@ -599,6 +626,10 @@ pub const PHRASES: &[Phrase] = &[
     // The API server could not reach the kubelet (logs, exec, port-forward) or an aggregated
     // API: kubectl prints the server's own outbound failure after "Error from server:".
     cat("error dialing backend", ServerError, Specific).relayed(),
+    // A CRD's conversion webhook the API server called failed (apiextensions-apiserver
+    // `conversion webhook for %v failed: %v`): the server answers 500, and the URL and
+    // transport words after it are its own call's.
+    cat_code("conversion webhook for", ServerError, Specific, 500).relayed(),
     cat("error from server: get ", ServerError, Specific).relayed(),
     cat("error from server: post ", ServerError, Specific).relayed(),
     // The API server's aggregator could not fetch an aggregated API's OpenAPI spec
@@ -640,7 +671,9 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("404 not found", NotFound, Contextual, 404),
     cat_code("404 page not found", NotFound, Contextual, 404),
     cat_code("reason: not found", NotFound, Contextual, 404),
-    cat_code("notfound", NotFound, Weak, 404),
+    // The Status reason `NotFound` as a word: Node's `ENOTFOUND` (DNS) and AWS's
+    // `ResourceNotFoundException` are not it.
+    cat_code("notfound", NotFound, Weak, 404).word(),
     cat("not found", NotFound, Weak),
     // ---- invalid requests (400, 409, 422) ------------------------------------------------
     cat_code(
@@ -678,10 +711,22 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("unprocessable entity", InvalidRequest, Contextual, 422),
     cat_code("field is immutable", InvalidRequest, Specific, 422),
     cat("strict decoding error", InvalidRequest, Specific),
-    // kubectl's client-side schema validation.
+    // kubectl's client-side schema validation; when it could not fetch the schema, the failure
+    // is the download's (`error validating data: failed to download openapi: Get ...: dial tcp
+    // ...: connection refused`), said by the words after it.
     cat("error validating data", InvalidRequest, Specific),
+    neutral("error validating data: failed to download openapi"),
     cat("cannot be handled as a", InvalidRequest, Specific),
     cat_code("is invalid:", InvalidRequest, Contextual, 422),
+    // apimachinery's field errors, which an Invalid Status lists after "is invalid:"
+    // (k8s.io/apimachinery/pkg/util/validation/field/errors.go `ErrorType` strings): the
+    // Kubernetes validation vocabulary, context for the phrase above.
+    ctx(": invalid value: "),
+    ctx(": required value"),
+    ctx(": unsupported value: "),
+    ctx(": duplicate value: "),
+    ctx(": too long: "),
+    ctx(": too many: "),
     cat_code("bad request", InvalidRequest, Contextual, 400),
     cat_code("conflict", InvalidRequest, Weak, 409),
     // ---- 410 Gone on watches: expected relists -------------------------------------------
@@ -790,6 +835,13 @@ pub const PHRASES: &[Phrase] = &[
     cat("error: econnreset", NetworkUnreachable, Specific).by_weak(ClientNode),
     cat("getaddrinfo enotfound", NetworkUnreachable, Specific).by_weak(ClientNode),
     cat("error: socket hang up", NetworkUnreachable, Specific).by_weak(ClientNode),
+    // Node's tls module when the socket closes during the handshake (an ECONNRESET).
+    cat(
+        "client network socket disconnected before secure tls connection",
+        NetworkUnreachable,
+        Specific,
+    )
+    .by_weak(ClientNode),
     // Python urllib3/requests.
     cat(
         "failed to establish a new connection",
@@ -917,6 +969,9 @@ pub const PHRASES: &[Phrase] = &[
     // rustls' `InvalidDnsNameError` ("invalid dnsname"): the server name it was given cannot be
     // checked against a certificate (kube-rs with an IP address under older rustls).
     cat("invalid dnsname", TlsCertificate, Specific),
+    // rustls' `Error::AlertReceived` ("received fatal alert: HandshakeFailure"): the peer ended
+    // the TLS handshake.
+    cat("received fatal alert", TlsCertificate, Specific),
     // ---- client markers: who wrote the line (also API context) ---------------------------
     // kubectl's own messages.
     client("error from server", Kubectl),
@@ -988,6 +1043,9 @@ pub const PHRASES: &[Phrase] = &[
     client("discovery_client.go", ClientGo),
     client("couldn't get resource list for", ClientGo),
     client("couldn't get current server api group list", ClientGo),
+    // client-go's typed clients falling back from a watch-list (k8s.io/client-go/gentype
+    // type.go: `The watchlist request for %s ended with an error, falling back to ...`).
+    client("the watchlist request for", ClientGo),
     // Go's net/http, crypto/tls and net text: the transport under client-go.
     weak_client("net/http: ", ClientGo),
     weak_client("http2: ", ClientGo),
@@ -1075,6 +1133,9 @@ pub const PHRASES: &[Phrase] = &[
     client("node_modules/", ClientNode),
     weak_client("(node:", ClientNode),
     // The .NET KubernetesClient and .NET's own classes.
+    // Logback and Spring Boot abbreviate logger names to their initials:
+    // `i.f.k.c.d.i.WatcherWebSocketListener` is io.fabric8.kubernetes.client.dsl.internal.
+    client(" i.f.k.c.", Fabric8),
     client("k8s.autorest", Dotnet),
     client("microsoft.rest", Dotnet),
     client("httpoperationexception", Dotnet),
@@ -1212,6 +1273,13 @@ pub const PHRASES: &[Phrase] = &[
     // The API server's own etcd client (its zap logger; kine under k3s and microk8s): a server's
     // log, not a client's.
     veto("\"logger\":\"etcd-client\""),
+    // Linkerd's data-plane proxy (Rust, tracing targets `linkerd_reconnect`, `linkerd_app_*`,
+    // `linkerd_proxy_*`): its connections go to Linkerd's control plane and to workloads, never
+    // to the API server (Linkerd's policy controller, `linkerd_policy_controller_k8s_api`, is a
+    // kube-rs client and is not vetoed).
+    veto(": linkerd_reconnect"),
+    veto(": linkerd_app_"),
+    veto(": linkerd_proxy_"),
     // A reverse proxy's own log of its upstream (nginx `connect() failed (111: Connection
     // refused) while connecting to upstream`, in front of an API server or not).
     veto("while connecting to upstream"),

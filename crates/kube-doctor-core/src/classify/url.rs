@@ -65,10 +65,12 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
             let len = p.iter().position(|b| ends_url(*b)).unwrap_or(p.len());
             &p[..len]
         });
-        let target = if is_other_service(&rest[..host_len]) {
-            Target::Elsewhere
-        } else {
-            path.map_or(Target::Unknown, classify_path)
+        let path = path.map(trim_path);
+        let target = match path {
+            Some(p) if is_source_location(p) || is_manifest(p) => Target::Unknown,
+            _ if is_other_service(&rest[..host_len]) => Target::Elsewhere,
+            Some(p) => classify_path(p),
+            None => Target::Unknown,
         };
         out[n] = Found {
             start: scheme_start,
@@ -84,7 +86,7 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
         let len = p.iter().position(|b| ends_url(*b)).unwrap_or(p.len());
         out[n] = Found {
             start: at,
-            target: classify_path(&p[..len]),
+            target: classify_path(trim_path(&p[..len])),
         };
         n += 1;
     }
@@ -132,12 +134,20 @@ fn ends_url(b: u8) -> bool {
     b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'\\' | b',' | b')' | b']' | b'>' | b'?')
 }
 
-/// `path` is what follows the host's `/`, without its query. Go's error text ends a URL with
-/// `:` (`Get https://h/api/v1/pods: dial tcp ...`) and prose with `.`: both are trimmed.
-fn classify_path(path: &[u8]) -> Target {
-    let mut path = path;
+/// A URL's path as written (what follows the host's `/`, without its query), without the `:`
+/// Go's error text ends a URL with (`Get https://h/api/v1/pods: dial tcp ...`) or the `.` of
+/// prose.
+fn trim_path(mut path: &[u8]) -> &[u8] {
     while let Some(p) = path.strip_suffix(b":").or_else(|| path.strip_suffix(b".")) {
         path = p;
+    }
+    path
+}
+
+/// What a trimmed path says.
+fn classify_path(path: &[u8]) -> Target {
+    if is_source_location(path) || is_manifest(path) {
+        return Target::Unknown;
     }
     let mut segments = path.split(|b| *b == b'/').filter(|s| !s.is_empty());
     let Some(first) = segments.next() else {
@@ -163,6 +173,29 @@ fn classify_path(path: &[u8]) -> Target {
     } else {
         Target::Elsewhere
     }
+}
+
+/// A manifest file kubectl was given by URL (`kubectl apply -f https://.../cert-manager.yaml`,
+/// quoted back in its errors): a file name, not the request that failed.
+fn is_manifest(path: &[u8]) -> bool {
+    [b".yaml".as_slice(), b".yml", b".json"].iter().any(|ext| {
+        path.len() >= ext.len() && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
+    })
+}
+
+/// A script's location in a stack frame or a log prefix (`/assets/index-Dq.js:11:77631`): a
+/// file with an extension and a line number, not a request.
+fn is_source_location(path: &[u8]) -> bool {
+    let file = path.rsplit(|b| *b == b'/').next().unwrap_or(path);
+    let Some(colon) = file.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    let (name, position) = file.split_at(colon);
+    name.contains(&b'.')
+        && position.len() > 1
+        && position[1..]
+            .iter()
+            .all(|b| b.is_ascii_digit() || *b == b':')
 }
 
 #[cfg(test)]
@@ -232,6 +265,14 @@ mod tests {
             ),
             (
                 "Get http://127.0.0.1:10251/healthz: dial tcp 127.0.0.1:10251: connect: connection refused",
+                vec![Unknown],
+            ),
+            (
+                "[ERROR][webview:<anonymous>@http://tauri.localhost/assets/index-Dqdokv8k.js:11:77631] failed to fetch CRDs: 0: client error (Connect)",
+                vec![Unknown],
+            ),
+            (
+                r#"error: unable to recognize "https://raw.githubusercontent.com/tektoncd/catalog/master/task.yaml": no matches for kind "Task" in version "tekton.dev/v1alpha1""#,
                 vec![Unknown],
             ),
             (
