@@ -56,10 +56,17 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
             continue;
         }
         let rest = &line[at + 3..];
-        let host_len = rest
-            .iter()
-            .position(|b| ends_url(*b) || *b == b'/')
-            .unwrap_or(rest.len());
+        // An IPv6 literal is bracketed (`https://[fd00::1]:443/api`): its `]` is no delimiter.
+        let literal = if rest.first() == Some(&b'[') {
+            memchr::memchr(b']', rest).map_or(0, |i| i + 1)
+        } else {
+            0
+        };
+        let host_len = literal
+            + rest[literal..]
+                .iter()
+                .position(|b| ends_url(*b) || *b == b'/')
+                .unwrap_or(rest.len() - literal);
         let after_host = &rest[host_len..];
         let path = after_host.strip_prefix(b"/").map(|p| {
             let len = p.iter().position(|b| ends_url(*b)).unwrap_or(p.len());
@@ -262,6 +269,10 @@ mod tests {
             (
                 "Put https://management.azure.com/subscriptions/x/providers/Microsoft.ApiManagement/service/y/apis/z: 429",
                 vec![Elsewhere],
+            ),
+            (
+                r#"Get "https://[fd00::1]:6443/api/v1/pods": dial tcp [fd00::1]:6443: connect: connection refused"#,
+                vec![Api],
             ),
             (
                 "Get http://127.0.0.1:10251/healthz: dial tcp 127.0.0.1:10251: connect: connection refused",
