@@ -597,6 +597,12 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
     ),
     cat("etcdserver:", ServerError, Contextual),
+    // The etcd v2 client's ErrClusterUnavailable as API servers before 1.13 relayed it.
+    cat(
+        "etcd cluster is unavailable or misconfigured",
+        ServerError,
+        Specific,
+    ),
     cat_code("internal error occurred", ServerError, Specific, 500).relayed(),
     cat_code(
         "error from server (internalerror)",
@@ -770,6 +776,9 @@ pub const PHRASES: &[Phrase] = &[
     // Python's built-in socket exceptions (`ConnectionRefusedError: [Errno 111] Connection
     // refused`): the client's own connect failed, whichever library called it.
     cat("connectionrefusederror", NetworkUnreachable, Specific),
+    cat("connectionreseterror", NetworkUnreachable, Specific),
+    // aiohttp's connect failure (`ClientConnectorError(ConnectionKey(host='10.43.0.1', ...`).
+    cat("clientconnectorerror", NetworkUnreachable, Contextual).by(Python),
     cat("broken pipe", NetworkUnreachable, Contextual),
     // urllib3's ProtocolError (`('Connection broken: IncompleteRead(...)'`) and InvalidChunkLength:
     // the response stream was cut (urllib3 `response.py`).
@@ -988,6 +997,9 @@ pub const PHRASES: &[Phrase] = &[
     // "error upgrading connection" inside other programs' logs too (Rancher's webhook tunnel).
     client("error: error upgrading connection", Kubectl).at_start(),
     client("error validating \"", Kubectl),
+    // The same message quoted inside another program's log (`msg="oc apply ...: error
+    // validating \"x.yaml\": error validating data: ..."`).
+    client("error validating \\\"", Kubectl),
     // kubectl's cmdutil.StandardErrorMessage logs a failed request's URL error at V(4) before
     // printing its own message (k8s.io/kubectl/pkg/cmd/util/helpers.go: `Connection error:
     // %s %s: %v`, the request's method and URL), after a klog header.
@@ -1249,7 +1261,13 @@ pub const PHRASES: &[Phrase] = &[
     veto("\"caller\":\"v3rpc/"),
     veto("\"logger\":\"raft\""),
     veto("http: tls handshake error from"),
-    veto("apiserver received an error that is not an metav1.status"),
+    // The API server's log of a storage error it wraps (`... is not an metav1.Status`, before
+    // 1.7 `... is not an unversioned.Status`).
+    veto("apiserver received an error that is not an "),
+    // Helm fetching a chart repository's index (`looks like "https://charts.x.io" is not a
+    // valid chart repository or cannot be reached: Get ".../index.yaml": x509: ...`): a web
+    // server's failure, not the API's.
+    veto("is not a valid chart repository"),
     veto("watch chan error:"),
     veto("httplog.go:"),
     // etcd's own log under journald (`etcd[1224]: got unexpected response error ...`).
@@ -1334,6 +1352,11 @@ pub const PHRASES: &[Phrase] = &[
     not_api("is not a function"),
     not_api("cannot read properties of undefined"),
     not_api("this error originated either by throwing inside"),
+    // kopf's report of a handler's own exception that it then ignores (`Handler 'x' failed
+    // with an exception. Will ignore.`): the operator's code, not an API answer; and its
+    // peering warning about other operators, whose "conflicting" is no 409.
+    not_api("failed with an exception. will ignore"),
+    neutral("possibly conflicting operators"),
     // Go's gRPC status text (`rpc error: code = Unavailable desc = ...`): a gRPC service's
     // answer (the kubelet's CRI, telepresence, etcd's client), not the API server's REST one;
     // etcd errors the API server relays keep their own phrases (`etcdserver: ...`).
