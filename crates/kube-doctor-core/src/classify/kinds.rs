@@ -1370,3 +1370,84 @@ fn round_8_misses() {
         ),
     ]);
 }
+
+/// Round 9 (measured once as the test part, development since): the kinds its misses showed.
+/// okhttp's response log, kubectl's refused connection cut short, server-side apply's
+/// conflicts, kube-rs' `SslError`, .NET Framework's secure-channel failure, kopf's
+/// `APIServerError`, fabric8's handled and out-of-cluster logs, a `.json` URL that is a
+/// request, and Python's own OSError text that names no client library.
+#[test]
+fn round_9_misses() {
+    check(&[
+        (
+            r#"<-- HTTP/1.1 500 Internal Server Error (4591ms)"#,
+            "server_error",
+            Some(500),
+            "-",
+            "https://github.com/kubernetes-client/java/issues/428",
+        ),
+        (
+            r#"The connection to the server 127.0.0.1:51389 was refused"#,
+            "network_unreachable",
+            None,
+            "kubectl",
+            "https://github.com/chiheb08/Onyx-k8s-deployment/blob/19a6a94c75c65bcafd382ed896b3fec446ac4279/documentation/tekton-tutorial-example/TROUBLESHOOTING-KUBERNETES-CONNECTION.md",
+        ),
+        (
+            r#"2023-11-17 07:28:02,385[://10.0.0.1/...]  [ERROR] [f.k.c.d.i.AbstractWatchManager 291]  - Unhandled exception encountered in watcher event handler"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/eclipse-che/che/issues/22665",
+        ),
+        (
+            r#"    Get https://versioncheck.linkerd.io/version.json?version=edge-19.1.2&uuid=test-uuid&source=cli: context deadline exceeded"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/linkerd/website/blob/93f001753363bba09eafd81e290512f89f4697ed/linkerd.io/content/2.11/tasks/troubleshooting.md",
+        ),
+        (
+            r#"WARN policy_server::kube_poller: error when initializing the cluster context client: could not initialize a cluster context because a Kubernetes client could not be created: SslError: No valid private key was found"#,
+            "tls_certificate",
+            None,
+            "-",
+            "https://github.com/kubewarden/policy-server/issues/136",
+        ),
+        (
+            r#"    : Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec.template.spec.containers[name="nginx"].image"#,
+            "invalid_request",
+            Some(409),
+            "-",
+            "https://github.com/pulumi/pulumi-kubernetes/pull/2266",
+        ),
+        (
+            r#"ConnectionRefusedError: [Errno 111] Connection refused"#,
+            "network_unreachable",
+            None,
+            "-",
+            "https://github.com/ray-project/ray/issues/19004",
+        ),
+        (
+            r#"WARN: Error reading service account token from: [/var/run/secrets/kubernetes.io/serviceaccount/token]. Ignoring."#,
+            "none",
+            None,
+            "-",
+            "https://github.com/quarkusio/quarkus/pull/5967",
+        ),
+        (
+            r#"kopf._cogs.clients.errors.APIServerError: (None, None)"#,
+            "server_error",
+            None,
+            "python",
+            "https://github.com/nolar/kopf/issues/1073",
+        ),
+        (
+            r#"Kubernetes.DotNet.Client.ApiException: Error calling ListNamespacedPod: The request was aborted: Could not create SSL/TLS secure channel."#,
+            "tls_certificate",
+            None,
+            "dotnet",
+            "https://github.com/masroorhasan/Kubernetes.DotNet/issues/22",
+        ),
+    ]);
+}

@@ -721,6 +721,11 @@ impl Classifier {
             context = true;
             implied[precedence(Category::NotFound)].get_or_insert(404);
         }
+        // apimachinery's Invalid Status cut before its field errors ends the line the same
+        // way: `pods "pod1" is invalid` (errors.NewInvalid, `%s %q is invalid: %v`).
+        if line.trim_ascii_end().ends_with(b"\" is invalid") {
+            context = true;
+        }
         // The level is read only when the decision depends on it (most candidates are decided
         // by a category phrase).
         let mut level_cache: Option<(level::Level, Option<std::ops::Range<usize>>)> = None;

@@ -437,6 +437,14 @@ pub const PHRASES: &[Phrase] = &[
     cat("invalidcertificate", TlsCertificate, Specific),
     cat("certificate verification failed", TlsCertificate, Specific),
     cat("sslerror(", TlsCertificate, Contextual),
+    // kube-rs' `Error::SslError` (openssl) as printed: `SslError: No valid private key was found`.
+    cat("sslerror: ", TlsCertificate, Contextual),
+    // .NET Framework's WebException when the TLS handshake fails.
+    cat(
+        "could not create ssl/tls secure channel",
+        TlsCertificate,
+        Specific,
+    ),
     cat("requests.exceptions.sslerror", TlsCertificate, Specific),
     // .NET SslStream / HttpClient.
     cat(
@@ -597,6 +605,8 @@ pub const PHRASES: &[Phrase] = &[
         Specific,
     ),
     cat("etcdserver:", ServerError, Contextual),
+    // kopf's error for a 5xx (`kopf._cogs.clients.errors.APIServerError`).
+    cat("apiservererror", ServerError, Contextual),
     // The etcd v2 client's ErrClusterUnavailable as API servers before 1.13 relayed it.
     cat(
         "etcd cluster is unavailable or misconfigured",
@@ -724,6 +734,9 @@ pub const PHRASES: &[Phrase] = &[
     neutral("error validating data: failed to download openapi"),
     cat("cannot be handled as a", InvalidRequest, Specific),
     cat_code("is invalid:", InvalidRequest, Contextual, 422),
+    // The same Status cut after the object's name (`error: pods "pod1" is invalid`): decided
+    // with API context, which the quoted name at the line's end gives (`mod.rs`).
+    cat_code("\" is invalid", InvalidRequest, Weak, 422),
     // apimachinery's field errors, which an Invalid Status lists after "is invalid:"
     // (k8s.io/apimachinery/pkg/util/validation/field/errors.go `ErrorType` strings): the
     // Kubernetes validation vocabulary, context for the phrase above.
@@ -734,7 +747,17 @@ pub const PHRASES: &[Phrase] = &[
     ctx(": too long: "),
     ctx(": too many: "),
     cat_code("bad request", InvalidRequest, Contextual, 400),
-    cat_code("conflict", InvalidRequest, Weak, 409),
+    // The Status reason as a word (`409 Conflict`, `Reason: Conflict`); "conflicting" is prose.
+    cat_code("conflict", InvalidRequest, Weak, 409).word(),
+    // Server-side apply's field-manager conflict (k8s.io/apimachinery merge: `Apply failed with
+    // 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: .spec...`).
+    cat_code("conflict: conflict with \"", InvalidRequest, Specific, 409),
+    cat_code(
+        "conflicts: conflicts with \"",
+        InvalidRequest,
+        Specific,
+        409,
+    ),
     // ---- 410 Gone on watches: expected relists -------------------------------------------
     cat_code("too old resource version", Other, Specific, 410).noise(),
     cat_code(
@@ -763,6 +786,9 @@ pub const PHRASES: &[Phrase] = &[
     )
     .by(Dotnet),
     cat("connection refused", NetworkUnreachable, Contextual),
+    // kubectl's message, also when the line is cut before its question (`The connection to the
+    // server 127.0.0.1:51389 was refused`): kubectl is named by "the connection to the server".
+    cat(" was refused", NetworkUnreachable, Contextual),
     cat(
         "was refused - did you specify the right host or port",
         NetworkUnreachable,
@@ -1117,15 +1143,23 @@ pub const PHRASES: &[Phrase] = &[
     client("_ssl.c:", Python),
     client("sslerror(", Python),
     client("retry(total=", Python),
-    weak_client("[errno ", Python),
+    // Python's own OSError text (`ConnectionRefusedError: [Errno 111]`) names the language, not
+    // the client library: no marker (rounds 3 and 9 label it `-`).
     // fabric8 and okhttp.
     client("io.fabric8", Fabric8),
     client("kubernetesclientexception", Fabric8),
     client("failure executing:", Fabric8),
     client("okhttp", Fabric8),
+    // okhttp's HttpLoggingInterceptor response line (`<-- HTTP/1.1 500 Internal Server Error
+    // (4591ms)`), as the Java clients' debug logging prints it: the API's answer.
+    ctx("<-- http/1.1 "),
+    ctx("<-- http/2 "),
     // The Java Operator SDK (on fabric8, but its own exceptions name only itself).
     client("io.javaoperatorsdk", Java),
     client("watchconnectionmanager", Fabric8),
+    // fabric8's own message for a 403 (KubernetesClientException: `Forbidden!Configured service
+    // account doesn't have access. Service account may have been revoked.`).
+    client("forbidden!configured service account", Fabric8),
     // The official Java client and the JVM's own classes.
     client("io.kubernetes.client", Java),
     client("java.net.", Java),
@@ -1149,6 +1183,8 @@ pub const PHRASES: &[Phrase] = &[
     // `i.f.k.c.d.i.WatcherWebSocketListener` is io.fabric8.kubernetes.client.dsl.internal.
     client(" i.f.k.c.", Fabric8),
     client("k8s.autorest", Dotnet),
+    // The older third-party Kubernetes.DotNet client (`Kubernetes.DotNet.Client.ApiException`).
+    client("kubernetes.dotnet.", Dotnet),
     client("microsoft.rest", Dotnet),
     client("httpoperationexception", Dotnet),
     client("k8s.kubernetes.", Dotnet),
@@ -1352,6 +1388,11 @@ pub const PHRASES: &[Phrase] = &[
     not_api("is not a function"),
     not_api("cannot read properties of undefined"),
     not_api("this error originated either by throwing inside"),
+    // fabric8's log when it is not in a pod (`Error reading service account token from:
+    // [/var/run/secrets/...]. Ignoring.`) and when the program's own watcher handler threw:
+    // not an API answer.
+    not_api("error reading service account token from"),
+    not_api("unhandled exception encountered in watcher event handler"),
     // kopf's report of a handler's own exception that it then ignores (`Handler 'x' failed
     // with an exception. Will ignore.`): the operator's code, not an API answer; and its
     // peering warning about other operators, whose "conflicting" is no 409.

@@ -183,9 +183,10 @@ fn classify_path(path: &[u8]) -> Target {
 }
 
 /// A manifest file kubectl was given by URL (`kubectl apply -f https://.../cert-manager.yaml`,
-/// quoted back in its errors): a file name, not the request that failed.
+/// quoted back in its errors): a file name, not the request that failed. YAML only: a `.json`
+/// URL is more often an API of its own (`versioncheck.linkerd.io/version.json`).
 fn is_manifest(path: &[u8]) -> bool {
-    [b".yaml".as_slice(), b".yml", b".json"].iter().any(|ext| {
+    [b".yaml".as_slice(), b".yml"].iter().any(|ext| {
         path.len() >= ext.len() && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
     })
 }
