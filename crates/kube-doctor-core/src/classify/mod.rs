@@ -10,13 +10,18 @@
 //! The decision, per candidate line:
 //! 1. collect every phrase of [`patterns::PHRASES`] in the line;
 //! 2. the client is the highest-ranked client marker found;
-//! 3. the category is the first in [`patterns::PRECEDENCE`] among `Specific` phrases and, when the
+//! 3. the URLs the line names (`url.rs`): one with an API path is API context; when the others
+//!    point at another service (a public service's host, a path the API server does not
+//!    serve), TLS, network, timeout and 5xx phrases after them describe
+//!    that service's request and do not count, nor do error words;
+//! 4. the category is the first in [`patterns::PRECEDENCE`] among `Specific` phrases and, when the
 //!    line is about the API (a client or context phrase), `Contextual` ones; `Weak` phrases only
 //!    when nothing stronger matched; transport phrases after a relayed failure (`error dialing
-//!    backend: tls: ...`) describe the API server's own call and do not count;
-//! 4. with API context and a generic error word but no category, the line is `other`;
-//!    otherwise `none`;
-//! 5. the HTTP code is the one the line states (`(403)`, `code: 403`, `"code":403`, `403
+//!    backend: tls: ...`) describe the API server's own call and do not count; a 403 whose
+//!    `is forbidden: <reason>` is not RBAC's (`User "u" cannot ...`) is admission's;
+//! 5. with API context and a generic error word but no category, the line is `other`, unless its
+//!    level is info or debug and it states no status (a retry notice); otherwise `none`;
+//! 6. the HTTP code is the one the line states (`(403)`, `code: 403`, `"code":403`, `403
 //!    Forbidden`...) or, failing that, the one its canonical Status text implies; a stated
 //!    code settles what the words leave open (a 422 whose field error says `Forbidden:` is an
 //!    invalid request).
