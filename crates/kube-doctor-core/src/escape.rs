@@ -42,7 +42,10 @@ pub fn error_chain(e: &dyn std::error::Error, max_chars: usize) -> String {
 }
 
 /// Whether a character must not reach a terminal or a log line as it is.
-fn needs_escape(c: char) -> bool {
+/// Whether `c` must not reach a reader as itself: control characters, line and paragraph
+/// separators, bidirectional controls and zero-width characters (the report renderers replace
+/// them too).
+pub(crate) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c,
             // line and paragraph separators

@@ -263,7 +263,7 @@ pub enum ClassifyFormat {
 
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
-    /// Files to read; standard input when none.
+    /// Files to read; standard input when none or for `-`.
     pub files: Vec<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = ClassifyFormat::Jsonl)]

@@ -331,6 +331,34 @@ fn classify_names_a_directory_as_one() {
     );
 }
 
+/// `-` among the files is standard input, as for cat and grep.
+#[test]
+fn classify_reads_standard_input_for_a_dash() {
+    use std::io::Write;
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("a.log");
+    std::fs::write(&log, "E0101 reflector.go:1] failed: connection refused\n").unwrap();
+    let mut child = bin()
+        .args(["classify", "-o", "summary", "-", log.to_str().unwrap()])
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run kube-doctor");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Error from server (Forbidden): pods is forbidden: User \"u\" cannot list resource \"pods\"\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("\"error_lines\": 2"), "{out}");
+    assert!(out.contains("\"authorization\": 1"), "{out}");
+}
+
 /// An empty `--client` is refused (it would silently match nothing).
 #[test]
 fn an_empty_client_selector_is_refused() {

@@ -12,7 +12,13 @@
 //!   resolver after `on` is not the target);
 //! - Node's `connect ECONNREFUSED 10.0.0.1:443`, `getaddrinfo ENOTFOUND api.internal`;
 //! - okhttp's `Failed to connect to /10.96.0.1:443` (or `name/10.96.0.1:443`);
-//! - Python's `HTTPSConnectionPool(host='10.0.0.1', port=443)`.
+//! - Python's `HTTPSConnectionPool(host='10.0.0.1', port=443)`;
+//! - Java's `UnknownHostException: registry.example.com` and Apache HttpClient's (AWS SDK)
+//!   `Connect to sts.amazonaws.com:443`; .NET's `(registry.example.com:443)` after its message;
+//!   reqwest's `Domain("registry.example.com")`.
+//!
+//! A documentation link in a message (`https://docs.rs/rustls/...#unexpected-eof`, any URL with
+//! a `#fragment`, which no client sends) names no request.
 
 use std::collections::BTreeSet;
 use std::net::IpAddr;
@@ -85,14 +91,31 @@ struct Patterns {
     node: Regex,
     okhttp: Regex,
     python: Regex,
+    java: Regex,
+    dotnet: Regex,
+    reqwest: Regex,
 }
+
+/// Documentation sites whose links error messages carry (rustls' and Go's docs, Kubernetes',
+/// Node's and Microsoft's): never the host of a failed request.
+const DOC_HOSTS: &[&str] = &[
+    "docs.rs",
+    "pkg.go.dev",
+    "kubernetes.io",
+    "k8s.io",
+    "nodejs.org",
+    "aka.ms",
+    "learn.microsoft.com",
+];
 
 fn patterns() -> &'static Patterns {
     static P: std::sync::LazyLock<Patterns> = std::sync::LazyLock::new(|| {
         let re = |p: &str| Regex::new(p).expect("target patterns are valid");
         const HOST: &str = r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9._-]*)";
         Patterns {
-            url: re(&format!(r"(?i)\b(?:https?|wss?)://(?:[^/@\s]*@)?{HOST}")),
+            url: re(&format!(
+                r#"(?i)\b(?:https?|wss?)://(?:[^/@\s]*@)?{HOST}([^\s"'<>]*)"#
+            )),
             dial: re(&format!(r"(?i)\bdial (?:tcp|tcp4|tcp6|udp) {HOST}:\d+")),
             lookup: re(r"(?i)\blookup ([A-Za-z0-9][A-Za-z0-9._-]*)(?: on |: |$)"),
             node: re(&format!(
@@ -100,6 +123,11 @@ fn patterns() -> &'static Patterns {
             )),
             okhttp: re(r"(?i)failed to connect to (?:[A-Za-z0-9._-]*)/(\[?[0-9A-Fa-f:.]+\]?):\d+"),
             python: re(r"(?i)\bhost='([^']+)'"),
+            java: re(&format!(
+                r"(?i)(?:unknownhostexception: |\bconnect to ){HOST}(?::\d+|[:\s]|$)"
+            )),
+            dotnet: re(r"\(([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9A-Fa-f:.]+\]):\d+\)"),
+            reqwest: re(r#"\bDomain\("([^"]+)"\)"#),
         }
     });
     &P
@@ -116,9 +144,16 @@ pub fn request_hosts(line: &str) -> Vec<String> {
         .filter_map(|c| c.get(1))
         .map(|m| m.as_str())
         .collect();
-    for re in [&p.url, &p.dial, &p.node, &p.okhttp, &p.python] {
+    for re in [
+        &p.url, &p.dial, &p.node, &p.okhttp, &p.python, &p.java, &p.dotnet, &p.reqwest,
+    ] {
         for c in re.captures_iter(line) {
             let Some(m) = c.get(1) else { continue };
+            if std::ptr::eq(re, &p.url)
+                && is_doc_link(m.as_str(), c.get(2).map_or("", |r| r.as_str()))
+            {
+                continue;
+            }
             // `dial udp 10.96.0.10:53` after a failed lookup is the resolver, not the target.
             let whole = c.get(0).map_or("", |w| w.as_str());
             if !lookups.is_empty() && whole.starts_with("dial udp") {
@@ -131,6 +166,16 @@ pub fn request_hosts(line: &str) -> Vec<String> {
         push_host(&mut out, l);
     }
     out
+}
+
+/// A link to documentation rather than a request: a [`DOC_HOSTS`] host (or below one), or a URL
+/// with a `#fragment`.
+fn is_doc_link(host: &str, rest: &str) -> bool {
+    let h = host.to_ascii_lowercase();
+    rest.contains('#')
+        || DOC_HOSTS
+            .iter()
+            .any(|d| h == *d || h.ends_with(&format!(".{d}")))
 }
 
 fn push_host(out: &mut Vec<String>, host: &str) {
@@ -289,6 +334,51 @@ mod tests {
             t("tcp connect error: Connection refused (os error 111)"),
             Target::Unknown
         );
+    }
+
+    /// The shapes a new user's try found unread (the Java, Apache HttpClient, .NET and reqwest
+    /// host forms) and a documentation link read as a request (rustls' `close_notify` message).
+    #[test]
+    fn more_host_forms_and_documentation_links() {
+        assert_eq!(
+            t("java.net.UnknownHostException: registry.example.com: Name or service not known"),
+            Target::Other("registry.example.com".into())
+        );
+        assert_eq!(
+            t(
+                "com.amazonaws.SdkClientException: Unable to execute HTTP request: Connect to sts.us-east-1.amazonaws.com:443 [sts.us-east-1.amazonaws.com/52.94.0.1] failed: connect timed out"
+            ),
+            Target::Other("sts.us-east-1.amazonaws.com".into())
+        );
+        assert_eq!(
+            t(
+                "System.Net.Http.HttpRequestException: No such host is known. (sts.us-east-1.amazonaws.com:443)"
+            ),
+            Target::Other("sts.us-east-1.amazonaws.com".into())
+        );
+        assert_eq!(
+            t(
+                r#"reqwest::Error { kind: Request, url: Url { scheme: "https", host: Some(Domain("registry.example.com")), port: None, path: "/v2/" }, source: hyper::Error(Connect, ConnectError("tcp connect error", Os { code: 111 })) }"#
+            ),
+            Target::Other("registry.example.com".into())
+        );
+        assert_eq!(
+            t("java.net.UnknownHostException: kubernetes.default.svc"),
+            Target::ApiServer("kubernetes.default.svc".into())
+        );
+        // rustls' message carries a link to its manual: no request went there.
+        assert_eq!(
+            t(
+                "WARN kube_client::client: eof in poll: error reading a body from connection: peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof"
+            ),
+            Target::Unknown
+        );
+        assert_eq!(
+            t("see https://example.com/errors#econnrefused: connect ECONNREFUSED 10.96.0.1:443"),
+            Target::ApiServer("10.96.0.1".into())
+        );
+        // A line number in parentheses is no host.
+        assert_eq!(t("error at (main:12): connection refused"), Target::Unknown);
     }
 
     #[test]

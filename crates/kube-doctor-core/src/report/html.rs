@@ -20,7 +20,8 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if c.is_control() && c != '\n' => out.push('?'),
+            // Control, bidirectional and zero-width characters (`escape::needs_escape`).
+            c if c != '\n' && crate::escape::needs_escape(c) => out.push('?'),
             c => out.push(c),
         }
     }
@@ -236,6 +237,11 @@ mod tests {
         assert_eq!(
             escape("<script>\"x\"&'y'"),
             "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;"
+        );
+        // Trojan Source: bidirectional overrides and isolates, zero-width characters, ESC.
+        assert_eq!(
+            escape("a\u{202e}b\u{2067}c\u{feff}d\u{1b}[2J\ne"),
+            "a?b?c?d?[2J\ne"
         );
     }
 }

@@ -20,7 +20,8 @@ pub fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '\n' | '\r' => out.push(' '),
-            c if c.is_control() => out.push('?'),
+            // Control, bidirectional and zero-width characters (`escape::needs_escape`).
+            c if crate::escape::needs_escape(c) => out.push('?'),
             c => out.push(c),
         }
     }
@@ -147,6 +148,8 @@ mod tests {
     fn hostile_strings_are_inert() {
         assert_eq!(escape("*x*|<b>"), "\\*x\\*\\|&lt;b&gt;");
         assert_eq!(escape("a\nb"), "a b");
+        // Trojan Source: a right-to-left override from a log line must not reorder the report.
+        assert_eq!(escape("a\u{202e}b\u{2066}c\u{200b}d"), "a?b?c?d");
         assert_eq!(fence("x ``` y"), "````");
     }
 }

@@ -35,7 +35,11 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let inputs: Vec<Option<&Path>> = if args.files.is_empty() {
         vec![None]
     } else {
-        args.files.iter().map(|p| Some(p.as_path())).collect()
+        // `-` is standard input, as for cat and grep.
+        args.files
+            .iter()
+            .map(|p| (p.as_os_str() != "-").then_some(p.as_path()))
+            .collect()
     };
     let mut warn = |msg: String| eprintln!("kube-doctor: {}", one_line(&msg, MESSAGE_MAX));
     for input in inputs {
@@ -45,7 +49,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             Some(p) => match File::open(p) {
                 Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
                     warn(format!(
-                        "{name} is a directory: give log files (none for standard input); skipping it"
+                        "{name} is a directory: give log files (`-` or none for standard input); skipping it"
                     ));
                     failed = true;
                     continue;
