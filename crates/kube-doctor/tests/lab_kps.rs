@@ -147,6 +147,14 @@ fn prom_query(q: &str) -> Vec<Value> {
     v["data"]["result"].as_array().cloned().unwrap_or_default()
 }
 
+/// The first verdict that says something failed: `benign` verdicts (409 conflicts, expected
+/// noise) say nothing is broken and may rank first when nothing else failed.
+fn first_failure(run: &Run) -> Option<&Value> {
+    run.report["verdicts"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["cause"] != "benign"))
+}
+
 /// Everything a verdict says, as one text: summary, evidence, remediation.
 fn verdict_text(v: &Value) -> String {
     let mut s = v["summary"].as_str().unwrap_or_default().to_string();
@@ -471,8 +479,10 @@ fn kps_apiserver_down_on_one_instance() {
     let run = loop {
         let window = since(fault.injected, Duration::from_secs(10));
         let run = investigate("kps-apiserver-down-1", &["--since", &window]);
-        let named = verdict_text(run.top()).contains(pod);
-        if (run.top_cause() == Some("server_side") && named) || Instant::now() > deadline {
+        let top = first_failure(&run);
+        let named = top.is_some_and(|v| verdict_text(v).contains(pod));
+        if (top.is_some_and(|v| v["cause"] == "server_side") && named) || Instant::now() > deadline
+        {
             break run;
         }
         std::thread::sleep(Duration::from_secs(8));
@@ -507,16 +517,9 @@ fn kps_apiserver_down_on_one_instance() {
         said.contains("(down: a scrape of it failed") || said.contains("(gone: no longer scraped"),
         "step 7 names {instance} as down or gone: {step7}"
     );
-    if run.report["verdicts"]
-        .as_array()
-        .is_some_and(|v| v.is_empty())
-    {
-        // No client had a request on it as it stopped: nothing failed, and nothing is
-        // blamed; the instance is still reported down.
-        eprintln!("apiserver-down --instance 1: no client failing; step 1: {step1}");
-    } else {
-        let text = verdict_text(run.top());
-        assert_eq!(run.top_cause(), Some("server_side"), "{text}");
+    if let Some(top) = first_failure(&run) {
+        let text = verdict_text(top);
+        assert_eq!(top["cause"].as_str(), Some("server_side"), "{text}");
         assert!(text.contains(pod), "{pod} not named:\n{text}");
         record(&run, "kps-apiserver-down-1");
         assert!(
@@ -524,6 +527,11 @@ fn kps_apiserver_down_on_one_instance() {
                 && !text.contains("kube-apiserver-lab-control-plane-2 "),
             "only the stopped instance is named:\n{text}"
         );
+    } else {
+        // No client had a request on it as it stopped: nothing failed, and nothing is
+        // blamed (a `benign` verdict - an API server's own 409 conflict in the window, seen in
+        // CI on 2026-11-30 - says nothing is broken); the instance is still reported down.
+        eprintln!("apiserver-down --instance 1: no client failing; step 1: {step1}");
     }
     eprintln!(
         "apiserver-down --instance 1: {:?} after {:.0?}",
