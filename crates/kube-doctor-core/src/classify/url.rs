@@ -74,7 +74,11 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
         });
         let path = path.map(trim_path);
         let target = match path {
-            Some(p) if is_source_location(p) || is_manifest(p) => Target::Unknown,
+            // A `#fragment` is never sent with a request: a documentation link (rustls'
+            // `https://docs.rs/rustls/...#unexpected-eof`), as step 5's `target.rs` reads it.
+            Some(p) if p.contains(&b'#') || is_source_location(p) || is_manifest(p) => {
+                Target::Unknown
+            }
             _ if is_other_service(&rest[..host_len]) => Target::Elsewhere,
             Some(p) => classify_path(p),
             None => Target::Unknown,
@@ -285,6 +289,10 @@ mod tests {
             ),
             (
                 r#"error: unable to recognize "https://raw.githubusercontent.com/tektoncd/catalog/master/task.yaml": no matches for kind "Task" in version "tekton.dev/v1alpha1""#,
+                vec![Unknown],
+            ),
+            (
+                "peer closed connection without sending TLS close_notify: https://docs.rs/rustls/latest/rustls/manual/_03_howto/index.html#unexpected-eof",
                 vec![Unknown],
             ),
             (
