@@ -548,6 +548,20 @@ pub enum Noise {
     LowTraffic,
 }
 
+impl Noise {
+    /// Which noise, in a few words for a report's client list (for example "only 404
+    /// existence checks"); the `benign` verdict says it in full with the numbers.
+    pub fn short(self) -> &'static str {
+        match self {
+            Noise::NotFoundChecks => "only 404 existence checks",
+            Noise::WatchReconnects => "only watch reconnects",
+            Noise::Conflicts => "only 409 conflicts",
+            Noise::NotFoundAndConflicts => "only 404 checks and 409 conflicts",
+            Noise::LowTraffic => "a handful of errors on very little traffic",
+        }
+    }
+}
+
 /// One stretch of time a client's errors were over the threshold, as the alert's own
 /// expression computes them: the ratio over the rule's rate window (5 minutes upstream) at each
 /// point.

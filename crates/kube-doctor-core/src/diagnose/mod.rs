@@ -297,6 +297,7 @@ fn report_client(i: &Incident) -> ReportClient {
         ratios: i.ratios,
         target: i.target.clone(),
         series: i.series.clone(),
+        noise: i.noise_kind,
     }
 }
 

@@ -333,13 +333,32 @@ pub fn failing(evidence: &ClientsEvidence, threshold: Threshold) -> Vec<ClientRa
         .collect()
 }
 
-/// The step's note.
+/// The step's note: `"N clients, K over 1.0 % errors"`, where K counts the clients the later
+/// steps investigate (over the threshold and not noise), and, when clients over the threshold
+/// are expected noise, `"; M more over it are expected noise (only 404s, 409s, watch
+/// reconnects or little traffic)"`, so the note and the report's client list (which shows
+/// every client over the threshold) count the same clients.
 pub fn note(evidence: &ClientsEvidence, threshold: Threshold) -> String {
-    format!(
-        "{} clients, {} over {threshold} errors",
-        evidence.clients.len(),
-        failing(evidence, threshold).len()
-    )
+    let mut failing = 0;
+    let mut noise = 0;
+    for c in &evidence.clients {
+        let j = clients::judge(c, threshold, evidence.min_intervals);
+        if j.failing() {
+            failing += 1;
+        } else if j.over {
+            noise += 1;
+        }
+    }
+    let mut note = format!(
+        "{} clients, {failing} over {threshold} errors",
+        evidence.clients.len()
+    );
+    if noise > 0 {
+        note.push_str(&format!(
+            "; {noise} more over it are expected noise (only 404s, 409s, watch reconnects or little traffic)"
+        ));
+    }
+    note
 }
 
 #[cfg(test)]

@@ -166,9 +166,10 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     for (i, c) in r.clients.iter().enumerate() {
         let _ = write!(
             h,
-            "<span style=\"color:{}\">&#9632; {}</span>",
+            "<span style=\"color:{}\">&#9632; {}{}</span>",
             COLORS[i % COLORS.len()],
-            escape(&c.id)
+            escape(&c.id),
+            escape(&super::noise_note(c))
         );
     }
     h.push_str("<span class=\"dim\">dashed lines: evidence events</span></p>");

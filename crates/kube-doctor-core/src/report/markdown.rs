@@ -53,7 +53,7 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         fmt_time(r.window.from),
         fmt_time(r.window.to)
     )?;
-    writeln!(out, "## Failing clients\n")?;
+    writeln!(out, "## {}\n", super::clients_heading(r))?;
     let (clients_line, verdicts_line) = super::headlines(r);
     if r.clients.is_empty() {
         writeln!(out, "{}\n", escape(&clients_line))?;
@@ -68,10 +68,11 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
                 .collect();
             writeln!(
                 out,
-                "| {} | {:.1} %{} | {} | {} | {} |",
+                "| {} | {:.1} %{}{} | {} | {} | {} |",
                 escape(&c.id),
                 c.error_ratio * 100.0,
                 super::peak_note(c),
+                super::noise_note(c),
                 c.onset.map_or("before the window".to_string(), fmt_time),
                 format!("{:?}", c.pattern).to_lowercase(),
                 escape(&cats.join(", "))

@@ -101,6 +101,29 @@ pub struct ReportClient {
     /// Failing at the window's end (`false`: it recovered; its verdicts speak of history).
     #[serde(default = "yes")]
     pub live: bool,
+    /// Over the threshold but expected noise (only 404s, only 409s, watch reconnects, little
+    /// traffic): listed so the list matches the alert, not investigated by steps 4-6. Absent
+    /// in the JSON report when it is not noise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<crate::bundle::Noise>,
+}
+
+/// A listed client's tag after its ratio: `" · expected noise: only 404 existence checks"`,
+/// or empty when it is a real failure.
+pub(crate) fn noise_note(c: &ReportClient) -> String {
+    c.noise
+        .map(|n| format!(" · expected noise: {}", n.short()))
+        .unwrap_or_default()
+}
+
+/// The heading of the client list: "Failing clients", or, when every listed client is
+/// expected noise, a heading that does not call them failing.
+pub(crate) fn clients_heading(r: &Report) -> &'static str {
+    if !r.clients.is_empty() && r.clients.iter().all(|c| c.noise.is_some()) {
+        "Over the threshold, all expected noise"
+    } else {
+        "Failing clients"
+    }
 }
 
 fn yes() -> bool {
@@ -250,8 +273,10 @@ impl Report {
             v.clients.dedup();
         }
         self.clients.sort_by(|a, b| {
-            b.error_ratio
-                .total_cmp(&a.error_ratio)
+            a.noise
+                .is_some()
+                .cmp(&b.noise.is_some())
+                .then(b.error_ratio.total_cmp(&a.error_ratio))
                 .then(a.id.cmp(&b.id))
         });
         self.steps.sort_by_key(|s| s.step);

@@ -71,7 +71,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     if r.clients.is_empty() {
         writeln!(out, "{}", headline(&line(&clients_line)))?;
     } else {
-        writeln!(out, "{}", st.bold("Failing clients"))?;
+        writeln!(out, "{}", st.bold(super::clients_heading(r)))?;
         for c in &r.clients {
             let mut cats: Vec<_> = c.categories.iter().collect();
             cats.sort_by(|a, b| b.1.cmp(a.1));
@@ -85,9 +85,10 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                 "  {}  {}  {}  {}",
                 st.bold(&line(&c.id)),
                 st.red(&format!(
-                    "{:.1}% errors{}",
+                    "{:.1}% errors{}{}",
                     c.error_ratio * 100.0,
-                    super::peak_note(c)
+                    super::peak_note(c),
+                    super::noise_note(c)
                 )),
                 c.onset
                     .map_or("onset before the window".to_string(), |t| format!(

@@ -148,6 +148,71 @@ mod tests {
         assert_eq!(r.verdicts.last().unwrap().cause, Cause::Benign);
     }
 
+    /// The report's client list shows every client over the threshold (as the alert does);
+    /// step 3's note counts the ones investigated. A noisy client is tagged as noise in the
+    /// list, listed after the real failures, and counted apart in the note, so the two agree
+    /// (a new user saw "Failing clients" list four while step 3 said "1 over 1.0 %").
+    #[test]
+    fn noise_is_listed_as_noise_and_counted_apart_by_step_3() {
+        let mut b = bundle("rbac-revoked");
+        let mut noisy = b.clients.as_ref().unwrap().clients[0].clone();
+        noisy.id = "demo-clients/noisy".into();
+        noisy.target = crate::bundle::Target::Unknown;
+        let denied = noisy.codes.remove("403").unwrap();
+        noisy.codes.insert("404".into(), denied);
+        b.clients.as_mut().unwrap().clients.push(noisy);
+        let note = crate::playbook::step3_client_rates::note(
+            b.clients.as_ref().unwrap(),
+            crate::clients::Threshold::ALERT,
+        );
+        assert!(
+            note.ends_with("1 over 1.0 % errors; 1 more over it are expected noise (only 404s, 409s, watch reconnects or little traffic)"),
+            "{note}"
+        );
+        let r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
+        assert_eq!(r.clients.len(), 2);
+        assert_eq!(r.clients[0].noise, None, "the real failure first");
+        assert_eq!(r.clients[1].id, "demo-clients/noisy");
+        assert_eq!(
+            r.clients[1].noise,
+            Some(crate::bundle::Noise::NotFoundChecks)
+        );
+        let mut text = Vec::new();
+        crate::report::text::render(&mut text, &r, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("Failing clients"), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("demo-clients/noisy"))
+            .unwrap();
+        assert!(
+            line.contains("· expected noise: only 404 existence checks"),
+            "{line}"
+        );
+        let mut md = Vec::new();
+        crate::report::markdown::render(&mut md, &r).unwrap();
+        assert!(
+            String::from_utf8(md)
+                .unwrap()
+                .contains("expected noise: only 404")
+        );
+        // The JSON report carries it; a real failure has no `noise` key.
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["clients"][1]["noise"], "not_found_checks");
+        assert!(json["clients"][0].get("noise").is_none());
+        // Only noise: the heading does not call it failing.
+        let mut only = r.clone();
+        only.clients.remove(0);
+        let mut text = Vec::new();
+        crate::report::text::render(&mut text, &only, false).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("Over the threshold, all expected noise"),
+            "{text}"
+        );
+        assert!(!text.contains("Failing clients"), "{text}");
+    }
+
     #[test]
     fn real_errors_are_not_benign() {
         for fault in ["rbac-revoked", "apiserver-down", "healthy"] {
