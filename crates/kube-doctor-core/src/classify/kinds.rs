@@ -1451,3 +1451,69 @@ fn round_9_misses() {
         ),
     ]);
 }
+
+/// Round 10 (measured once as the test part, development since): the kinds its misses showed.
+/// The kubelet's authorizer and its scrapers, etcd's and the kubelet's ports named by URL, a
+/// registry's pull limit and a web proxy's upstream log (not the API's), macOS' certificate
+/// verdict under reqwest, and apimachinery's InternalError text as a 500.
+#[test]
+fn round_10_misses() {
+    check(&[
+        (
+            r#"    error: ReqwestError: error sending request for url (https://***************/api/v1/nodes?): error trying to connect: The certificate was not trusted."#,
+            "tls_certificate",
+            None,
+            "kube-rs",
+            "https://github.com/davidB/kubectl-view-allocations/issues/11",
+        ),
+        (
+            r#"[1] 2022-03-31T15:12:14.714Z proxy error [HPM] Error occurred while proxying request [SELF_SIGNED_CERT_IN_CHAIN] (https://nodejs.org/api/errors.html#errors_common_system_errors) type=plugin"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/backstage/backstage/issues/10660",
+        ),
+        (
+            r#"429 Too Many Requests - Server message: toomanyrequests: You have reached your pull rate limit."#,
+            "none",
+            None,
+            "-",
+            "https://github.com/kata-containers/kata-containers/issues/10109",
+        ),
+        (
+            r#"2024-01-29 09:56:26,569 - ERROR - Request to server http://172.16.17.93:2379 failed: ReadTimeoutError("HTTPConnectionPool(host='172.16.17.93', port=2379): Read timed out. (read timeout=3.332846157330399)",)"#,
+            "none",
+            None,
+            "-",
+            "https://github.com/patroni/patroni/issues/3014",
+        ),
+        (
+            r#"unable to fully scrape metrics from source kubelet_summary:k8s-1: unable to fetch metrics from Kubelet k8s-1 (10.8.10.14): request failed - "403 Forbidden", response: "Forbidden (user=system:serviceaccount:kube-system:metrics-server, verb=get, resource=nodes, subresource=stats)","#,
+            "none",
+            None,
+            "-",
+            "https://github.com/prometheus-operator/prometheus-operator/pull/1677",
+        ),
+        (
+            r#"E0108 05:23:05.021773       1 manager.go:115] Error in scraping containers from kubelet_summary:30.0.1.6:10250: request failed - "403 Forbidden", response: "Forbidden (user=system:serviceaccount:pks-system:wavefront-collector, verb=get, resource=nodes, subresource=stats)""#,
+            "none",
+            None,
+            "-",
+            "https://github.com/wavefrontHQ/wavefront-collector-for-kubernetes/issues/10",
+        ),
+        (
+            r#"2021-04-06T11:47:59.850Z error VictoriaMetrics/lib/promscrape/scrapework.go:255 error when scraping "https://192.168.1.1:10250/metrics" from job "kubelet" with labels {endpoint="https-metrics",instance="192.168.1.1:10250",job="kubelet",metrics_path="/metrics",namespace="kube-system",node="example.node",prometheus="default/example-vmagent",service="kubelet"}: unexpected status code returned when scraping "https://192.168.1.1:10250/metrics": 403; expecting 200; response body: "Forbidden (user=system:serviceaccount:default:vmagent-example-vmagent, verb=get, resource=nodes, subresource=metrics)""#,
+            "none",
+            None,
+            "-",
+            "https://github.com/VictoriaMetrics/operator/pull/213",
+        ),
+        (
+            r#"error: couldn't read version from server: an error on the server has prevented the request from succeeding"#,
+            "server_error",
+            Some(500),
+            "kubectl",
+            "https://github.com/rancher/rancher/issues/13791",
+        ),
+    ]);
+}

@@ -637,7 +637,9 @@ pub const PHRASES: &[Phrase] = &[
     cat_code("serviceunavailable", ServerError, Contextual, 503),
     cat_code("bad gateway", ServerError, Contextual, 502),
     cat("could not be completed at this time", Timeout, Specific),
-    cat("an error on the server", ServerError, Weak),
+    // apimachinery's InternalError text (`an error on the server (%q) has prevented the request
+    // from succeeding`): a 500 when nothing more precise is said.
+    cat_code("an error on the server", ServerError, Weak, 500),
     cat("unable to handle the request", ServerError, Contextual),
     // The API server could not reach the kubelet (logs, exec, port-forward) or an aggregated
     // API: kubectl prints the server's own outbound failure after "Error from server:".
@@ -1004,6 +1006,9 @@ pub const PHRASES: &[Phrase] = &[
     // rustls' `InvalidDnsNameError` ("invalid dnsname"): the server name it was given cannot be
     // checked against a certificate (kube-rs with an IP address under older rustls).
     cat("invalid dnsname", TlsCertificate, Specific),
+    // macOS Security framework's verdict under reqwest/native-tls (`The certificate was not
+    // trusted.`).
+    cat("the certificate was not trusted", TlsCertificate, Specific),
     // rustls' `Error::AlertReceived` ("received fatal alert: HandshakeFailure"): the peer ended
     // the TLS handshake.
     cat("received fatal alert", TlsCertificate, Specific),
@@ -1304,6 +1309,19 @@ pub const PHRASES: &[Phrase] = &[
     // valid chart repository or cannot be reached: Get ".../index.yaml": x509: ...`): a web
     // server's failure, not the API's.
     veto("is not a valid chart repository"),
+    // The kubelet's own authorizer answering a scraper (`Forbidden (user=system:serviceaccount:
+    // x:metrics-server, verb=get, resource=nodes, subresource=stats)`, kubelet
+    // server/auth.go), and scrapers of the kubelet's stats: kubelet stats are not API-client
+    // evidence.
+    veto("forbidden (user="),
+    veto("unable to fetch metrics from kubelet"),
+    veto("receiver_creator/kubeletstats"),
+    // A registry's pull limit (Docker Hub: `toomanyrequests: You have reached your pull rate
+    // limit`): an image pull.
+    veto("reached your pull rate limit"),
+    // http-proxy-middleware's log of its upstream (`[HPM] Error occurred while proxying
+    // request`): a web proxy, like nginx's upstream log.
+    veto("[hpm] error occurred while proxying"),
     veto("watch chan error:"),
     veto("httplog.go:"),
     // etcd's own log under journald (`etcd[1224]: got unexpected response error ...`).

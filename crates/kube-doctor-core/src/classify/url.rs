@@ -124,12 +124,18 @@ const OTHER_SERVICES: &[&str] = &[
     "githubusercontent.com",
 ];
 
-/// Whether `host` (`name[:port]`, as written) is one of [`OTHER_SERVICES`] or below it.
+/// Ports of other components than the API server that clients in a cluster talk to: the
+/// kubelet's (10250, and the read-only 10255) and etcd's client and peer ports (2379, 2380).
+const OTHER_PORTS: &[&[u8]] = &[b"10250", b"10255", b"2379", b"2380"];
+
+/// Whether `host` (`name[:port]`, as written) is one of [`OTHER_SERVICES`] or below it, or
+/// names one of [`OTHER_PORTS`].
 fn is_other_service(host: &[u8]) -> bool {
-    let name = host
-        .iter()
-        .rposition(|b| *b == b':')
-        .map_or(host, |i| &host[..i]);
+    let colon = host.iter().rposition(|b| *b == b':');
+    if colon.is_some_and(|i| OTHER_PORTS.contains(&&host[i + 1..])) {
+        return true;
+    }
+    let name = colon.map_or(host, |i| &host[..i]);
     let ends_with = |suffix: &[u8]| {
         name.len() >= suffix.len()
             && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
@@ -278,6 +284,10 @@ mod tests {
             (
                 r#"Get "https://[fd00::1]:6443/api/v1/pods": dial tcp [fd00::1]:6443: connect: connection refused"#,
                 vec![Api],
+            ),
+            (
+                r#"ERROR - Request to server http://172.16.17.93:2379 failed: ReadTimeoutError(...)"#,
+                vec![Elsewhere],
             ),
             (
                 "Get http://127.0.0.1:10251/healthz: dial tcp 127.0.0.1:10251: connect: connection refused",
