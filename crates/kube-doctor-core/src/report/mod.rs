@@ -200,7 +200,7 @@ impl Cause {
     pub fn title(self) -> &'static str {
         match self {
             Cause::ServerSide => "The API server is failing",
-            Cause::Authentication => "Credentials are rejected",
+            Cause::Authentication => "A certificate or token is rejected",
             Cause::Authorization => "RBAC denies the client",
             Cause::RateLimiting => "The client is rate limited",
             Cause::Network => "The network path to the API server is broken",

@@ -298,8 +298,15 @@ impl Rule for Authentication {
                     inc.onset.map_or("before the window".to_string(), fmt_time)
                 )
             } else {
+                // Only the server's certificate is wrong: the client rejects the server, the
+                // server does not reject the client.
+                let what = if serving && !credential_evidence {
+                    "cannot verify the API server"
+                } else {
+                    "fails to authenticate"
+                };
                 format!(
-                    "{} fails to authenticate since {}: {}.",
+                    "{} {what} since {}: {}.",
                     inc.client,
                     inc.onset.map_or("before the window".to_string(), fmt_time),
                     findings.join("; ")
@@ -347,6 +354,40 @@ impl Rule for Authentication {
 mod tests {
     use super::*;
     use crate::diagnose::testing::{bundle, evaluate, named};
+
+    /// An expired serving certificate: the client rejects the server (not "fails to
+    /// authenticate"), and kube-doctor's five steps that failed with the same TLS error are one
+    /// evidence line naming the five steps, not the same text five times.
+    #[test]
+    fn an_expired_serving_certificate_reads_as_the_server_rejected_once() {
+        let v = evaluate(&Authentication, &bundle("apiserver-cert-expired"));
+        assert!(
+            v[0].summary.contains("cannot verify the API server since"),
+            "{}",
+            v[0].summary
+        );
+        let own: Vec<_> = v[0]
+            .evidence
+            .iter()
+            .filter(|e| e.reference.starts_with("kube-doctor step"))
+            .collect();
+        assert_eq!(own.len(), 1, "{own:?}");
+        assert!(
+            own[0]
+                .reference
+                .starts_with("kube-doctor steps 1 (API server pods), 2 (Events), "),
+            "{}",
+            own[0].reference
+        );
+        assert_eq!(own[0].step, 1);
+        // A client whose own credentials fail still "fails to authenticate".
+        let v = evaluate(&Authentication, &bundle("expired-client-cert"));
+        assert!(
+            v[0].summary.contains("fails to authenticate"),
+            "{}",
+            v[0].summary
+        );
+    }
 
     #[test]
     fn expired_certificates_and_invalidated_tokens_are_authentication() {

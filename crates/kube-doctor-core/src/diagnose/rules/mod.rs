@@ -12,7 +12,7 @@ mod server_side;
 mod transient;
 mod unknown;
 
-use crate::bundle::{Bundle, StepStatus};
+use crate::bundle::{Bundle, StepRecord, StepStatus};
 use crate::category::Category;
 use crate::classify::Classifier;
 use crate::report::Evidence;
@@ -101,17 +101,46 @@ pub fn own_unanswered(bundle: &Bundle) -> Vec<(Evidence, Category)> {
                 }
                 _ => return None,
             };
-            Some((
+            Some((s, note, c))
+        })
+        .fold(
+            Vec::<(Vec<&StepRecord>, &str, Category)>::new(),
+            |mut groups, (s, note, c)| {
+                match groups.iter_mut().find(|g| g.1 == note && g.2 == c) {
+                    Some(g) => g.0.push(s),
+                    None => groups.push((vec![s], note, c)),
+                }
+                groups
+            },
+        )
+        .into_iter()
+        .map(|(steps, note, c)| {
+            (
                 ev(
-                    s.step,
-                    format!("kube-doctor step {} ({})", s.step, s.title),
+                    steps[0].step,
+                    steps_reference(&steps),
                     Some(bundle.collected_at),
                     format!("kube-doctor's own requests got no answer: {note}"),
                 ),
                 c,
-            ))
+            )
         })
         .collect()
+}
+
+/// How evidence from kube-doctor's own steps names them: `kube-doctor step 1 (API server
+/// pods)`, or, when several steps failed with the same note (one evidence line for all of
+/// them, not the same text five times), `kube-doctor steps 1 (API server pods), 2 (Events)`.
+fn steps_reference(steps: &[&StepRecord]) -> String {
+    let named: Vec<String> = steps
+        .iter()
+        .map(|s| format!("{} ({})", s.step, s.title))
+        .collect();
+    format!(
+        "kube-doctor step{} {}",
+        if steps.len() == 1 { "" } else { "s" },
+        named.join(", ")
+    )
 }
 
 /// kube-doctor's own steps that failed the same way the clients did (its own requests are a
@@ -125,14 +154,26 @@ pub fn own_failures(bundle: &Bundle, categories: &[Category]) -> Vec<Evidence> {
         .filter_map(|s| {
             let note = s.note.as_deref()?;
             let c = classifier.classify(note.as_bytes()).category;
-            categories.contains(&c).then(|| {
-                ev(
-                    s.step,
-                    format!("kube-doctor step {} ({})", s.step, s.title),
-                    Some(bundle.collected_at),
-                    format!("kube-doctor's own requests failed the same way: {note}"),
-                )
-            })
+            categories.contains(&c).then_some((s, note))
+        })
+        .fold(
+            Vec::<(Vec<&StepRecord>, &str)>::new(),
+            |mut groups, (s, note)| {
+                match groups.iter_mut().find(|g| g.1 == note) {
+                    Some(g) => g.0.push(s),
+                    None => groups.push((vec![s], note)),
+                }
+                groups
+            },
+        )
+        .into_iter()
+        .map(|(steps, note)| {
+            ev(
+                steps[0].step,
+                steps_reference(&steps),
+                Some(bundle.collected_at),
+                format!("kube-doctor's own requests failed the same way: {note}"),
+            )
         })
         .collect()
 }
