@@ -16,6 +16,12 @@ pub mod step6_credentials;
 pub mod step7_server_metrics;
 pub mod step8_quota_and_apf;
 
+/// `n` and the noun for it, for step notes: `count(1, "pod", "pods")` is `"1 pod"`,
+/// `count(0, "pod", "pods")` is `"0 pods"`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Recorded answers for the unit tests of the steps (`tests/fixtures/responses/NAME`).
 #[cfg(test)]
 pub(crate) fn fixture(name: &str) -> Vec<u8> {

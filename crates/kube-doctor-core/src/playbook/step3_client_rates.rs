@@ -350,8 +350,8 @@ pub fn note(evidence: &ClientsEvidence, threshold: Threshold) -> String {
         }
     }
     let mut note = format!(
-        "{} clients, {failing} over {threshold} errors",
-        evidence.clients.len()
+        "{}, {failing} over {threshold} errors",
+        super::count(evidence.clients.len(), "client", "clients")
     );
     if noise > 0 {
         note.push_str(&format!(

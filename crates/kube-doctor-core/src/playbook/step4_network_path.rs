@@ -269,21 +269,37 @@ pub fn failing_callees(
 /// Callees looked at, at most.
 pub const MAX_CALLEES: usize = 5;
 
-/// The step's note.
+/// The step's note: `"2 pods, egress to the API server denied for 1 of them"`; pods whose
+/// network path could not be read are counted apart and never as allowed (`"1 pod, egress ...
+/// denied for none; 1 pod could not be read"`, or only `"1 pod could not be read"`).
 pub fn note(paths: &[NetworkPath]) -> String {
+    use super::count;
+    let unread = paths.iter().filter(|p| p.read_error.is_some()).count();
+    let read = paths.len() - unread;
     let denied = paths
         .iter()
+        .filter(|p| p.read_error.is_none())
         .filter(|p| matches!(p.egress, crate::bundle::EgressVerdict::Denied { .. }))
         .count();
-    let unread = paths.iter().filter(|p| p.read_error.is_some()).count();
-    let mut note = format!(
-        "{} pods, egress to the API server denied for {denied}",
-        paths.len()
-    );
-    if unread > 0 {
-        note.push_str(&format!("; {unread} pods could not be read"));
+    let mut parts = Vec::new();
+    if read > 0 || unread == 0 {
+        parts.push(format!(
+            "{}, egress to the API server denied for {}",
+            count(read, "pod", "pods"),
+            if denied == 0 {
+                "none".to_string()
+            } else {
+                format!("{denied} of them")
+            }
+        ));
     }
-    note
+    if unread > 0 {
+        parts.push(format!(
+            "{} could not be read",
+            count(unread, "pod", "pods")
+        ));
+    }
+    parts.join("; ")
 }
 
 #[cfg(test)]
@@ -333,7 +349,7 @@ mod tests {
         assert_eq!(python.egress, EgressVerdict::NoPolicy);
         assert_eq!(
             note(&[kubers, python]),
-            "2 pods, egress to the API server denied for 1"
+            "2 pods, egress to the API server denied for 1 of them"
         );
     }
 
@@ -412,7 +428,7 @@ mod tests {
         );
         assert_eq!(p.read_error.as_deref(), Some("timed out"));
         assert_eq!(p.egress, EgressVerdict::NoPolicy);
-        assert!(note(&[p]).ends_with("1 pods could not be read"));
+        assert_eq!(note(&[p]), "1 pod could not be read");
     }
 
     #[test]

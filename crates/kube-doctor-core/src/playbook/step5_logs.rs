@@ -197,10 +197,19 @@ pub fn note(logs: &[crate::bundle::PodLogs]) -> String {
         .flat_map(|p| &p.containers)
         .flat_map(|c| c.other_hosts.values())
         .sum();
-    let mut note = format!("{} pods, {errors} API client error lines", logs.len());
+    let mut note = format!(
+        "{}, {}",
+        super::count(logs.len(), "pod", "pods"),
+        super::count(
+            errors as usize,
+            "API client error line",
+            "API client error lines"
+        )
+    );
     if elsewhere > 0 {
         note.push_str(&format!(
-            "; {elsewhere} error lines about requests to other hosts than the API server left out"
+            "; {} about requests to other hosts than the API server left out",
+            super::count(elsewhere as usize, "error line", "error lines")
         ));
     }
     if unread > 0 {

@@ -368,16 +368,28 @@ pub fn nothing_learnt(c: &PodCredentials) -> bool {
 
 /// The step's note.
 pub fn note(out: &[PodCredentials]) -> String {
+    use super::count;
     let mut note = format!(
-        "{} pods; {} certificates, {} tokens, {} access reviews",
-        out.len(),
-        out.iter().map(|c| c.certificates.len()).sum::<usize>(),
-        out.iter().map(|c| c.tokens.len()).sum::<usize>(),
-        out.iter().map(|c| c.access_reviews.len()).sum::<usize>()
+        "{}; {}, {}, {}",
+        count(out.len(), "pod", "pods"),
+        count(
+            out.iter().map(|c| c.certificates.len()).sum(),
+            "certificate",
+            "certificates"
+        ),
+        count(out.iter().map(|c| c.tokens.len()).sum(), "token", "tokens"),
+        count(
+            out.iter().map(|c| c.access_reviews.len()).sum(),
+            "access review",
+            "access reviews"
+        )
     );
     let unread = out.iter().filter(|c| c.read_error.is_some()).count();
     if unread > 0 {
-        note.push_str(&format!("; {unread} pods could not be read"));
+        note.push_str(&format!(
+            "; {} could not be read",
+            count(unread, "pod", "pods")
+        ));
     }
     note
 }
