@@ -247,6 +247,8 @@ fn classify_one(
     let mut candidates: Vec<(std::ops::Range<usize>, Classification)> = Vec::new();
     // NUL bytes skipped at the start of the next line.
     let mut nuls: u64 = 0;
+    // Whether the input's start was looked at for binary data.
+    let mut sniffed = false;
     let result = loop {
         let block = match blocks.next_block() {
             Ok(Some(b)) => b,
@@ -268,6 +270,16 @@ fn classify_one(
                 nuls += n;
             }
             Block::Lines(text) => {
+                if !sniffed {
+                    sniffed = true;
+                    if let Some(share) = binary_share(text) {
+                        warn(format!(
+                            "{name} looks like binary data, not a log ({:.0} % of its first {} bytes are control bytes or invalid UTF-8); classified anyway, but give kube-doctor text logs",
+                            share * 100.0,
+                            text.len().min(SNIFF_BYTES)
+                        ));
+                    }
+                }
                 // Candidates first (one pass over the block), then every line in order.
                 candidates.clear();
                 classifier.for_each_candidate(text, &mut scratch, |r, c| candidates.push((r, c)));
@@ -334,6 +346,27 @@ fn classify_one(
         sink.close(&v).map_err(InputError::Write)?;
     }
     result.map_err(InputError::Read)
+}
+
+/// Bytes of an input's start looked at for binary data.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The share of control bytes (other than tab, CR, LF, ESC and form feed) and bytes of invalid
+/// UTF-8 in the first [`SNIFF_BYTES`] of `text`, when it is over 10 %: an executable, an image
+/// or a compressed log (`.gz`) rather than text. Logs with colour codes, a few NULs or the odd
+/// Latin-1 byte stay under it.
+fn binary_share(text: &[u8]) -> Option<f64> {
+    let head = &text[..text.len().min(SNIFF_BYTES)];
+    if head.is_empty() {
+        return None;
+    }
+    let control = head
+        .iter()
+        .filter(|b| **b < 0x20 && !matches!(b, b'\t' | b'\r' | b'\n' | 0x1b | 0x0c))
+        .count();
+    let invalid: usize = head.utf8_chunks().map(|c| c.invalid().len()).sum();
+    let share = (control + invalid) as f64 / head.len() as f64;
+    (share > 0.10).then_some(share)
 }
 
 #[cfg(test)]
@@ -410,6 +443,25 @@ mod tests {
         let (_, summary, _) = run_on(input, ClassifyFormat::Summary, 1 << 20);
         assert_eq!(summary.lines, n as u64);
         assert_eq!(summary.error_lines, 1);
+    }
+
+    /// Binary input (an executable, a gzipped log) is classified, with one warning naming it;
+    /// a log with colour codes and a stray Latin-1 byte is not called binary.
+    #[test]
+    fn binary_input_is_named_once() {
+        let mut gz = vec![0x1f, 0x8b, 0x08, 0x00];
+        gz.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8));
+        let (_, summary, messages) = run_on(gz, ClassifyFormat::Summary, 1 << 20);
+        assert!(summary.lines > 0);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].starts_with("test.log looks like binary data, not a log ("),
+            "{}",
+            messages[0]
+        );
+        let log = b"\x1b[31mE0101 reflector.go:1] failed: caf\xe9\x1b[0m\nI0101 ok\n".repeat(50);
+        let (_, _, messages) = run_on(log, ClassifyFormat::Summary, 1 << 20);
+        assert!(messages.is_empty(), "{messages:?}");
     }
 
     /// A copytruncate-rotated log: the file starts with as many NULs as it had bytes.
