@@ -69,7 +69,10 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
             writeln!(
                 out,
                 "| {} | {:.1} %{}{} | {} | {} | {} |",
-                escape(&c.id),
+                escape(&match super::who(c) {
+                    Some(who) => format!("{} ({who})", c.id),
+                    None => c.id.clone(),
+                }),
                 c.error_ratio * 100.0,
                 super::peak_note(c),
                 super::noise_note(c),

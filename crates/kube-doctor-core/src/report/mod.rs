@@ -108,6 +108,30 @@ pub struct ReportClient {
     pub noise: Option<crate::bundle::Noise>,
 }
 
+/// Who a listed client is, when its id (the metric series' job/instance) does not say:
+/// `"pod demo/demo-kubers"`, `"kube-apiserver"`, `"node n1"`; `None` when the id already
+/// names it or nothing is known. Unescaped: cluster text, for the renderer to escape.
+pub(crate) fn who(c: &ReportClient) -> Option<String> {
+    use crate::bundle::Target;
+    let who = match &c.target {
+        Target::Pod {
+            namespace, name, ..
+        } => format!("pod {namespace}/{name}"),
+        Target::ApiServer { .. } if c.id.contains("apiserver") => return None,
+        Target::ApiServer { .. } => "kube-apiserver".to_string(),
+        Target::Component { pod: Some(p), .. } => match &p.namespace {
+            Some(ns) => format!("pod {ns}/{}", p.name),
+            None => format!("pod {}", p.name),
+        },
+        Target::Component { name, .. } => name.clone(),
+        Target::Node { name } => format!("node {name}"),
+        _ => return None,
+    };
+    (!c.id
+        .contains(who.trim_start_matches("pod ").trim_start_matches("node ")))
+    .then_some(who)
+}
+
 /// A listed client's tag after its ratio: `" · expected noise: only 404 existence checks"`,
 /// or empty when it is a real failure.
 pub(crate) fn noise_note(c: &ReportClient) -> String {

@@ -80,10 +80,14 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                 .take(3)
                 .map(|(k, v)| format!("{k} {v}"))
                 .collect();
+            let id = match super::who(c) {
+                Some(who) => format!("{} ({})", c.id, who),
+                None => c.id.clone(),
+            };
             writeln!(
                 out,
                 "  {}  {}  {}  {}",
-                st.bold(&line(&c.id)),
+                st.bold(&line(&id)),
                 st.red(&format!(
                     "{:.1}% errors{}{}",
                     c.error_ratio * 100.0,
