@@ -363,7 +363,7 @@ const CODE_PATTERN: &str = r#"(?ix)
     | statuscode["']?\s*[:=]\s*(?P<c>[45]\d\d)\b            # statusCode: 403
     | http-code:\s*(?P<d>[45]\d\d)\b                        # client-node ApiException
     | \bhttp[\s/:]+(?:\d(?:\.\d)?\s+)?(?:status\()?"?(?P<e>[45]\d\d)\b  # HTTP 403, HTTP/1.1 Status(403)
-    | \bstatus(?:\s+code)?\s*:?\s*(?P<f>[45]\d\d)\b           # status 403, status code 403
+    | \bstatus(?:\s+code)?\s*:?\s*'?(?P<f>[45]\d\d)\b          # status 403, status code 403, status code '500'
     | \b(?P<g>[45]\d\d)[\s:,]+(?:client\s+error|forbidden|unauthorized|not\s+found|too\s+many\s+requests|conflict|internal\s+server\s+error|service\s+unavailable|bad\s+request|unprocessable\s+entity|gateway\s+timeout|bad\s+gateway|message=)
     | clientresponseerror:\s*(?P<h>[45]\d\d)\b              # aiohttp
     | received\s+a\s+(?P<i>[45]\d\d)\b
@@ -560,6 +560,9 @@ impl Classifier {
         }
         let neutral = &neutral[..n_neutral];
         let mut strong_client: Option<ClientLib> = None;
+        // Where the strong marker matched: a longer marker around it wins whatever the ranks
+        // (`k8s.Exceptions.KubernetesClientException` is .NET's, not fabric8's).
+        let mut strong_at = 0..0;
         let mut weak_client: Option<ClientLib> = None;
         let mut context = false;
         // Where generic error words are (a level header may discount them, see below).
@@ -587,6 +590,21 @@ impl Classifier {
             .filter(|(id, ..)| {
                 let ph = &PHRASES[*id as usize];
                 ph.relayed && ph.category.is_some()
+            })
+            .map(|&(_, _, end)| end)
+            .min();
+        // Codes after an admission webhook's call or denial are the webhook's (its reason, or
+        // what it answered the API server); the client got the API server's answer (500 for a
+        // webhook it could not call, the denial's own status otherwise). An aggregated API's
+        // code relayed by the aggregator's log is that API's answer, and stays.
+        let webhook_from = found[..n_found]
+            .iter()
+            .filter(|(id, ..)| {
+                let ph = &PHRASES[*id as usize];
+                ph.relayed
+                    && ph
+                        .category
+                        .is_some_and(|(c, _)| c == Category::QuotaOrAdmission)
             })
             .map(|&(_, _, end)| end)
             .min();
@@ -634,11 +652,10 @@ impl Classifier {
                                 | Category::ServerError
                         )
                     });
+            let in_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
             if ph.word
-                && (line
-                    .get(start.wrapping_sub(1))
-                    .is_some_and(u8::is_ascii_alphanumeric)
-                    || line.get(end).is_some_and(u8::is_ascii_alphanumeric))
+                && (line.get(start.wrapping_sub(1)).is_some_and(in_word)
+                    || line.get(end).is_some_and(in_word))
             {
                 continue;
             }
@@ -648,14 +665,28 @@ impl Classifier {
             if ph.veto {
                 return Analysis::default();
             }
-            if let Some(c) = ph.client {
-                let slot = if ph.weak_client {
-                    &mut weak_client
+            if let Some(c) = ph
+                .client
+                .filter(|_| !is_foreign_api_exception(line, start, ph))
+            {
+                if ph.weak_client {
+                    if weak_client.is_none_or(|have| client_rank(c) < client_rank(have)) {
+                        weak_client = Some(c);
+                    }
                 } else {
-                    &mut strong_client
-                };
-                if slot.is_none_or(|have| client_rank(c) < client_rank(have)) {
-                    *slot = Some(c);
+                    let around = start <= strong_at.start
+                        && strong_at.end <= end
+                        && end - start > strong_at.len();
+                    let inside = strong_at.start <= start
+                        && end <= strong_at.end
+                        && strong_at.len() > end - start;
+                    if around
+                        || !inside
+                            && strong_client.is_none_or(|have| client_rank(c) < client_rank(have))
+                    {
+                        strong_client = Some(c);
+                        strong_at = start..end;
+                    }
                 }
             }
             context |= ph.context && !ph.weak_client;
@@ -677,7 +708,10 @@ impl Classifier {
                 if implied[rank].is_none() {
                     implied[rank] = ph.implied_code;
                 }
-                if strength == Strength::Specific && leaked.is_none() {
+                if strength == Strength::Specific
+                    && leaked.is_none()
+                    && webhook_from.is_none_or(|at| start < at)
+                {
                     leaked = ph.implied_code;
                 }
                 let slot = match strength {
@@ -743,7 +777,9 @@ impl Classifier {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let mut explicit = self.explicit_code(line);
+        // `failed calling webhook ...: code 503: 503 Service Unavailable` is what the webhook's
+        // proxy answered the API server.
+        let mut explicit = self.explicit_code(webhook_from.map_or(line, |at| &line[..at]));
         let weak = weak.filter(|_| strong.is_none() && context && !level_of().0.is_quiet());
         let (category, implied_code) = match strong.or(weak) {
             Some(rank) => (
@@ -814,6 +850,10 @@ impl Classifier {
         // authentication failure, and "Status(403) ... Unauthorized" is a 403.
         let category = match (category, explicit.map(Category::from_http)) {
             (Category::Other, Some(from_code)) if from_code.is_error() => from_code,
+            // A request that got a status got through: the transport word describes what came
+            // after (.NET's `WebSocketException: The server returned status code '500' when
+            // status code '101' was expected`).
+            (Category::NetworkUnreachable, Some(from_code)) if from_code.is_error() => from_code,
             // `Forbidden:` in a field error of a 422 Invalid Status is the field's, not RBAC's.
             (Category::Authorization, Some(Category::InvalidRequest)) => Category::InvalidRequest,
             (Category::Authentication, Some(Category::Authorization))
@@ -901,6 +941,28 @@ impl Classifier {
             .and_then(|m| std::str::from_utf8(m.as_bytes()).ok())
             .and_then(|s| s.parse().ok())
     }
+}
+
+/// Whether the Python client marker `phrase` at `start` is another OpenAPI-generated package's
+/// `ApiException` (`kubevirt.rest.ApiException`, `argo_workflows.exceptions.ApiException`):
+/// the Kubernetes client's sits under `client` (`kubernetes.client.rest.`,
+/// `kubernetes_asyncio.client.exceptions.`) or stands bare.
+fn is_foreign_api_exception(line: &[u8], start: usize, phrase: &patterns::Phrase) -> bool {
+    if !phrase.text.starts_with("apiexception") {
+        return false;
+    }
+    let before = &line[..start];
+    let Some(pkg) = before
+        .strip_suffix(b".rest.")
+        .or_else(|| before.strip_suffix(b".exceptions."))
+    else {
+        return false;
+    };
+    let last = pkg
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .map_or(pkg, |i| &pkg[i + 1..]);
+    !last.eq_ignore_ascii_case(b"client")
 }
 
 /// Whether a 403's `"x" is forbidden: <reason>` gives a reason that is not RBAC's: the RBAC

@@ -292,7 +292,10 @@ pub const PHRASES: &[Phrase] = &[
     cat("failed calling webhook", QuotaOrAdmission, Specific).relayed(),
     cat("failed to call webhook", QuotaOrAdmission, Specific).relayed(),
     cat("rejected by webhook", QuotaOrAdmission, Specific),
-    cat("denied the request", QuotaOrAdmission, Specific),
+    // What follows is the webhook's own reason (`unable to retrieve the complete list of
+    // server APIs: ... the server is currently unable to handle the request`), not the status
+    // of the client's request: no code from it.
+    cat("denied the request", QuotaOrAdmission, Specific).relayed(),
     cat_code("minimum cpu usage per", QuotaOrAdmission, Specific, 403),
     cat_code("maximum cpu usage per", QuotaOrAdmission, Specific, 403),
     cat_code("minimum memory usage per", QuotaOrAdmission, Specific, 403),
@@ -1091,6 +1094,12 @@ pub const PHRASES: &[Phrase] = &[
     client("the watchlist request for", ClientGo),
     // Go's net/http, crypto/tls and net text: the transport under client-go.
     weak_client("net/http: ", ClientGo),
+    // Go's url.Error since Go 1.14: `Post "https://host/apis/...": context deadline exceeded`.
+    weak_client("get \"http", ClientGo),
+    weak_client("post \"http", ClientGo),
+    weak_client("put \"http", ClientGo),
+    weak_client("patch \"http", ClientGo),
+    weak_client("delete \"http", ClientGo),
     weak_client("http2: ", ClientGo),
     weak_client("getsockopt: ", ClientGo),
     weak_client("read tcp ", ClientGo),
@@ -1105,14 +1114,14 @@ pub const PHRASES: &[Phrase] = &[
     client("watchfailed", KubeRs),
     client("initiallistfailed", KubeRs),
     client("watchstartfailed", KubeRs),
-    client("watcher error", KubeRs),
     client("hypererror", KubeRs),
     client("hyper error", KubeRs),
     client("hyper::", KubeRs),
     client("serviceerror:", KubeRs),
     // kube_runtime's watcher backoff: a watch error it will retry.
     cat("error received, backing off", Other, Specific),
-    client("apierror:", KubeRs),
+    // kube-rs' `ApiError: ...`, not the end of another library's `...K8sUnrecoverableAPIError:`.
+    client("apierror:", KubeRs).word(),
     client("reconcilerfailed", KubeRs),
     client("status { status: ", KubeRs),
     client("failed to infer config", KubeRs),
@@ -1120,6 +1129,16 @@ pub const PHRASES: &[Phrase] = &[
     weak_client("(os error ", KubeRs),
     // Python: the kubernetes client and its transport (urllib3, requests, aiohttp, http.client).
     client("kubernetes.client", Python),
+    // The client's config loader (`kubernetes.config.config_exception.ConfigException`).
+    client("kubernetes.config.", Python),
+    // ApiException's text joined on one line: `(429) Reason: TooManyRequests` (its __str__
+    // is `({status})\nReason: {reason}`).
+    client(") reason: ", Python),
+    // The client's generated docs print `Exception when calling CoreV1Api->read_x: (404)`;
+    // programs copy it. The API class names the Kubernetes API.
+    strong_err("exception when calling "),
+    ctx("v1api->"),
+    ctx("customobjectsapi->"),
     client("kubernetes/client/", Python),
     client("apiexception: (", Python),
     client("apiexception(", Python),
@@ -1131,6 +1150,8 @@ pub const PHRASES: &[Phrase] = &[
     client("lightkube", Python),
     client("pykube", Python),
     client("k8s.client.", Python),
+    // ... not the end of another package's name (`dagster_k8s.client.`).
+    neutral("_k8s.client."),
     client("urllib3", Python),
     client("httpsconnectionpool", Python),
     client("httpconnectionpool", Python),
@@ -1153,6 +1174,9 @@ pub const PHRASES: &[Phrase] = &[
     // fabric8 and okhttp.
     client("io.fabric8", Fabric8),
     client("kubernetesclientexception", Fabric8),
+    // The .NET client's exception of the same name (`k8s.Exceptions.KubernetesClientException`):
+    // the longer marker wins over fabric8's inside it.
+    client("exceptions.kubernetesclientexception", Dotnet),
     client("failure executing:", Fabric8),
     client("okhttp", Fabric8),
     // okhttp's HttpLoggingInterceptor response line (`<-- HTTP/1.1 500 Internal Server Error
@@ -1174,6 +1198,11 @@ pub const PHRASES: &[Phrase] = &[
     client("javax.ws.rs", Java),
     client("sun.security.", Java),
     client("io.buoyant.", Java),
+    // Frameworks' own HTTP clients and transports on the JVM (Micronaut's Kubernetes client,
+    // Netty under Quarkus and Vert.x).
+    client("io.micronaut.", Java),
+    client("io.netty.", Java),
+    cat("connecttimeoutexception", NetworkUnreachable, Contextual),
     // @kubernetes/client-node and Node's HTTP stack.
     client("@kubernetes/client-node", ClientNode),
     client("client-node", ClientNode),
@@ -1202,6 +1231,13 @@ pub const PHRASES: &[Phrase] = &[
     client("system.io.", Dotnet),
     client("unable to read data from the transport connection", Dotnet),
     // ---- API context without a library ----------------------------------------------------
+    // Managed control planes' API server names: EKS (`<id>.gr7.<region>.eks.amazonaws.com`)
+    // and AKS (`<dns-prefix>-<hash>.hcp.<region>.azmk8s.io`).
+    ctx(".eks.amazonaws.com"),
+    ctx(".azmk8s.io"),
+    // gorilla/websocket's failed upgrade (client-go's and virtctl's exec and console streams):
+    // the status is beside it (`Can't connect to websocket (401): websocket: bad handshake`).
+    cat("websocket: bad handshake", Other, Specific),
     ctx("/api/"),
     ctx("/api\""),
     ctx("/apis"),
@@ -1288,6 +1324,11 @@ pub const PHRASES: &[Phrase] = &[
     // Servers' own logs: etcd (capnslog "W | etcdserver:" and zap callers), the API server's
     // log of a client's failed TLS handshake, its watch cache, its HTTP access log.
     veto(" | etcdserver:"),
+    veto(" | etcdserver/"),
+    // The API server's watch cache (k8s.io/apiserver/pkg/storage/cacher): its reflector's
+    // errors are the server's own (a conversion webhook failing under it).
+    veto("cacher.go:"),
+    veto("watch_cache.go:"),
     veto(" | etcdhttp:"),
     veto(" | etcdmain:"),
     veto(" | rafthttp:"),
@@ -1364,6 +1405,10 @@ pub const PHRASES: &[Phrase] = &[
     // Cloud provider SDKs (AWS throttling and access errors are not the Kubernetes API's).
     veto(", request id: "),
     veto("throttlingexception"),
+    // The AWS SDK for Go's throttling error code (Route 53, EC2: `Throttling: Rate exceeded`).
+    veto("throttling: rate exceeded"),
+    // A shell command's own failure (`cp: cannot stat '/etc/kubernetes/admin.conf'`).
+    not_api("cp: cannot stat "),
     // Azure Resource Manager (a cloud API, not the cluster's): `HTTP request to URI
     // https://management.azure.com/... failed with status code 409` from the Azure SDKs.
     veto("//management.azure.com/"),

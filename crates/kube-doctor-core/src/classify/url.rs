@@ -142,6 +142,17 @@ fn is_other_service(host: &[u8]) -> bool {
             && (name.len() == suffix.len() || name[name.len() - suffix.len() - 1] == b'.')
     };
     !ends_with(b"eks.amazonaws.com") && OTHER_SERVICES.iter().any(|s| ends_with(s.as_bytes()))
+        || is_other_cluster_service(name)
+}
+
+/// Whether `name` is a Service's cluster DNS name (`x.ns.svc`, `x.ns.svc.cluster.local`,
+/// Kubernetes DNS specification) other than the API server's own `kubernetes.default.svc`: a
+/// client that calls a Service by that name calls that service (OLM's catalog server, an
+/// exporter), not the API server, whatever its path looks like (`/catalogs/x/api/v1/all`).
+fn is_other_cluster_service(name: &[u8]) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let is_svc = lower.ends_with(b".svc") || memchr::memmem::find(&lower, b".svc.").is_some();
+    is_svc && !lower.starts_with(b"kubernetes.default.")
 }
 
 /// Bytes that end a URL's host or path in log text: whitespace, quotes, the delimiters around
@@ -235,6 +246,23 @@ mod tests {
         for (line, want) in [
             (
                 r#"Get "https://10.96.0.1:443/api?timeout=32s": dial tcp 10.96.0.1:443: i/o timeout"#,
+                vec![Api],
+            ),
+            // In-cluster Services other than the API server's own name: that service's.
+            (
+                r#"Get "https://catalogd-service.olmv1-system.svc/catalogs/operatorhubio/api/v1/all": tls: failed to verify certificate"#,
+                vec![Elsewhere],
+            ),
+            (
+                "Get https://metrics.monitoring.svc.cluster.local:8443/api/v1/query: EOF",
+                vec![Elsewhere],
+            ),
+            (
+                "Get https://kubernetes.default.svc.cluster.local/api/v1/pods: EOF",
+                vec![Api],
+            ),
+            (
+                "Get https://kubernetes.default.svc:443/apis/apps/v1: EOF",
                 vec![Api],
             ),
             (
