@@ -150,9 +150,10 @@ fn is_other_service(host: &[u8]) -> bool {
 /// client that calls a Service by that name calls that service (OLM's catalog server, an
 /// exporter), not the API server, whatever its path looks like (`/catalogs/x/api/v1/all`).
 fn is_other_cluster_service(name: &[u8]) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let is_svc = lower.ends_with(b".svc") || memchr::memmem::find(&lower, b".svc.").is_some();
-    is_svc && !lower.starts_with(b"kubernetes.default.")
+    let ends_svc = name.len() >= 4 && name[name.len() - 4..].eq_ignore_ascii_case(b".svc");
+    let is_svc = ends_svc || name.windows(5).any(|w| w.eq_ignore_ascii_case(b".svc."));
+    const OWN: &[u8] = b"kubernetes.default.";
+    is_svc && !(name.len() >= OWN.len() && name[..OWN.len()].eq_ignore_ascii_case(OWN))
 }
 
 /// Bytes that end a URL's host or path in log text: whitespace, quotes, the delimiters around
