@@ -190,7 +190,14 @@ impl Prepared {
             signals: bundle
                 .server_metrics
                 .as_ref()
-                .map(|m| signals::server_signals(m, &settings.server, bundle.collected_at))
+                .map(|m| {
+                    signals::server_signals(
+                        m,
+                        &settings.server,
+                        bundle.window.from,
+                        bundle.collected_at,
+                    )
+                })
                 .unwrap_or_default(),
             event_topics: bundle
                 .events

@@ -55,6 +55,7 @@ fn label(s: &std::collections::BTreeMap<String, String>, k: &str) -> String {
 pub fn server_signals(
     m: &ServerMetrics,
     t: &ServerThresholds,
+    window_from: Timestamp,
     now: Timestamp,
 ) -> Vec<ServerSignal> {
     if let Some(recorded) = &m.recorded_signals {
@@ -149,9 +150,27 @@ pub fn server_signals(
                         "Prometheus could not scrape the API server (down, or its serving certificate failed)".into()));
                 }
             }
-            // A process start time that changes inside the window is a restart at that time.
+            // A process start time that changes inside the window is a restart at that time; a
+            // first one inside the window is a start (a new or restarted instance Prometheus had
+            // not seen before), whose first minutes' errors are its startup's.
             ServerMeasure::ProcessStartSeconds => {
                 let instance = label(&s.labels, "instance");
+                if let Some(&(seen, value)) = s.points.first()
+                    && let Ok(started) = Timestamp::from_second(value as i64)
+                    && started > window_from
+                {
+                    signals.push(ServerSignal {
+                        kind: SignalKind::ApiServerRestart,
+                        subject: instance.clone(),
+                        first_seen: Some(started),
+                        last_seen: Some(seen),
+                        peak: 1.0,
+                        detail: format!(
+                            "kube-apiserver {instance} started at {}, inside the window: errors in its first minutes are its startup's",
+                            crate::diagnose::fmt_time(started)
+                        ),
+                    });
+                }
                 for w in s.points.windows(2) {
                     if w[1].1 > w[0].1 + 0.5 {
                         let started = Timestamp::from_second(w[1].1 as i64).unwrap_or(w[1].0);
@@ -290,7 +309,7 @@ mod tests {
             ],
             RateSource::Prometheus { url: "p".into() },
         );
-        let s = server_signals(&m, &ServerThresholds::default(), t(600));
+        let s = server_signals(&m, &ServerThresholds::default(), t(0), t(600));
         let kinds: Vec<SignalKind> = s.iter().map(|x| x.kind).collect();
         assert_eq!(
             kinds,
@@ -317,7 +336,7 @@ mod tests {
             recording_rules: Vec::new(),
             instances: Vec::new(),
         });
-        let s2 = server_signals(&kps, &ServerThresholds::default(), t(600));
+        let s2 = server_signals(&kps, &ServerThresholds::default(), t(0), t(600));
         assert_eq!(s2[1].subject, "up{job=\"apiserver\"}");
         assert_eq!(s[2].first_seen, Some(t(100)));
         // Judged again with a looser threshold, the 5xx are not trouble.
@@ -326,10 +345,33 @@ mod tests {
             ..Default::default()
         };
         assert!(
-            server_signals(&m, &loose, t(600))
+            server_signals(&m, &loose, t(0), t(600))
                 .iter()
                 .all(|x| x.kind != SignalKind::Server5xx)
         );
+    }
+
+    /// A just-started lab: the API server's start time is inside the window, so its loopback's
+    /// startup errors are explained by the start (seen on the plain lab, where they were
+    /// diagnosed as a failing API server with nothing more to say).
+    #[test]
+    fn a_start_inside_the_window_is_a_signal() {
+        let m = metrics(
+            vec![series(
+                ServerMeasure::ProcessStartSeconds,
+                &[1_699_999_000.0, 1_699_999_000.0],
+            )],
+            RateSource::Prometheus { url: "p".into() },
+        );
+        let before = Timestamp::from_second(1_699_998_000).unwrap();
+        let s = server_signals(&m, &ServerThresholds::default(), before, t(600));
+        assert_eq!(s.len(), 1, "{s:?}");
+        assert_eq!(s[0].kind, SignalKind::ApiServerRestart);
+        assert_eq!(s[0].first_seen, Timestamp::from_second(1_699_999_000).ok());
+        assert!(s[0].detail.contains("inside the window"), "{}", s[0].detail);
+        // Started before the window: nothing to say.
+        let after = Timestamp::from_second(1_700_000_000).unwrap();
+        assert!(server_signals(&m, &ServerThresholds::default(), after, t(600)).is_empty());
     }
 
     #[test]
@@ -355,12 +397,12 @@ mod tests {
             message: Some("no endpoints".into()),
             changed_at: Some(t(5)),
         });
-        let s = server_signals(&m, &ServerThresholds::default(), t(600));
+        let s = server_signals(&m, &ServerThresholds::default(), t(0), t(600));
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].first_seen, None);
         assert_eq!(s[1].kind, SignalKind::ApiServiceUnavailable);
         assert_eq!(s[1].first_seen, Some(t(5)));
         m.recorded_signals = Some(Vec::new());
-        assert!(server_signals(&m, &ServerThresholds::default(), t(600)).is_empty());
+        assert!(server_signals(&m, &ServerThresholds::default(), t(0), t(600)).is_empty());
     }
 }

@@ -347,7 +347,15 @@ impl Rule for ServerSide {
                     .iter()
                     .filter(|s| s.kind != SignalKind::ApfRejections)
                 {
-                    let near = Context::near(inc.onset, s.first_seen, ctx.windows.server);
+                    // A start inside the window explains only errors that began in its first
+                    // two minutes, after it.
+                    let near = if is_start(s) {
+                        matches!((s.first_seen, inc.onset), (Some(started), Some(onset))
+                            if onset >= started
+                                && onset.duration_since(started) <= jiff::SignedDuration::from_mins(2))
+                    } else {
+                        Context::near(inc.onset, s.first_seen, ctx.windows.server)
+                    };
                     let timeless = s.first_seen.is_none();
                     if !(near || timeless) || !relevant(s, inc) {
                         continue;
@@ -362,6 +370,7 @@ impl Rule for ServerSide {
                             Some(checked) => format!("kube-apiserver was not serving {} and /readyz said ok at {} (step 1): unless that was a planned restart, find why it stopped - its pod's last termination and previous log (kubectl -n kube-system describe pod -l component=kube-apiserver; kubectl logs --previous), or its systemd unit's journal - and etcd's health at that time.", span(s.first_seen, s.last_seen), fmt_time(checked)),
                             None => "kube-apiserver is not serving: check its process or pod (kubectl -n kube-system get pods -l component=kube-apiserver, or its systemd unit), its last log lines, and etcd (/readyz?verbose). If its serving certificate expired, see the authentication finding.".to_string(),
                         },
+                        SignalKind::ApiServerRestart if is_start(s) => "kube-apiserver started inside the window: while it starts (not ready, its post-start hooks and caches filling) its own and its clients' requests fail, so errors that stopped since need nothing; if the start was not planned, read the previous instance's log and termination reason (OOMKilled? liveness probe?).".to_string(),
                         SignalKind::ApiServerRestart => "kube-apiserver restarted: read the previous instance's log and termination reason (OOMKilled? liveness probe?) and check its memory limit and etcd connectivity.".to_string(),
                         SignalKind::WebhookErrors => format!("admission webhook {} is failing or slower than its timeout: check its backend Service and pods; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", s.subject),
                         SignalKind::Server5xx => "the API server answers 5xx: check etcd health and latency, admission webhooks, and the API server's log for the failing requests (apiserver_request_total by resource and verb).".to_string(),
@@ -662,6 +671,12 @@ impl Rule for ServerSide {
         }
         out
     }
+}
+
+/// Whether `s` is an API server's first start inside the window (step 7's process start time,
+/// see `signals::server_signals`), not a restart of an instance seen running before.
+fn is_start(s: &ServerSignal) -> bool {
+    s.kind == SignalKind::ApiServerRestart && s.detail.contains("inside the window")
 }
 
 #[cfg(test)]
