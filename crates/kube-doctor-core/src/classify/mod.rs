@@ -622,10 +622,14 @@ impl Classifier {
         };
         let urls = &url_buf[..n_urls];
         let api_url = urls.iter().any(|u| u.target == url::Target::Api);
+        // requests' HTTPError names its URL last (`404 Client Error: Not Found for url:
+        // https://...`): the whole line is about that request.
+        const FOR_URL: &[u8] = b" for url: ";
+        let for_url = memchr::memmem::find(line, FOR_URL).map(|at| at + FOR_URL.len());
         let elsewhere_from = urls
             .iter()
             .find(|u| u.target == url::Target::Elsewhere)
-            .map(|u| u.start)
+            .map(|u| if for_url == Some(u.start) { 0 } else { u.start })
             .filter(|_| !api_url && relayed_from.is_none());
         context |= api_url;
         // A failure of another service's request does not make the line `other` either.
@@ -650,6 +654,10 @@ impl Classifier {
                                 | Category::NetworkUnreachable
                                 | Category::Timeout
                                 | Category::ServerError
+                                | Category::Authentication
+                                | Category::Authorization
+                                | Category::NotFound
+                                | Category::RateLimited
                         )
                     });
             let in_word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
@@ -660,6 +668,9 @@ impl Classifier {
                 continue;
             }
             if ph.at_start && !line[..start].trim_ascii().is_empty() {
+                continue;
+            }
+            if ph.exact_case && &line[start..end] != ph.text.as_bytes() {
                 continue;
             }
             if ph.veto {
@@ -760,6 +771,14 @@ impl Classifier {
             context = true;
             implied[precedence(Category::NotFound)].get_or_insert(404);
         }
+        // apimachinery's AlreadyExists message ends the same way (`%s %q already exists`,
+        // errors.NewAlreadyExists), in an Event table's message column too; an info line that
+        // says so reports progress (cert-manager's `I0206 ... Certificate "x" ... already
+        // exists`).
+        if line.trim_ascii_end().ends_with(b"\" already exists") && !level::level(line).0.is_quiet()
+        {
+            context = true;
+        }
         // apimachinery's Invalid Status cut before its field errors ends the line the same
         // way: `pods "pod1" is invalid` (errors.NewInvalid, `%s %q is invalid: %v`).
         if line.trim_ascii_end().ends_with(b"\" is invalid") {
@@ -824,6 +843,7 @@ impl Classifier {
                 // info line (round_trippers.go at -v=6: `POST https://.../apis/... 409 Conflict
                 // in 131 milliseconds`), and still the response's status.
                 None if strong_client.is_some()
+                    && !about_elsewhere
                     && explicit.is_some_and(|code| Category::from_http(code).is_error())
                     && (!level_of().0.is_quiet()
                         || memchr::memmem::find(line, b" milliseconds").is_some()) =>
@@ -862,11 +882,19 @@ impl Classifier {
             }
             (c, _) => c,
         };
-        let category = if category == Category::Authorization && is_admission_forbidden(line) {
-            Category::QuotaOrAdmission
-        } else {
-            category
-        };
+        let (category, http_code) =
+            if category == Category::Authorization && is_field_forbidden(line) {
+                // `StatefulSet.apps "x" is invalid: spec: Forbidden: updates to statefulset
+                // spec ...`: a field error of a 422 Invalid Status, not RBAC's.
+                (
+                    Category::InvalidRequest,
+                    explicit.filter(|c| *c != 403).or(Some(422)),
+                )
+            } else if category == Category::Authorization && is_admission_forbidden(line) {
+                (Category::QuotaOrAdmission, http_code)
+            } else {
+                (category, http_code)
+            };
         // An info or debug line that names no kind of failure and no status reports progress
         // (kube_runtime's `DEBUG ... Error received, backing off`: the retry of an error
         // logged where it happened), not a failure of its own.
@@ -965,6 +993,16 @@ fn is_foreign_api_exception(line: &[u8], start: usize, phrase: &patterns::Phrase
     !last.eq_ignore_ascii_case(b"client")
 }
 
+/// Whether the line's `Forbidden` is a field error of an Invalid Status (apimachinery
+/// `field.Forbidden`, listed after `is invalid: ` as `<path>: Forbidden: <detail>`) rather than
+/// a 403.
+fn is_field_forbidden(line: &[u8]) -> bool {
+    memchr::memmem::find(line, b" is invalid: ").is_some_and(|at| {
+        memchr::memmem::find(&line[at..], b": Forbidden: ").is_some()
+            && memchr::memmem::find(&line[..at], b"is forbidden").is_none()
+    })
+}
+
 /// Whether a 403's `"x" is forbidden: <reason>` gives a reason that is not RBAC's: the RBAC
 /// authorizer's denial always says who cannot do what (`User "u" cannot list resource ...`,
 /// k8s.io/apiserver `authorization.go`), while admission plugins and webhooks say their own
@@ -976,6 +1014,11 @@ fn is_admission_forbidden(line: &[u8]) -> bool {
         return false;
     };
     let reason = &line[at + AT.len()..];
+    // RBAC's escalation check (`roles.rbac.authorization.k8s.io "x" is forbidden: attempt to
+    // grant extra privilege`) is RBAC's own denial.
+    if reason.starts_with(b"attempt to grant extra privilege") {
+        return false;
+    }
     let head = &reason[..reason.len().min(5)];
     !head.eq_ignore_ascii_case(b"user ")
         && memchr::memmem::find(reason, b"cannot ").is_none()

@@ -122,6 +122,9 @@ pub struct Phrase {
     /// messages, which other programs' logs can hold mid-line (`Non-restartable error: error
     /// upgrading connection`).
     pub at_start: bool,
+    /// The phrase counts only in the case written (kubectl prints `error: failed to create`
+    /// in lower case; kind's `ERROR: failed to create cluster` is not kubectl's).
+    pub exact_case: bool,
 }
 
 const fn p(text: &'static str) -> Phrase {
@@ -141,6 +144,7 @@ const fn p(text: &'static str) -> Phrase {
         relayed: false,
         word: false,
         at_start: false,
+        exact_case: false,
     }
 }
 
@@ -239,6 +243,12 @@ impl Phrase {
     /// The phrase counts only at the line's start (see [`Phrase::at_start`]).
     const fn at_start(mut self) -> Self {
         self.at_start = true;
+        self
+    }
+
+    /// The phrase counts only in the case written (see [`Phrase::exact_case`]).
+    const fn exact_case(mut self) -> Self {
+        self.exact_case = true;
         self
     }
 
@@ -668,6 +678,12 @@ pub const PHRASES: &[Phrase] = &[
     // long Status, as krr and others print it).
     cat_code("could not find the requested", NotFound, Specific, 404),
     cat("no matches for kind", NotFound, Specific),
+    // The same RESTMapper error when the group/version is printed first (`no matches for
+    // networking.k8s.io/, Kind=NetworkPolicy`).
+    cat("no matches for ", NotFound, Contextual),
+    // The openshift/kubernetes dynamic client's ResourceNotFoundError (`Failed to find exact
+    // match for v1.Namespace by [kind, name, singularName, shortNames]`).
+    cat("failed to find exact match for ", NotFound, Specific),
     // The RESTMapper's failure (operator-sdk, client-go's restmapper, kubectl apply):
     // `failed to get the resource REST mapping for GroupVersionKind(...)`, `unable to get REST
     // mapping for "x.yaml"`: the kind is not served.
@@ -1026,7 +1042,30 @@ pub const PHRASES: &[Phrase] = &[
     client("error when retrieving current configuration", Kubectl),
     client("unable to upgrade connection", Kubectl),
     client("error: unable to forward port", Kubectl),
-    client("error: failed to create ", Kubectl),
+    client("error: failed to create ", Kubectl).exact_case(),
+    // kubectl apply/create/replace/delete's per-file errors (`error when creating "x.yaml":`,
+    // and its continuation `for: "STDIN": error when patching "STDIN": ...`; `Error from
+    // server (Forbidden): ...` continued by `from server for: "x.yaml": ...`).
+    client("error when creating \"", Kubectl),
+    client("error when patching \"", Kubectl),
+    client("error when replacing \"", Kubectl),
+    client("error when deleting \"", Kubectl),
+    client("error when applying patch", Kubectl),
+    client("from server for: \"", Kubectl),
+    client("for: \"stdin\": ", Kubectl),
+    // kubectl patch's error (`error: limitranges "x" could not be patched: User "u" cannot
+    // patch limitranges in the namespace "kafka"`), RBAC's wording without "forbidden".
+    client("\" could not be patched: ", Kubectl),
+    cat_code(
+        "could not be patched: user \"",
+        Authorization,
+        Specific,
+        403,
+    ),
+    // A client-go reflector's klog line names the informer it runs for by its source path
+    // (`reflector.go:150] sigs.k8s.io/controller-runtime/pkg/cache/internal/informers.go:106:
+    // Failed to watch ...`): the location, not the logger; the line is client-go's.
+    neutral("] sigs.k8s.io/controller-runtime/pkg/cache/"),
     // kubectl's own message, at the line's start: client-go's SPDY/WebSocket executors say
     // "error upgrading connection" inside other programs' logs too (Rancher's webhook tunnel).
     client("error: error upgrading connection", Kubectl).at_start(),
@@ -1106,6 +1145,9 @@ pub const PHRASES: &[Phrase] = &[
     weak_client("write tcp ", ClientGo),
     // kube-rs and the Rust stack under it (hyper, rustls).
     client("kube_client", KubeRs),
+    // Prometheus' client-go logger (`component="kube_client_runtime"`): the longer marker wins
+    // over kube-rs' crate name inside it.
+    client("kube_client_runtime", ClientGo),
     client("kube_runtime", KubeRs),
     client("kube::", KubeRs),
     client("kube-rs", KubeRs),
@@ -1229,12 +1271,30 @@ pub const PHRASES: &[Phrase] = &[
     client("system.componentmodel.", Dotnet),
     client("system.platformnotsupportedexception", Dotnet),
     client("system.io.", Dotnet),
-    client("unable to read data from the transport connection", Dotnet),
+    cat(
+        "unable to read data from the transport connection",
+        NetworkUnreachable,
+        Contextual,
+    )
+    .by(Dotnet),
+    // Windows SChannel under .NET's SslStream when the client certificate's private key is
+    // unusable (`Win32Exception (0x8009030E): No credentials are available in the security
+    // package`): the TLS handshake with the API server fails.
+    cat(
+        "no credentials are available in the security package",
+        TlsCertificate,
+        Specific,
+    ),
     // ---- API context without a library ----------------------------------------------------
     // Managed control planes' API server names: EKS (`<id>.gr7.<region>.eks.amazonaws.com`)
     // and AKS (`<dns-prefix>-<hash>.hcp.<region>.azmk8s.io`).
     ctx(".eks.amazonaws.com"),
     ctx(".azmk8s.io"),
+    // Access reviews are API calls (`failed to request selfSubjectAccessReview: ...`).
+    ctx("subjectaccessreview"),
+    // python websocket-client's failed upgrade (the Python client's exec and port-forward):
+    // `WebSocketBadStatusException: Handshake status 403 Forbidden`.
+    cat("websocketbadstatusexception", Other, Specific),
     // gorilla/websocket's failed upgrade (client-go's and virtctl's exec and console streams):
     // the status is beside it (`Can't connect to websocket (401): websocket: bad handshake`).
     cat("websocket: bad handshake", Other, Specific),
@@ -1355,6 +1415,16 @@ pub const PHRASES: &[Phrase] = &[
     // server/auth.go), and scrapers of the kubelet's stats: kubelet stats are not API-client
     // evidence.
     veto("forbidden (user="),
+    // ... except where kubectl relays the kubelet's denial of the API server (`Error from
+    // server (Forbidden): Forbidden (user=system:kube-apiserver, verb=get, resource=nodes,
+    // subresource=proxy)`): the client's request failed with that 403.
+    neutral("(forbidden): forbidden (user="),
+    // curl's verbose response line (`< HTTP/1.1 401 Unauthorized`): someone's manual test of a
+    // URL, not an API client's log.
+    veto("< http/1.1 ").at_start(),
+    veto("< http/2 ").at_start(),
+    // Helm's own ownership check before it applies a release.
+    veto("rendered manifests contain a resource that already exists"),
     veto("unable to fetch metrics from kubelet"),
     veto("receiver_creator/kubeletstats"),
     // A registry's pull limit (Docker Hub: `toomanyrequests: You have reached your pull rate
