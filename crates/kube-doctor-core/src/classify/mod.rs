@@ -581,6 +581,9 @@ impl Classifier {
         // error occurred", which implies 500).
         let mut implied = [None::<u16>; PRECEDENCE.len()];
         let mut leaked: Option<u16> = None;
+        // kubectl's `Error from server (InternalError): ...` names the status the client got;
+        // a code in the message after it (`unexpected response: 400`) is someone else's.
+        let mut kubectl_status: Option<u16> = None;
         // A relayed phrase with a category (`error dialing backend`) names the failure; the
         // transport words after it (TLS, network, timeout) describe the API server's own
         // outbound call (`tls: failed to verify certificate` of the kubelet's serving
@@ -629,7 +632,15 @@ impl Classifier {
         let elsewhere_from = urls
             .iter()
             .find(|u| u.target == url::Target::Elsewhere)
-            .map(|u| if for_url == Some(u.start) { 0 } else { u.start })
+            .map(|u| {
+                // urllib3's `Max retries exceeded with url: /x (Caused by ...)` names the
+                // request the whole line is about, as requests' `for url:` does.
+                if for_url == Some(u.start) || line[u.start..].starts_with(b"with url: ") {
+                    0
+                } else {
+                    u.start
+                }
+            })
             .filter(|_| !api_url && relayed_from.is_none());
         context |= api_url;
         // A failure of another service's request does not make the line `other` either.
@@ -710,6 +721,9 @@ impl Classifier {
                 error_words[n_error_words] = start;
                 n_error_words += 1;
             }
+            if ph.text.starts_with("error from server (") && kubectl_status.is_none() {
+                kubectl_status = ph.implied_code;
+            }
             strong_error |= ph.strong_error;
             expected |= ph.expected;
             not_api |= ph.not_api;
@@ -775,7 +789,9 @@ impl Classifier {
         // errors.NewAlreadyExists), in an Event table's message column too; an info line that
         // says so reports progress (cert-manager's `I0206 ... Certificate "x" ... already
         // exists`).
-        if line.trim_ascii_end().ends_with(b"\" already exists") && !level::level(line).0.is_quiet()
+        if (line.trim_ascii_end().ends_with(b"\" already exists")
+            || memchr::memmem::find(line, b"\\\" already exists\"").is_some())
+            && !level::level(line).0.is_quiet()
         {
             context = true;
         }
@@ -798,7 +814,8 @@ impl Classifier {
         };
         // `failed calling webhook ...: code 503: 503 Service Unavailable` is what the webhook's
         // proxy answered the API server.
-        let mut explicit = self.explicit_code(webhook_from.map_or(line, |at| &line[..at]));
+        let mut explicit = kubectl_status
+            .or_else(|| self.explicit_code(webhook_from.map_or(line, |at| &line[..at])));
         let weak = weak.filter(|_| strong.is_none() && context && !level_of().0.is_quiet());
         let (category, implied_code) = match strong.or(weak) {
             Some(rank) => (

@@ -678,6 +678,16 @@ pub const PHRASES: &[Phrase] = &[
     // long Status, as krr and others print it).
     cat_code("could not find the requested", NotFound, Specific, 404),
     cat("no matches for kind", NotFound, Specific),
+    // kubectl's Expired Status (a list continued with a compacted resourceVersion).
+    cat_code("error from server (expired)", Other, Specific, 410),
+    // A conversion webhook's refusal, relayed by the API server.
+    cat(
+        "request to convert cr from an invalid group/version",
+        ServerError,
+        Specific,
+    ),
+    // client-go's exec credential plugin refusing the kubeconfig's `exec.apiVersion`.
+    cat("exec plugin: invalid apiversion", Authentication, Specific),
     // The same RESTMapper error when the group/version is printed first (`no matches for
     // networking.k8s.io/, Kind=NetworkPolicy`).
     cat("no matches for ", NotFound, Contextual),
@@ -762,6 +772,7 @@ pub const PHRASES: &[Phrase] = &[
     // (k8s.io/apimachinery/pkg/util/validation/field/errors.go `ErrorType` strings): the
     // Kubernetes validation vocabulary, context for the phrase above.
     ctx(": invalid value: "),
+    ctx(": forbidden: "),
     ctx(": required value"),
     ctx(": unsupported value: "),
     ctx(": duplicate value: "),
@@ -1216,6 +1227,13 @@ pub const PHRASES: &[Phrase] = &[
     // fabric8 and okhttp.
     client("io.fabric8", Fabric8),
     client("kubernetesclientexception", Fabric8),
+    // fabric8's package, also when a log layout cut its first letter (`o.fabric8.kubernetes
+    // .client.WatcherException`): the longer marker wins over the Python client's
+    // `kubernetes.client` inside it.
+    client("fabric8.kubernetes.client", Fabric8),
+    // fabric8's OperationInfo (`Operation: [get]  for kind: [Secret]  with name: [x]  in
+    // namespace: [default]  failed.`).
+    client("]  for kind: [", Fabric8),
     // The .NET client's exception of the same name (`k8s.Exceptions.KubernetesClientException`):
     // the longer marker wins over fabric8's inside it.
     client("exceptions.kubernetesclientexception", Dotnet),
@@ -1477,6 +1495,15 @@ pub const PHRASES: &[Phrase] = &[
     veto("throttlingexception"),
     // The AWS SDK for Go's throttling error code (Route 53, EC2: `Throttling: Rate exceeded`).
     veto("throttling: rate exceeded"),
+    // A registry's own 401 (the distribution spec's UNAUTHORIZED: `unauthorized: authentication
+    // required`), whoever relays it.
+    veto("unauthorized: authentication required"),
+    // The API server's log when a webhook with failurePolicy Ignore fails: the request goes on.
+    veto("failed calling webhook, failing open"),
+    // oc login's info line before it retries with the kubeconfig's CA.
+    veto("due to possible x509 error"),
+    // kopf's TemporaryError: the handler asked to be retried.
+    not_api("failed temporarily: "),
     // A shell command's own failure (`cp: cannot stat '/etc/kubernetes/admin.conf'`).
     not_api("cp: cannot stat "),
     // Azure Resource Manager (a cloud API, not the cluster's): `HTTP request to URI

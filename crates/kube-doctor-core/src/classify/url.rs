@@ -148,13 +148,14 @@ fn is_other_service(host: &[u8]) -> bool {
 }
 
 /// Whether `name` is a Service's cluster DNS name (`x.ns.svc`, `x.ns.svc.cluster.local`,
-/// Kubernetes DNS specification) other than the API server's own `kubernetes.default.svc`: a
+/// Kubernetes DNS specification) other than the API server's own `kubernetes.default.svc...`: a
 /// client that calls a Service by that name calls that service (OLM's catalog server, an
 /// exporter), not the API server, whatever its path looks like (`/catalogs/x/api/v1/all`).
 fn is_other_cluster_service(name: &[u8]) -> bool {
     let ends_svc = name.len() >= 4 && name[name.len() - 4..].eq_ignore_ascii_case(b".svc");
     let is_svc = ends_svc || name.windows(5).any(|w| w.eq_ignore_ascii_case(b".svc."));
-    const OWN: &[u8] = b"kubernetes.default.";
+    // The API server's own Service is `kubernetes` in `default`, under any cluster domain.
+    const OWN: &[u8] = b"kubernetes.";
     is_svc && !(name.len() >= OWN.len() && name[..OWN.len()].eq_ignore_ascii_case(OWN))
 }
 
@@ -195,21 +196,63 @@ fn classify_path(path: &[u8]) -> Target {
             Target::Unknown
         };
     }
-    if matches!(first, b"version" | b"openapi")
-        || std::iter::once(first)
-            .chain(segments)
-            .any(|s| s == b"api" || s == b"apis")
-    {
-        Target::Api
-    } else {
-        Target::Elsewhere
+    if matches!(first, b"version" | b"openapi") {
+        return Target::Api;
     }
+    // The API's own paths, behind a proxy prefix too (Rancher's `/k8s/clusters/c-x/api/v1`):
+    // `/apis...`, the core group's `/api/v1/...` and discovery's bare `/api`. Other services'
+    // APIs use the same word: Prometheus' `/api/v1/query`, Datadog's `/api/v2/...`,
+    // JupyterHub's `/hub/api/users`.
+    let segments: Vec<&[u8]> = std::iter::once(first).chain(segments).collect();
+    for (i, s) in segments.iter().enumerate() {
+        if *s == b"apis" {
+            return Target::Api;
+        }
+        if *s == b"api" {
+            match (segments.get(i + 1), segments.get(i + 2)) {
+                (None, _) => return Target::Api,
+                (Some(&v), next) if v == b"v1" => {
+                    if !next.is_some_and(|n| PROMETHEUS_API.contains(n)) {
+                        return Target::Api;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Target::Elsewhere
 }
+
+/// The first segment after Prometheus' `/api/v1/` (its HTTP API, prometheus.io/docs/
+/// prometheus/latest/querying/api/): a query to Prometheus is not a Kubernetes API request.
+const PROMETHEUS_API: &[&[u8]] = &[
+    b"query",
+    b"query_range",
+    b"query_exemplars",
+    b"format_query",
+    b"series",
+    b"labels",
+    b"label",
+    b"targets",
+    b"rules",
+    b"alerts",
+    b"alertmanagers",
+    b"metadata",
+    b"status",
+    b"admin",
+    b"write",
+    b"read",
+    b"notifications",
+];
 
 /// A manifest file kubectl was given by URL (`kubectl apply -f https://.../cert-manager.yaml`,
 /// quoted back in its errors): a file name, not the request that failed. YAML only: a `.json`
 /// URL is more often an API of its own (`versioncheck.linkerd.io/version.json`).
 fn is_manifest(path: &[u8]) -> bool {
+    // A Helm repository's index is the repository's, fetched by Helm, not a manifest.
+    if path == b"index.yaml" || path.ends_with(b"/index.yaml") {
+        return false;
+    }
     [b".yaml".as_slice(), b".yml"].iter().any(|ext| {
         path.len() >= ext.len() && path[path.len() - ext.len()..].eq_ignore_ascii_case(ext)
     })
@@ -250,6 +293,29 @@ mod tests {
             (
                 r#"Get "https://10.96.0.1:443/api?timeout=32s": dial tcp 10.96.0.1:443: i/o timeout"#,
                 vec![Api],
+            ),
+            // Other services' APIs use the word too.
+            (
+                r#"Post "https://api.datadoghq.com/api/v2/query/scalar": context deadline exceeded"#,
+                vec![Elsewhere],
+            ),
+            (
+                "404 Client Error: Not Found for url: http://hub:8081/hub/api/users/ad",
+                vec![Elsewhere],
+            ),
+            (
+                "GET https://prometheus:9090/api/v1/query?query=up: 503",
+                vec![Elsewhere],
+            ),
+            ("Get https://10.0.0.1:6443/api: EOF", vec![Api]),
+            (
+                "Get https://rancher/k8s/clusters/c-x/api/v1/pods: 502",
+                vec![Api],
+            ),
+            // A Helm repository's index is the repository's.
+            (
+                r#"Get "https://helm.intra/virtual-helm/index.yaml": x509: certificate signed by unknown authority"#,
+                vec![Elsewhere],
             ),
             // In-cluster Services other than the API server's own name: that service's.
             (
