@@ -211,10 +211,10 @@ fn classify_path(path: &[u8]) -> Target {
         if *s == b"api" {
             match (segments.get(i + 1), segments.get(i + 2)) {
                 (None, _) => return Target::Api,
-                (Some(&v), next) if v == b"v1" => {
-                    if !next.is_some_and(|n| PROMETHEUS_API.contains(n)) {
-                        return Target::Api;
-                    }
+                (Some(&v), next)
+                    if v == b"v1" && !next.is_some_and(|n| PROMETHEUS_API.contains(n)) =>
+                {
+                    return Target::Api;
                 }
                 _ => {}
             }
