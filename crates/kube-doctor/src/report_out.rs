@@ -103,8 +103,9 @@ pub fn read_bundle(path: &Path) -> anyhow::Result<Bundle> {
 
 /// The exit code of a report (contract, DESIGN.md "Exit codes"): 1 a problem was diagnosed,
 /// 0 the client error rates were read and nothing is wrong, 2 nothing can be said (the reason
-/// is said on stderr in one line).
-pub fn exit_code(r: &Report) -> ExitCode {
+/// is said on stderr in one line). `steps_said`: the run already printed each failed step's
+/// error on stderr (`investigate`), so the line points at it instead of repeating it.
+pub fn exit_code(r: &Report, steps_said: bool) -> ExitCode {
     match r.outcome() {
         Outcome::Diagnosed => ExitCode::from(1),
         Outcome::Clean => ExitCode::SUCCESS,
@@ -115,10 +116,12 @@ pub fn exit_code(r: &Report) -> ExitCode {
             } else {
                 "check that Prometheus (--prometheus) and the API server (--kubeconfig) answer"
             };
-            eprintln!(
-                "kube-doctor: nothing can be said about the clients: {}; {check}",
+            let why = if steps_said && why.contains("step 3 failed") {
+                "client error rates were not read (step 3's error above)".to_string()
+            } else {
                 one_line(&why, 500)
-            );
+            };
+            eprintln!("kube-doctor: nothing can be said about the clients: {why}; {check}");
             ExitCode::from(2)
         }
     }

@@ -781,6 +781,15 @@ fn an_unreachable_prometheus_is_never_called_healthy() {
                 .is_some_and(|l| l.starts_with("kube-doctor: nothing can be said")),
             "{stderr}"
         );
+        // Step 3's error is said once (its own line), and the last line points at it.
+        assert_eq!(
+            stderr
+                .matches("Prometheus at http://127.0.0.1:9 is unreachable")
+                .count(),
+            2,
+            "steps 3 and 7 say it once each: {stderr}"
+        );
+        assert!(stderr.contains("(step 3's error above)"), "{stderr}");
     }
 }
 

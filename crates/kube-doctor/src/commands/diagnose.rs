@@ -22,5 +22,5 @@ pub fn run(args: DiagnoseArgs) -> anyhow::Result<ExitCode> {
     let bundle = crate::report_out::read_bundle(&args.bundle)?;
     let report = diagnose::diagnose(&bundle, &settings);
     crate::report_out::print_report(&report, args.output)?;
-    Ok(crate::report_out::exit_code(&report))
+    Ok(crate::report_out::exit_code(&report, false))
 }

@@ -29,5 +29,5 @@ pub async fn run(args: InvestigateArgs) -> anyhow::Result<ExitCode> {
     crate::report_out::warn_incomplete(&bundle);
     let report = diagnose::diagnose(&bundle, &judging);
     crate::report_out::print_report(&report, args.output)?;
-    Ok(crate::report_out::exit_code(&report))
+    Ok(crate::report_out::exit_code(&report, true))
 }
