@@ -52,8 +52,11 @@ pub(crate) fn needs_escape(c: char) -> bool {
             '\u{2028}' | '\u{2029}'
             // bidirectional embeddings, overrides and isolates (CVE-2021-42574, "Trojan Source")
             | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
-            // zero-width and byte-order marks that hide text
-            | '\u{200b}'..='\u{200f}' | '\u{feff}')
+            // the Arabic letter mark, a bidirectional control too
+            | '\u{061c}'
+            // zero-width, invisible-operator and byte-order marks that hide text
+            | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{206a}'..='\u{206f}'
+            | '\u{180e}' | '\u{feff}')
 }
 
 /// What is wrong with JSON that `serde_json` could not read, from the error's class and

@@ -188,7 +188,9 @@ fn fixture_bytes(name: &str) -> Vec<u8> {
 #[test]
 fn a_truncated_bundle_is_a_clear_error() {
     let bytes = fixture_bytes("rbac-revoked");
-    for cut in [0, 1, 10, bytes.len() / 2, bytes.len() - 2] {
+    let empty = Bundle::from_json(b" \n").expect_err("an empty file is refused");
+    assert!(matches!(empty, BundleError::Empty), "{empty}");
+    for cut in [1, 10, bytes.len() / 2, bytes.len() - 2] {
         let err = Bundle::from_json(&bytes[..cut]).expect_err("a truncated bundle is refused");
         let msg = err.to_string();
         assert!(
@@ -206,9 +208,13 @@ fn another_schema_version_says_so() {
     let err = Bundle::from_json(v.to_string().as_bytes()).unwrap_err();
     assert!(matches!(err, BundleError::Schema { .. }));
     assert!(
-        err.to_string().contains("kube-doctor/bundle/v9") && err.to_string().contains("re-collect"),
+        err.to_string().contains("kube-doctor/bundle/v9")
+            && err.to_string().contains("a newer kube-doctor wrote it"),
         "{err}"
     );
+    v["schema"] = "kube-doctor/bundle/v0".into();
+    let err = Bundle::from_json(v.to_string().as_bytes()).unwrap_err();
+    assert!(err.to_string().contains("re-collect"), "{err}");
 
     let err = Bundle::from_json(br#"{"apiVersion":"v1","kind":"Pod"}"#).unwrap_err();
     assert!(err.to_string().contains("(none)"), "{err}");
@@ -424,4 +430,66 @@ fn a_recovered_client_says_its_peak() {
         md.contains("| 0.3 % (5-min peak 3.1 %, recovered) |"),
         "{md}"
     );
+}
+
+/// Values no collector writes are refused with what is wrong (a new user's edited bundles were
+/// reported healthy or showed `750.0% errors`): a missing `clients` under an `ok` step 3, a
+/// ratio over 1, a threshold outside (0, 1], a duplicated client, a reversed window.
+#[test]
+fn a_bundle_that_does_not_hold_together_is_refused() {
+    let base: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        (
+            "holds none",
+            Box::new(|v| v["clients"] = serde_json::Value::Null),
+        ),
+        (
+            "outside [0, 1]",
+            Box::new(|v| v["clients"]["clients"][0]["ratios"]["non_2xx"] = 7.5.into()),
+        ),
+        (
+            "not a ratio in (0, 1]",
+            Box::new(|v| v["clients"]["threshold"] = 5.into()),
+        ),
+        (
+            "not a ratio in (0, 1]",
+            Box::new(|v| v["clients"]["threshold"] = 0.into()),
+        ),
+        (
+            "listed twice",
+            Box::new(|v| {
+                let c = v["clients"]["clients"][0].clone();
+                v["clients"]["clients"].as_array_mut().unwrap().push(c);
+            }),
+        ),
+        (
+            "negative or not a number",
+            Box::new(|v| v["clients"]["clients"][0]["requests"] = (-3).into()),
+        ),
+        (
+            "before it starts",
+            Box::new(|v| {
+                let from = v["window"]["from"].clone();
+                v["window"]["from"] = v["window"]["to"].clone();
+                v["window"]["to"] = from;
+            }),
+        ),
+    ];
+    for (want, edit) in cases {
+        let mut v = base.clone();
+        edit(&mut v);
+        let err = Bundle::from_json(v.to_string().as_bytes()).expect_err(want);
+        assert!(
+            matches!(err, BundleError::Inconsistent { .. }),
+            "{want}: {err}"
+        );
+        let msg = err.to_string();
+        assert!(
+            msg.contains(want) && msg.ends_with("re-collect it"),
+            "{want}: {msg}"
+        );
+    }
+    // The recorded bundles hold together.
+    assert!(Bundle::from_json(base.to_string().as_bytes()).is_ok());
 }

@@ -176,7 +176,7 @@ pub struct InvestigateArgs {
     #[command(flatten)]
     pub windows: WindowArgs,
     /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    #[arg(short = 'o', long, value_enum, ignore_case = true, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
     /// Also save the collected bundle here.
     #[arg(long, value_name = "FILE")]
@@ -217,7 +217,7 @@ pub struct DiagnoseArgs {
     /// The bundle file ("-" for stdin).
     pub bundle: PathBuf,
     /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = ReportFormat::Text)]
+    #[arg(short = 'o', long, value_enum, ignore_case = true, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
     /// Error ratio above which a client counts as failing: a ratio between 0 and 1 (0.01) or a
     /// percentage (1%) (default: the one the bundle was collected with). Judging an old
@@ -241,7 +241,7 @@ pub struct ClientsArgs {
     #[command(flatten)]
     pub rates: RateArgs,
     /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = ClientsFormat::Text)]
+    #[arg(short = 'o', long, value_enum, ignore_case = true, default_value_t = ClientsFormat::Text)]
     pub output: ClientsFormat,
     /// Without Prometheus: time between the /metrics scrapes.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_positive_duration, allow_hyphen_values = true)]
@@ -266,7 +266,7 @@ pub struct ClassifyArgs {
     /// Files to read; standard input when none or for `-`.
     pub files: Vec<PathBuf>,
     /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = ClassifyFormat::Jsonl)]
+    #[arg(short = 'o', long, value_enum, ignore_case = true, default_value_t = ClassifyFormat::Jsonl)]
     pub output: ClassifyFormat,
     /// Longest line classified whole; longer ones are cut (and said so on stderr).
     #[arg(long, value_name = "BYTES", default_value = "4MiB", value_parser = parse_bytes, allow_hyphen_values = true)]
@@ -410,6 +410,8 @@ pub fn parse_threshold(s: &str) -> Result<f64, String> {
             x * 100.0,
             x / 100.0
         )
+    } else if x <= 0.0 {
+        format!("a threshold must be more than 0 (at 0 every error would count): {HOW}")
     } else {
         format!("out of range: {HOW}")
     })

@@ -80,11 +80,23 @@ pub enum BundleError {
     Parse(#[source] serde_json::Error),
     /// A bundle of another schema version.
     #[error(
-        "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?} and {BUNDLE_SCHEMA_V1:?}); re-collect it with this version"
+        "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?} and {BUNDLE_SCHEMA_V1:?}); {advice}"
     )]
     Schema {
         /// The schema word found (escaped, at most 80 characters).
         found: String,
+        /// What to do: upgrade kube-doctor for a newer bundle, re-collect otherwise.
+        advice: &'static str,
+    },
+    /// Nothing in it.
+    #[error("the file is empty: give the file `kube-doctor collect --out` wrote")]
+    Empty,
+    /// Parsed, but its parts contradict each other or hold impossible values (a ratio over 1,
+    /// a window that ends before it starts): damaged or edited, so nothing in it is trusted.
+    #[error("the bundle does not hold together: {what}; it was damaged or edited: re-collect it")]
+    Inconsistent {
+        /// What is wrong, escaped.
+        what: String,
     },
     /// Bigger than a bundle can be ([`MAX_BUNDLE_BYTES`]).
     #[error(
@@ -143,6 +155,77 @@ impl Bundle {
                 size: bytes.len() as u64,
             });
         }
+        if bytes.trim_ascii().is_empty() {
+            return Err(BundleError::Empty);
+        }
+        let bundle = Self::parse(bytes)?;
+        bundle.check()?;
+        Ok(bundle)
+    }
+
+    /// What the rest of kube-doctor assumes of a bundle, checked once at reading: the window
+    /// ends after it starts; step 3 read the rates exactly when the bundle holds them; the
+    /// threshold is a ratio in (0, 1]; each client's ratios are in [0, 1], its request and
+    /// code counts finite and not negative, its id unique.
+    ///
+    /// # Errors
+    /// [`BundleError::Inconsistent`] naming the first contradiction found.
+    pub fn check(&self) -> Result<(), BundleError> {
+        let bad = |what: String| {
+            Err(BundleError::Inconsistent {
+                what: crate::escape::one_line(&what, 300),
+            })
+        };
+        if self.window.to < self.window.from {
+            return bad(format!(
+                "its window ends ({}) before it starts ({})",
+                self.window.to, self.window.from
+            ));
+        }
+        let rates_read = rates_unread(&self.steps).is_none();
+        let Some(c) = &self.clients else {
+            if rates_read {
+                return bad("step 3 says it read the client error rates, but the bundle holds none (`clients` is missing)".into());
+            }
+            return Ok(());
+        };
+        if !(c.threshold > 0.0 && c.threshold <= 1.0) {
+            return bad(format!(
+                "its threshold {} is not a ratio in (0, 1]",
+                c.threshold
+            ));
+        }
+        let ratio = |x: f64| (0.0..=1.0).contains(&x);
+        let count = |x: f64| x.is_finite() && x >= 0.0;
+        let mut ids = std::collections::BTreeSet::new();
+        for r in &c.clients {
+            if !ids.insert(r.id.as_str()) {
+                return bad(format!("client {:?} is listed twice", r.id));
+            }
+            let ErrorRatios {
+                server_5xx,
+                non_2xx,
+                transport,
+            } = r.ratios;
+            if ![server_5xx, non_2xx, transport].into_iter().all(ratio) {
+                return bad(format!(
+                    "client {:?} has an error ratio outside [0, 1] ({server_5xx}, {non_2xx}, {transport})",
+                    r.id
+                ));
+            }
+            if !count(r.requests) || !count(r.request_rate) || !r.codes.values().all(|n| count(*n))
+            {
+                return bad(format!(
+                    "client {:?} has a request count that is negative or not a number",
+                    r.id
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bundle's JSON, of either schema, without the checks of [`Bundle::check`].
+    fn parse(bytes: &[u8]) -> Result<Bundle, BundleError> {
         #[derive(Deserialize)]
         struct Head {
             schema: Option<serde_json::Value>,
@@ -155,13 +238,27 @@ impl Bundle {
                     serde_json::from_slice(bytes).map_err(BundleError::Parse)?;
                 serde_json::from_value(migrate::v1_to_v2(v)).map_err(BundleError::Parse)
             }
-            _ => Err(BundleError::Schema {
-                found: match &head.schema {
-                    None => "(none)".to_string(),
-                    Some(serde_json::Value::String(s)) => crate::escape::one_line(s, 80),
-                    Some(other) => crate::escape::one_line(&other.to_string(), 80),
-                },
-            }),
+            _ => {
+                let newer = head
+                    .schema
+                    .as_ref()
+                    .and_then(|s| s.as_str())
+                    .and_then(|s| s.strip_prefix("kube-doctor/bundle/v"))
+                    .and_then(|v| v.parse::<u32>().ok())
+                    .is_some_and(|v| v > 2);
+                Err(BundleError::Schema {
+                    found: match &head.schema {
+                        None => "(none)".to_string(),
+                        Some(serde_json::Value::String(s)) => crate::escape::one_line(s, 80),
+                        Some(other) => crate::escape::one_line(&other.to_string(), 80),
+                    },
+                    advice: if newer {
+                        "a newer kube-doctor wrote it: read it with that version (or upgrade)"
+                    } else {
+                        "re-collect it with this version"
+                    },
+                })
+            }
         }
     }
 

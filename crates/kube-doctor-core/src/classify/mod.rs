@@ -684,6 +684,14 @@ impl Classifier {
             if ph.exact_case && &line[start..end] != ph.text.as_bytes() {
                 continue;
             }
+            // A status word joined to a name by a hyphen is the name (`ConfigMap
+            // unauthorized-users`, a pod `forbidden-app`): Kubernetes names are hyphenated.
+            if ph.category.is_some()
+                && ph.text.bytes().all(|b| b.is_ascii_alphabetic())
+                && (line.get(start.wrapping_sub(1)) == Some(&b'-') || line.get(end) == Some(&b'-'))
+            {
+                continue;
+            }
             if ph.veto {
                 return Analysis::default();
             }
@@ -1143,6 +1151,21 @@ mod tests {
 
     /// gRPC (tonic) statuses are vetoed by their code names; k8s-openapi's `Status { code:
     /// Some(403), .. }` (written here in the shape its `{:?}` prints) is still the API's answer.
+    /// Status words inside hyphenated names are names (lines a new user wrote to try it).
+    #[test]
+    fn status_words_in_hyphenated_names_are_names() {
+        for line in [
+            "2026-11-30T03:12:44Z INFO  reconciled ConfigMap unauthorized-users (status 200)",
+            r#"INFO kubernetes.client.rest: response body: {"kind":"PodList","items":[{"metadata":{"name":"forbidden-app"}}]}"#,
+        ] {
+            assert_eq!(c(line).category, Category::None, "{line}");
+        }
+        assert_eq!(
+            c("E0101 request.go:1] Unauthorized").category,
+            Category::Authentication
+        );
+    }
+
     #[test]
     fn grpc_statuses_are_not_kubernetes_statuses() {
         let c = |l: &str| Classifier::shared().classify(l.as_bytes());

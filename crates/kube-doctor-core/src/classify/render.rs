@@ -128,14 +128,11 @@ pub fn write_text_with(
     out.write_all(b"\n")
 }
 
-/// `text` with control characters (C0, DEL, C1) and bidirectional-override characters
-/// escaped as `\u{..}`, and backslashes doubled: safe to print on a terminal, one line.
+/// `text` with control characters (C0, DEL, C1), line separators, bidirectional controls and
+/// zero-width characters (the set the report renderers replace, `crate::escape`) escaped as
+/// `\u{..}`, and backslashes doubled: safe to print on a terminal, one line.
 pub fn escape_text(text: &str) -> String {
-    let needs = |ch: char| {
-        ch.is_control()
-            || ch == '\\'
-            || matches!(ch, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-    };
+    let needs = |ch: char| ch == '\\' || crate::escape::needs_escape(ch);
     if !text.chars().any(needs) {
         return text.to_string();
     }
@@ -225,6 +222,19 @@ impl Summary {
 
 #[cfg(test)]
 mod tests {
+
+    /// `classify -o text` hides nothing the reports would replace: bidirectional marks (U+200E,
+    /// U+200F, U+061C), zero-width characters, the byte-order mark and line separators are
+    /// written as escapes (a new user found them passed through raw).
+    #[test]
+    fn text_output_escapes_invisible_and_bidi_characters() {
+        let line = "a\u{200e}b\u{200f}c\u{61c}d\u{200b}e\u{feff}f\u{2028}g\u{2029}h\u{2066}i";
+        assert_eq!(
+            escape_text(line),
+            "a\\u{200e}b\\u{200f}c\\u{61c}d\\u{200b}e\\u{feff}f\\u{2028}g\\u{2029}h\\u{2066}i"
+        );
+        assert_eq!(escape_text("plain \\ text"), "plain \\\\ text");
+    }
     use super::*;
     use crate::classify::Classifier;
 

@@ -286,10 +286,36 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
         cluster: bundle.cluster.clone(),
         clients: incidents.iter().map(report_client).collect(),
         verdicts: merge(verdicts),
-        steps: bundle.steps.clone(),
+        steps: steps_as_judged(bundle, settings),
     };
     report.sort();
     report
+}
+
+/// The bundle's step records, with step 3's count of clients over the threshold said again
+/// when diagnosis judges at another threshold than collection did (`diagnose --threshold`), so
+/// the note agrees with the report's client list.
+fn steps_as_judged(bundle: &Bundle, settings: &Settings) -> Vec<crate::bundle::StepRecord> {
+    let mut steps = bundle.steps.clone();
+    let threshold = settings.threshold_for(bundle);
+    let (Some(clients), Some(asked)) = (&bundle.clients, settings.threshold) else {
+        return steps;
+    };
+    if (asked.ratio() - bundle.settings.threshold).abs() < 1e-12 {
+        return steps;
+    }
+    for s in steps
+        .iter_mut()
+        .filter(|s| s.step == 3 && s.status == crate::bundle::StepStatus::Ok)
+    {
+        s.note = Some(format!(
+            "{} (judged at {threshold}; collected at {})",
+            crate::playbook::step3_client_rates::note(clients, threshold),
+            Threshold::new(bundle.settings.threshold)
+                .map_or_else(|_| bundle.settings.threshold.to_string(), |t| t.to_string())
+        ));
+    }
+    steps
 }
 
 fn report_client(i: &Incident) -> ReportClient {

@@ -112,7 +112,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
         writeln!(out, "{}", headline(&verdicts_line))?;
     }
     for (i, v) in r.verdicts.iter().enumerate() {
-        let conf = format!("{:.0}%", v.confidence * 100.0);
+        let conf = format!("{:.0}% confidence", v.confidence * 100.0);
         let conf = if v.confidence >= 0.7 {
             st.red(&conf)
         } else {

@@ -213,6 +213,37 @@ mod tests {
         assert!(!text.contains("Failing clients"), "{text}");
     }
 
+    /// Judged again at another threshold, step 3's note says the count at that threshold (it
+    /// said `1 over 1.0 %` next to "No API client is over the error threshold").
+    #[test]
+    fn step_3_is_judged_again_at_the_threshold_asked() {
+        let b = bundle("rbac-revoked");
+        let settings = crate::diagnose::Settings {
+            threshold: Some(crate::clients::Threshold::new(0.5).unwrap()),
+            ..Default::default()
+        };
+        let r = crate::diagnose::diagnose(&b, &settings);
+        assert!(r.clients.is_empty());
+        let note = r
+            .steps
+            .iter()
+            .find(|s| s.step == 3)
+            .unwrap()
+            .note
+            .clone()
+            .unwrap();
+        assert!(
+            note.ends_with("0 over 50.0 % errors (judged at 50.0 %; collected at 1.0 %)"),
+            "{note}"
+        );
+        // At the collection's own threshold the recorded note stands.
+        let r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
+        assert_eq!(
+            r.steps.iter().find(|s| s.step == 3).unwrap().note,
+            b.step(3).unwrap().note
+        );
+    }
+
     #[test]
     fn real_errors_are_not_benign() {
         for fault in ["rbac-revoked", "apiserver-down", "healthy"] {
