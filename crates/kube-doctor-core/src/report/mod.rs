@@ -454,12 +454,7 @@ pub fn timeline(r: &Report) -> Vec<TimelineEvent> {
             {
                 events.push(TimelineEvent {
                     at,
-                    label: format!(
-                        "[{}] {} {}",
-                        e.step,
-                        e.reference,
-                        e.detail.chars().take(100).collect::<String>()
-                    ),
+                    label: format!("[{}] {} {}", e.step, e.reference, truncate(&e.detail, 100)),
                     onset: false,
                 });
             }
@@ -484,4 +479,33 @@ pub fn write_json(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<(
     };
     serde_json::to_writer_pretty(&mut *out, &wire).map_err(std::io::Error::other)?;
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long evidence detail is cut in the timeline with an ellipsis, so a reader sees it was
+    /// cut (a new user read `ERROR lab_pytho` as the whole text).
+    #[test]
+    fn the_timeline_marks_cut_details() {
+        let b = crate::bundle::Bundle::from_json(
+            &std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures/bundles/rbac-revoked.json"),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
+        let long = "x".repeat(300);
+        r.verdicts[0].evidence[0].detail = long;
+        let t = timeline(&r);
+        let cut = t
+            .iter()
+            .find(|e| e.label.contains("xxxx"))
+            .expect("the evidence is on the timeline");
+        assert!(cut.label.ends_with("x…"), "{}", cut.label);
+        assert_eq!(cut.label.matches('x').count(), 99);
+    }
 }
