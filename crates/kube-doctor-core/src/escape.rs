@@ -81,8 +81,117 @@ pub fn json_fault(e: &serde_json::Error) -> Option<String> {
     }
 }
 
+/// JSON output that a terminal or a line splitter cannot be fooled by: `serde_json` escapes
+/// control characters but writes bidirectional controls, zero-width characters and the line
+/// separators U+2028/U+2029 as they are; this writes every character [`needs_escape`] names as
+/// `\uXXXX` (all of them are in the Basic Multilingual Plane). The JSON decodes to the same
+/// strings. Wraps `serde_json`'s compact or pretty formatter.
+pub struct SafeJson<F>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for SafeJson<F> {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut start = 0;
+        for (i, c) in fragment.char_indices() {
+            if needs_escape(c) {
+                writer.write_all(&fragment.as_bytes()[start..i])?;
+                write!(writer, "\\u{:04x}", c as u32)?;
+                start = i + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[start..])
+    }
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// `value` as JSON through [`SafeJson`]: pretty (two-space indent) or compact.
+///
+/// # Errors
+/// The writer's, or serialization's.
+pub fn write_safe_json<W: std::io::Write, T: serde::Serialize + ?Sized>(
+    writer: W,
+    value: &T,
+    pretty: bool,
+) -> serde_json::Result<()> {
+    if pretty {
+        let mut ser = serde_json::Serializer::with_formatter(
+            writer,
+            SafeJson(serde_json::ser::PrettyFormatter::new()),
+        );
+        value.serialize(&mut ser)
+    } else {
+        let mut ser = serde_json::Serializer::with_formatter(
+            writer,
+            SafeJson(serde_json::ser::CompactFormatter),
+        );
+        value.serialize(&mut ser)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    /// JSON output escapes what would reorder or hide text on a terminal, and what a Unicode
+    /// line splitter would cut a JSON line at (U+2028), and still decodes to the same string.
+    #[test]
+    fn safe_json_escapes_bidi_and_invisible_characters() {
+        let s = "po\u{200b}ds \u{202e}evil\u{2028}next \u{61c}\u{feff} \"q\" \u{1b}[31m";
+        for pretty in [false, true] {
+            let mut out = Vec::new();
+            super::write_safe_json(&mut out, &serde_json::json!({ "k": s }), pretty).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.chars().any(|c| c != '\n' && super::needs_escape(c)),
+                "{text:?}"
+            );
+            assert!(
+                text.contains("\\u200b") && text.contains("\\u2028"),
+                "{text}"
+            );
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back["k"], s);
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -445,6 +445,19 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
             Box::new(|v| v["clients"] = serde_json::Value::Null),
         ),
         (
+            "lists no client",
+            Box::new(|v| v["clients"]["clients"] = serde_json::json!([])),
+        ),
+        (
+            "counted 1 clients but the bundle lists 2",
+            Box::new(|v| {
+                let c = v["clients"]["clients"][0].clone();
+                let mut other = c.clone();
+                other["id"] = "someone/else".into();
+                v["clients"]["clients"] = serde_json::json!([other, c]);
+            }),
+        ),
+        (
             "outside [0, 1]",
             Box::new(|v| v["clients"]["clients"][0]["ratios"]["non_2xx"] = 7.5.into()),
         ),

@@ -164,7 +164,8 @@ impl Bundle {
     }
 
     /// What the rest of kube-doctor assumes of a bundle, checked once at reading: the window
-    /// ends after it starts; step 3 read the rates exactly when the bundle holds them; the
+    /// ends after it starts; step 3 read the rates exactly when the bundle holds them, as many
+    /// clients as its note counted; the
     /// threshold is a ratio in (0, 1]; each client's ratios are in [0, 1], its request and
     /// code counts finite and not negative, its id unique.
     ///
@@ -189,6 +190,9 @@ impl Bundle {
             }
             return Ok(());
         };
+        if rates_read && c.clients.is_empty() {
+            return bad("step 3 says it read the client error rates, but the bundle lists no client (collect records that as `empty`)".into());
+        }
         if !(c.threshold > 0.0 && c.threshold <= 1.0) {
             return bad(format!(
                 "its threshold {} is not a ratio in (0, 1]",
@@ -220,6 +224,20 @@ impl Bundle {
                     r.id
                 ));
             }
+        }
+        // Step 3's note opens with the clients it counted (`6 clients, 1 over 1.0 % errors`).
+        if rates_read
+            && let Some(counted) = self
+                .step(3)
+                .and_then(|s| s.note.as_deref())
+                .and_then(|n| n.split_once(" client"))
+                .and_then(|(n, _)| n.parse::<usize>().ok())
+            && counted != c.clients.len()
+        {
+            return bad(format!(
+                "step 3 counted {counted} clients but the bundle lists {}",
+                c.clients.len()
+            ));
         }
         Ok(())
     }

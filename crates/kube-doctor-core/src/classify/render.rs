@@ -70,7 +70,7 @@ pub fn write_jsonl_with(
     }
     if let Some(a) = &c.authz {
         out.write_all(b",\"authz\":")?;
-        serde_json::to_writer(&mut *out, a).map_err(io::Error::other)?;
+        crate::escape::write_safe_json(&mut *out, a, false).map_err(io::Error::other)?;
     }
     if extras.truncated {
         out.write_all(b",\"truncated\":true")?;
@@ -164,6 +164,8 @@ pub fn one_line(text: &str, max: usize) -> String {
 
 /// Writes `bytes` as a JSON string, fast when nothing needs escaping.
 pub fn write_json_str(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
+    // ASCII without quotes, backslashes or controls needs no escaping; anything else goes
+    // through [`crate::escape::SafeJson`] (bidirectional and invisible characters too).
     let plain = bytes
         .iter()
         .all(|&b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x80);
@@ -173,7 +175,7 @@ pub fn write_json_str(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
         return out.write_all(b"\"");
     }
     let text = String::from_utf8_lossy(bytes);
-    serde_json::to_writer(out, text.as_ref()).map_err(io::Error::other)
+    crate::escape::write_safe_json(out, text.as_ref(), false).map_err(io::Error::other)
 }
 
 /// Counts for `-o summary`: what the benchmark compares with `grep -c`.

@@ -477,7 +477,7 @@ pub fn write_json(out: &mut dyn std::io::Write, r: &Report) -> std::io::Result<(
         report: r,
         outcome: r.outcome(),
     };
-    serde_json::to_writer_pretty(&mut *out, &wire).map_err(std::io::Error::other)?;
+    crate::escape::write_safe_json(&mut *out, &wire, true).map_err(std::io::Error::other)?;
     writeln!(out)
 }
 
