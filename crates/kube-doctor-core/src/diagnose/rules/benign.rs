@@ -134,8 +134,8 @@ mod tests {
         assert!(v[0].remediation[0].contains("WATCH"));
     }
 
-    #[test]
-    fn noise_is_ranked_after_real_failures() {
+    /// The rbac-revoked bundle with a second client whose errors are only 404s.
+    fn with_a_noisy_client() -> crate::bundle::Bundle {
         let mut b = bundle("rbac-revoked");
         let mut noisy = b.clients.as_ref().unwrap().clients[0].clone();
         noisy.id = "demo-clients/noisy".into();
@@ -143,6 +143,12 @@ mod tests {
         let denied = noisy.codes.remove("403").unwrap();
         noisy.codes.insert("404".into(), denied);
         b.clients.as_mut().unwrap().clients.push(noisy);
+        b
+    }
+
+    #[test]
+    fn noise_is_ranked_after_real_failures() {
+        let b = with_a_noisy_client();
         let r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
         assert_eq!(r.verdicts.first().unwrap().cause, Cause::Authorization);
         assert_eq!(r.verdicts.last().unwrap().cause, Cause::Benign);
@@ -154,13 +160,7 @@ mod tests {
     /// (a new user saw "Failing clients" list four while step 3 said "1 over 1.0 %").
     #[test]
     fn noise_is_listed_as_noise_and_counted_apart_by_step_3() {
-        let mut b = bundle("rbac-revoked");
-        let mut noisy = b.clients.as_ref().unwrap().clients[0].clone();
-        noisy.id = "demo-clients/noisy".into();
-        noisy.target = crate::bundle::Target::Unknown;
-        let denied = noisy.codes.remove("403").unwrap();
-        noisy.codes.insert("404".into(), denied);
-        b.clients.as_mut().unwrap().clients.push(noisy);
+        let b = with_a_noisy_client();
         let note = crate::playbook::step3_client_rates::note(
             b.clients.as_ref().unwrap(),
             crate::clients::Threshold::ALERT,
