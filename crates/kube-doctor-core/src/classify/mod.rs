@@ -628,7 +628,10 @@ impl Classifier {
         // requests' HTTPError names its URL last (`404 Client Error: Not Found for url:
         // https://...`): the whole line is about that request.
         const FOR_URL: &[u8] = b" for url: ";
-        let for_url = memchr::memmem::find(line, FOR_URL).map(|at| at + FOR_URL.len());
+        let for_url = (!urls.is_empty())
+            .then(|| memchr::memmem::find(line, FOR_URL))
+            .flatten()
+            .map(|at| at + FOR_URL.len());
         let elsewhere_from = urls
             .iter()
             .find(|u| u.target == url::Target::Elsewhere)

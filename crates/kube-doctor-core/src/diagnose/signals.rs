@@ -50,7 +50,12 @@ fn label(s: &std::collections::BTreeMap<String, String>, k: &str) -> String {
     s.get(k).cloned().unwrap_or_default()
 }
 
-/// The server signals of a bundle's step 7, at `t`. `now` is the collection time (an
+/// The words that mark an [`SignalKind::ApiServerRestart`] signal as a first start inside the
+/// window (not a restart of an instance seen running before); `rules::server_side` reads them.
+pub(crate) const STARTED_INSIDE: &str = "inside the window";
+
+/// The server signals of a bundle's step 7, at `t`. `window_from` is the window's start (a
+/// process start after it is a start inside the window); `now` is the collection time (an
 /// unavailable APIService is trouble until then).
 pub fn server_signals(
     m: &ServerMetrics,
@@ -166,7 +171,7 @@ pub fn server_signals(
                         last_seen: Some(seen),
                         peak: 1.0,
                         detail: format!(
-                            "kube-apiserver {instance} started at {}, inside the window: errors in its first minutes are its startup's",
+                            "kube-apiserver {instance} started at {}, {STARTED_INSIDE}: errors in its first minutes are its startup's",
                             crate::diagnose::fmt_time(started)
                         ),
                     });

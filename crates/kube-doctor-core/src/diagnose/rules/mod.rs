@@ -82,7 +82,7 @@ pub const KUBE_DOCTOR: &str = "kube-doctor";
 /// classifies as a network, timeout or TLS failure. Each with its category.
 pub fn own_unanswered(bundle: &Bundle) -> Vec<(Evidence, Category)> {
     let classifier = Classifier::shared();
-    bundle
+    let failed = bundle
         .steps
         .iter()
         .filter(|s| (s.step != 3 && s.step != 7) || s.prometheus_queries == 0)
@@ -102,17 +102,8 @@ pub fn own_unanswered(bundle: &Bundle) -> Vec<(Evidence, Category)> {
                 _ => return None,
             };
             Some((s, note, c))
-        })
-        .fold(
-            Vec::<(Vec<&StepRecord>, &str, Category)>::new(),
-            |mut groups, (s, note, c)| {
-                match groups.iter_mut().find(|g| g.1 == note && g.2 == c) {
-                    Some(g) => g.0.push(s),
-                    None => groups.push((vec![s], note, c)),
-                }
-                groups
-            },
-        )
+        });
+    same_note(failed)
         .into_iter()
         .map(|(steps, note, c)| {
             (
@@ -126,6 +117,21 @@ pub fn own_unanswered(bundle: &Bundle) -> Vec<(Evidence, Category)> {
             )
         })
         .collect()
+}
+
+/// kube-doctor's own failed steps grouped by their note and kind, in step order: steps that
+/// failed the same way make one evidence line.
+fn same_note<'a, K: PartialEq>(
+    failed: impl Iterator<Item = (&'a StepRecord, &'a str, K)>,
+) -> Vec<(Vec<&'a StepRecord>, &'a str, K)> {
+    let mut groups: Vec<(Vec<&StepRecord>, &str, K)> = Vec::new();
+    for (s, note, k) in failed {
+        match groups.iter_mut().find(|g| g.1 == note && g.2 == k) {
+            Some(g) => g.0.push(s),
+            None => groups.push((vec![s], note, k)),
+        }
+    }
+    groups
 }
 
 /// How evidence from kube-doctor's own steps names them: `kube-doctor step 1 (API server
@@ -147,27 +153,18 @@ fn steps_reference(steps: &[&StepRecord]) -> String {
 /// second witness): steps whose failure note classifies as `category`.
 pub fn own_failures(bundle: &Bundle, categories: &[Category]) -> Vec<Evidence> {
     let classifier = Classifier::shared();
-    bundle
+    let failed = bundle
         .steps
         .iter()
         .filter(|s| matches!(s.status, StepStatus::Failed | StepStatus::Timeout))
         .filter_map(|s| {
             let note = s.note.as_deref()?;
             let c = classifier.classify(note.as_bytes()).category;
-            categories.contains(&c).then_some((s, note))
-        })
-        .fold(
-            Vec::<(Vec<&StepRecord>, &str)>::new(),
-            |mut groups, (s, note)| {
-                match groups.iter_mut().find(|g| g.1 == note) {
-                    Some(g) => g.0.push(s),
-                    None => groups.push((vec![s], note)),
-                }
-                groups
-            },
-        )
+            categories.contains(&c).then_some((s, note, ()))
+        });
+    same_note(failed)
         .into_iter()
-        .map(|(steps, note)| {
+        .map(|(steps, note, ())| {
             ev(
                 steps[0].step,
                 steps_reference(&steps),

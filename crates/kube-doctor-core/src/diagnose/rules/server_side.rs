@@ -676,7 +676,8 @@ impl Rule for ServerSide {
 /// Whether `s` is an API server's first start inside the window (step 7's process start time,
 /// see `signals::server_signals`), not a restart of an instance seen running before.
 fn is_start(s: &ServerSignal) -> bool {
-    s.kind == SignalKind::ApiServerRestart && s.detail.contains("inside the window")
+    s.kind == SignalKind::ApiServerRestart
+        && s.detail.contains(crate::diagnose::signals::STARTED_INSIDE)
 }
 
 #[cfg(test)]
