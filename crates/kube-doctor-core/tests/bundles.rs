@@ -434,7 +434,10 @@ fn a_recovered_client_says_its_peak() {
 
 /// Values no collector writes are refused with what is wrong (a new user's edited bundles were
 /// reported healthy or showed `750.0% errors`): a missing `clients` under an `ok` step 3, a
-/// ratio over 1, a threshold outside (0, 1], a duplicated client, a reversed window.
+/// ratio over 1, a threshold outside (0, 1], a duplicated client, a reversed window; and (a
+/// second new-user check) a window in 2099 or over 7 days, a threshold other than the run's, a
+/// blank id, a ratio of 0 beside 403s, codes that do not add up, a point with more errors than
+/// requests.
 #[test]
 fn a_bundle_that_does_not_hold_together_is_refused() {
     let base: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
@@ -488,6 +491,43 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
                 v["window"]["to"] = from;
             }),
         ),
+        (
+            "after the collection finished",
+            Box::new(|v| {
+                v["window"]["from"] = "2099-01-01T00:00:00Z".into();
+                v["window"]["to"] = "2099-01-01T00:15:00Z".into();
+            }),
+        ),
+        (
+            "longer than the 7 days",
+            Box::new(|v| v["window"]["from"] = "2000-01-01T00:00:00Z".into()),
+        ),
+        (
+            "is not the run's threshold",
+            Box::new(|v| v["settings"]["threshold"] = 0.05.into()),
+        ),
+        (
+            "blank id",
+            Box::new(|v| v["clients"]["clients"][0]["id"] = " ".into()),
+        ),
+        (
+            "non-2xx requests by code but a non-2xx ratio of 0",
+            Box::new(|v| v["clients"]["clients"][0]["ratios"]["non_2xx"] = 0.into()),
+        ),
+        (
+            "requests by code but",
+            Box::new(|v| {
+                let c = &mut v["clients"]["clients"][0];
+                c["requests"] = (c["requests"].as_f64().unwrap() * 2.0).into();
+            }),
+        ),
+        (
+            "errors of",
+            Box::new(|v| {
+                let p = &mut v["clients"]["clients"][0]["series"][0];
+                p["errors"] = (p["requests"].as_f64().unwrap() + 5.0).into();
+            }),
+        ),
     ];
     for (want, edit) in cases {
         let mut v = base.clone();
@@ -503,6 +543,10 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
             "{want}: {msg}"
         );
     }
-    // The recorded bundles hold together.
+    // The recorded bundles hold together, also behind a UTF-8 byte order mark (a Windows
+    // editor's save; serde_json alone says `expected value at line 1 column 1`).
     assert!(Bundle::from_json(base.to_string().as_bytes()).is_ok());
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(base.to_string().as_bytes());
+    assert!(Bundle::from_json(&bom).is_ok());
 }

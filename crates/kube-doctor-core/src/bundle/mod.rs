@@ -158,16 +158,21 @@ impl Bundle {
         if bytes.trim_ascii().is_empty() {
             return Err(BundleError::Empty);
         }
+        // A UTF-8 byte order mark (some Windows editors write one) is not JSON; skip it.
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let bundle = Self::parse(bytes)?;
         bundle.check()?;
         Ok(bundle)
     }
 
     /// What the rest of kube-doctor assumes of a bundle, checked once at reading: the window
-    /// ends after it starts; step 3 read the rates exactly when the bundle holds them, as many
-    /// clients as its note counted; the
-    /// threshold is a ratio in (0, 1]; each client's ratios are in [0, 1], its request and
-    /// code counts finite and not negative, its id unique.
+    /// ends after it starts, no later than collection finished (5 min of clock skew allowed)
+    /// and spans at most 8 days; step 3 read the rates exactly when the bundle holds them, as
+    /// many clients as its note counted; the threshold is a ratio in (0, 1], the one the run's
+    /// settings name; each client's id is unique and not blank, its ratios are in [0, 1], its
+    /// request and code counts finite and not negative, its codes add up to its requests and
+    /// its ratios to its codes (the collector derives all three from the same increases), and
+    /// no point of its series has more errors than requests.
     ///
     /// # Errors
     /// [`BundleError::Inconsistent`] naming the first contradiction found.
@@ -181,6 +186,23 @@ impl Bundle {
             return bad(format!(
                 "its window ends ({}) before it starts ({})",
                 self.window.to, self.window.from
+            ));
+        }
+        let skew = jiff::SignedDuration::from_mins(5);
+        if self
+            .collected_at
+            .checked_add(skew)
+            .is_ok_and(|t| self.window.to > t)
+        {
+            return bad(format!(
+                "its window ends ({}) after the collection finished ({})",
+                self.window.to, self.collected_at
+            ));
+        }
+        if self.window.length() > jiff::SignedDuration::from_hours(8 * 24) {
+            return bad(format!(
+                "its window ({} to {}) is longer than the 7 days kube-doctor reads",
+                self.window.from, self.window.to
             ));
         }
         let rates_read = rates_unread(&self.steps).is_none();
@@ -199,10 +221,21 @@ impl Bundle {
                 c.threshold
             ));
         }
+        if (c.threshold - self.settings.threshold).abs() > 1e-9 {
+            return bad(format!(
+                "step 3's threshold {} is not the run's threshold {}",
+                c.threshold, self.settings.threshold
+            ));
+        }
         let ratio = |x: f64| (0.0..=1.0).contains(&x);
+        // Sums of the same increases in another order differ only by rounding.
+        let near = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
         let count = |x: f64| x.is_finite() && x >= 0.0;
         let mut ids = std::collections::BTreeSet::new();
         for r in &c.clients {
+            if r.id.trim().is_empty() {
+                return bad("a client has a blank id".into());
+            }
             if !ids.insert(r.id.as_str()) {
                 return bad(format!("client {:?} is listed twice", r.id));
             }
@@ -222,6 +255,40 @@ impl Bundle {
                 return bad(format!(
                     "client {:?} has a request count that is negative or not a number",
                     r.id
+                ));
+            }
+            if !r.codes.is_empty() {
+                let sum = |keep: fn(&str) -> bool| -> f64 {
+                    r.codes
+                        .iter()
+                        .filter(|(code, _)| keep(code))
+                        .map(|(_, n)| n)
+                        .sum()
+                };
+                let all = sum(|_| true);
+                if !near(all, r.requests) {
+                    return bad(format!(
+                        "client {:?} has {all} requests by code but {} in all",
+                        r.id, r.requests
+                    ));
+                }
+                let non_2xx = sum(|code| !code.starts_with('2'));
+                if !near(non_2xx, r.ratios.non_2xx * r.requests) {
+                    return bad(format!(
+                        "client {:?} has {non_2xx} non-2xx requests by code but a non-2xx ratio of {}",
+                        r.id, r.ratios.non_2xx
+                    ));
+                }
+            }
+            if let Some(p) = r.series.iter().find(|p| {
+                ![p.requests, p.errors, p.server_errors, p.transport_errors]
+                    .into_iter()
+                    .all(count)
+                    || p.errors > p.requests * (1.0 + 1e-9)
+            }) {
+                return bad(format!(
+                    "client {:?} has a point at {} with {} errors of {} requests",
+                    r.id, p.at, p.errors, p.requests
                 ));
             }
         }
