@@ -56,7 +56,11 @@ pub(crate) fn needs_escape(c: char) -> bool {
             | '\u{061c}'
             // zero-width, invisible-operator and byte-order marks that hide text
             | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{206a}'..='\u{206f}'
-            | '\u{180e}' | '\u{feff}')
+            | '\u{180e}' | '\u{feff}'
+            // the soft hyphen, the combining grapheme joiner, the Hangul fillers and the
+            // interlinear annotation marks: invisible in most renderers
+            | '\u{00ad}' | '\u{034f}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}'
+            | '\u{fff9}'..='\u{fffb}')
 }
 
 /// What is wrong with JSON that `serde_json` could not read, from the error's class and
@@ -199,6 +203,11 @@ mod tests {
         assert_eq!(one_line("a\nb\x1b[2Jc\r\t", 100), "a\\nb\\u{1b}[2Jc\\r\\t");
         assert_eq!(one_line("x\u{202e}y\u{85}", 100), "x\\u{202e}y\\u{85}");
         assert_eq!(one_line("plain ünïcode", 100), "plain ünïcode");
+        // Invisible in most renderers: a name that reads `kube-system` could hide one.
+        assert_eq!(
+            one_line("kube\u{ad}system\u{3164}\u{34f}", 100),
+            "kube\\u{ad}system\\u{3164}\\u{34f}"
+        );
     }
 
     #[test]

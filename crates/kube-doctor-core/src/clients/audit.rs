@@ -458,11 +458,10 @@ impl Tally {
     }
 }
 
-/// Whether `c` must not reach a terminal or a report raw: C0 and C1 controls, DEL, and the
-/// bidirectional overrides and isolates that reorder displayed text.
+/// Whether `c` must not reach a terminal or a report raw ([`crate::escape::needs_escape`]:
+/// controls, bidirectional and invisible characters).
 fn is_hostile_char(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+    crate::escape::needs_escape(c)
 }
 
 /// `s` with hostile characters escaped as `\u{..}` (and `\` as `\\` when anything was

@@ -278,6 +278,10 @@ fn classify_one(
                             share * 100.0,
                             text.len().min(SNIFF_BYTES)
                         ));
+                    } else if cr_only(text) {
+                        warn(format!(
+                            "{name} ends its lines with a carriage return only (CR, no LF), so kube-doctor reads it as one long line; convert a copy first (`mac2unix`, from dos2unix, does)"
+                        ));
                     }
                 }
                 // Candidates first (one pass over the block), then every line in order.
@@ -367,6 +371,17 @@ fn binary_share(text: &[u8]) -> Option<f64> {
     let invalid: usize = head.utf8_chunks().map(|c| c.invalid().len()).sum();
     let share = (control + invalid) as f64 / head.len() as f64;
     (share > 0.10).then_some(share)
+}
+
+/// Whether `text` looks like a log whose lines end in CR only (classic Mac OS, some terminal
+/// captures): no LF in its first [`SNIFF_BYTES`] but a CR before the last byte.
+fn cr_only(text: &[u8]) -> bool {
+    let head = &text[..text.len().min(SNIFF_BYTES)];
+    !head.contains(&b'\n')
+        && head
+            .iter()
+            .position(|b| *b == b'\r')
+            .is_some_and(|i| i + 1 < head.len())
 }
 
 #[cfg(test)]
@@ -462,6 +477,27 @@ mod tests {
         let log = b"\x1b[31mE0101 reflector.go:1] failed: caf\xe9\x1b[0m\nI0101 ok\n".repeat(50);
         let (_, _, messages) = run_on(log, ClassifyFormat::Summary, 1 << 20);
         assert!(messages.is_empty(), "{messages:?}");
+    }
+
+    /// A log whose lines end in CR only is read as one line, and the warning says so and how
+    /// to convert it; CRLF and a lone trailing CR do not warn.
+    #[test]
+    fn cr_only_line_endings_are_named() {
+        let log =
+            b"I0101 ok\rE0101 reflector.go:1] dial tcp 10.0.0.1:443: connect: connection refused\r"
+                .to_vec();
+        let (_, summary, messages) = run_on(log, ClassifyFormat::Summary, 1 << 20);
+        assert_eq!(summary.lines, 1);
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("carriage return only") && messages[0].contains("mac2unix"),
+            "{}",
+            messages[0]
+        );
+        for ok in [&b"a\r\nb\r\n"[..], b"one line\r"] {
+            let (_, _, messages) = run_on(ok.to_vec(), ClassifyFormat::Summary, 1 << 20);
+            assert!(messages.is_empty(), "{messages:?}");
+        }
     }
 
     /// A copytruncate-rotated log: the file starts with as many NULs as it had bytes.
