@@ -695,6 +695,25 @@ impl Classifier {
             {
                 continue;
             }
+            // On an info or debug line, a status word that is the whole value of a name field
+            // (`object="Unauthorized"`, `Name:"Forbidden"`) is an object's name.
+            let quoted = ph.text.len() > 2
+                && (ph.text.starts_with('"') && ph.text.ends_with('"')
+                    || ph.text.starts_with('\'') && ph.text.ends_with('\''));
+            let (word_start, word_end) = if quoted {
+                (start + 1, end - 1)
+            } else {
+                (start, end)
+            };
+            if ph.category.is_some()
+                && line[word_start..word_end]
+                    .iter()
+                    .all(|b| b.is_ascii_alphabetic())
+                && is_name_value(line, word_start, word_end)
+                && level::level(line).0.is_quiet()
+            {
+                continue;
+            }
             if ph.veto {
                 return Analysis::default();
             }
@@ -999,6 +1018,62 @@ impl Classifier {
     }
 }
 
+/// Keys whose value names an object (klog's `object=`/`pod=`, zap's `"name":`, Go's
+/// `%#v` `Name:`), compared in ASCII lower case.
+const NAME_KEYS: &[&[u8]] = &[
+    b"name",
+    b"object",
+    b"obj",
+    b"key",
+    b"item",
+    b"pod",
+    b"secret",
+    b"configmap",
+    b"node",
+    b"namespace",
+    b"service",
+    b"serviceaccount",
+    b"deployment",
+    b"role",
+    b"rolebinding",
+];
+
+/// Whether `line[start..end]` is the whole value of a name field: `object="Unauthorized"`,
+/// `"name":"Forbidden"`, `Name:"Unauthorized"`, `pod=Forbidden` (quotes optional, JSON's
+/// escaped quotes too), followed by a quote, a separator or the line's end.
+fn is_name_value(line: &[u8], start: usize, end: usize) -> bool {
+    if !line
+        .get(end)
+        .is_none_or(|b| matches!(b, b'"' | b'\'' | b'\\' | b',' | b'}' | b')' | b' ' | b'\t'))
+    {
+        return false;
+    }
+    let mut before = &line[..start];
+    for q in [&b"\\\""[..], b"\"", b"'"] {
+        if let Some(rest) = before.strip_suffix(q) {
+            before = rest;
+            break;
+        }
+    }
+    let before = before.trim_ascii_end();
+    let Some(before) = before
+        .strip_suffix(b"=")
+        .or_else(|| before.strip_suffix(b":"))
+    else {
+        return false;
+    };
+    let before = before
+        .strip_suffix(b"\\\"")
+        .or_else(|| before.strip_suffix(b"\""))
+        .unwrap_or(before);
+    let key_start = before
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+        .map_or(0, |i| i + 1);
+    let key = &before[key_start..];
+    NAME_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
 /// Whether the Python client marker `phrase` at `start` is another OpenAPI-generated package's
 /// `ApiException` (`kubevirt.rest.ApiException`, `argo_workflows.exceptions.ApiException`):
 /// the Kubernetes client's sits under `client` (`kubernetes.client.rest.`,
@@ -1167,6 +1242,27 @@ mod tests {
             c("E0101 request.go:1] Unauthorized").category,
             Category::Authentication
         );
+    }
+
+    /// On info and debug lines a status word that is a name field's whole value is a name
+    /// (lines a new user wrote to try it); as a reason, or on an error line, it is the status.
+    #[test]
+    fn status_words_as_name_values_on_quiet_lines_are_names() {
+        for line in [
+            r#"I0101 12:00:00.000000 1 controller.go:10] "Reconciling" object="Unauthorized""#,
+            r#"{"level":"info","msg":"synced","name":"Unauthorized"}"#,
+            r#"I0101 12:00:00.000000 1 event.go:10] Event(v1.ObjectReference{Name:"Forbidden"})"#,
+            "level=debug msg=sync pod=Forbidden",
+        ] {
+            assert_eq!(c(line).category, Category::None, "{line}");
+        }
+        for line in [
+            r#"{"level":"info","msg":"x","reason":"Unauthorized"}"#,
+            r#"{"level":"error","msg":"synced","name":"Unauthorized"}"#,
+            "E0101 12:00:00.000000 1 reflector.go:10] failed to list: Unauthorized",
+        ] {
+            assert_eq!(c(line).category, Category::Authentication, "{line}");
+        }
     }
 
     #[test]
