@@ -295,6 +295,16 @@ impl Rule for Authorization {
                     format!("{code_403:.0} requests answered 403"),
                 ));
             }
+            // Bare 403s that began in an API server's first two minutes: a starting API server
+            // answers 403 until its RBAC authorizer has read the roles and bindings.
+            let startup = if denials.is_empty() {
+                started_before(ctx, inc.onset)
+            } else {
+                None
+            };
+            if let Some(s) = startup {
+                evidence.push(ev(7, s.subject.clone(), s.first_seen, s.detail.clone()));
+            }
             let mut remediation: Vec<String> = denials
                 .iter()
                 .map(|(d, _, _)| match (grant_yaml(d), can_i(d)) {
@@ -324,6 +334,13 @@ impl Rule for Authorization {
             // Every denial is allowed again now: RBAC was restored, or the API server's
             // authorizer was still syncing after a restart. Worth saying, not the top cause.
             let healed = confirmed == 0 && allowed_now > 0;
+            if let Some(s) = startup {
+                remediation.insert(0, format!(
+                    "the 403s began within two minutes of kube-apiserver {}'s start at {}: an API server that has just started refuses requests until its RBAC authorizer has loaded the roles and bindings, so 403s that stopped since need no grant; if they go on, read the audit log as below",
+                    escape::one_line(&s.subject, 200),
+                    s.first_seen.map_or("an unknown time".to_string(), fmt_time)
+                ));
+            }
             if healed {
                 remediation.insert(0, "the denial is no longer current: SubjectAccessReview allows the denied requests now, so nothing needs to be granted. Either the permission was granted since (the RoleBinding restored), or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if the client still gets 403s, it is not using this identity: check for a stale token (one minted for a deleted and recreated ServiceAccount) or another identity (its kubeconfig, a client certificate); if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
             }
@@ -333,6 +350,9 @@ impl Rule for Authorization {
                 0.4
             } else if !denials.is_empty() {
                 0.8
+            } else if startup.is_some() {
+                // The start explains them better than RBAC does (the server-side finding).
+                0.3
             } else {
                 // A bare 403: RBAC is the likeliest reason, but nothing names it.
                 0.45
@@ -348,6 +368,23 @@ impl Rule for Authorization {
                     )
                 })
                 .collect();
+            if let Some(s) = startup {
+                out.push(Verdict {
+                    cause: Cause::Authorization,
+                    confidence,
+                    summary: format!(
+                        "{} got {code_403:.0} 403s from {}, in kube-apiserver {}'s first two minutes after its start at {}: no log names an RBAC denial.",
+                        inc.client,
+                        inc.onset.map_or("before the window".to_string(), fmt_time),
+                        escape::one_line(&s.subject, 200),
+                        s.first_seen.map_or("an unknown time".to_string(), fmt_time)
+                    ),
+                    evidence,
+                    remediation,
+                    clients: vec![inc.client.clone()],
+                });
+                continue;
+            }
             out.push(Verdict {
                 cause: Cause::Authorization,
                 confidence,
@@ -379,6 +416,22 @@ impl Rule for Authorization {
     }
 }
 
+/// The API server start or restart (step 7's process start time) that `onset` follows by at
+/// most two minutes, if any.
+fn started_before<'a>(
+    ctx: &'a Context<'_>,
+    onset: Option<jiff::Timestamp>,
+) -> Option<&'a crate::bundle::ServerSignal> {
+    let onset = onset?;
+    ctx.signals.iter().find(|s| {
+        s.kind == crate::bundle::SignalKind::ApiServerRestart
+            && s.first_seen.is_some_and(|started| {
+                onset >= started
+                    && onset.duration_since(started) <= jiff::SignedDuration::from_mins(2)
+            })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,6 +453,61 @@ mod tests {
             "{:?}",
             v[0].remediation
         );
+    }
+
+    /// A new user's finding: bare 403s (no log read) right after the API server restarted
+    /// were headlined "RBAC denies the client" at 45 %. In an API server's first two minutes
+    /// they are its startup's: said so, below the server-side finding, with no grant.
+    #[test]
+    fn bare_403s_right_after_a_start_are_put_down_to_it() {
+        use crate::bundle::{ServerSignal, SignalKind};
+        let mut b = bundle("rbac-revoked");
+        b.logs.clear();
+        b.credentials.clear();
+        let id = "demo-clients/127.0.1.3:18082";
+        let onset = b
+            .clients
+            .as_ref()
+            .unwrap()
+            .clients
+            .iter()
+            .find(|c| c.id == id)
+            .unwrap()
+            .onset
+            .unwrap();
+        let bare = evaluate(&Authorization, &b);
+        assert_eq!(bare[0].confidence, 0.45);
+        let at = |secs| {
+            onset
+                .checked_sub(jiff::SignedDuration::from_secs(secs))
+                .unwrap()
+        };
+        let start = |secs| ServerSignal {
+            kind: SignalKind::ApiServerRestart,
+            subject: "10.0.0.1:6443".into(),
+            first_seen: Some(at(secs)),
+            last_seen: Some(at(secs)),
+            peak: 1.0,
+            detail: "kube-apiserver 10.0.0.1:6443 restarted".into(),
+        };
+        b.server_metrics.as_mut().unwrap().recorded_signals = Some(vec![start(30)]);
+        let v = evaluate(&Authorization, &b);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].confidence, 0.3);
+        assert!(
+            v[0].summary.contains("first two minutes") && !v[0].summary.contains("by RBAC"),
+            "{}",
+            v[0].summary
+        );
+        assert!(
+            v[0].remediation[0].contains("RBAC authorizer has loaded"),
+            "{:?}",
+            v[0].remediation
+        );
+        assert!(v[0].evidence.iter().any(|e| e.reference == "10.0.0.1:6443"));
+        // A start five minutes before the 403s does not explain them.
+        b.server_metrics.as_mut().unwrap().recorded_signals = Some(vec![start(300)]);
+        assert_eq!(evaluate(&Authorization, &b)[0].confidence, 0.45);
     }
 
     #[test]
