@@ -342,6 +342,14 @@ impl Rule for Authorization {
                 ));
             }
             if healed {
+                // One explanation, then one check per denial (it was said once per denial).
+                remediation = denials
+                    .iter()
+                    .filter_map(|(d, _, _)| {
+                        can_i(d)
+                            .map(|c| format!("verify that {} is allowed now: {c}", denial_text(d)))
+                    })
+                    .collect();
                 remediation.insert(0, "the denial is no longer current: SubjectAccessReview allows the denied requests now, so nothing needs to be granted. Either the permission was granted since (the RoleBinding restored), or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if the client still gets 403s, it is not using this identity: check for a stale token (one minted for a deleted and recreated ServiceAccount) or another identity (its kubeconfig, a client certificate); if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
             }
             let confidence = if confirmed > 0 {
@@ -525,6 +533,14 @@ mod tests {
         assert!(
             !v[0].remediation.iter().any(|r| r.starts_with("grant ")),
             "no grant advice: {fix}"
+        );
+        // Said once, then a check per denial (a new user read it three times).
+        assert_eq!(fix.matches("no longer current").count(), 1, "{fix}");
+        assert!(
+            v[0].remediation[1..]
+                .iter()
+                .all(|r| r.starts_with("verify that ")),
+            "{fix}"
         );
         assert!(fix.contains("no longer current"), "{fix}");
         assert!(fix.contains("stale token"), "{fix}");
