@@ -221,12 +221,16 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
         .filter_map(|s| s.first_at)
         .min();
     let onset = j.onset.or(first_log_error);
+    // A client whose every episode ended failed from its onset to the last end, not "since".
+    let ended = (!j.episodes.is_empty() && j.episodes.iter().all(|e| e.end.is_some()))
+        .then(|| j.episodes.iter().filter_map(|e| e.end).max())
+        .flatten();
     let mut evidence = vec![ev(
         3,
         rate_reference(&c.id, None),
         j.onset,
         format!(
-            "{:.1} % of {:.0} requests failed (5xx {:.1} %, no response {:.1} %), {} since {}",
+            "{:.1} % of {:.0} requests failed (5xx {:.1} %, no response {:.1} %), {}{}",
             c.ratios.non_2xx * 100.0,
             c.requests,
             c.ratios.server_5xx * 100.0,
@@ -242,7 +246,19 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
                 ),
                 Pattern::None => "below the threshold".to_string(),
             },
-            j.onset.map_or("before the window".to_string(), fmt_time)
+            match ended {
+                // Never over in any interval: no time to give.
+                _ if j.pattern == Pattern::None && j.onset.is_none() => String::new(),
+                Some(end) => format!(
+                    " from {} to {}",
+                    j.onset.map_or("before the window".to_string(), fmt_time),
+                    fmt_time(end)
+                ),
+                None => format!(
+                    " since {}",
+                    j.onset.map_or("before the window".to_string(), fmt_time)
+                ),
+            }
         ),
     )];
     // Earlier episodes are history; an incident whose errors all ended is said to be past.
@@ -350,7 +366,7 @@ pub(crate) fn rate_reference(client: &str, code: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{history, rate_reference};
+    use super::{Threshold, history, incidents, rate_reference};
     use crate::bundle::Episode;
 
     /// An episode of one sample is said as a moment, not "from X to X".
@@ -379,6 +395,51 @@ mod tests {
     }
 
     /// Rates from an audit log are cited as audit events of the user, not as a metric.
+    /// A client whose errors all ended is said to have failed from its onset to the end, not
+    /// "since" (a new user read a recovered client as failing still).
+    #[test]
+    fn a_recovered_client_failed_from_to() {
+        let id = "demo-kubers/198.18.7.131:28082";
+        let mut b = crate::diagnose::testing::bundle("kps-webhook-5xx");
+        let c = b
+            .clients
+            .as_mut()
+            .unwrap()
+            .clients
+            .iter_mut()
+            .find(|c| c.id == id)
+            .unwrap();
+        // Ten clean minutes after the errors (longer than the alert's rate window).
+        let last = *c.series.last().unwrap();
+        for i in 1..=40 {
+            c.series.push(crate::bundle::RatioPoint {
+                at: last.at + jiff::SignedDuration::from_secs(15 * i),
+                errors: 0.0,
+                server_errors: 0.0,
+                transport_errors: 0.0,
+                ..last
+            });
+        }
+        b.window.to = c.series.last().unwrap().at;
+        b.collected_at = b.window.to;
+        let incs = incidents(&b, Threshold::default());
+        let inc = incs.iter().find(|i| i.client == id).unwrap();
+        let first = &inc.evidence[0].detail;
+        assert!(
+            first.contains(" from ") && first.contains(" to "),
+            "{first}"
+        );
+        assert!(!first.contains("since"), "{first}");
+        let live = crate::diagnose::testing::bundle("kps-webhook-5xx");
+        let incs = incidents(&live, Threshold::default());
+        let inc = incs.iter().find(|i| i.client == id).unwrap();
+        assert!(
+            inc.evidence[0].detail.contains(" since "),
+            "{}",
+            inc.evidence[0].detail
+        );
+    }
+
     #[test]
     fn rates_are_cited_by_where_they_came_from() {
         assert_eq!(
