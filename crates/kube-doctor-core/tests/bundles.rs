@@ -430,6 +430,13 @@ fn a_recovered_client_says_its_peak() {
         md.contains("| 0.3 % (5-min peak 3.1 %, recovered) |"),
         "{md}"
     );
+    // The HTML report has the client table too (a new user missed it there).
+    let html = rendered(&r, "html");
+    assert!(
+        html.contains("<td>0.3 % (5-min peak 3.1 %, recovered)</td>"),
+        "{html}"
+    );
+    assert!(html.find("<th>client</th>") < html.find("<h2>Diagnosis</h2>"));
 }
 
 /// Values no collector writes are refused with what is wrong (a new user's edited bundles were

@@ -173,11 +173,44 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         );
     }
     h.push_str("<span class=\"dim\">dashed lines: evidence events</span></p>");
-    h.push_str("<h2>Diagnosis</h2>");
     let (clients_line, verdicts_line) = super::headlines(r);
-    if r.rates_unread().is_some() {
-        let _ = write!(h, "<p><strong>{}</strong></p>", escape(&clients_line));
+    // The same client table as the Markdown report's.
+    let _ = write!(h, "<h2>{}</h2>", escape(super::clients_heading(r)));
+    if r.clients.is_empty() {
+        if r.rates_unread().is_some() {
+            let _ = write!(h, "<p><strong>{}</strong></p>", escape(&clients_line));
+        } else {
+            let _ = write!(h, "<p>{}</p>", escape(&clients_line));
+        }
+    } else {
+        h.push_str("<table><tr><th>client</th><th>errors</th><th>onset</th><th>pattern</th><th>categories</th></tr>");
+        for c in &r.clients {
+            let cats: Vec<String> = c
+                .categories
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&match super::who(c) {
+                    Some(who) => format!("{} ({who})", c.id),
+                    None => c.id.clone(),
+                }),
+                escape(&format!(
+                    "{:.1} %{}{}",
+                    c.error_ratio * 100.0,
+                    super::peak_note(c),
+                    super::noise_note(c)
+                )),
+                c.onset.map_or("before the window".to_string(), fmt_time),
+                format!("{:?}", c.pattern).to_lowercase(),
+                escape(&cats.join(", "))
+            );
+        }
+        h.push_str("</table>");
     }
+    h.push_str("<h2>Diagnosis</h2>");
     if r.verdicts.is_empty() {
         let _ = write!(h, "<p>{}</p>", escape(&verdicts_line));
     }
