@@ -24,11 +24,10 @@ use crate::report::{Cause, Verdict};
 
 pub struct Authorization;
 
-/// The YAML that grants a denial, when every name in it is one the API server would accept
-/// and the subject may be granted anything ([`names::grantable_user`]); `None` otherwise.
-pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
-    let subject = names::grantable_user(&d.user)?;
-    let valid = names::is_verb(&d.verb)
+/// Whether every name in `d` is one the API server would accept in a Role rule.
+fn grantable(d: &AuthzDenial) -> bool {
+    names::grantable_user(&d.user).is_some()
+        && names::is_verb(&d.verb)
         && match &d.path {
             Some(p) => names::is_nonresource_path(p),
             None => names::is_resource(&d.resource),
@@ -37,17 +36,42 @@ pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
         && d.api_group
             .as_deref()
             .is_none_or(|g| g.is_empty() || names::is_dns1123_subdomain(g))
-        && d.namespace.as_deref().is_none_or(names::is_dns1123_label);
-    if !valid {
+        && d.namespace.as_deref().is_none_or(names::is_dns1123_label)
+}
+
+/// The namespace a grant for `d` goes in: `None` for the cluster scope (a non-resource path is
+/// always cluster-wide).
+fn scope(d: &AuthzDenial) -> Option<&str> {
+    if d.path.is_some() {
+        None
+    } else {
+        d.namespace.as_deref()
+    }
+}
+
+/// The YAML that grants a denial, when every name in it is one the API server would accept
+/// and the subject may be granted anything ([`names::grantable_user`]); `None` otherwise.
+/// The same as [`grant_yaml_all`] of one denial.
+pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
+    grant_yaml_all(&[d])
+}
+
+/// One Role and RoleBinding (ClusterRole and ClusterRoleBinding at the cluster scope) that
+/// grant all of `ds`: the denials of one subject in one namespace (or all at the cluster
+/// scope), their verbs merged per API group and resource. One denial's Role is named
+/// `SUBJECT-VERB-RESOURCE`, several denials' `SUBJECT-kube-doctor-grants`.
+///
+/// `None` when `ds` is empty, mixes subjects or scopes, or any denial names something the API
+/// server would not accept or a subject that may be granted nothing.
+pub fn grant_yaml_all(ds: &[&AuthzDenial]) -> Option<String> {
+    let first = *ds.first()?;
+    if !ds
+        .iter()
+        .all(|d| grantable(d) && d.user == first.user && scope(d) == scope(first))
+    {
         return None;
     }
-    let name = names::to_dns1123_label(&format!(
-        "{}-{}-{}",
-        d.user.rsplit(':').next().unwrap_or("client"),
-        d.verb,
-        d.resource.replace('.', "-")
-    ));
-    let subject = match subject {
+    let subject = match names::grantable_user(&first.user)? {
         GrantSubject::ServiceAccount { namespace, name } => {
             format!("{{kind: ServiceAccount, name: {name}, namespace: {namespace}}}")
         }
@@ -55,26 +79,51 @@ pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
             format!("{{kind: User, name: \"{user}\", apiGroup: rbac.authorization.k8s.io}}")
         }
     };
-    let resource = match &d.subresource {
-        Some(s) => format!("{}/{s}", d.resource),
-        None => d.resource.clone(),
+    let who = first.user.rsplit(':').next().unwrap_or("client");
+    let name = names::to_dns1123_label(&if ds.len() == 1 {
+        format!("{who}-{}-{}", first.verb, first.resource.replace('.', "-"))
+    } else {
+        format!("{who}-kube-doctor-grants")
+    });
+    // Rules in first-seen order, verbs merged per (group, resource) and per path.
+    let mut rules: Vec<(String, Vec<&str>)> = Vec::new();
+    for d in ds {
+        let key = match &d.path {
+            Some(path) => format!("- nonResourceURLs: [\"{path}\"]"),
+            None => format!(
+                "- apiGroups: [\"{}\"]\n  resources: [\"{}\"]",
+                d.api_group.as_deref().unwrap_or_default(),
+                match &d.subresource {
+                    Some(s) => format!("{}/{s}", d.resource),
+                    None => d.resource.clone(),
+                }
+            ),
+        };
+        match rules.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, verbs)) if !verbs.contains(&d.verb.as_str()) => verbs.push(&d.verb),
+            Some(_) => {}
+            None => rules.push((key, vec![&d.verb])),
+        }
+    }
+    let rules: String = rules
+        .iter()
+        .map(|(k, verbs)| format!("{k}\n  verbs: [{}]\n", verbs.join(", ")))
+        .collect();
+    let (role, binding, meta) = match scope(first) {
+        Some(ns) => (
+            "Role",
+            "RoleBinding",
+            format!("{{name: {name}, namespace: {ns}}}"),
+        ),
+        _ => (
+            "ClusterRole",
+            "ClusterRoleBinding",
+            format!("{{name: {name}}}"),
+        ),
     };
-    Some(match (&d.namespace, &d.path) {
-        (_, Some(path)) => format!(
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\nrules:\n- nonResourceURLs: [\"{path}\"]\n  verbs: [{verb}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {name}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {name}}}\nsubjects: [{subject}]",
-            verb = d.verb
-        ),
-        (Some(ns), None) => format!(
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {{name: {name}, namespace: {ns}}}\nrules:\n- apiGroups: [\"{group}\"]\n  resources: [\"{resource}\"]\n  verbs: [{verb}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {{name: {name}, namespace: {ns}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: {name}}}\nsubjects: [{subject}]",
-            group = d.api_group.clone().unwrap_or_default(),
-            verb = d.verb
-        ),
-        (None, None) => format!(
-            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: {name}}}\nrules:\n- apiGroups: [\"{group}\"]\n  resources: [\"{resource}\"]\n  verbs: [{verb}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {name}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {name}}}\nsubjects: [{subject}]",
-            group = d.api_group.clone().unwrap_or_default(),
-            verb = d.verb
-        ),
-    })
+    Some(format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: {role}\nmetadata: {meta}\nrules:\n{rules}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: {binding}\nmetadata: {meta}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: {role}, name: {name}}}\nsubjects: [{subject}]"
+    ))
 }
 
 /// `kubectl auth can-i VERB RESOURCE [-n NS] --as USER`, every argument shell-quoted; `None`
@@ -305,25 +354,43 @@ impl Rule for Authorization {
             if let Some(s) = startup {
                 evidence.push(ev(7, s.subject.clone(), s.first_seen, s.detail.clone()));
             }
-            let mut remediation: Vec<String> = denials
-                .iter()
-                .map(|(d, _, _)| match (grant_yaml(d), can_i(d)) {
-                    _ if granted_since(d) => no_longer_current(d),
-                    (Some(yaml), Some(check)) => format!(
-                        "grant {} {} {} to {} (verify with: {check}):\n{yaml}",
-                        d.verb,
-                        d.resource,
-                        d.namespace
-                            .as_deref()
-                            .map_or("cluster-wide".to_string(), |n| format!("in {n}")),
-                        d.user,
-                    ),
-                    _ => format!(
+            // One Role and binding per subject and scope, not one per denial.
+            let mut remediation: Vec<String> = Vec::new();
+            let mut groups: Vec<Vec<&AuthzDenial>> = Vec::new();
+            for (d, _, _) in &denials {
+                if granted_since(d) {
+                    remediation.push(no_longer_current(d));
+                } else if grant_yaml(d).is_none() || can_i(d).is_none() {
+                    remediation.push(format!(
                         "the denial ({}) names something kube-doctor will not write a grant for; check what the client needs and whether it should have it before granting anything",
                         denial_text(d)
-                    ),
-                })
-                .collect();
+                    ));
+                } else if let Some(g) = groups
+                    .iter_mut()
+                    .find(|g| g[0].user == d.user && scope(g[0]) == scope(d))
+                {
+                    g.push(d);
+                } else {
+                    groups.push(vec![d]);
+                }
+            }
+            for g in &groups {
+                let Some(yaml) = grant_yaml_all(g) else {
+                    continue;
+                };
+                let what: Vec<String> = g
+                    .iter()
+                    .map(|d| format!("{} {}", d.verb, d.path.as_deref().unwrap_or(&d.resource)))
+                    .collect();
+                let checks: Vec<String> = g.iter().filter_map(|d| can_i(d)).collect();
+                remediation.push(format!(
+                    "grant {} {} to {} (verify with: {}):\n{yaml}",
+                    what.join(", "),
+                    scope(g[0]).map_or("cluster-wide".to_string(), |n| format!("in {n}")),
+                    g[0].user,
+                    checks.join("; ")
+                ));
+            }
             if remediation.is_empty() {
                 remediation.push(if inc.client.starts_with("user:") {
                     "the audit log shows 403s but no log of the client names the denial: read those audit events' responseStatus.message (and their verb, resource and namespace) to see which request is refused and why - RBAC, a quota or an admission policy - before changing anything".to_string()
@@ -679,6 +746,67 @@ mod tests {
             ..d
         };
         assert_eq!(grant_yaml(&newline), None);
+    }
+
+    /// Several denials of one subject in one namespace are one Role and one RoleBinding, verbs
+    /// merged per resource (a new user got a Role per denial); another namespace or the
+    /// cluster scope is its own grant.
+    #[test]
+    fn denials_of_one_subject_in_one_scope_are_one_grant() {
+        let d = |verb: &str, resource: &str, group: &str, ns: Option<&str>| AuthzDenial {
+            user: "system:serviceaccount:demo:app".into(),
+            verb: verb.into(),
+            resource: resource.into(),
+            subresource: None,
+            api_group: Some(group.into()),
+            namespace: ns.map(String::from),
+            path: None,
+        };
+        let (a, b, c) = (
+            d("get", "leases", "coordination.k8s.io", Some("demo")),
+            d("list", "pods", "", Some("demo")),
+            d("watch", "pods", "", Some("demo")),
+        );
+        let yaml = grant_yaml_all(&[&a, &b, &c]).unwrap();
+        assert_eq!(yaml.matches("kind: Role\n").count(), 1, "{yaml}");
+        assert_eq!(yaml.matches("kind: RoleBinding").count(), 1, "{yaml}");
+        assert!(
+            yaml.contains("name: app-kube-doctor-grants, namespace: demo"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("resources: [\"pods\"]\n  verbs: [list, watch]"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("resources: [\"leases\"]\n  verbs: [get]"),
+            "{yaml}"
+        );
+        // One denial keeps its own name; other scopes and subjects are not merged.
+        assert!(grant_yaml(&a).unwrap().contains("name: app-get-leases"));
+        let other_ns = d("list", "pods", "", Some("other"));
+        assert_eq!(grant_yaml_all(&[&a, &other_ns]), None);
+        let cluster = d("list", "nodes", "", None);
+        assert!(
+            grant_yaml_all(&[&cluster])
+                .unwrap()
+                .contains("kind: ClusterRole\n")
+        );
+        assert_eq!(grant_yaml_all(&[]), None);
+
+        // The verdict on the recorded bundle: one grant for its two denials.
+        let v = evaluate(&Authorization, &bundle("rbac-revoked"));
+        let grants: Vec<&String> = v[0]
+            .remediation
+            .iter()
+            .filter(|r| r.starts_with("grant "))
+            .collect();
+        assert_eq!(grants.len(), 1, "{grants:?}");
+        assert!(
+            grants[0].starts_with("grant get leases, list pods in demo"),
+            "{}",
+            grants[0]
+        );
     }
 
     #[test]
