@@ -688,6 +688,26 @@ pub const PHRASES: &[Phrase] = &[
     ),
     // client-go's exec credential plugin refusing the kubeconfig's `exec.apiVersion`.
     cat("exec plugin: invalid apiversion", Authentication, Specific),
+    // The StatusReasonServerTimeout default message (k8s.io/apimachinery errors.go).
+    cat_code(
+        "the server cannot complete the requested operation at this time",
+        Timeout,
+        Specific,
+        500,
+    ),
+    // Vert.x's HTTP client (fabric8 6's default transport): `The timeout period of 10000ms
+    // has been exceeded while executing GET /api/v1/...`.
+    cat("the timeout period of ", Timeout, Contextual),
+    // Java's SSL socket factory under the official client (`java.io.IOException: Failed to
+    // create SSL connection`).
+    cat(
+        "failed to create ssl connection",
+        TlsCertificate,
+        Contextual,
+    ),
+    // fabric8's OperationSupport when the request never got an answer (`Error executing: GET
+    // at: ... Cause: Failed to connect to kubernetes.default.svc/10.0.0.1:443`).
+    cat("failed to connect to ", NetworkUnreachable, Contextual),
     // The same RESTMapper error when the group/version is printed first (`no matches for
     // networking.k8s.io/, Kind=NetworkPolicy`).
     cat("no matches for ", NotFound, Contextual),
@@ -1205,6 +1225,8 @@ pub const PHRASES: &[Phrase] = &[
     client("k8s.client.", Python),
     // ... not the end of another package's name (`dagster_k8s.client.`).
     neutral("_k8s.client."),
+    neutral(".k8s.client."),
+    neutral("%k8s.client."),
     client("urllib3", Python),
     client("httpsconnectionpool", Python),
     client("httpconnectionpool", Python),
@@ -1502,6 +1524,12 @@ pub const PHRASES: &[Phrase] = &[
     veto("failed calling webhook, failing open"),
     // oc login's info line before it retries with the kubeconfig's CA.
     veto("due to possible x509 error"),
+    // cert-manager's info line for a 409 it handles by re-queuing.
+    veto("re-queuing item due to optimistic locking"),
+    // fluent-bit's Kubernetes filter talking to the kubelet, not to the API server.
+    veto("kubelet upstream connection error"),
+    // The API server's aggregator checking an APIService's backend (its own log).
+    veto("available_controller.go:"),
     // kopf's TemporaryError: the handler asked to be retried.
     not_api("failed temporarily: "),
     // A shell command's own failure (`cp: cannot stat '/etc/kubernetes/admin.conf'`).

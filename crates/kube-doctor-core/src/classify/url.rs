@@ -211,8 +211,11 @@ fn classify_path(path: &[u8]) -> Target {
         if *s == b"api" {
             match (segments.get(i + 1), segments.get(i + 2)) {
                 (None, _) => return Target::Api,
+                // v1beta1-3 are the API's versions before 1.0 (the old insecure port's
+                // `http://localhost:8080/api/v1beta3/minions`).
                 (Some(&v), next)
-                    if v == b"v1" && !next.is_some_and(|n| PROMETHEUS_API.contains(n)) =>
+                    if matches!(v, b"v1" | b"v1beta1" | b"v1beta2" | b"v1beta3")
+                        && !next.is_some_and(|n| PROMETHEUS_API.contains(n)) =>
                 {
                     return Target::Api;
                 }
