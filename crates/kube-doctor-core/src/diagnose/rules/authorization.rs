@@ -380,7 +380,11 @@ impl Rule for Authorization {
                 };
                 let what: Vec<String> = g
                     .iter()
-                    .map(|d| format!("{} {}", d.verb, d.path.as_deref().unwrap_or(&d.resource)))
+                    .map(|d| match (&d.path, &d.subresource) {
+                        (Some(path), _) => format!("{} {path}", d.verb),
+                        (None, Some(sub)) => format!("{} {}/{sub}", d.verb, d.resource),
+                        (None, None) => format!("{} {}", d.verb, d.resource),
+                    })
                     .collect();
                 let checks: Vec<String> = g.iter().filter_map(|d| can_i(d)).collect();
                 remediation.push(format!(
