@@ -262,7 +262,7 @@ const STATUS_NAMES: &[(&str, u16)] = &[
 /// Where a line names a status by its reason phrase (see `Classifier::status_name`).
 const STATUS_PATTERN: &str = r#"(?ix)
       invalid\s+status\s+code\s+'(?P<net>[a-z]+)'
-    | (?:exception|error):\s*'?(?P<tail>forbidden|unauthorized|not\s?found|conflict|bad\s?request
+    | (?:exception|(?P<error>error)):\s*'?(?P<tail>forbidden|unauthorized|not\s?found|conflict|bad\s?request
         |unprocessable\s?entity|too\s?many\s?requests|internal\s?server\s?error
         |service\s?unavailable|gateway\s?timeout|bad\s?gateway|gone)'?[.!]?\s*$
 "#;
@@ -563,8 +563,12 @@ impl Classifier {
         // Where the strong marker matched: a longer marker around it wins whatever the ranks
         // (`k8s.Exceptions.KubernetesClientException` is .NET's, not fabric8's).
         let mut strong_at = 0..0;
+        // Whether the strong marker names a library itself (see [`Phrase::library`]).
+        let mut strong_library = false;
         let mut weak_client: Option<ClientLib> = None;
         let mut context = false;
+        // Context from anything but a controller-runtime marker (see below).
+        let mut api_context = false;
         // Where generic error words are (a level header may discount them, see below).
         let mut error_words = [0usize; 4];
         let mut n_error_words = 0;
@@ -671,6 +675,7 @@ impl Classifier {
                                 | Category::Authentication
                                 | Category::Authorization
                                 | Category::NotFound
+                                | Category::InvalidRequest
                                 | Category::RateLimited
                         )
                     });
@@ -732,21 +737,40 @@ impl Classifier {
                     let inside = strong_at.start <= start
                         && end <= strong_at.end
                         && strong_at.len() > end - start;
+                    // A library's own name beats a transport's or the language's, whatever
+                    // the ranks (the official Java client runs on okhttp too).
+                    let outranks = ph.library && !strong_library;
                     if around
+                        || outranks
                         || !inside
+                            && !(strong_library && !ph.library)
                             && strong_client.is_none_or(|have| client_rank(c) < client_rank(have))
                     {
                         strong_client = Some(c);
                         strong_at = start..end;
+                        strong_library = ph.library;
                     }
                 }
             }
             context |= ph.context && !ph.weak_client;
+            // controller-runtime's `Reconciler error` wraps whatever the reconciler returned:
+            // the operator's own failures (a missing container, its database) as well as the
+            // API's. It is context for a failure a phrase names, not for a bare error word.
+            api_context |= ph.context
+                && !ph.weak_client
+                && ph.client != Some(ClientLib::ControllerRuntime)
+                && ph.text != "reconcile";
             // An error word inside a snake_case name (`k8s_watch_requests_failed`, a metric or
             // field name) states no failure.
+            // Nor does one inside a camelCase name (`testHttpErrorReconnect`, a test method).
             if ph.error_word
                 && n_error_words < error_words.len()
                 && line.get(start.wrapping_sub(1)) != Some(&b'_')
+                && !(line
+                    .get(start.wrapping_sub(1))
+                    .is_some_and(u8::is_ascii_lowercase)
+                    && line[start].is_ascii_uppercase()
+                    && line.get(end).is_some_and(u8::is_ascii_uppercase))
             {
                 error_words[n_error_words] = start;
                 n_error_words += 1;
@@ -856,6 +880,9 @@ impl Classifier {
             None => match (strong_error || memchr::memmem::find(line, b"status code '").is_some())
                 .then(|| self.status_name(line))
                 .flatten()
+                // A bare `Error: not found` says nothing of the API without context (a
+                // daemon's own lookup, round 15); `Exception: Not Found` is a client's.
+                .filter(|_| context || !self.status_is_error_word(line))
             {
                 // `HttpOperationException: ... invalid status code 'UnprocessableEntity'`,
                 // `ApiException: Not Found`, `Error: Forbidden`.
@@ -868,7 +895,7 @@ impl Classifier {
                         (Category::Other, None)
                     }
                 }
-                None if context
+                None if api_context
                     && !not_api
                     && !about_elsewhere
                     && n_error_words > 0
@@ -993,6 +1020,16 @@ impl Classifier {
             .iter()
             .find(|(word, _)| word.as_bytes() == &key[..n])
             .map(|(_, code)| *code)
+    }
+
+    /// Whether [`Classifier::status_name`] read `not found` after `Error:` (not `Exception:`):
+    /// the most generic of the status words.
+    fn status_is_error_word(&self, line: &[u8]) -> bool {
+        self.status_re.captures(line).is_some_and(|c| {
+            c.name("error").is_some()
+                && c.name("tail")
+                    .is_some_and(|t| t.as_bytes()[..3].eq_ignore_ascii_case(b"not"))
+        })
     }
 
     /// The first 4xx/5xx code the line states.

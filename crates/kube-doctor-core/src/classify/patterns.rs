@@ -125,6 +125,10 @@ pub struct Phrase {
     /// The phrase counts only in the case written (kubectl prints `error: failed to create`
     /// in lower case; kind's `ERROR: failed to create cluster` is not kubectl's).
     pub exact_case: bool,
+    /// The client marker names the library itself, not its transport or its language
+    /// (`io.kubernetes.client` against `okhttp3` or `java.lang.`): it decides the family
+    /// whatever the other markers' ranks.
+    pub library: bool,
 }
 
 const fn p(text: &'static str) -> Phrase {
@@ -145,6 +149,7 @@ const fn p(text: &'static str) -> Phrase {
         word: false,
         at_start: false,
         exact_case: false,
+        library: false,
     }
 }
 
@@ -249,6 +254,12 @@ impl Phrase {
     /// The phrase counts only in the case written (see [`Phrase::exact_case`]).
     const fn exact_case(mut self) -> Self {
         self.exact_case = true;
+        self
+    }
+
+    /// The client marker names the library itself (see [`Phrase::library`]).
+    const fn library(mut self) -> Self {
+        self.library = true;
         self
     }
 
@@ -1113,6 +1124,8 @@ pub const PHRASES: &[Phrase] = &[
     client("] connection error: patch ", Kubectl),
     client("] connection error: delete ", Kubectl),
     weak_client("kubectl", Kubectl),
+    // ... not a command the line advises (`... execute: kubectl apply -f ...`).
+    neutral("execute: kubectl"),
     // controller-runtime.
     client("controller-runtime", ControllerRuntime),
     client("reconciler error", ControllerRuntime),
@@ -1144,6 +1157,8 @@ pub const PHRASES: &[Phrase] = &[
     client("shared_informer.go", ClientGo),
     client("retrywatcher.go", ClientGo),
     client("cert_rotation.go", ClientGo),
+    // client-go's util/certificate: the kubelet's certificate rotation.
+    client("certificate_manager.go", ClientGo),
     client(" event.go:", ClientGo),
     client(" metadata.go:", ClientGo),
     client(" watch.go:", ClientGo),
@@ -1193,6 +1208,16 @@ pub const PHRASES: &[Phrase] = &[
     client("serviceerror:", KubeRs),
     // kube_runtime's watcher backoff: a watch error it will retry.
     cat("error received, backing off", Other, Specific),
+    // Terraform's kubernetes provider mapping a manifest's kind through discovery (a CRD not
+    // installed, discovery failing).
+    cat("failed to determine groupversionresource", Other, Specific),
+    // A port-forward or exec the API server could not tunnel to the node (GKE's SSH tunnels,
+    // as `dialing backend`).
+    cat(
+        "error upgrading connection: no ssh tunnels",
+        ServerError,
+        Specific,
+    ),
     // kube-rs' `ApiError: ...`, not the end of another library's `...K8sUnrecoverableAPIError:`.
     client("apierror:", KubeRs).word(),
     client("reconcilerfailed", KubeRs),
@@ -1207,6 +1232,23 @@ pub const PHRASES: &[Phrase] = &[
     // ApiException's text joined on one line: `(429) Reason: TooManyRequests` (its __str__
     // is `({status})\nReason: {reason}`).
     client(") reason: ", Python),
+    // ... and its `Reason: ...` line on its own (the block's second line): the HTTP reason
+    // phrase, or a watch's `Expired:`/`Gone:` (other programs' `Reason:` lines hold a
+    // sentence).
+    client("reason: bad request", Python).at_start(),
+    client("reason: unauthorized", Python).at_start(),
+    client("reason: forbidden", Python).at_start(),
+    client("reason: not found", Python).at_start(),
+    client("reason: conflict", Python).at_start(),
+    client("reason: gone", Python).at_start(),
+    client("reason: expired: ", Python).at_start(),
+    client("reason: unprocessable entity", Python).at_start(),
+    client("reason: too many requests", Python).at_start(),
+    client("reason: internal server error", Python).at_start(),
+    client("reason: service unavailable", Python).at_start(),
+    client("reason: gateway timeout", Python).at_start(),
+    // Azure Service Operator's condition (`Reason: Conflict, Severity: Error, ...`).
+    neutral("reason: conflict, severity: "),
     // The client's generated docs print `Exception when calling CoreV1Api->read_x: (404)`;
     // programs copy it. The API class names the Kubernetes API.
     strong_err("exception when calling "),
@@ -1220,6 +1262,8 @@ pub const PHRASES: &[Phrase] = &[
     client("kubernetes.dynamic", Python),
     client("openshift.dynamic", Python),
     client("kr8s", Python),
+    // httpx (kr8s' and others' transport).
+    client("httpx.", Python),
     client("lightkube", Python),
     client("pykube", Python),
     client("k8s.client.", Python),
@@ -1260,7 +1304,12 @@ pub const PHRASES: &[Phrase] = &[
     // the longer marker wins over fabric8's inside it.
     client("exceptions.kubernetesclientexception", Dotnet),
     client("failure executing:", Fabric8),
+    // okhttp is the transport of the official Java client and of other JVM clients too: a
+    // library's own name beats it (round 15: `io.kubernetes.client.openapi.ApiException:
+    // okhttp3...`, OpenShift's Java client on an `OkHttp Dispatcher` thread).
     client("okhttp", Fabric8),
+    // Logback's abbreviated logger names (`[io.fab.kub.cli.dsl.int.WatcherWebSocketListener]`).
+    client("io.fab.kub.", Fabric8),
     // okhttp's HttpLoggingInterceptor response line (`<-- HTTP/1.1 500 Internal Server Error
     // (4591ms)`), as the Java clients' debug logging prints it: the API's answer.
     ctx("<-- http/1.1 "),
@@ -1272,7 +1321,16 @@ pub const PHRASES: &[Phrase] = &[
     // account doesn't have access. Service account may have been revoked.`).
     client("forbidden!configured service account", Fabric8),
     // The official Java client and the JVM's own classes.
-    client("io.kubernetes.client", Java),
+    client("io.kubernetes.client", Java).library(),
+    // OpenShift's Java REST client and skuber (Scala), on the JVM.
+    client("com.openshift.restclient", Java).library(),
+    cat_code("restclient.notfoundexception", NotFound, Specific, 404),
+    // okhttp's HTTP/2 connection closed under the request.
+    cat(
+        "connectionshutdownexception",
+        NetworkUnreachable,
+        Contextual,
+    ),
     client("java.net.", Java),
     client("java.io.", Java),
     client("javax.net.", Java),
@@ -1303,6 +1361,9 @@ pub const PHRASES: &[Phrase] = &[
     client("kubernetes.dotnet.", Dotnet),
     client("microsoft.rest", Dotnet),
     client("httpoperationexception", Dotnet),
+    // tintoy's KubeClient and its HTTP library.
+    client("kubeclient.models.", Dotnet),
+    client("httplease.", Dotnet),
     client("k8s.kubernetes.", Dotnet),
     client("k8s.kubernetesexception", Dotnet),
     client("system.threading.tasks.taskcanceledexception", Dotnet),
@@ -1437,6 +1498,21 @@ pub const PHRASES: &[Phrase] = &[
     veto(" | wal:"),
     veto(" | embed:"),
     veto("\"caller\":\"etcdserver/"),
+    // An informer lister's miss, as the kubelet logs it (`kubelet.go:2266] node "minikube" not
+    // found`: its own Node, before it registered): a cache lookup, not an API answer (the
+    // API's NotFound names the plural resource, `nodes "x" not found`).
+    veto("] node \""),
+    // etcd's own Go client (etcdctl, backup jobs): its retries are etcd's clients', not the
+    // API's.
+    veto("clientv3/retry_interceptor"),
+    // The API server's proxy to a Service or Pod looking up its endpoints.
+    veto("error getting resourcelocation"),
+    // The AWS SDK for Go v2 (`operation error EC2: ..., https response error StatusCode: 403`).
+    veto("https response error statuscode"),
+    // A client's missing kubeconfig file (client-go's loader.go), not an API 404.
+    veto("] config not found: "),
+    // A connect to a Unix socket (a device plugin's, the kubelet's): the API is TCP.
+    veto("error trying to connect: no such file or directory"),
     veto("\"caller\":\"embed/"),
     veto("\"caller\":\"rafthttp/"),
     veto("\"caller\":\"mvcc/"),

@@ -215,7 +215,11 @@ fn classify_path(path: &[u8]) -> Target {
                 // `http://localhost:8080/api/v1beta3/minions`).
                 (Some(&v), next)
                     if matches!(v, b"v1" | b"v1beta1" | b"v1beta2" | b"v1beta3")
-                        && !next.is_some_and(|n| PROMETHEUS_API.contains(n)) =>
+                        && !next.is_some_and(|n| PROMETHEUS_API.contains(n))
+                        && next.is_none_or(|n| {
+                            let n = n.split(|b| *b == b'?').next().unwrap_or_default();
+                            n.is_empty() || CORE_RESOURCES.contains(&n)
+                        }) =>
                 {
                     return Target::Api;
                 }
@@ -225,6 +229,32 @@ fn classify_path(path: &[u8]) -> Target {
     }
     Target::Elsewhere
 }
+
+/// What may follow the core group's `/api/v1/`: its resources (`kubectl api-resources
+/// --api-group=""` on Kubernetes 1.34, plus the pre-1.0 `minions`), the deprecated `watch/` and
+/// `proxy/` prefixes. Another service's `/api/v1/build/function` is not the API.
+const CORE_RESOURCES: &[&[u8]] = &[
+    b"namespaces",
+    b"pods",
+    b"nodes",
+    b"services",
+    b"endpoints",
+    b"configmaps",
+    b"secrets",
+    b"serviceaccounts",
+    b"persistentvolumes",
+    b"persistentvolumeclaims",
+    b"events",
+    b"limitranges",
+    b"resourcequotas",
+    b"replicationcontrollers",
+    b"podtemplates",
+    b"componentstatuses",
+    b"bindings",
+    b"minions",
+    b"watch",
+    b"proxy",
+];
 
 /// The first segment after Prometheus' `/api/v1/` (its HTTP API, prometheus.io/docs/
 /// prometheus/latest/querying/api/): a query to Prometheus is not a Kubernetes API request.
@@ -295,6 +325,15 @@ mod tests {
         for (line, want) in [
             (
                 r#"Get "https://10.96.0.1:443/api?timeout=32s": dial tcp 10.96.0.1:443: i/o timeout"#,
+                vec![Api],
+            ),
+            // Another service's `/api/v1/...`: not a core resource after `v1` (round 15).
+            (
+                "400 Client Error: Bad Request for url: http://localhost:8080/api/v1/build/function",
+                vec![Elsewhere],
+            ),
+            (
+                "Get https://10.0.0.1:6443/api/v1/pods?watch=1: EOF",
                 vec![Api],
             ),
             // Other services' APIs use the word too.
