@@ -529,11 +529,49 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
             }),
         ),
         (
-            "errors of",
+            "errors (0 5xx, 0 no response) of",
             Box::new(|v| {
                 let p = &mut v["clients"]["clients"][0]["series"][0];
                 p["errors"] = (p["requests"].as_f64().unwrap() + 5.0).into();
             }),
+        ),
+        // A third new-user check: a series that contradicts its totals, 5xx over the errors, a
+        // point after the window, a note over another threshold, an id of invisible characters.
+        (
+            "in its series but",
+            Box::new(|v| {
+                for p in v["clients"]["clients"][0]["series"].as_array_mut().unwrap() {
+                    p["errors"] = p["requests"].clone();
+                }
+            }),
+        ),
+        (
+            "5xx",
+            Box::new(|v| {
+                let p = &mut v["clients"]["clients"][0]["series"][0];
+                p["server_errors"] = (p["errors"].as_f64().unwrap() + 3.0).into();
+            }),
+        ),
+        (
+            "after its window ends",
+            Box::new(|v| {
+                let n = v["clients"]["clients"][0]["series"]
+                    .as_array()
+                    .unwrap()
+                    .len();
+                v["clients"]["clients"][0]["series"][n - 1]["at"] = "2031-01-01T00:00:00Z".into();
+            }),
+        ),
+        (
+            "counted clients over 1 % but its threshold is 90 %",
+            Box::new(|v| {
+                v["clients"]["threshold"] = 0.9.into();
+                v["settings"]["threshold"] = 0.9.into();
+            }),
+        ),
+        (
+            "blank id",
+            Box::new(|v| v["clients"]["clients"][0]["id"] = "\u{200b}\u{ad}".into()),
         ),
     ];
     for (want, edit) in cases {
@@ -556,4 +594,12 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
     let mut bom = b"\xEF\xBB\xBF".to_vec();
     bom.extend_from_slice(base.to_string().as_bytes());
     assert!(Bundle::from_json(&bom).is_ok());
+    // Compressed or UTF-16 files say what they are and what to do.
+    for (start, want) in [
+        (&[0x1f, 0x8b, 0x08][..], "gzip-compressed"),
+        (&[0xff, 0xfe, b'{', 0][..], "UTF-16"),
+    ] {
+        let err = Bundle::from_json(start).expect_err(want).to_string();
+        assert!(err.contains(want), "{err}");
+    }
 }

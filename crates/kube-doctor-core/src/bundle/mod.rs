@@ -98,6 +98,14 @@ pub enum BundleError {
         /// What is wrong, escaped.
         what: String,
     },
+    /// Compressed or in another text encoding (gzip, UTF-16): what it is, and what to do.
+    #[error("the file is {what}, not a bundle's JSON: {advice}")]
+    Encoding {
+        /// What the file starts like (`gzip-compressed`, `UTF-16 text`).
+        what: &'static str,
+        /// What to do about it.
+        advice: &'static str,
+    },
     /// Bigger than a bundle can be ([`MAX_BUNDLE_BYTES`]).
     #[error(
         "{size} bytes is too big for a kube-doctor bundle (at most {MAX_BUNDLE_BYTES}); is it the right file?"
@@ -160,6 +168,18 @@ impl Bundle {
         }
         // A UTF-8 byte order mark (some Windows editors write one) is not JSON; skip it.
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            return Err(BundleError::Encoding {
+                what: "gzip-compressed",
+                advice: "decompress it first (gunzip -k FILE)",
+            });
+        }
+        if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+            return Err(BundleError::Encoding {
+                what: "UTF-16 text",
+                advice: "convert it to UTF-8 first (iconv -f UTF-16 -t UTF-8 FILE)",
+            });
+        }
         let bundle = Self::parse(bytes)?;
         bundle.check()?;
         Ok(bundle)
@@ -168,11 +188,13 @@ impl Bundle {
     /// What the rest of kube-doctor assumes of a bundle, checked once at reading: the window
     /// ends after it starts, no later than collection finished (5 min of clock skew allowed)
     /// and spans at most 8 days; step 3 read the rates exactly when the bundle holds them, as
-    /// many clients as its note counted; the threshold is a ratio in (0, 1], the one the run's
-    /// settings name; each client's id is unique and not blank, its ratios are in [0, 1], its
-    /// request and code counts finite and not negative, its codes add up to its requests and
-    /// its ratios to its codes (the collector derives all three from the same increases), and
-    /// no point of its series has more errors than requests.
+    /// many clients as its note counted, over the threshold its note names; the threshold is a
+    /// ratio in (0, 1], the one the run's settings name; each client's id is unique and not
+    /// blank (nor only invisible characters), its ratios are in [0, 1], its request and code
+    /// counts finite and not negative, its codes add up to its requests and its ratios to its
+    /// codes (the collector derives all three from the same increases); its series has no more
+    /// requests or errors in all than its totals, no point with more errors than requests or
+    /// more 5xx and no-response errors than errors, and no point after the window.
     ///
     /// # Errors
     /// [`BundleError::Inconsistent`] naming the first contradiction found.
@@ -206,6 +228,7 @@ impl Bundle {
             ));
         }
         let rates_read = rates_unread(&self.steps).is_none();
+        let step3_note = self.step(3).and_then(|s| s.note.as_deref());
         let Some(c) = &self.clients else {
             if rates_read {
                 return bad("step 3 says it read the client error rates, but the bundle holds none (`clients` is missing)".into());
@@ -227,13 +250,29 @@ impl Bundle {
                 c.threshold, self.settings.threshold
             ));
         }
+        // Step 3's note names the threshold it counted with (`1 over 1.0 % errors`, one
+        // decimal).
+        if let Some(pct) = step3_note
+            .and_then(|n| n.split_once(" over ").map(|(_, rest)| rest))
+            .and_then(|rest| rest.split_once(" %").map(|(p, _)| p))
+            .and_then(|p| p.trim().parse::<f64>().ok())
+            && (pct - c.threshold * 100.0).abs() > 0.051
+        {
+            return bad(format!(
+                "step 3's note counted clients over {pct} % but its threshold is {} %",
+                c.threshold * 100.0
+            ));
+        }
         let ratio = |x: f64| (0.0..=1.0).contains(&x);
         // Sums of the same increases in another order differ only by rounding.
         let near = |a: f64, b: f64| (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0);
         let count = |x: f64| x.is_finite() && x >= 0.0;
         let mut ids = std::collections::BTreeSet::new();
         for r in &c.clients {
-            if r.id.trim().is_empty() {
+            if r.id
+                .chars()
+                .all(|ch| ch.is_whitespace() || crate::escape::needs_escape(ch))
+            {
                 return bad("a client has a blank id".into());
             }
             if !ids.insert(r.id.as_str()) {
@@ -246,7 +285,7 @@ impl Bundle {
             } = r.ratios;
             if ![server_5xx, non_2xx, transport].into_iter().all(ratio) {
                 return bad(format!(
-                    "client {:?} has an error ratio outside [0, 1] ({server_5xx}, {non_2xx}, {transport})",
+                    "client {:?} has an error ratio outside [0, 1] (5xx {server_5xx}, non-2xx {non_2xx}, no response {transport})",
                     r.id
                 ));
             }
@@ -285,10 +324,40 @@ impl Bundle {
                     .into_iter()
                     .all(count)
                     || p.errors > p.requests * (1.0 + 1e-9)
+                    || p.server_errors + p.transport_errors > p.errors * (1.0 + 1e-9) + 1e-9
             }) {
                 return bad(format!(
-                    "client {:?} has a point at {} with {} errors of {} requests",
-                    r.id, p.at, p.errors, p.requests
+                    "client {:?} has a point at {} with {} errors ({} 5xx, {} no response) of {} requests",
+                    r.id, p.at, p.errors, p.server_errors, p.transport_errors, p.requests
+                ));
+            }
+            if let Some(p) = r.series.iter().find(|p| {
+                self.window
+                    .to
+                    .checked_add(skew)
+                    .is_ok_and(|latest| p.at > latest)
+            }) {
+                return bad(format!(
+                    "client {:?} has a point at {}, after its window ends ({})",
+                    r.id, p.at, self.window.to
+                ));
+            }
+            // The series holds the window's intervals, the totals their sum: a series with
+            // more requests or errors than the totals contradicts them (one cut short holds
+            // fewer).
+            let (series_requests, series_errors) = r
+                .series
+                .iter()
+                .fold((0.0, 0.0), |(q, e), p| (q + p.requests, e + p.errors));
+            let over = |series: f64, total: f64| series > total * (1.0 + 1e-3) + 0.5;
+            if over(series_requests, r.requests)
+                || over(series_errors, r.ratios.non_2xx * r.requests)
+            {
+                return bad(format!(
+                    "client {:?} has {series_errors} errors of {series_requests} requests in its series but {} of {} in all",
+                    r.id,
+                    r.ratios.non_2xx * r.requests,
+                    r.requests
                 ));
             }
         }
