@@ -743,7 +743,7 @@ impl Classifier {
                     if around
                         || outranks
                         || !inside
-                            && !(strong_library && !ph.library)
+                            && (ph.library || !strong_library)
                             && strong_client.is_none_or(|have| client_rank(c) < client_rank(have))
                     {
                         strong_client = Some(c);
