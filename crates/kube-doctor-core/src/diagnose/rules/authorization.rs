@@ -1,7 +1,9 @@
 //! Diagnosis rule 3b: authorization. 403 RBAC denials in the client's log ("User X cannot VERB
 //! resource R ..."), confirmed by a SubjectAccessReview when kube-doctor may ask one ->
-//! `authorization`. Remediation is the Role (or ClusterRole) and binding that grants exactly
-//! the denied verb on the denied resource to the denied subject.
+//! `authorization`. Remediation is one Role (or ClusterRole) and binding per subject and scope
+//! that grants the denied verbs on the denied resources to the denied subject, with the verbs
+//! client-go asks for together (an informer's list and watch, leader election's get, create and
+//! update of its Lease), said as such.
 //!
 //! A log line is evidence, not authority: a denial counts only when the user it names is one
 //! of the client's own identities as the cluster knows them (its ServiceAccount, the CN of its
@@ -58,8 +60,10 @@ pub fn grant_yaml(d: &AuthzDenial) -> Option<String> {
 
 /// One Role and RoleBinding (ClusterRole and ClusterRoleBinding at the cluster scope) that
 /// grant all of `ds`: the denials of one subject in one namespace (or all at the cluster
-/// scope), their verbs merged per API group and resource. One denial's Role is named
-/// `SUBJECT-VERB-RESOURCE`, several denials' `SUBJECT-kube-doctor-grants`.
+/// scope), their verbs merged per API group and resource, with the verbs client-go uses
+/// together (see `companion_verbs`: list with watch, get with create and update on leader
+/// election's Lease). One denial's Role is named `SUBJECT-VERB-RESOURCE`, several denials'
+/// `SUBJECT-kube-doctor-grants`.
 ///
 /// `None` when `ds` is empty, mixes subjects or scopes, or any denial names something the API
 /// server would not accept or a subject that may be granted nothing.
@@ -99,10 +103,25 @@ pub fn grant_yaml_all(ds: &[&AuthzDenial]) -> Option<String> {
                 }
             ),
         };
-        match rules.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, verbs)) if !verbs.contains(&d.verb.as_str()) => verbs.push(&d.verb),
-            Some(_) => {}
-            None => rules.push((key, vec![&d.verb])),
+        let companions = match &d.path {
+            Some(_) => &[][..],
+            None => companion_verbs(
+                d.api_group.as_deref().unwrap_or_default(),
+                &d.resource,
+                &d.verb,
+            ),
+        };
+        let verbs = match rules.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, verbs)) => verbs,
+            None => {
+                rules.push((key, Vec::new()));
+                &mut rules.last_mut().expect("just pushed").1
+            }
+        };
+        for v in std::iter::once(d.verb.as_str()).chain(companions.iter().copied()) {
+            if !verbs.contains(&v) {
+                verbs.push(v);
+            }
         }
     }
     let rules: String = rules
@@ -150,14 +169,55 @@ pub fn can_i(d: &AuthzDenial) -> Option<String> {
 
 /// The advice for a denial a SubjectAccessReview allows now: no grant, say why the denial may
 /// have happened and how to check what the client presents.
-fn no_longer_current(d: &AuthzDenial) -> String {
+/// `others_denied`: other denials of the same identity are still denied now, so the identity
+/// is the one presented and only this permission was granted since.
+fn no_longer_current(d: &AuthzDenial, others_denied: bool) -> String {
     format!(
-        "the denial ({}) is no longer current: SubjectAccessReview allows it now, so the permission was granted since and nothing needs granting. If the client still gets 403s, it is not presenting this identity: check for a stale token or another identity{}",
+        "the denial ({}) is no longer current: SubjectAccessReview allows it now, so the permission was granted since and nothing needs granting for it.{}{}",
         denial_text(d),
+        if others_denied {
+            ""
+        } else {
+            " If the client still gets 403s, it is not presenting this identity: check for a stale token or another identity"
+        },
         can_i(d)
             .map(|c| format!(" (verify with: {c})"))
             .unwrap_or_default()
     )
+}
+
+/// What `d` is as a permission: `get leases in namespace demo`.
+fn permission_text(d: &AuthzDenial) -> String {
+    let e = |s: &str| escape::one_line(s, 200);
+    format!(
+        "{} {}{} {}",
+        e(&d.verb),
+        e(d.path.as_deref().unwrap_or(&d.resource)),
+        d.subresource
+            .as_ref()
+            .map(|s| format!("/{}", e(s)))
+            .unwrap_or_default(),
+        d.namespace
+            .as_deref()
+            .map_or("at the cluster scope".to_string(), |n| format!(
+                "in namespace {}",
+                e(n)
+            ))
+    )
+}
+
+/// The verbs a client that was denied `verb` on `resource` (in `group`) needs with it, by how
+/// client-go uses them: an informer lists then watches (tools/cache Reflector.ListAndWatch), and
+/// leader election gets, creates and updates its Lease (tools/leaderelection/resourcelock
+/// LeaseLock). Granting only the denied verb moves the client to its next 403.
+fn companion_verbs(group: &str, resource: &str, verb: &str) -> &'static [&'static str] {
+    match (group, resource, verb) {
+        ("coordination.k8s.io", "leases", "get" | "create" | "update") => {
+            &["get", "create", "update"]
+        }
+        (_, _, "list" | "watch") => &["list", "watch"],
+        _ => &[],
+    }
 }
 
 /// Whether a quota is refusing the client's writes near its onset: FailedCreate quota events
@@ -359,7 +419,10 @@ impl Rule for Authorization {
             let mut groups: Vec<Vec<&AuthzDenial>> = Vec::new();
             for (d, _, _) in &denials {
                 if granted_since(d) {
-                    remediation.push(no_longer_current(d));
+                    let others_denied = reviews
+                        .iter()
+                        .any(|r| !r.allowed && r.denial.user == d.user);
+                    remediation.push(no_longer_current(d, others_denied));
                 } else if grant_yaml(d).is_none() || can_i(d).is_none() {
                     remediation.push(format!(
                         "the denial ({}) names something kube-doctor will not write a grant for; check what the client needs and whether it should have it before granting anything",
@@ -386,12 +449,39 @@ impl Rule for Authorization {
                         (None, None) => format!("{} {}", d.verb, d.resource),
                     })
                     .collect();
+                // The verbs granted beside the denied ones, said so nobody wonders why.
+                let mut extra: Vec<String> = Vec::new();
+                for d in g.iter().filter(|d| d.path.is_none()) {
+                    for v in companion_verbs(
+                        d.api_group.as_deref().unwrap_or_default(),
+                        &d.resource,
+                        &d.verb,
+                    ) {
+                        let denied = g.iter().any(|o| {
+                            o.verb == *v
+                                && o.resource == d.resource
+                                && o.subresource == d.subresource
+                        });
+                        let item = format!("{v} {}", d.resource);
+                        if !denied && !extra.contains(&item) {
+                            extra.push(item);
+                        }
+                    }
+                }
                 let checks: Vec<String> = g.iter().filter_map(|d| can_i(d)).collect();
                 remediation.push(format!(
-                    "grant {} {} to {} (verify with: {}):\n{yaml}",
+                    "grant {} {} to {}{} (verify with: {}):\n{yaml}",
                     what.join(", "),
                     scope(g[0]).map_or("cluster-wide".to_string(), |n| format!("in {n}")),
                     g[0].user,
+                    if extra.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            ", with {}: client-go asks for them next (an informer lists and watches; leader election gets, creates and updates its Lease)",
+                            extra.join(", ")
+                        )
+                    },
                     checks.join("; ")
                 ));
             }
@@ -417,8 +507,13 @@ impl Rule for Authorization {
                 remediation = denials
                     .iter()
                     .filter_map(|(d, _, _)| {
-                        can_i(d)
-                            .map(|c| format!("verify that {} is allowed now: {c}", denial_text(d)))
+                        can_i(d).map(|c| {
+                            format!(
+                                "verify that {} may {} now: {c}",
+                                escape::one_line(&d.user, 200),
+                                permission_text(d)
+                            )
+                        })
                     })
                     .collect();
                 remediation.insert(0, "the denial is no longer current: SubjectAccessReview allows the denied requests now, so nothing needs to be granted. Either the permission was granted since (the RoleBinding restored), or the 403s came from an API server that had just restarted and had not yet loaded RBAC; if the client still gets 403s, it is not using this identity: check for a stale token (one minted for a deleted and recreated ServiceAccount) or another identity (its kubeconfig, a client certificate); if they recur, check for something deleting the binding (audit log: verb=delete resource=rolebindings)".to_string());
@@ -783,7 +878,7 @@ mod tests {
             "{yaml}"
         );
         assert!(
-            yaml.contains("resources: [\"leases\"]\n  verbs: [get]"),
+            yaml.contains("resources: [\"leases\"]\n  verbs: [get, create, update]"),
             "{yaml}"
         );
         // One denial keeps its own name; other scopes and subjects are not merged.
@@ -810,6 +905,47 @@ mod tests {
             grants[0].starts_with("grant get leases, list pods in demo"),
             "{}",
             grants[0]
+        );
+        // Leader election's Lease: get, create and update together (a new user applied the
+        // grant of `get` alone and got `cannot update resource "leases"` next).
+        assert!(
+            grants[0].contains("with create leases, update leases, watch pods: client-go asks"),
+            "{}",
+            grants[0]
+        );
+    }
+
+    /// A denial allowed now beside one still denied for the same identity: the identity is the
+    /// one presented, so no "not presenting this identity" hint (a new user's finding), and the
+    /// check reads as a permission (`verify that U may get leases in namespace demo now`).
+    #[test]
+    fn one_denial_granted_since_and_one_still_denied() {
+        let mut b = bundle("rbac-revoked");
+        for c in &mut b.credentials {
+            for r in &mut c.access_reviews {
+                r.allowed = r.denial.resource == "leases";
+            }
+        }
+        let v = evaluate(&Authorization, &b);
+        let fix = v[0].remediation.join("\n");
+        assert!(
+            fix.contains("get leases in namespace demo) is no longer current"),
+            "{fix}"
+        );
+        assert!(!fix.contains("not presenting this identity"), "{fix}");
+        assert!(fix.contains("grant list pods in demo"), "{fix}");
+        for c in &mut b.credentials {
+            for r in &mut c.access_reviews {
+                r.allowed = true;
+            }
+        }
+        let v = evaluate(&Authorization, &b);
+        assert!(
+            v[0].remediation.iter().any(|r| r.starts_with(
+                "verify that system:serviceaccount:demo:kubers-client may get leases in namespace demo now: kubectl auth can-i"
+            )),
+            "{:?}",
+            v[0].remediation
         );
     }
 
