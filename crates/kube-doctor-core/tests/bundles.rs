@@ -32,6 +32,9 @@ const FAULTS: &[(&str, Cause)] = &[
     ("network-blackhole", Cause::Network),
     ("token-invalid", Cause::Authentication),
     ("quota-exceeded", Cause::Quota),
+    // A new user's lab run: rbac-revoked cleared a minute before quota-exceeded (and a Warning
+    // Event with HTML, Markdown, ANSI and bidi text planted in kube-system).
+    ("quota-after-rbac", Cause::Quota),
     // Recorded on the kube-prometheus-stack lab with three API servers (issue 13).
     ("kps-webhook-5xx", Cause::ServerSide),
     ("kps-apiserver-down-1", Cause::ServerSide),

@@ -156,6 +156,12 @@ impl Rule for Quota {
             if !refusals && inc.code("403") == 0.0 {
                 continue;
             }
+            // Bare 403s beside RBAC denials in the client's own log and no quota refusal: the
+            // denials' (a new user's lab run: an RBAC fault cleared a minute before a quota
+            // fault had its client named first as refused by the quota).
+            if !refusals && inc.log_count(Category::Authorization) > 0 {
+                continue;
+            }
             let mut evidence = inc.evidence.clone();
             evidence.extend(ctx.events_near(inc, &[EventTopic::Quota], ctx.windows.server));
             for e in controller_refusals.iter().take(5) {
@@ -255,6 +261,18 @@ mod tests {
             )]
         );
         assert!(v[0].summary.contains("demo-configmaps"), "{}", v[0].summary);
+    }
+
+    /// Recorded on the lab by a new user: `rbac-revoked` cleared about a minute before
+    /// `quota-exceeded`, in a 3-minute window. The kube-rs client's 403s were RBAC's (its log
+    /// names the denials); only the Python client is refused by the quota.
+    #[test]
+    fn rbac_403s_beside_an_exhausted_quota_are_not_the_quotas() {
+        let v = evaluate(&Quota, &bundle("quota-after-rbac"));
+        assert_eq!(
+            named(&v),
+            vec![(Cause::Quota, vec!["demo-clients/127.0.9.3:23183".to_string()])]
+        );
     }
 
     #[test]
