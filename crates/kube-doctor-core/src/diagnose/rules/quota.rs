@@ -271,7 +271,10 @@ mod tests {
         let v = evaluate(&Quota, &bundle("quota-after-rbac"));
         assert_eq!(
             named(&v),
-            vec![(Cause::Quota, vec!["demo-clients/127.0.9.3:23183".to_string()])]
+            vec![(
+                Cause::Quota,
+                vec!["demo-clients/127.0.9.3:23183".to_string()]
+            )]
         );
     }
 
