@@ -110,6 +110,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     writeln!(out)?;
     if r.verdicts.is_empty() {
         writeln!(out, "{}", headline(&verdicts_line))?;
+        writeln!(out)?;
     }
     for (i, v) in r.verdicts.iter().enumerate() {
         let conf = format!("{:.0}% confidence", v.confidence * 100.0);
