@@ -201,7 +201,15 @@ fn cases() -> Vec<Case> {
                 let denied = arr(&creds["access_reviews"], "access reviews")?
                     .iter()
                     .any(|r| r["denied"] == true || r["allowed"] == false);
-                need(denied, "no denied SubjectAccessReview")
+                need(denied, "no denied SubjectAccessReview")?;
+                // The lab's Role demo-client (bound to the sibling clients) is read, so the
+                // advice can bind it rather than write a new Role.
+                need(
+                    arr(&creds["roles"], "Roles of namespace demo")?
+                        .iter()
+                        .any(|r| r["name"] == "demo-client"),
+                    "the Role demo-client not read",
+                )
             },
         },
         Case {
@@ -362,6 +370,15 @@ fn run_case(case: &Case) {
         "{}: no remediation",
         case.fault
     );
+    if case.fault == "rbac-revoked" {
+        // Only the binding was deleted: the advice binds the Role that exists.
+        let first = run.top()["remediation"][0].as_str().unwrap_or_default();
+        assert!(
+            first.starts_with("the Role demo-client in demo already grants")
+                && first.contains("kubectl create rolebinding"),
+            "rbac-revoked: the first advice does not bind the existing Role: {first}"
+        );
+    }
 
     let bundle: Value =
         serde_json::from_slice(&std::fs::read(&run.bundle_path).expect("read bundle"))

@@ -833,11 +833,56 @@ pub struct PodCredentials {
     pub token_reviews: Vec<TokenReviewResult>,
     /// SubjectAccessReviews for denials the logs named.
     pub access_reviews: Vec<AccessReviewResult>,
+    /// The Roles in the namespaces of the denials a SubjectAccessReview still denies (at most
+    /// [`MAX_ROLES`] per namespace): an existing Role that grants what is denied is bound
+    /// rather than a new one written. Added in this version; absent in older bundles.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<RoleRules>,
     /// Secrets that could not be read, and anything else worth saying.
     pub notes: Vec<String>,
     /// The pod itself could not be read (then nothing else was).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_error: Option<String>,
+}
+
+/// Roles read per namespace for [`PodCredentials::roles`].
+pub const MAX_ROLES: usize = 200;
+
+/// A namespaced Role and its rules (rbac.authorization.k8s.io/v1 `Role`, names and rules only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RoleRules {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+    /// Its rules.
+    pub rules: Vec<PolicyRuleSummary>,
+}
+
+/// One rule of a Role (`PolicyRule`): what it grants. `*` matches anything, as in RBAC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRuleSummary {
+    /// API groups (`""` for core).
+    pub api_groups: Vec<String>,
+    /// Resources, subresources as `pods/log`.
+    pub resources: Vec<String>,
+    /// Verbs.
+    pub verbs: Vec<String>,
+    /// Object names it is limited to (empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_names: Vec<String>,
+}
+
+impl PolicyRuleSummary {
+    /// Whether the rule grants `verb` on `resource` (with `/subresource`) in `group`, for any
+    /// object name (RBAC's matching: `*` matches anything; rbac/v1 `PolicyRule`).
+    pub fn grants(&self, group: &str, resource: &str, verb: &str) -> bool {
+        let any = |list: &[String], want: &str| list.iter().any(|x| x == "*" || x == want);
+        self.resource_names.is_empty()
+            && any(&self.api_groups, group)
+            && any(&self.resources, resource)
+            && any(&self.verbs, verb)
+    }
 }
 
 /// The pod's ServiceAccount.

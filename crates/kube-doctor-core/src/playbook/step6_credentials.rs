@@ -397,6 +397,7 @@ pub fn note(out: &[PodCredentials]) -> String {
 /// An empty record for a pod.
 pub fn empty(ns: &str, name: &str) -> PodCredentials {
     PodCredentials {
+        roles: Vec::new(),
         pod: crate::bundle::ObjectRef::namespaced("Pod", ns, name),
         service_account: None,
         tokens: Vec::new(),

@@ -2,8 +2,9 @@
 //! whom, until when. Fetches each failing pod, its ServiceAccount, the cluster CA
 //! (`kube-root-ca.crt`) and the Secrets the pod mounts or reads (one by one, by name - never
 //! listed); asks a TokenReview of the tokens found and a SubjectAccessReview of the RBAC
-//! denials step 5 read, where permitted. A pod that cannot be read is noted on it; the others
-//! go on. Secret data is handed straight to the pure half
+//! denials step 5 read, where permitted, and lists the Roles of the namespaces where one is
+//! still denied (an existing Role that grants it is bound rather than a new one written). A pod
+//! that cannot be read is noted on it; the others go on. Secret data is handed straight to the pure half
 //! (`kube_doctor_core::playbook::step6_credentials`), which keeps only metadata and claims.
 
 use std::sync::Arc;
@@ -11,9 +12,13 @@ use std::sync::Arc;
 use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
 use k8s_openapi::api::authorization::v1::SubjectAccessReview;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod, Secret, ServiceAccount};
+use k8s_openapi::api::rbac::v1::Role;
 use kube::Api;
-use kube::api::PostParams;
-use kube_doctor_core::bundle::{AccessReviewResult, ClientRates, PodCredentials, PodLogs};
+use kube::api::{ListParams, PostParams};
+use kube_doctor_core::bundle::{
+    AccessReviewResult, ClientRates, MAX_ROLES, PodCredentials, PodLogs, PolicyRuleSummary,
+    RoleRules,
+};
 use kube_doctor_core::classify::AuthzDenial;
 use kube_doctor_core::playbook::step6_credentials::{
     access_review_result, access_review_spec, cluster_ca, denials_to_review, empty, inspect_secret,
@@ -190,6 +195,60 @@ async fn pod_credentials(
                 .notes
                 .push(format!("SubjectAccessReview for {}: {e}", d.user)),
         }
+    }
+    // The Roles where a denial still holds: one of them may grant it already.
+    let still_denied: std::collections::BTreeSet<String> = creds
+        .access_reviews
+        .iter()
+        .filter(|r| !r.allowed && r.denial.path.is_none())
+        .filter_map(|r| r.denial.namespace.clone())
+        .collect();
+    for ns in still_denied {
+        let ns2 = ns.clone();
+        match cx
+            .kube
+            .call(
+                ctx,
+                Perm::ns("rbac.authorization.k8s.io", "roles", "list", &ns),
+                |client| {
+                    let ns = ns2.clone();
+                    async move {
+                        Api::<Role>::namespaced(client, &ns)
+                            .list(&ListParams::default().limit(MAX_ROLES as u32))
+                            .await
+                    }
+                },
+            )
+            .await
+        {
+            Ok(list) => creds.roles.extend(
+                list.items
+                    .iter()
+                    .take(MAX_ROLES)
+                    .map(|r| role_rules(&ns, r)),
+            ),
+            Err(SourceError::Forbidden(r)) => ctx.note_missing(r),
+            Err(e) => creds.notes.push(format!("Roles in {ns}: {e}")),
+        }
+    }
+}
+
+/// A Role's name and rules (nothing else of it is kept).
+fn role_rules(ns: &str, r: &Role) -> RoleRules {
+    RoleRules {
+        namespace: ns.to_string(),
+        name: r.metadata.name.clone().unwrap_or_default(),
+        rules: r
+            .rules
+            .iter()
+            .flatten()
+            .map(|p| PolicyRuleSummary {
+                api_groups: p.api_groups.clone().unwrap_or_default(),
+                resources: p.resources.clone().unwrap_or_default(),
+                verbs: p.verbs.clone(),
+                resource_names: p.resource_names.clone().unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 

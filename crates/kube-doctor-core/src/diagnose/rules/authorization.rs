@@ -145,6 +145,61 @@ pub fn grant_yaml_all(ds: &[&AuthzDenial]) -> Option<String> {
     ))
 }
 
+/// A Role in the group's namespace that grants every denial of `g` and the verbs client-go
+/// asks for with them ([`companion_verbs`]), and the `kubectl create rolebinding` that binds it
+/// to the denied subject (every argument shell-quoted); the Role with the fewest rules when
+/// several do. `None` at the cluster scope, for a non-resource path, or when no Role does.
+fn existing_role<'a>(
+    roles: &'a [crate::bundle::RoleRules],
+    g: &[&AuthzDenial],
+) -> Option<(&'a crate::bundle::RoleRules, String)> {
+    let first = *g.first()?;
+    let ns = scope(first)?;
+    if g.iter().any(|d| d.path.is_some()) {
+        return None;
+    }
+    let needed: Vec<(&str, String, &str)> = g
+        .iter()
+        .flat_map(|d| {
+            let group = d.api_group.as_deref().unwrap_or_default();
+            let resource = match &d.subresource {
+                Some(s) => format!("{}/{s}", d.resource),
+                None => d.resource.clone(),
+            };
+            std::iter::once(d.verb.as_str())
+                .chain(companion_verbs(group, &d.resource, &d.verb).iter().copied())
+                .map(move |v| (group, resource.clone(), v))
+        })
+        .collect();
+    let role = roles
+        .iter()
+        .filter(|r| r.namespace == ns && names::is_dns1123_subdomain(&r.name))
+        .filter(|r| {
+            needed
+                .iter()
+                .all(|(group, res, verb)| r.rules.iter().any(|p| p.grants(group, res, verb)))
+        })
+        .min_by_key(|r| (r.rules.len(), r.name.clone()))?;
+    let q = names::shell_arg;
+    let who = first.user.rsplit(':').next().unwrap_or("client");
+    let binding = names::to_dns1123_label(&format!("{who}-{}", role.name));
+    let subject = match names::grantable_user(&first.user)? {
+        GrantSubject::ServiceAccount { namespace, name } => {
+            format!("--serviceaccount={}", q(&format!("{namespace}:{name}"))?)
+        }
+        GrantSubject::User(user) => format!("--user={}", q(user)?),
+    };
+    Some((
+        role,
+        format!(
+            "kubectl create rolebinding {} -n {} --role={} {subject}",
+            q(&binding)?,
+            q(ns)?,
+            q(&role.name)?
+        ),
+    ))
+}
+
 /// `kubectl auth can-i VERB RESOURCE [-n NS] --as USER`, every argument shell-quoted; `None`
 /// when an argument cannot be (a NUL byte).
 pub fn can_i(d: &AuthzDenial) -> Option<String> {
@@ -364,6 +419,12 @@ impl Rule for Authorization {
                         .collect()
                 })
                 .unwrap_or_default();
+            // The Roles step 6 read where a denial still holds.
+            let roles: &[crate::bundle::RoleRules] = inc
+                .pod
+                .as_ref()
+                .and_then(|p| b.credentials.iter().find(|c| &c.pod == p))
+                .map_or(&[], |c| c.roles.as_slice());
             // A denial the SubjectAccessReview allows now is no longer current: no grant.
             let granted_since =
                 |d: &AuthzDenial| reviews.iter().any(|r| &r.denial == d && r.allowed);
@@ -469,6 +530,22 @@ impl Rule for Authorization {
                     }
                 }
                 let checks: Vec<String> = g.iter().filter_map(|d| can_i(d)).collect();
+                // A Role in the namespace that grants all of it already: bind it (the binding is
+                // what is missing, most often), and keep the YAML as the alternative.
+                if let Some((role, cmd)) = existing_role(roles, g) {
+                    remediation.push(format!(
+                        "the Role {} in {} already grants {}{}: bind it rather than writing a new one: {cmd} (verify with: {})",
+                        escape::one_line(&role.name, 200),
+                        escape::one_line(&role.namespace, 100),
+                        what.join(", "),
+                        if extra.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" and {}", extra.join(", "))
+                        },
+                        checks.join("; ")
+                    ));
+                }
                 remediation.push(format!(
                     "grant {} {} to {}{} (verify with: {}):\n{yaml}",
                     what.join(", "),
@@ -944,6 +1021,61 @@ mod tests {
             v[0].remediation.iter().any(|r| r.starts_with(
                 "verify that system:serviceaccount:demo:kubers-client may get leases in namespace demo now: kubectl auth can-i"
             )),
+            "{:?}",
+            v[0].remediation
+        );
+    }
+
+    /// A Role in the namespace that grants the denied verbs (and those client-go asks for
+    /// with them) already: the advice binds it first (a new user's lab run: the lab's Role
+    /// `demo-client` was bound to two sibling ServiceAccounts, only this one's binding was
+    /// gone). A Role that lacks one verb, or whose name the API server would not accept, is not
+    /// offered.
+    #[test]
+    fn an_existing_role_that_grants_the_denials_is_bound() {
+        use crate::bundle::{PolicyRuleSummary, RoleRules};
+        let rule = |group: &str, res: &str, verbs: &[&str]| PolicyRuleSummary {
+            api_groups: vec![group.into()],
+            resources: vec![res.into()],
+            verbs: verbs.iter().map(|v| v.to_string()).collect(),
+            resource_names: Vec::new(),
+        };
+        let role = |name: &str, lease_verbs: &[&str]| RoleRules {
+            namespace: "demo".into(),
+            name: name.into(),
+            rules: vec![
+                rule("coordination.k8s.io", "leases", lease_verbs),
+                rule("", "pods", &["get", "list", "watch"]),
+            ],
+        };
+        let mut b = bundle("rbac-revoked");
+        b.credentials[0].roles = vec![
+            role("demo-client", &["get", "create", "update"]),
+            role("reader", &["get"]),
+            role("x;rm -rf", &["*"]),
+        ];
+        let v = evaluate(&Authorization, &b);
+        let first = &v[0].remediation[0];
+        assert!(
+            first.starts_with("the Role demo-client in demo already grants get leases, list pods"),
+            "{first}"
+        );
+        assert!(
+            first.contains(
+                "kubectl create rolebinding kubers-client-demo-client -n demo --role=demo-client --serviceaccount=demo:kubers-client"
+            ),
+            "{first}"
+        );
+        assert!(
+            v[0].remediation[1].starts_with("grant "),
+            "{:?}",
+            v[0].remediation
+        );
+        // Only the Role lacking `update leases`: no binding offered, the grant stays.
+        b.credentials[0].roles = vec![role("reader", &["get"])];
+        let v = evaluate(&Authorization, &b);
+        assert!(
+            v[0].remediation[0].starts_with("grant "),
             "{:?}",
             v[0].remediation
         );
