@@ -267,6 +267,26 @@ const STATUS_PATTERN: &str = r#"(?ix)
         |service\s?unavailable|gateway\s?timeout|bad\s?gateway|gone)'?[.!]?\s*$
 "#;
 
+/// Whether a line ends in a bracketed three-digit status, `(404)`.
+fn ends_in_bracketed_code(line: &[u8]) -> bool {
+    let t = line.trim_ascii_end();
+    t.len() >= 5
+        && t[t.len() - 5] == b'('
+        && t[t.len() - 1] == b')'
+        && t[t.len() - 4..t.len() - 1].iter().all(u8::is_ascii_digit)
+}
+
+/// Whether a line is a `kubectl describe` field `Reason:` padded to its column and holding one
+/// word (`Reason:                ReconcileError`, `Reason:       NotFound`): a condition's or a
+/// container state's reason, a name for a state rather than a failure the line states (the
+/// Python client's `Reason: Not Found` has one space).
+fn is_describe_reason(line: &[u8]) -> bool {
+    let Some(rest) = line.trim_ascii().strip_prefix(b"Reason:") else {
+        return false;
+    };
+    rest.starts_with(b"  ") && !rest.trim_ascii().iter().any(|b| b.is_ascii_whitespace())
+}
+
 /// Whether a line is a stack frame: Java/Node/.NET `at ...(...)`, Python `File "...", line N`.
 fn is_frame(line: &[u8]) -> bool {
     let t = skip_timestamp(line.trim_ascii_start()).trim_ascii_start();
@@ -525,7 +545,7 @@ impl Classifier {
 
     /// [`Classifier::analyse`], reading the line's URLs or not (`use_urls`).
     fn analyse_with(&self, line: &[u8], use_urls: bool) -> Analysis {
-        if is_metric_sample(line) {
+        if is_metric_sample(line) || is_describe_reason(line) {
             return Analysis::default();
         }
         // Matches first, then the decision: a neutral phrase ("Rate Limited Requeue") ends after
@@ -648,6 +668,7 @@ impl Classifier {
                     u.start
                 }
             })
+            .or_else(|| use_urls.then(|| url::dial_elsewhere(line)).flatten())
             .filter(|_| !api_url && relayed_from.is_none());
         context |= api_url;
         // A failure of another service's request does not make the line `other` either.
@@ -916,6 +937,16 @@ impl Classifier {
                 // ApiException): the status is the failure. client-go's response trace is an
                 // info line (round_trippers.go at -v=6: `POST https://.../apis/... 409 Conflict
                 // in 131 milliseconds`), and still the response's status.
+                // The Python client's ApiException says its status first, alone: `(404)`,
+                // and programs log just that (`ERROR k8s_client (404)`, `Exception occurred:
+                // (429)`): an error line ending in a bracketed 4xx/5xx.
+                None if !about_elsewhere
+                    && explicit.is_some_and(|code| Category::from_http(code).is_error())
+                    && ends_in_bracketed_code(line)
+                    && (level_of().0 == level::Level::Error || strong_error) =>
+                {
+                    (Category::Other, None)
+                }
                 None if strong_client.is_some()
                     && !about_elsewhere
                     && explicit.is_some_and(|code| Category::from_http(code).is_error())

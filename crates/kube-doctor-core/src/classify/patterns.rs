@@ -1211,6 +1211,23 @@ pub const PHRASES: &[Phrase] = &[
     // Terraform's kubernetes provider mapping a manifest's kind through discovery (a CRD not
     // installed, discovery failing).
     cat("failed to determine groupversionresource", Other, Specific),
+    // The kubelet's authorizer refusing the API server's proxy to it, relayed by the API
+    // server as an InternalError (`Internal error occurred: Authorization error
+    // (user=kube-apiserver-kubelet-client, verb=get, resource=nodes, subresource=proxy)`).
+    cat("authorization error (user=", Authorization, Specific),
+    // apimachinery's field error (`Invalid value: "x": must be a DNS label`), a 422's body.
+    cat_code("invalid value: \"", InvalidRequest, Specific, 422),
+    // client-go refusing a request before sending it (rest/request.go).
+    cat(
+        "error: resource name may not be empty",
+        InvalidRequest,
+        Specific,
+    ),
+    // A structured klog error that is only the word (`err="timeout"`).
+    cat("err=\"timeout\"", Timeout, Specific),
+    // Tools' own NotFound wording for a namespaced object (`service account "x" not found in
+    // namespace "y"`): a 404's.
+    cat_code("\" not found in namespace \"", NotFound, Contextual, 404),
     // A port-forward or exec the API server could not tunnel to the node (GKE's SSH tunnels,
     // as `dialing backend`).
     cat(
@@ -1221,6 +1238,9 @@ pub const PHRASES: &[Phrase] = &[
     // kube-rs' `ApiError: ...`, not the end of another library's `...K8sUnrecoverableAPIError:`.
     client("apierror:", KubeRs).word(),
     client("reconcilerfailed", KubeRs),
+    // kube_runtime's span naming why it re-queues (`object.reason: error policy requested
+    // retry`): the error was logged where it happened.
+    neutral("error policy requested retry"),
     client("status { status: ", KubeRs),
     client("failed to infer config", KubeRs),
     weak_client("rustls", KubeRs),
@@ -1505,6 +1525,11 @@ pub const PHRASES: &[Phrase] = &[
     // etcd's own Go client (etcdctl, backup jobs): its retries are etcd's clients', not the
     // API's.
     veto("clientv3/retry_interceptor"),
+    // A gRPC connection failing (a CSI driver, a chaos daemon, a catalog source): the API is
+    // not gRPC; etcd's errors the API server relays say `etcdserver:` instead.
+    veto("rpc error: code = unavailable desc = connection error"),
+    // VS Code's command registry (`command 'extension.vsKubernetesRefreshExplorer' not found`).
+    veto("command 'extension."),
     // The API server's proxy to a Service or Pod looking up its endpoints.
     veto("error getting resourcelocation"),
     // The AWS SDK for Go v2 (`operation error EC2: ..., https response error StatusCode: 403`).

@@ -80,6 +80,9 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
                 Target::Unknown
             }
             _ if is_other_service(&rest[..host_len]) => Target::Elsewhere,
+            // The API server's own Service name says it whatever the path (fabric8's thread
+            // name `[OkHttp https://kubernetes.default.svc/...hread]` cuts the path).
+            _ if is_own_service(&rest[..host_len]) => Target::Api,
             Some(p) => classify_path(p),
             None => Target::Unknown,
         };
@@ -145,6 +148,52 @@ fn is_other_service(host: &[u8]) -> bool {
     };
     !ends_with(b"eks.amazonaws.com") && OTHER_SERVICES.iter().any(|s| ends_with(s.as_bytes()))
         || is_other_cluster_service(name)
+}
+
+/// Well-known ports of services a program in a cluster dials that are never the API server's:
+/// MySQL (3306, 33060, 33062), PostgreSQL (5432), Redis (6379), MongoDB (27017), Kafka (9092,
+/// 9093), ZooKeeper (2181), Cassandra (9042), RabbitMQ (5672), memcached (11211),
+/// Elasticsearch (9200, 9300), NATS (4222), and [`OTHER_PORTS`] (the kubelet's, etcd's).
+const SERVICE_PORTS: &[&[u8]] = &[
+    b"3306", b"33060", b"33062", b"5432", b"6379", b"27017", b"9092", b"9093", b"2181", b"9042",
+    b"5672", b"11211", b"9200", b"9300", b"4222",
+];
+
+/// Where a dial to another service starts, if the line names one: Go's `dial tcp H:P` or
+/// Node's `connect ECONNREFUSED H:P` / `ETIMEDOUT H:P` with a port of [`SERVICE_PORTS`] or
+/// [`OTHER_PORTS`] (`dial tcp 10.1.0.170:33062: connect: connection refused`, a database).
+/// The network failure after it is that service's, as with a URL elsewhere.
+pub(crate) fn dial_elsewhere(line: &[u8]) -> Option<usize> {
+    for marker in [&b"dial tcp "[..], b"ECONNREFUSED ", b"ETIMEDOUT "] {
+        for at in memchr::memmem::find_iter(line, marker) {
+            let rest = &line[at + marker.len()..];
+            let len = rest
+                .iter()
+                .position(|b| b.is_ascii_whitespace() || matches!(b, b',' | b'"' | b'\'' | b')'))
+                .unwrap_or(rest.len());
+            let addr = rest[..len].strip_suffix(b":").unwrap_or(&rest[..len]);
+            if let Some(colon) = addr.iter().rposition(|b| *b == b':') {
+                let port = &addr[colon + 1..];
+                if SERVICE_PORTS.contains(&port) || OTHER_PORTS.contains(&port) {
+                    return Some(at);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether `host` (`name[:port]`) is the API server's own Service, `kubernetes.default` or
+/// below it (`kubernetes.default.svc`, `kubernetes.default.svc.cluster.local`).
+fn is_own_service(host: &[u8]) -> bool {
+    const OWN: &[u8] = b"kubernetes.default";
+    let name = host
+        .iter()
+        .rposition(|b| *b == b':')
+        .map_or(host, |i| &host[..i]);
+    name.len() >= OWN.len()
+        && name[..OWN.len()].eq_ignore_ascii_case(OWN)
+        && (name.len() == OWN.len() || name[OWN.len()] == b'.')
 }
 
 /// Whether `name` is a Service's cluster DNS name (`x.ns.svc`, `x.ns.svc.cluster.local`,
@@ -320,11 +369,37 @@ mod tests {
     }
 
     #[test]
+    fn dials_to_other_services_ports_are_found() {
+        let at = |l: &str| dial_elsewhere(l.as_bytes());
+        assert_eq!(
+            at(
+                r#"ERROR failed {"error": "dial tcp 10.1.0.170:33062: connect: connection refused"}"#
+            ),
+            Some(24)
+        );
+        assert_eq!(at("connect ECONNREFUSED 10.0.0.5:27017"), Some(8));
+        assert_eq!(
+            at("dial tcp 10.96.0.1:443: connect: connection refused"),
+            None
+        );
+        assert_eq!(at("dial tcp [fd00::1]:6443: i/o timeout"), None);
+        assert_eq!(
+            at("dial tcp: lookup postgres on 10.96.0.10:53: no such host"),
+            None
+        );
+    }
+
+    #[test]
     fn api_paths_are_told_from_other_services() {
         use Target::*;
         for (line, want) in [
             (
                 r#"Get "https://10.96.0.1:443/api?timeout=32s": dial tcp 10.96.0.1:443: i/o timeout"#,
+                vec![Api],
+            ),
+            // The API server's own Service name, whatever the path (round 16).
+            (
+                "[OkHttp https://kubernetes.default.svc/...hread]  WARN x - Exec Failure",
                 vec![Api],
             ),
             // Another service's `/api/v1/...`: not a core resource after `v1` (round 15).
