@@ -1108,7 +1108,8 @@ const NAME_KEYS: &[&[u8]] = &[
 
 /// Whether `line[start..end]` is the whole value of a name field: `object="Unauthorized"`,
 /// `"name":"Forbidden"`, `Name:"Unauthorized"`, `pod=Forbidden` (quotes optional, JSON's
-/// escaped quotes too), followed by a quote, a separator or the line's end.
+/// escaped quotes too), also after a namespace (`object="demo/Unauthorized"`), followed by a
+/// quote, a separator or the line's end; or a quoted name after a kind (`secret "Forbidden"`).
 fn is_name_value(line: &[u8], start: usize, end: usize) -> bool {
     if !line
         .get(end)
@@ -1117,6 +1118,31 @@ fn is_name_value(line: &[u8], start: usize, end: usize) -> bool {
         return false;
     }
     let mut before = &line[..start];
+    // `namespace/` before the name.
+    if let Some(slash) = before.strip_suffix(b"/") {
+        let ns_start = slash
+            .iter()
+            .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.')))
+            .map_or(0, |i| i + 1);
+        if ns_start < slash.len() {
+            before = &slash[..ns_start];
+        }
+    }
+    // A quoted name after a kind word: `secret "Forbidden"`.
+    if line.get(end) == Some(&b'"')
+        && let Some(kind) = before.strip_suffix(b" \"")
+    {
+        let kind_start = kind
+            .iter()
+            .rposition(|b| !b.is_ascii_alphabetic())
+            .map_or(0, |i| i + 1);
+        if NAME_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(&kind[kind_start..]))
+        {
+            return true;
+        }
+    }
     for q in [&b"\\\""[..], b"\"", b"'"] {
         if let Some(rest) = before.strip_suffix(q) {
             before = rest;
@@ -1321,6 +1347,9 @@ mod tests {
             r#"{"level":"info","msg":"synced","name":"Unauthorized"}"#,
             r#"I0101 12:00:00.000000 1 event.go:10] Event(v1.ObjectReference{Name:"Forbidden"})"#,
             "level=debug msg=sync pod=Forbidden",
+            // A second new-user check: a namespaced value, a quoted name after its kind.
+            r#"I0101 12:00:00.000000 1 event.go:10] "Event occurred" object="demo/Unauthorized" kind="Secret""#,
+            r#"I0101 12:00:00.000000 1 sync.go:10] Synced secret "Forbidden" in namespace "unauthorized-apps""#,
         ] {
             assert_eq!(c(line).category, Category::None, "{line}");
         }

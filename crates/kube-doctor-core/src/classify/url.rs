@@ -117,6 +117,7 @@ const OTHER_SERVICES: &[&str] = &[
     "amazonaws.com",
     "googleapis.com",
     "azure.com",
+    "microsoft.com",
     "microsoftonline.com",
     "docker.io",
     "docker.com",
@@ -164,6 +165,39 @@ const SERVICE_PORTS: &[&[u8]] = &[
 /// [`OTHER_PORTS`] (`dial tcp 10.1.0.170:33062: connect: connection refused`, a database).
 /// The network failure after it is that service's, as with a URL elsewhere.
 pub(crate) fn dial_elsewhere(line: &[u8]) -> Option<usize> {
+    dial_elsewhere_at(line).map(|at| {
+        // From the word before Node's code (`connect ECONNREFUSED`, `getaddrinfo ENOTFOUND`):
+        // the failure's phrase starts there.
+        let before = line[..at].trim_ascii_end();
+        if at > 0 && line[at - 1] == b' ' {
+            before
+                .iter()
+                .rposition(|b| !b.is_ascii_alphabetic())
+                .map_or(0, |i| i + 1)
+        } else {
+            at
+        }
+    })
+}
+
+/// [`dial_elsewhere`], from its marker.
+fn dial_elsewhere_at(line: &[u8]) -> Option<usize> {
+    // A name lookup of another Service (`getaddrinfo ENOTFOUND redis.default.svc.cluster.local`,
+    // Go's `lookup postgres.db.svc on 10.96.0.10:53`): that service's.
+    for marker in [&b"ENOTFOUND "[..], b"lookup "] {
+        for at in memchr::memmem::find_iter(line, marker) {
+            let rest = &line[at + marker.len()..];
+            let len = rest
+                .iter()
+                .position(|b| {
+                    b.is_ascii_whitespace() || matches!(b, b',' | b'"' | b'\'' | b')' | b':')
+                })
+                .unwrap_or(rest.len());
+            if is_other_cluster_service(&rest[..len]) {
+                return Some(at);
+            }
+        }
+    }
     for marker in [&b"dial tcp "[..], b"ECONNREFUSED ", b"ETIMEDOUT "] {
         for at in memchr::memmem::find_iter(line, marker) {
             let rest = &line[at + marker.len()..];
@@ -377,7 +411,8 @@ mod tests {
             ),
             Some(24)
         );
-        assert_eq!(at("connect ECONNREFUSED 10.0.0.5:27017"), Some(8));
+        // From the word before Node's code.
+        assert_eq!(at("connect ECONNREFUSED 10.0.0.5:27017"), Some(0));
         assert_eq!(
             at("dial tcp 10.96.0.1:443: connect: connection refused"),
             None
@@ -387,6 +422,11 @@ mod tests {
             at("dial tcp: lookup postgres on 10.96.0.10:53: no such host"),
             None
         );
+        assert_eq!(
+            at("getaddrinfo ENOTFOUND redis.default.svc.cluster.local"),
+            Some(0)
+        );
+        assert_eq!(at("getaddrinfo ENOTFOUND kubernetes.default.svc"), None);
     }
 
     #[test]
