@@ -846,7 +846,13 @@ impl Classifier {
         // `"error": "CFSpace.korifi.cloudfoundry.org \"cf-space-custom\" not found"}`; in a
         // logrus text line the `key=value` fields follow it (`Reconciler error clusters.x.io
         // "y" not found  Node= controller=...`).
-        if line.trim_ascii_end().ends_with(b"\" not found")
+        // A sentence's comma or full stop after it, or the quote that closes a YAML string
+        // (`message: 'Failed to apply manifest: namespaces "app" not found'`), ends it too.
+        let t = line.trim_ascii_end();
+        if t.ends_with(b"\" not found")
+            || t.ends_with(b"\" not found.")
+            || t.ends_with(b"\" not found'")
+            || memchr::memmem::find(line, b"\" not found, ").is_some()
             || memchr::memmem::find(line, b"\\\" not found\"").is_some()
             || memchr::memmem::find(line, b"\" not found ").is_some_and(|at| {
                 let rest = line[at + b"\" not found ".len()..].trim_ascii_start();
@@ -872,7 +878,9 @@ impl Classifier {
         }
         // apimachinery's Invalid Status cut before its field errors ends the line the same
         // way: `pods "pod1" is invalid` (errors.NewInvalid, `%s %q is invalid: %v`).
-        if line.trim_ascii_end().ends_with(b"\" is invalid") {
+        if line.trim_ascii_end().ends_with(b"\" is invalid")
+            || line.trim_ascii_end().ends_with(b"\" is invalid.")
+        {
             context = true;
         }
         // The level is read only when the decision depends on it (most candidates are decided
@@ -943,7 +951,9 @@ impl Classifier {
                 None if !about_elsewhere
                     && explicit.is_some_and(|code| Category::from_http(code).is_error())
                     && ends_in_bracketed_code(line)
-                    && (level_of().0 == level::Level::Error || strong_error) =>
+                    && (level_of().0 == level::Level::Error
+                        || strong_error
+                        || n_error_words > 0 && !level_of().0.is_quiet()) =>
                 {
                     (Category::Other, None)
                 }

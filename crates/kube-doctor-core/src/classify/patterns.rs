@@ -1225,6 +1225,19 @@ pub const PHRASES: &[Phrase] = &[
     ),
     // A structured klog error that is only the word (`err="timeout"`).
     cat("err=\"timeout\"", Timeout, Specific),
+    // apimachinery's TooManyRequests message (errors.NewTooManyRequests' default: `the server
+    // has received too many API requests and has asked us to try again later`).
+    cat_code(
+        "has received too many api requests",
+        RateLimited,
+        Specific,
+        429,
+    ),
+    // client-go's informer cache that never synced (a controller's caches, the garbage
+    // collector's): a wait that ran out.
+    cat("unable to sync caches for", Timeout, Specific),
+    // Python's http.client debug output of the API's reply (`reply: 'HTTP/1.1 409 Conflict'`).
+    ctx("reply: 'http/1.1 "),
     // Tools' own NotFound wording for a namespaced object (`service account "x" not found in
     // namespace "y"`): a 404's.
     cat_code("\" not found in namespace \"", NotFound, Contextual, 404),
@@ -1238,6 +1251,9 @@ pub const PHRASES: &[Phrase] = &[
     // kube-rs' `ApiError: ...`, not the end of another library's `...K8sUnrecoverableAPIError:`.
     client("apierror:", KubeRs).word(),
     client("reconcilerfailed", KubeRs),
+    // A file that is not there (`open /tmp/k8s-webhook-server/serving-certs/tls.crt: no such
+    // file or directory`): a local failure, never the API's.
+    not_api(": no such file or directory"),
     // kube_runtime's span naming why it re-queues (`object.reason: error policy requested
     // retry`): the error was logged where it happened.
     neutral("error policy requested retry"),
@@ -1381,6 +1397,8 @@ pub const PHRASES: &[Phrase] = &[
     client("kubernetes.dotnet.", Dotnet),
     client("microsoft.rest", Dotnet),
     client("httpoperationexception", Dotnet),
+    // The .NET client's exceptions (`k8s.Exceptions.KubeConfigException`).
+    client("k8s.exceptions.", Dotnet).library(),
     // tintoy's KubeClient and its HTTP library.
     client("kubeclient.models.", Dotnet),
     client("httplease.", Dotnet),
@@ -1525,6 +1543,18 @@ pub const PHRASES: &[Phrase] = &[
     // etcd's own Go client (etcdctl, backup jobs): its retries are etcd's clients', not the
     // API's.
     veto("clientv3/retry_interceptor"),
+    // etcd 2's own log (`etcdhttp: unexpected error: etcdserver: request timed out`,
+    // `etcdserver: publish error: ...`): the server's, as etcd 3's capnslog lines are.
+    veto("etcdhttp: "),
+    veto("etcdserver: publish error"),
+    // The kubelet's calls to its container runtime (CRI over gRPC): never the API's.
+    veto("remote_runtime.go:"),
+    // Azure's management SDKs (`Microsoft.Azure.Management.Billing.Models.ErrorResponseException:
+    // Operation returned an invalid status code 'BadRequest'`): AutoRest, as the .NET
+    // Kubernetes client, but Azure Resource Manager's answer.
+    veto("microsoft.azure.management."),
+    // golang.org/x/oauth2 fetching a token from an identity provider: the provider's answer.
+    veto("oauth2: cannot fetch token"),
     // A gRPC connection failing (a CSI driver, a chaos daemon, a catalog source): the API is
     // not gRPC; etcd's errors the API server relays say `etcdserver:` instead.
     veto("rpc error: code = unavailable desc = connection error"),

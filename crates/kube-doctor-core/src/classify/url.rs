@@ -116,7 +116,7 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
 const OTHER_SERVICES: &[&str] = &[
     "amazonaws.com",
     "googleapis.com",
-    "azure.com",
+    "management.azure.com",
     "microsoft.com",
     "microsoftonline.com",
     "docker.io",
