@@ -109,10 +109,11 @@ pub(crate) fn urls(line: &[u8], out: &mut [Found; MAX_URLS]) -> usize {
 
 /// Hosts of public services that are never a cluster's API server, by domain: cloud providers'
 /// own APIs (AWS `*.amazonaws.com` except EKS clusters' `*.eks.amazonaws.com`, Google
-/// `*.googleapis.com`, Azure `management.azure.com` and Entra ID `login.microsoftonline.com`),
-/// image registries (Docker Hub, gcr.io, quay.io, ghcr.io, Artifact Registry `*.pkg.dev`, ECR
-/// Public `public.ecr.aws`) and
-/// GitHub. A request to one of them that failed is that service's failure.
+/// `*.googleapis.com`, Azure Resource Manager `management.azure.com` (not all of `azure.com`:
+/// `*.cloudapp.azure.com` names VMs that can serve a cluster's API), Entra ID
+/// `login.microsoftonline.com`, Microsoft Graph `graph.microsoft.com`), image registries (Docker
+/// Hub, gcr.io, quay.io, ghcr.io, Artifact Registry `*.pkg.dev`, ECR Public `public.ecr.aws`)
+/// and GitHub. A request to one of them that failed is that service's failure.
 const OTHER_SERVICES: &[&str] = &[
     "amazonaws.com",
     "googleapis.com",
