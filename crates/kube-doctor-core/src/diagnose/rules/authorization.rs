@@ -148,7 +148,9 @@ pub fn grant_yaml_all(ds: &[&AuthzDenial]) -> Option<String> {
 /// A Role in the group's namespace that grants every denial of `g` and the verbs client-go
 /// asks for with them ([`companion_verbs`]), and the `kubectl create rolebinding` that binds it
 /// to the denied subject (every argument shell-quoted); the Role with the fewest rules when
-/// several do. `None` at the cluster scope, for a non-resource path, or when no Role does.
+/// several do. Roles with a wildcard (`*` in groups, resources or verbs) are never offered: they
+/// grant more than was denied. `None` at the cluster scope, for a non-resource path, or when no
+/// Role does.
 fn existing_role<'a>(
     roles: &'a [crate::bundle::RoleRules],
     g: &[&AuthzDenial],
@@ -174,6 +176,14 @@ fn existing_role<'a>(
     let role = roles
         .iter()
         .filter(|r| r.namespace == ns && names::is_dns1123_subdomain(&r.name))
+        // A wildcard grants more than was denied: never offered, as no grant has one.
+        .filter(|r| {
+            !r.rules.iter().any(|p| {
+                [&p.api_groups, &p.resources, &p.verbs]
+                    .iter()
+                    .any(|l| l.iter().any(|x| x.contains('*')))
+            })
+        })
         .filter(|r| {
             needed
                 .iter()
@@ -1049,10 +1059,17 @@ mod tests {
             ],
         };
         let mut b = bundle("rbac-revoked");
+        let mut admin = role("admin", &["*"]);
+        admin.rules.truncate(1);
+        admin.rules[0].resources = vec!["*".into()];
+        admin.rules[0].api_groups = vec!["*".into()];
         b.credentials[0].roles = vec![
             role("demo-client", &["get", "create", "update"]),
             role("reader", &["get"]),
-            role("x;rm -rf", &["*"]),
+            // Sorts first by name, but the API server would not accept it: never offered.
+            role("a;rm -rf", &["get", "create", "update"]),
+            // One rule, so the fewest, but a wildcard: never offered.
+            admin,
         ];
         let v = evaluate(&Authorization, &b);
         let first = &v[0].remediation[0];
