@@ -38,6 +38,11 @@ pub fn event_topic(e: &EventRecord, classifier: &Classifier) -> Option<EventTopi
 
 /// The topic of a reason and message.
 pub fn topic(reason: &str, message: &str, classifier: &Classifier) -> Option<EventTopic> {
+    // kube-doctor serve's own verdicts (bundles recorded before step 2 dropped them, or edited)
+    // are never evidence of anything: a past run's "RBAC denies" would read as a current fault.
+    if reason == "KubeDoctorDiagnosis" {
+        return None;
+    }
     let text = format!("{reason}: {message}");
     let lower = text.to_ascii_lowercase();
     if lower.contains("networkpolicy") || lower.contains("network policy") {
@@ -67,6 +72,33 @@ pub fn topic(reason: &str, message: &str, classifier: &Classifier) -> Option<Eve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A new user saw a past run's `KubeDoctorDiagnosis ... authorization (93%) ... denied by
+    /// RBAC` Events cited first in a network verdict of a bundle recorded before step 2 dropped
+    /// them: they have no topic, so they are never evidence.
+    #[test]
+    fn kube_doctors_own_events_are_never_evidence() {
+        let c = Classifier::shared();
+        assert_eq!(
+            topic(
+                "KubeDoctorDiagnosis",
+                "authorization (93%): demo-clients/127.0.1.3:18082 is denied by RBAC",
+                c
+            ),
+            None
+        );
+        let b = crate::diagnose::testing::bundle("network-blackhole");
+        let r = crate::diagnose::diagnose(&b, &crate::diagnose::Settings::default());
+        assert!(
+            r.verdicts
+                .iter()
+                .flat_map(|v| &v.evidence)
+                .all(|e| !e.detail.contains("KubeDoctorDiagnosis")
+                    && !e.reference.contains("KubeDoctorDiagnosis")),
+            "{:?}",
+            r.verdicts
+        );
+    }
 
     #[test]
     fn topics_from_reason_and_message() {
