@@ -2,7 +2,7 @@
 //! resource R ..."), confirmed by a SubjectAccessReview when kube-doctor may ask one ->
 //! `authorization`. Remediation is one Role (or ClusterRole) and binding per subject and scope
 //! that grants the denied verbs on the denied resources to the denied subject, with the verbs
-//! client-go asks for together (an informer's list and watch, leader election's get, create and
+//! Kubernetes clients ask for together (an informer's list and watch, leader election's get, create and
 //! update of its Lease), said as such.
 //!
 //! A log line is evidence, not authority: a denial counts only when the user it names is one
@@ -154,7 +154,7 @@ pub fn grant_yaml_all(ds: &[&AuthzDenial]) -> Option<String> {
 fn existing_role<'a>(
     roles: &'a [crate::bundle::RoleRules],
     g: &[&AuthzDenial],
-) -> Option<(&'a crate::bundle::RoleRules, String)> {
+) -> Option<(&'a crate::bundle::RoleRules, String, Vec<String>)> {
     let first = *g.first()?;
     let ns = scope(first)?;
     if g.iter().any(|d| d.path.is_some()) {
@@ -176,12 +176,19 @@ fn existing_role<'a>(
     let role = roles
         .iter()
         .filter(|r| r.namespace == ns && names::is_dns1123_subdomain(&r.name))
-        // A wildcard grants more than was denied: never offered, as no grant has one.
+        // A wildcard grants more than was denied: never offered, as no grant has one; nor a
+        // Role that grants what lets its holder read secrets or grant itself more.
         .filter(|r| {
             !r.rules.iter().any(|p| {
                 [&p.api_groups, &p.resources, &p.verbs]
                     .iter()
                     .any(|l| l.iter().any(|x| x.contains('*')))
+                    || p.verbs
+                        .iter()
+                        .any(|v| SENSITIVE_VERBS.contains(&v.as_str()))
+                    || p.resources
+                        .iter()
+                        .any(|res| SENSITIVE_RESOURCES.contains(&res.as_str()))
             })
         })
         .filter(|r| {
@@ -190,6 +197,25 @@ fn existing_role<'a>(
                 .all(|(group, res, verb)| r.rules.iter().any(|p| p.grants(group, res, verb)))
         })
         .min_by_key(|r| (r.rules.len(), r.name.clone()))?;
+    // What else it grants: said, so nobody binds more than they meant to.
+    let mut beyond: Vec<String> = Vec::new();
+    for p in &role.rules {
+        for res in &p.resources {
+            for verb in &p.verbs {
+                let needed_here = needed.iter().any(|(g, r, v)| {
+                    r == res && v == verb && p.api_groups.iter().any(|pg| pg == g)
+                });
+                let item = format!(
+                    "{} {}",
+                    escape::one_line(verb, 40),
+                    escape::one_line(res, 100)
+                );
+                if !needed_here && !beyond.contains(&item) {
+                    beyond.push(item);
+                }
+            }
+        }
+    }
     let q = names::shell_arg;
     let who = first.user.rsplit(':').next().unwrap_or("client");
     let binding = names::to_dns1123_label(&format!("{who}-{}", role.name));
@@ -207,8 +233,30 @@ fn existing_role<'a>(
             q(ns)?,
             q(&role.name)?
         ),
+        beyond,
     ))
 }
+
+/// Verbs that let a Role's holder grant itself more (RBAC's escalation checks, impersonation):
+/// a Role with one is never offered for binding.
+const SENSITIVE_VERBS: &[&str] = &["bind", "escalate", "impersonate"];
+
+/// Resources whose access reads credentials or changes who may do what (Secrets, RBAC objects,
+/// ServiceAccount tokens, a shell in a pod, a node's kubelet): a Role granting any verb on one
+/// is never offered for binding.
+const SENSITIVE_RESOURCES: &[&str] = &[
+    "secrets",
+    "roles",
+    "rolebindings",
+    "clusterroles",
+    "clusterrolebindings",
+    "serviceaccounts/token",
+    "pods/exec",
+    "pods/attach",
+    "pods/portforward",
+    "nodes/proxy",
+    "certificatesigningrequests/approval",
+];
 
 /// `kubectl auth can-i VERB RESOURCE [-n NS] --as USER`, every argument shell-quoted; `None`
 /// when an argument cannot be (a NUL byte).
@@ -542,9 +590,10 @@ impl Rule for Authorization {
                 let checks: Vec<String> = g.iter().filter_map(|d| can_i(d)).collect();
                 // A Role in the namespace that grants all of it already: bind it (the binding is
                 // what is missing, most often), and keep the YAML as the alternative.
-                if let Some((role, cmd)) = existing_role(roles, g) {
+                let bind = existing_role(roles, g);
+                if let Some((role, cmd, beyond)) = &bind {
                     remediation.push(format!(
-                        "the Role {} in {} already grants {}{}: bind it rather than writing a new one: {cmd} (verify with: {})",
+                        "the Role {} in {} already grants {}{}{}: bind it rather than writing a new one: {cmd} (verify with: {})",
                         escape::one_line(&role.name, 200),
                         escape::one_line(&role.namespace, 100),
                         what.join(", "),
@@ -553,11 +602,31 @@ impl Rule for Authorization {
                         } else {
                             format!(" and {}", extra.join(", "))
                         },
+                        if beyond.is_empty() {
+                            String::new()
+                        } else {
+                            let shown: Vec<&str> =
+                                beyond.iter().take(8).map(String::as_str).collect();
+                            format!(
+                                "; it also grants {}{} (bind it only if the client should have those)",
+                                shown.join(", "),
+                                if beyond.len() > 8 {
+                                    format!(" and {} more", beyond.len() - 8)
+                                } else {
+                                    String::new()
+                                }
+                            )
+                        },
                         checks.join("; ")
                     ));
                 }
                 remediation.push(format!(
-                    "grant {} {} to {}{} (verify with: {}):\n{yaml}",
+                    "{}grant {} {} to {}{} (verify with: {}):\n{yaml}",
+                    if bind.is_some() {
+                        "or, to grant only what it needs, "
+                    } else {
+                        ""
+                    },
                     what.join(", "),
                     scope(g[0]).map_or("cluster-wide".to_string(), |n| format!("in {n}")),
                     g[0].user,
@@ -565,7 +634,7 @@ impl Rule for Authorization {
                         String::new()
                     } else {
                         format!(
-                            ", with {}: client-go asks for them next (an informer lists and watches; leader election gets, creates and updates its Lease)",
+                            ", with {}: Kubernetes clients ask for them next (an informer lists and watches; leader election gets, creates and updates its Lease)",
                             extra.join(", ")
                         )
                     },
@@ -996,7 +1065,8 @@ mod tests {
         // Leader election's Lease: get, create and update together (a new user applied the
         // grant of `get` alone and got `cannot update resource "leases"` next).
         assert!(
-            grants[0].contains("with create leases, update leases, watch pods: client-go asks"),
+            grants[0]
+                .contains("with create leases, update leases, watch pods: Kubernetes clients ask"),
             "{}",
             grants[0]
         );
@@ -1036,7 +1106,7 @@ mod tests {
         );
     }
 
-    /// A Role in the namespace that grants the denied verbs (and those client-go asks for
+    /// A Role in the namespace that grants the denied verbs (and those clients ask for
     /// with them) already: the advice binds it first (a new user's lab run: the lab's Role
     /// `demo-client` was bound to two sibling ServiceAccounts, only this one's binding was
     /// gone). A Role that lacks one verb, or whose name the API server would not accept, is not
@@ -1084,7 +1154,29 @@ mod tests {
             "{first}"
         );
         assert!(
-            v[0].remediation[1].starts_with("grant "),
+            v[0].remediation[1].starts_with("or, to grant only what it needs, grant "),
+            "{:?}",
+            v[0].remediation
+        );
+        // What else the Role grants is said (a new user: a Role granting more was offered
+        // silently).
+        assert!(
+            first.contains(
+                "; it also grants get pods (bind it only if the client should have those)"
+            ),
+            "{first}"
+        );
+        // A Role that also reads Secrets, or may bind Roles, is never offered.
+        let mut secrets = role("a-secrets", &["get", "create", "update"]);
+        secrets.rules.push(rule("", "secrets", &["get"]));
+        let mut binder = role("a-binder", &["get", "create", "update"]);
+        binder
+            .rules
+            .push(rule("rbac.authorization.k8s.io", "roles", &["bind"]));
+        b.credentials[0].roles = vec![secrets, binder];
+        let v = evaluate(&Authorization, &b);
+        assert!(
+            v[0].remediation[0].starts_with("grant "),
             "{:?}",
             v[0].remediation
         );
