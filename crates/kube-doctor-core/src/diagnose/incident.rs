@@ -212,8 +212,22 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
             .iter()
             .filter(|(code, n)| !code.starts_with('2') && **n > 0.0)
             .all(|(code, _)| code == "<error>");
+    // Codes that look like existence checks or conflicts beside log lines of another failure
+    // (an RBAC denial, a TLS error) are not noise: the log says what the codes do not.
+    let logs_disagree = |allowed: &[Category]| {
+        logs.iter()
+            .any(|(c, s)| s.count > s.expected && !allowed.contains(c))
+    };
     let noise = j
         .noise
+        .filter(|n| match n {
+            Noise::NotFoundChecks => !logs_disagree(&[Category::NotFound]),
+            Noise::Conflicts => !logs_disagree(&[Category::InvalidRequest]),
+            Noise::NotFoundAndConflicts => {
+                !logs_disagree(&[Category::NotFound, Category::InvalidRequest])
+            }
+            _ => true,
+        })
         .or(watch_reconnects.then_some(Noise::WatchReconnects));
     let first_log_error = logs
         .values()
@@ -437,6 +451,22 @@ mod tests {
             inc.evidence[0].detail.contains(" since "),
             "{}",
             inc.evidence[0].detail
+        );
+    }
+
+    /// A new user's edit: the 403s renamed 404 (existence checks, so noise) while the log
+    /// names RBAC denials. The log says what the codes do not: not noise.
+    #[test]
+    fn existence_check_codes_beside_denials_in_the_log_are_not_noise() {
+        let mut b = crate::diagnose::testing::bundle("rbac-revoked");
+        let c = &mut b.clients.as_mut().unwrap().clients[0];
+        let n = c.codes.remove("403").unwrap();
+        c.codes.insert("404".into(), n);
+        let incs = incidents(&b, Threshold::default());
+        assert!(
+            incs.iter().all(|i| !i.noise),
+            "{:?}",
+            incs.iter().map(|i| i.noise).collect::<Vec<_>>()
         );
     }
 
