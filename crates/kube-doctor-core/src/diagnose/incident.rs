@@ -214,9 +214,12 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
             .all(|(code, _)| code == "<error>");
     // Codes that look like existence checks or conflicts beside log lines of another failure
     // (an RBAC denial, a TLS error) are not noise: the log says what the codes do not.
+    // A workload's log only: a control-plane component's holds every kind of line.
     let logs_disagree = |allowed: &[Category]| {
-        logs.iter()
-            .any(|(c, s)| s.count > s.expected && !allowed.contains(c))
+        c.pod().is_some()
+            && logs
+                .iter()
+                .any(|(cat, s)| s.count > s.expected && !allowed.contains(cat))
     };
     let noise = j
         .noise
