@@ -556,7 +556,7 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
             }),
         ),
         (
-            "after its window ends",
+            "outside its window",
             Box::new(|v| {
                 let n = v["clients"]["clients"][0]["series"]
                     .as_array()
@@ -575,6 +575,53 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
         (
             "blank id",
             Box::new(|v| v["clients"]["clients"][0]["id"] = "\u{200b}\u{ad}".into()),
+        ),
+        // A second new-user check: a series with fewer errors than its totals, a 5xx ratio
+        // without 5xx codes, a series out of time order, a code that is no HTTP status, a point
+        // before the window, a window without length, an id of 100,000 characters.
+        (
+            "in its series but",
+            Box::new(|v| {
+                for p in v["clients"]["clients"][0]["series"].as_array_mut().unwrap() {
+                    p["errors"] = 0.into();
+                }
+            }),
+        ),
+        (
+            "has 0 5xx and 0 unanswered requests by code but ratios of 0.5",
+            Box::new(|v| v["clients"]["clients"][0]["ratios"]["server_5xx"] = 0.5.into()),
+        ),
+        (
+            "out of time order",
+            Box::new(|v| {
+                v["clients"]["clients"][0]["series"]
+                    .as_array_mut()
+                    .unwrap()
+                    .reverse();
+            }),
+        ),
+        (
+            "under code \"999\"",
+            Box::new(|v| {
+                let c = &mut v["clients"]["clients"][0]["codes"];
+                let n = c["403"].take();
+                c.as_object_mut().unwrap().remove("403");
+                c["999"] = n;
+            }),
+        ),
+        (
+            "outside its window",
+            Box::new(|v| {
+                v["clients"]["clients"][0]["series"][0]["at"] = "2020-01-01T00:00:00Z".into();
+            }),
+        ),
+        (
+            "has no length",
+            Box::new(|v| v["window"]["from"] = v["window"]["to"].clone()),
+        ),
+        (
+            "bytes long",
+            Box::new(|v| v["clients"]["clients"][0]["id"] = "x".repeat(100_000).into()),
         ),
     ];
     for (want, edit) in cases {

@@ -26,6 +26,9 @@ pub use evidence::*;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The longest client id a bundle may hold, in bytes.
+pub const MAX_ID_BYTES: usize = 1024;
+
 /// The schema word this version writes and reads.
 pub const BUNDLE_SCHEMA: &str = "kube-doctor/bundle/v2";
 /// The first version's schema word: still read, through [`migrate::v1_to_v2`].
@@ -192,9 +195,10 @@ impl Bundle {
     /// ratio in (0, 1], the one the run's settings name; each client's id is unique and not
     /// blank (nor only invisible characters), its ratios are in [0, 1], its request and code
     /// counts finite and not negative, its codes add up to its requests and its ratios to its
-    /// codes (the collector derives all three from the same increases); its series has no more
-    /// requests or errors in all than its totals, no point with more errors than requests or
-    /// more 5xx and no-response errors than errors, and no point after the window.
+    /// codes (the collector derives all three from the same increases), its codes are HTTP
+    /// statuses or `<error>`, its id at most [`MAX_ID_BYTES`]; its series, in time order and
+    /// inside the window (which has a length), adds up to its totals and has no point with more
+    /// errors than requests or more 5xx and no-response errors than errors.
     ///
     /// # Errors
     /// [`BundleError::Inconsistent`] naming the first contradiction found.
@@ -219,6 +223,17 @@ impl Bundle {
             return bad(format!(
                 "its window ends ({}) after the collection finished ({})",
                 self.window.to, self.collected_at
+            ));
+        }
+        let has_points = self
+            .clients
+            .iter()
+            .flat_map(|c| &c.clients)
+            .any(|r| !r.series.is_empty());
+        if self.window.to == self.window.from && has_points {
+            return bad(format!(
+                "its window has no length ({} to {}) but holds client rates",
+                self.window.from, self.window.to
             ));
         }
         if self.window.length() > jiff::SignedDuration::from_hours(8 * 24) {
@@ -275,6 +290,23 @@ impl Bundle {
             {
                 return bad("a client has a blank id".into());
             }
+            if r.id.len() > MAX_ID_BYTES {
+                return bad(format!(
+                    "a client id is {} bytes long (a Prometheus job/instance or user name is far shorter than {MAX_ID_BYTES})",
+                    r.id.len()
+                ));
+            }
+            if let Some(code) = r.codes.keys().find(|code| {
+                code.as_str() != "<error>"
+                    && !code
+                        .parse::<u16>()
+                        .is_ok_and(|n| (100..=599).contains(&n) && code.len() == 3)
+            }) {
+                return bad(format!(
+                    "client {:?} counts requests under code {code:?} (an HTTP status 100-599 or <error> is expected)",
+                    r.id
+                ));
+            }
             if !ids.insert(r.id.as_str()) {
                 return bad(format!("client {:?} is listed twice", r.id));
             }
@@ -301,8 +333,7 @@ impl Bundle {
                     r.codes
                         .iter()
                         .filter(|(code, _)| keep(code))
-                        .map(|(_, n)| n)
-                        .sum()
+                        .fold(0.0, |a, (_, n)| a + n)
                 };
                 let all = sum(|_| true);
                 if !near(all, r.requests) {
@@ -316,6 +347,16 @@ impl Bundle {
                     return bad(format!(
                         "client {:?} has {non_2xx} non-2xx requests by code but a non-2xx ratio of {}",
                         r.id, r.ratios.non_2xx
+                    ));
+                }
+                let server = sum(|code| code.starts_with('5'));
+                let transport = sum(|code| code == "<error>");
+                if !near(server, r.ratios.server_5xx * r.requests)
+                    || !near(transport, r.ratios.transport * r.requests)
+                {
+                    return bad(format!(
+                        "client {:?} has {server} 5xx and {transport} unanswered requests by code but ratios of {} and {}",
+                        r.id, r.ratios.server_5xx, r.ratios.transport
                     ));
                 }
             }
@@ -336,22 +377,34 @@ impl Bundle {
                     .to
                     .checked_add(skew)
                     .is_ok_and(|latest| p.at > latest)
+                    || self
+                        .window
+                        .from
+                        .checked_sub(skew)
+                        .is_ok_and(|earliest| p.at < earliest)
             }) {
                 return bad(format!(
-                    "client {:?} has a point at {}, after its window ends ({})",
-                    r.id, p.at, self.window.to
+                    "client {:?} has a point at {}, outside its window ({} to {})",
+                    r.id, p.at, self.window.from, self.window.to
                 ));
             }
-            // The series holds the window's intervals, the totals their sum: a series with
-            // more requests or errors than the totals contradicts them (one cut short holds
-            // fewer).
+            if let Some(w) = r.series.windows(2).find(|w| w[1].at <= w[0].at) {
+                return bad(format!(
+                    "client {:?} has its series out of time order ({} then {})",
+                    r.id, w[0].at, w[1].at
+                ));
+            }
+            // The series holds the window's intervals, the totals their sum (the collector
+            // adds the same increases to both).
             let (series_requests, series_errors) = r
                 .series
                 .iter()
                 .fold((0.0, 0.0), |(q, e), p| (q + p.requests, e + p.errors));
-            let over = |series: f64, total: f64| series > total * (1.0 + 1e-3) + 0.5;
-            if over(series_requests, r.requests)
-                || over(series_errors, r.ratios.non_2xx * r.requests)
+            let apart =
+                |series: f64, total: f64| (series - total).abs() > total.max(series) * 1e-3 + 0.5;
+            if !r.series.is_empty()
+                && (apart(series_requests, r.requests)
+                    || apart(series_errors, r.ratios.non_2xx * r.requests))
             {
                 return bad(format!(
                     "client {:?} has {series_errors} errors of {series_requests} requests in its series but {} of {} in all",
