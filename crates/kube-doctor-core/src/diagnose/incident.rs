@@ -257,6 +257,11 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
                     "consistently ({:.0} % of intervals)",
                     j.pattern_stat.coverage * 100.0
                 ),
+                // Over in every interval, but too few intervals to call it consistent.
+                Pattern::Intermittent if j.pattern_stat.coverage >= 0.999 => format!(
+                    "in all {} of its intervals with traffic (too few to call consistent)",
+                    j.pattern_stat.intervals_with_traffic
+                ),
                 Pattern::Intermittent => format!(
                     "intermittently ({:.0} % of intervals)",
                     j.pattern_stat.coverage * 100.0
@@ -470,6 +475,24 @@ mod tests {
             incs.iter().all(|i| !i.noise),
             "{:?}",
             incs.iter().map(|i| i.noise).collect::<Vec<_>>()
+        );
+    }
+
+    /// "intermittently (100 % of intervals)" read as a contradiction to a new user: over in
+    /// every interval, but too few intervals to call it consistent, says so.
+    #[test]
+    fn every_interval_of_too_few_is_said_so() {
+        let b = crate::diagnose::testing::bundle("apf-throttle");
+        let incs = incidents(&b, Threshold::default());
+        let details: Vec<&str> = incs.iter().map(|i| i.evidence[0].detail.as_str()).collect();
+        assert!(
+            details.iter().any(|d| d
+                .contains("in all 2 of its intervals with traffic (too few to call consistent)")),
+            "{details:?}"
+        );
+        assert!(
+            details.iter().all(|d| !d.contains("intermittently (100 %")),
+            "{details:?}"
         );
     }
 
