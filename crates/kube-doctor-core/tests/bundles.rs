@@ -204,6 +204,31 @@ fn a_truncated_bundle_is_a_clear_error() {
     }
 }
 
+/// A value of the wrong kind names its field (a new user got `failed to parse four digit
+/// integer as year` with no field for an edited window).
+#[test]
+fn a_wrong_value_names_its_field() {
+    let base: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();
+    for (edit, want) in [
+        (
+            ("window", "from", "20x6-11-22T03:38:25Z"),
+            "at window.from: ",
+        ),
+        (("clients", "source", "none"), "at clients.source"),
+    ] {
+        let mut v = base.clone();
+        let ((top, key, value), want) = (edit, want);
+        if top == "clients" {
+            v[top][key]["kind"] = value.into();
+        } else {
+            v[top][key] = value.into();
+        }
+        let err = Bundle::from_json(v.to_string().as_bytes()).unwrap_err();
+        assert!(matches!(err, BundleError::Field { .. }), "{err}");
+        assert!(err.to_string().contains(want), "{err}");
+    }
+}
+
 #[test]
 fn another_schema_version_says_so() {
     let mut v: serde_json::Value = serde_json::from_slice(&fixture_bytes("rbac-revoked")).unwrap();

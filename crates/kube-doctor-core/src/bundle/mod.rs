@@ -26,6 +26,20 @@ pub use evidence::*;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// A field-level parse error, with where it happened when the path says anything.
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>) -> BundleError {
+    let path = e.path().to_string();
+    let source = e.into_inner();
+    if path.is_empty() || path == "." {
+        BundleError::Parse(source)
+    } else {
+        BundleError::Field {
+            path: crate::escape::one_line(&path, 120),
+            source,
+        }
+    }
+}
+
 /// The longest client id a bundle may hold, in bytes.
 pub const MAX_ID_BYTES: usize = 1024;
 
@@ -81,6 +95,15 @@ pub enum BundleError {
     /// Not JSON, or not a bundle's shape.
     #[error("not a kube-doctor bundle: {0}")]
     Parse(#[source] serde_json::Error),
+    /// JSON of a bundle's shape with a wrong value at one field.
+    #[error("not a kube-doctor bundle: at {path}: {source}")]
+    Field {
+        /// Where (`window.from`, `clients.clients[0].codes`), escaped and cut.
+        path: String,
+        /// What serde_json said.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A bundle of another schema version.
     #[error(
         "bundle schema {found:?} is not supported (this kube-doctor reads {BUNDLE_SCHEMA:?} and {BUNDLE_SCHEMA_V1:?}); {advice}"
@@ -439,11 +462,14 @@ impl Bundle {
         }
         let head: Head = serde_json::from_slice(bytes).map_err(BundleError::Parse)?;
         match head.schema.as_ref().and_then(|s| s.as_str()) {
-            Some(BUNDLE_SCHEMA) => serde_json::from_slice(bytes).map_err(BundleError::Parse),
+            Some(BUNDLE_SCHEMA) => {
+                let de = &mut serde_json::Deserializer::from_slice(bytes);
+                serde_path_to_error::deserialize(de).map_err(field_error)
+            }
             Some(BUNDLE_SCHEMA_V1) => {
                 let v: serde_json::Value =
                     serde_json::from_slice(bytes).map_err(BundleError::Parse)?;
-                serde_json::from_value(migrate::v1_to_v2(v)).map_err(BundleError::Parse)
+                serde_path_to_error::deserialize(migrate::v1_to_v2(v)).map_err(field_error)
             }
             _ => {
                 let newer = head
