@@ -383,7 +383,10 @@ fn run_case(case: &Case) {
     let bytes = std::fs::read(&run.bundle_path).expect("read bundle");
     // What `collect` wrote, `diagnose` reads: the bundle passes every check a file gets.
     if let Err(e) = kube_doctor_core::bundle::Bundle::from_json(&bytes) {
-        panic!("{}: the collected bundle does not read back: {e}", case.fault);
+        panic!(
+            "{}: the collected bundle does not read back: {e}",
+            case.fault
+        );
     }
     let bundle: Value = serde_json::from_slice(&bytes).expect("bundle is JSON");
     if let Err(e) = (case.proof)(&bundle) {
