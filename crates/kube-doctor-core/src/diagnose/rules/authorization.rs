@@ -299,8 +299,14 @@ fn no_longer_current(d: &AuthzDenial, others_denied: bool) -> String {
     )
 }
 
-/// What `d` is as a permission: `get leases in namespace demo`.
+/// What `d` is as a permission: `get leases in namespace demo` (cluster text escaped).
 fn permission_text(d: &AuthzDenial) -> String {
+    verb_what_where(d, "at the cluster scope")
+}
+
+/// `VERB RESOURCE[/SUB] in namespace N`, or `VERB RESOURCE[/SUB] CLUSTER` at the cluster scope
+/// (cluster strings escaped).
+fn verb_what_where(d: &AuthzDenial, cluster: &str) -> String {
     let e = |s: &str| escape::one_line(s, 200);
     format!(
         "{} {}{} {}",
@@ -312,10 +318,7 @@ fn permission_text(d: &AuthzDenial) -> String {
             .unwrap_or_default(),
         d.namespace
             .as_deref()
-            .map_or("at the cluster scope".to_string(), |n| format!(
-                "in namespace {}",
-                e(n)
-            ))
+            .map_or(cluster.to_string(), |n| format!("in namespace {}", e(n)))
     )
 }
 
@@ -359,22 +362,10 @@ fn quota_refuses(ctx: &Context<'_>, inc: &crate::diagnose::Incident) -> bool {
 
 /// A denial as a sentence (cluster strings escaped).
 fn denial_text(d: &AuthzDenial) -> String {
-    let e = |s: &str| escape::one_line(s, 200);
     format!(
-        "User \"{}\" cannot {} {}{} in {}",
-        e(&d.user),
-        e(&d.verb),
-        e(d.path.as_deref().unwrap_or(&d.resource)),
-        d.subresource
-            .as_ref()
-            .map(|s| format!("/{}", e(s)))
-            .unwrap_or_default(),
-        d.namespace
-            .as_deref()
-            .map_or("the cluster scope".to_string(), |n| format!(
-                "namespace {}",
-                e(n)
-            ))
+        "User \"{}\" cannot {}",
+        escape::one_line(&d.user, 200),
+        verb_what_where(d, "in the cluster scope")
     )
 }
 
