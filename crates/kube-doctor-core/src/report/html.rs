@@ -185,28 +185,12 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     } else {
         h.push_str("<table><tr><th>client</th><th>errors</th><th>onset</th><th>pattern</th><th>categories</th></tr>");
         for c in &r.clients {
-            let cats: Vec<String> = c
-                .categories
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&match super::who(c) {
-                    Some(who) => format!("{} ({who})", c.id),
-                    None => c.id.clone(),
-                }),
-                escape(&format!(
-                    "{:.1} %{}{}",
-                    c.error_ratio * 100.0,
-                    super::peak_note(c),
-                    super::noise_note(c)
-                )),
-                c.onset.map_or("before the window".to_string(), fmt_time),
-                format!("{:?}", c.pattern).to_lowercase(),
-                escape(&cats.join(", "))
-            );
+            let cells = super::client_cells(c);
+            h.push_str("<tr>");
+            for cell in &cells {
+                let _ = write!(h, "<td>{}</td>", escape(cell));
+            }
+            h.push_str("</tr>");
         }
         h.push_str("</table>");
     }

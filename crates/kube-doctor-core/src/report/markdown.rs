@@ -61,24 +61,12 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         writeln!(out, "| client | errors | onset | pattern | categories |")?;
         writeln!(out, "|---|---|---|---|---|")?;
         for c in &r.clients {
-            let cats: Vec<String> = c
-                .categories
-                .iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
+            let [client, errors, onset, pattern, cats] = super::client_cells(c);
             writeln!(
                 out,
-                "| {} | {:.1} %{}{} | {} | {} | {} |",
-                escape(&match super::who(c) {
-                    Some(who) => format!("{} ({who})", c.id),
-                    None => c.id.clone(),
-                }),
-                c.error_ratio * 100.0,
-                super::peak_note(c),
-                super::noise_note(c),
-                c.onset.map_or("before the window".to_string(), fmt_time),
-                format!("{:?}", c.pattern).to_lowercase(),
-                escape(&cats.join(", "))
+                "| {} | {errors} | {onset} | {pattern} | {} |",
+                escape(&client),
+                escape(&cats)
             )?;
         }
         writeln!(out)?;

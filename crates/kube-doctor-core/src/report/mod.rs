@@ -140,6 +140,32 @@ pub(crate) fn noise_note(c: &ReportClient) -> String {
         .unwrap_or_default()
 }
 
+/// The cells of a client's row in the Markdown and HTML tables, unescaped: the client (with who
+/// it is), its errors (with peak and noise notes), onset, pattern, categories.
+pub(crate) fn client_cells(c: &ReportClient) -> [String; 5] {
+    let cats: Vec<String> = c
+        .categories
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    [
+        match who(c) {
+            Some(who) => format!("{} ({who})", c.id),
+            None => c.id.clone(),
+        },
+        format!(
+            "{:.1} %{}{}",
+            c.error_ratio * 100.0,
+            peak_note(c),
+            noise_note(c)
+        ),
+        c.onset
+            .map_or("before the window".to_string(), crate::diagnose::fmt_time),
+        format!("{:?}", c.pattern).to_lowercase(),
+        cats.join(", "),
+    ]
+}
+
 /// The heading of the client list: "Failing clients", or, when every listed client is
 /// expected noise, a heading that does not call them failing.
 pub(crate) fn clients_heading(r: &Report) -> &'static str {
