@@ -485,6 +485,15 @@ pub(crate) mod testing {
         rule.evaluate(&prepared.context(b, &prepared.incidents, Windows::default()))
     }
 
+    /// The collector's onset of client `id` in a recorded bundle (panics when it has none).
+    pub fn recorded_onset(b: &Bundle, id: &str) -> Timestamp {
+        b.clients
+            .as_ref()
+            .and_then(|c| c.clients.iter().find(|c| c.id == id))
+            .and_then(|c| c.onset)
+            .unwrap_or_else(|| panic!("{id}: no recorded onset"))
+    }
+
     /// The causes of a rule's verdicts and the clients they name.
     pub fn named(v: &[Verdict]) -> Vec<(Cause, Vec<String>)> {
         v.iter().map(|v| (v.cause, v.clients.clone())).collect()

@@ -786,16 +786,7 @@ mod tests {
         b.logs.clear();
         b.credentials.clear();
         let id = "demo-clients/127.0.1.3:18082";
-        let onset = b
-            .clients
-            .as_ref()
-            .unwrap()
-            .clients
-            .iter()
-            .find(|c| c.id == id)
-            .unwrap()
-            .onset
-            .unwrap();
+        let onset = crate::diagnose::testing::recorded_onset(&b, id);
         let bare = evaluate(&Authorization, &b);
         assert_eq!(bare[0].confidence, 0.45);
         let at = |secs| {

@@ -772,16 +772,7 @@ mod tests {
     fn another_instances_restart_does_not_explain_an_api_servers_calls() {
         use crate::bundle::{ServerSignal, SignalKind, Termination};
         let mut b = bundle("kps-webhook-5xx");
-        let onset = b
-            .clients
-            .as_ref()
-            .unwrap()
-            .clients
-            .iter()
-            .find(|c| c.id == "apiserver/198.18.7.10:26443")
-            .unwrap()
-            .onset
-            .unwrap();
+        let onset = crate::diagnose::testing::recorded_onset(&b, "apiserver/198.18.7.10:26443");
         let before = onset
             .checked_sub(jiff::SignedDuration::from_secs(120))
             .unwrap();
