@@ -8,6 +8,7 @@
 //!
 //! `KUBE_DOCTOR_RECORD=1` also records each fault's bundle into the core crate's fixtures.
 
+#[allow(dead_code)]
 mod common;
 
 use std::process::Command;
@@ -339,7 +340,15 @@ fn cases() -> Vec<Case> {
 
 fn run_case(case: &Case) {
     let fault = Fault::inject(case.fault);
-    let (run, waited) = investigate_until(&fault, case.client, case.cause, DEADLINE);
+    // The proof is part of being ready: a verdict can come a scrape before the metrics that
+    // prove it (the webhook's failing calls are an `increase` over two scrapes).
+    let proven = |run: &common::Run| {
+        std::fs::read(&run.bundle_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+            .is_some_and(|b| (case.proof)(&b).is_ok())
+    };
+    let (run, waited) = investigate_until_ready(&fault, case.client, case.cause, DEADLINE, proven);
     let summary = run.report["verdicts"]
         .as_array()
         .map(|v| {

@@ -169,6 +169,20 @@ pub fn investigate_until(
     want: &str,
     deadline: Duration,
 ) -> (Run, Duration) {
+    investigate_until_ready(fault, client, want, deadline, |_| true)
+}
+
+/// Like [`investigate_until`], but also waits until `ready` holds for the run (for example,
+/// until the bundle's server metrics show the fault: Prometheus' `increase` over a counter
+/// needs two scrapes inside the window, which can come after the verdict does). Returns the
+/// last run at the deadline, whatever it says, so the caller's assertions name what is missing.
+pub fn investigate_until_ready(
+    fault: &Fault,
+    client: &str,
+    want: &str,
+    deadline: Duration,
+    ready: impl Fn(&Run) -> bool,
+) -> (Run, Duration) {
     // Give Prometheus a few scrapes of the fault first, so the verdict rests on the fault's
     // own evidence rather than on what the window held before it.
     std::thread::sleep(Duration::from_secs(15).saturating_sub(fault.injected.elapsed()));
@@ -176,7 +190,8 @@ pub fn investigate_until(
         let window = since(fault.injected, Duration::from_secs(10));
         let run = investigate(fault.name, &["--since", &window, "--client", client]);
         let waited = fault.injected.elapsed();
-        if run.top_cause() == Some(want) || waited + Duration::from_secs(10) > deadline {
+        let done = run.top_cause() == Some(want) && ready(&run);
+        if done || waited + Duration::from_secs(10) > deadline {
             return (run, waited);
         }
         std::thread::sleep(Duration::from_secs(8));
