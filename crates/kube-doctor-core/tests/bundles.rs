@@ -678,3 +678,35 @@ fn a_bundle_that_does_not_hold_together_is_refused() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+/// Recorded while the kube-prometheus-stack lab's three API servers started and one admission
+/// webhook answered 500: the advice names the webhook's backend once (not once per signal that
+/// points at it), and an API server's calls to its own address are its loopback, even in a
+/// bundle collected before step 3 named them so.
+#[test]
+fn a_failing_webhook_is_advised_once_and_own_calls_are_loopback() {
+    let r = run("kps-webhook-5xx-at-start");
+    let top = r.top().unwrap();
+    assert_eq!(top.cause, Cause::ServerSide);
+    let about_backend: Vec<&String> = top
+        .remediation
+        .iter()
+        .filter(|f| f.contains("policy.lab.kube-doctor.io") && f.contains("backend"))
+        .collect();
+    assert_eq!(about_backend.len(), 1, "{:#?}", top.remediation);
+    assert!(
+        about_backend[0].contains("Service policy/policy-webhook"),
+        "{}",
+        about_backend[0]
+    );
+    assert!(
+        top.summary.contains("its calls to itself (loopback)"),
+        "{}",
+        top.summary
+    );
+    assert!(
+        !top.summary.contains("calls to host 198.18.7.10:26443"),
+        "{}",
+        top.summary
+    );
+}

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 
 use crate::bundle::{
-    Bundle, CategoryStats, ClientRates, Episode, ErrorRatios, HostRates, Noise, ObjectRef, Pattern,
-    RatioPoint, Target,
+    Bundle, Callee, CategoryStats, ClientRates, Episode, ErrorRatios, HostRates, Noise, ObjectRef,
+    Pattern, RatioPoint, Target,
 };
 use crate::category::Category;
 use crate::clients::{Judgement, Threshold, judge};
@@ -333,10 +333,26 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
         episodes: j.episodes.clone(),
         live: j.live(),
         series: c.series.clone(),
-        by_host: c.by_host.clone(),
+        by_host: own_calls_are_loopback(c),
         evidence,
         user: c.user.clone(),
     }
+}
+
+/// The client's calls by host, with an API server's calls to its own `instance` named
+/// [`Callee::Loopback`] (its loopback client dials its own bind address when it does not bind
+/// every address). Bundles collected before step 3 named them so carry `unknown` there.
+fn own_calls_are_loopback(c: &ClientRates) -> Vec<HostRates> {
+    let mut hosts = c.by_host.clone();
+    if let Target::ApiServer { instance } = &c.target {
+        for h in hosts
+            .iter_mut()
+            .filter(|h| h.callee == Callee::Unknown && h.host == *instance)
+        {
+            h.callee = Callee::Loopback;
+        }
+    }
+    hosts
 }
 
 /// An ended episode as one line of evidence: from when to when, or the one sample it was.

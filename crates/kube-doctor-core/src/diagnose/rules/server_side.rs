@@ -372,7 +372,23 @@ impl Rule for ServerSide {
                         },
                         SignalKind::ApiServerRestart if is_start(s) => "kube-apiserver started inside the window: while it starts (not ready, its post-start hooks and caches filling) its own and its clients' requests fail, so errors that stopped since need nothing; if the start was not planned, read the previous instance's log and termination reason (OOMKilled? liveness probe?).".to_string(),
                         SignalKind::ApiServerRestart => "kube-apiserver restarted: read the previous instance's log and termination reason (OOMKilled? liveness probe?) and check its memory limit and etcd connectivity.".to_string(),
-                        SignalKind::WebhookErrors => format!("admission webhook {} is failing or slower than its timeout: check its backend Service and pods; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", s.subject),
+                        SignalKind::WebhookErrors => {
+                            // Its backend by name when step 7 listed the configuration.
+                            let service = b
+                                .server_metrics
+                                .iter()
+                                .flat_map(|m| &m.callees.webhooks)
+                                .find(|w| w.webhook == s.subject)
+                                .and_then(|w| w.service.as_ref())
+                                .map_or(String::new(), |svc| {
+                                    format!(
+                                        " {}/{}",
+                                        crate::escape::one_line(&svc.namespace, 100),
+                                        crate::escape::one_line(&svc.name, 100)
+                                    )
+                                });
+                            format!("admission webhook {} is failing or slower than its timeout: check its backend Service{service} and its pods; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", crate::escape::one_line(&s.subject, 300))
+                        }
                         SignalKind::Server5xx => "the API server answers 5xx: check etcd health and latency, admission webhooks, and the API server's log for the failing requests (apiserver_request_total by resource and verb).".to_string(),
                         SignalKind::HighLatency => "API server requests are slow: check etcd latency, in-flight requests and APF queueing (apiserver_flowcontrol_current_inqueue_requests), and expensive LIST calls.".to_string(),
                         SignalKind::EtcdLatency => "etcd is slow: check its disk (wal fsync duration), its leader changes and its database size.".to_string(),
@@ -439,7 +455,15 @@ impl Rule for ServerSide {
                                 configuration,
                                 webhook,
                             } => {
-                                remediation.push(format!("the API server's calls to admission webhook {webhook} (configuration {configuration}, {}) fail: repair its backend or relax its failurePolicy/timeout.", h.host));
+                                // Said once: the webhook signal's advice (step 7) already
+                                // sends the reader to its backend.
+                                let advised = format!(
+                                    "admission webhook {} is failing",
+                                    crate::escape::one_line(webhook, 300)
+                                );
+                                if !remediation.iter().any(|r| r.starts_with(&advised)) {
+                                    remediation.push(format!("the API server's calls to admission webhook {} (configuration {}, {}) fail: repair its backend or relax its failurePolicy/timeout.", crate::escape::one_line(webhook, 300), crate::escape::one_line(configuration, 300), crate::escape::one_line(&h.host, 300)));
+                                }
                                 format!("admission webhook {webhook}")
                             }
                             Callee::ApiService { name } => {
