@@ -710,3 +710,45 @@ fn a_failing_webhook_is_advised_once_and_own_calls_are_loopback() {
         top.summary
     );
 }
+
+/// The healthy lab's report names the clients it read under the threshold (worst first, at
+/// most five, and how many more), and a listed client's category counts say their unit.
+#[test]
+fn clients_under_the_threshold_are_named_and_counts_have_units() {
+    let r = run("healthy");
+    assert!(r.clients.is_empty());
+    assert_eq!(r.under_threshold.total, 6);
+    assert_eq!(
+        r.under_threshold.worst.len(),
+        kube_doctor_core::report::UNDER_THRESHOLD_SHOWN
+    );
+    assert!(
+        r.under_threshold
+            .worst
+            .windows(2)
+            .all(|w| w[0].error_ratio >= w[1].error_ratio)
+    );
+    let text = rendered(&r, "text");
+    assert!(
+        text.contains("6 clients read, under the threshold: demo-clients/127.0.1.1:18081 0.0 % of 180 requests")
+            && text.contains(" and 1 more"),
+        "{text}"
+    );
+
+    // rbac-revoked's client log was read: its counts are log lines.
+    let r = run("rbac-revoked");
+    let c = &r.clients[0];
+    assert_eq!(
+        c.categories_unit,
+        Some(kube_doctor_core::report::CategoriesUnit::LogLines)
+    );
+    assert!(rendered(&r, "text").contains("consistent · log lines: authorization 19"));
+    // apiserver-down: kube-doctor could not read the client's log (the API server was down),
+    // so its counts are failed requests by status code.
+    let r = run("apiserver-down");
+    assert_eq!(
+        r.clients[0].categories_unit,
+        Some(kube_doctor_core::report::CategoriesUnit::Requests)
+    );
+    assert!(rendered(&r, "text").contains(" · requests: network_unreachable"));
+}

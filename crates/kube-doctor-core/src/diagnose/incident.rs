@@ -14,7 +14,7 @@ use crate::bundle::{
 };
 use crate::category::Category;
 use crate::clients::{Judgement, Threshold, judge};
-use crate::report::Evidence;
+use crate::report::{CategoriesUnit, Evidence};
 
 use super::{ev, fmt_time};
 
@@ -37,6 +37,8 @@ pub struct Incident {
     pub codes: BTreeMap<String, f64>,
     /// Errors per category (log lines, else requests).
     pub categories: BTreeMap<Category, u64>,
+    /// What `categories` counts: classified log lines, or failed requests by status code.
+    pub categories_unit: CategoriesUnit,
     /// Log lines per category, merged over containers and instances.
     pub logs: BTreeMap<Category, CategoryStats>,
     /// Expected noise (see `ClientRates::noise`).
@@ -196,14 +198,18 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
             }
         }
     }
-    let categories: BTreeMap<Category, u64> = if logs.values().any(|s| s.count > s.expected) {
-        logs.iter()
-            .filter(|(_, s)| s.count > s.expected)
-            .map(|(c, s)| (*c, s.count - s.expected))
-            .collect()
-    } else {
-        c.categories.clone()
-    };
+    let (categories, categories_unit): (BTreeMap<Category, u64>, _) =
+        if logs.values().any(|s| s.count > s.expected) {
+            (
+                logs.iter()
+                    .filter(|(_, s)| s.count > s.expected)
+                    .map(|(c, s)| (*c, s.count - s.expected))
+                    .collect(),
+                CategoriesUnit::LogLines,
+            )
+        } else {
+            (c.categories.clone(), CategoriesUnit::Requests)
+        };
     // Watch streams ending and reconnecting: every error the client logged is one the
     // classifier calls expected, and every failed request got no status (code="<error>").
     let watch_reconnects = !logs.is_empty()
@@ -327,6 +333,7 @@ fn incident(bundle: &Bundle, c: &ClientRates, j: &Judgement) -> Incident {
         ratios: c.ratios,
         codes: c.codes.clone(),
         categories,
+        categories_unit,
         logs,
         noise: noise.is_some(),
         noise_kind: noise,

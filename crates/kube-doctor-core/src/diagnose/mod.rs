@@ -285,6 +285,7 @@ pub fn diagnose(bundle: &Bundle, settings: &Settings) -> Report {
         generated_at: bundle.collected_at,
         cluster: bundle.cluster.clone(),
         clients: incidents.iter().map(report_client).collect(),
+        under_threshold: under_threshold(bundle, incidents),
         verdicts: merge(verdicts),
         steps: steps_as_judged(bundle, settings),
     };
@@ -318,6 +319,33 @@ fn steps_as_judged(bundle: &Bundle, settings: &Settings) -> Vec<crate::bundle::S
     steps
 }
 
+/// The clients step 3 read that the report does not list (under the threshold), worst first.
+fn under_threshold(bundle: &Bundle, listed: &[Incident]) -> crate::report::UnderThreshold {
+    let mut quiet: Vec<crate::report::QuietClient> = bundle
+        .clients
+        .iter()
+        .flat_map(|c| &c.clients)
+        .filter(|c| !listed.iter().any(|i| i.client == c.id))
+        .map(|c| crate::report::QuietClient {
+            id: c.id.clone(),
+            error_ratio: c.ratios.non_2xx,
+            requests: c.requests,
+        })
+        .collect();
+    quiet.sort_by(|a, b| {
+        b.error_ratio
+            .total_cmp(&a.error_ratio)
+            .then(b.requests.total_cmp(&a.requests))
+            .then(a.id.cmp(&b.id))
+    });
+    let total = quiet.len();
+    quiet.truncate(crate::report::UNDER_THRESHOLD_SHOWN);
+    crate::report::UnderThreshold {
+        total,
+        worst: quiet,
+    }
+}
+
 fn report_client(i: &Incident) -> ReportClient {
     ReportClient {
         episodes: i.episodes.clone(),
@@ -327,6 +355,7 @@ fn report_client(i: &Incident) -> ReportClient {
         onset: i.onset,
         pattern: i.pattern,
         categories: i.categories.clone(),
+        categories_unit: Some(i.categories_unit),
         ratios: i.ratios,
         target: i.target.clone(),
         series: i.series.clone(),

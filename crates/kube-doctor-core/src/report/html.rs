@@ -194,6 +194,9 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         h.push_str("</table>");
     }
+    if let Some(quiet) = r.under_threshold.sentence() {
+        let _ = write!(h, "<p class=\"dim\">{}</p>", escape(&quiet));
+    }
     h.push_str("<h2>Diagnosis</h2>");
     if r.verdicts.is_empty() {
         let _ = write!(h, "<p>{}</p>", escape(&verdicts_line));

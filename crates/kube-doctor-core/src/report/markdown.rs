@@ -71,6 +71,9 @@ pub fn render(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if let Some(quiet) = r.under_threshold.sentence() {
+        writeln!(out, "{}\n", escape(&quiet))?;
+    }
     writeln!(out, "## Diagnosis\n")?;
     if r.verdicts.is_empty() {
         writeln!(out, "{}\n", escape(&verdicts_line))?;

@@ -40,10 +40,79 @@ pub struct Report {
     pub cluster: ClusterInfo,
     /// Clients over the threshold (or noisy), worst first.
     pub clients: Vec<ReportClient>,
+    /// The clients step 3 read that are under the threshold: the worst
+    /// [`UNDER_THRESHOLD_SHOWN`] by error ratio (what the client list leaves out, so a reader
+    /// whose alert names another client sees that it was read, and at what ratio). Absent in
+    /// the JSON report when there are none.
+    #[serde(default, skip_serializing_if = "UnderThreshold::is_empty")]
+    pub under_threshold: UnderThreshold,
     /// Causes, most confident first.
     pub verdicts: Vec<Verdict>,
     /// What each playbook step did.
     pub steps: Vec<StepRecord>,
+}
+
+/// How many clients under the threshold a report names (the worst by error ratio).
+pub const UNDER_THRESHOLD_SHOWN: usize = 5;
+
+/// The clients read but under the threshold (see [`Report::under_threshold`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UnderThreshold {
+    /// How many there are in all.
+    pub total: usize,
+    /// The worst of them, highest error ratio first (at most [`UNDER_THRESHOLD_SHOWN`]).
+    pub worst: Vec<QuietClient>,
+}
+
+impl UnderThreshold {
+    /// No client under the threshold was read.
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// One line for every renderer, unescaped (client ids are cluster text): `"5 more clients
+    /// read, under the threshold: kube-scheduler/x 0.4 % of 1,200 requests, ..."`; `None` when
+    /// there are none.
+    pub fn sentence(&self) -> Option<String> {
+        if self.is_empty() {
+            return None;
+        }
+        let worst: Vec<String> = self
+            .worst
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {:.1} % of {:.0} requests",
+                    c.id,
+                    c.error_ratio * 100.0,
+                    c.requests
+                )
+            })
+            .collect();
+        let more = self.total - self.worst.len();
+        Some(format!(
+            "{} {} read, under the threshold: {}{}",
+            self.total,
+            if self.total == 1 { "client" } else { "clients" },
+            worst.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        ))
+    }
+}
+
+/// A client under the threshold: its id, non-2xx ratio (0.0-1.0) and requests in the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuietClient {
+    /// Client id (job/instance, or user:NAME).
+    pub id: String,
+    /// Non-2xx ratio in the window, 0.0-1.0.
+    pub error_ratio: f64,
+    /// Requests in the window.
+    pub requests: f64,
 }
 
 /// The headlines every renderer shows for a report without verdicts: (about the clients,
@@ -87,8 +156,12 @@ pub struct ReportClient {
     pub onset: Option<Timestamp>,
     /// consistent, intermittent or none.
     pub pattern: Pattern,
-    /// Errors per category (log lines when the logs were read, else requests by status code).
+    /// Errors per category, counted in [`ReportClient::categories_unit`].
     pub categories: BTreeMap<Category, u64>,
+    /// What `categories` counts: `"log_lines"` (the client's log was read and classified) or
+    /// `"requests"` (failed requests by status code). Absent in reports written before it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories_unit: Option<CategoriesUnit>,
     /// All three ratios.
     pub ratios: ErrorRatios,
     /// Who it is.
@@ -106,6 +179,43 @@ pub struct ReportClient {
     /// in the JSON report when it is not noise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub noise: Option<crate::bundle::Noise>,
+}
+
+/// What a client's category counts count (see [`ReportClient::categories_unit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoriesUnit {
+    /// Classified lines of the client's log.
+    LogLines,
+    /// Failed requests, by status code.
+    Requests,
+}
+
+impl CategoriesUnit {
+    /// The words a renderer puts before the counts: `"log lines"`, `"requests"`.
+    pub fn words(self) -> &'static str {
+        match self {
+            CategoriesUnit::LogLines => "log lines",
+            CategoriesUnit::Requests => "requests",
+        }
+    }
+}
+
+/// The category counts of a listed client with their unit: `"log lines: not_found 132,
+/// server_error 18"`; the counts alone when the unit is unknown. `limit` caps how many
+/// categories (largest first).
+pub(crate) fn categories_text(c: &ReportClient, limit: usize) -> String {
+    let mut cats: Vec<(&Category, &u64)> = c.categories.iter().collect();
+    cats.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let cats: Vec<String> = cats
+        .iter()
+        .take(limit)
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    match c.categories_unit {
+        Some(u) if !cats.is_empty() => format!("{}: {}", u.words(), cats.join(", ")),
+        _ => cats.join(", "),
+    }
 }
 
 /// Who a listed client is, when its id (the metric series' job/instance) does not say:
@@ -143,11 +253,6 @@ pub(crate) fn noise_note(c: &ReportClient) -> String {
 /// The cells of a client's row in the Markdown and HTML tables, unescaped: the client (with who
 /// it is), its errors (with peak and noise notes), onset, pattern, categories.
 pub(crate) fn client_cells(c: &ReportClient) -> [String; 5] {
-    let cats: Vec<String> = c
-        .categories
-        .iter()
-        .map(|(k, v)| format!("{k} {v}"))
-        .collect();
     [
         match who(c) {
             Some(who) => format!("{} ({who})", c.id),
@@ -162,7 +267,7 @@ pub(crate) fn client_cells(c: &ReportClient) -> [String; 5] {
         c.onset
             .map_or("before the window".to_string(), crate::diagnose::fmt_time),
         format!("{:?}", c.pattern).to_lowercase(),
-        cats.join(", "),
+        categories_text(c, usize::MAX),
     ]
 }
 

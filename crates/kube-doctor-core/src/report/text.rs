@@ -73,13 +73,6 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
     } else {
         writeln!(out, "{}", st.bold(super::clients_heading(r)))?;
         for c in &r.clients {
-            let mut cats: Vec<_> = c.categories.iter().collect();
-            cats.sort_by(|a, b| b.1.cmp(a.1));
-            let cats: Vec<String> = cats
-                .iter()
-                .take(3)
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect();
             let id = match super::who(c) {
                 Some(who) => format!("{} ({})", c.id, who),
                 None => c.id.clone(),
@@ -102,10 +95,13 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                 st.dim(&format!(
                     "{} · {}",
                     format!("{:?}", c.pattern).to_lowercase(),
-                    cats.join(", ")
+                    line(&super::categories_text(c, 3))
                 ))
             )?;
         }
+    }
+    if let Some(quiet) = r.under_threshold.sentence() {
+        writeln!(out, "  {}", st.dim(&line(&quiet)))?;
     }
     writeln!(out)?;
     if r.verdicts.is_empty() {
