@@ -678,12 +678,18 @@ impl Classifier {
                 continue;
             }
             let ph = &PHRASES[id as usize];
+            // A status word after it is the backend's answer to the API server too (`Error
+            // from server: Get "https://node:10250/containerLogs/...": Forbidden`: the kubelet
+            // refused the API server, which failed the client's request).
+            // (Not a precise phrase: `Authorization error (user=kube-apiserver-kubelet-client`
+            // names the kubelet's authorizer, which the client is told about as such.)
             let after_relay = relayed_from.is_some_and(|at| start >= at)
-                && ph.category.is_some_and(|(c, _)| {
+                && ph.category.is_some_and(|(c, s)| {
                     matches!(
                         c,
                         Category::TlsCertificate | Category::NetworkUnreachable | Category::Timeout
-                    )
+                    ) || matches!(c, Category::Authorization | Category::Authentication)
+                        && s != Strength::Specific
                 })
                 || elsewhere_from.is_some_and(|at| start >= at)
                     && ph.category.is_some_and(|(c, _)| {

@@ -804,6 +804,11 @@ pub const PHRASES: &[Phrase] = &[
     // Kubernetes validation vocabulary, context for the phrase above.
     ctx(": invalid value: "),
     ctx(": forbidden: "),
+    // The field error itself (`metadata.annotations[...]: Forbidden: may not add AppArmor
+    // annotations`, field.Forbidden) is a rejected request, not RBAC's 403: the bare word
+    // inside `: forbidden:` does not count, the error type after a field path does.
+    neutral(": forbidden:"),
+    cat("]: forbidden: ", InvalidRequest, Contextual),
     ctx(": required value"),
     ctx(": unsupported value: "),
     ctx(": duplicate value: "),
@@ -868,6 +873,9 @@ pub const PHRASES: &[Phrase] = &[
     cat("connectionreseterror", NetworkUnreachable, Specific),
     // aiohttp's connect failure (`ClientConnectorError(ConnectionKey(host='10.43.0.1', ...`).
     cat("clientconnectorerror", NetworkUnreachable, Contextual).by(Python),
+    // aiohttp's response body cut short (`ClientPayloadError: Response payload is not
+    // completed`): the stream broke, as urllib3's `Connection broken:`.
+    cat("clientpayloaderror", NetworkUnreachable, Contextual).by(Python),
     cat("broken pipe", NetworkUnreachable, Contextual),
     // urllib3's ProtocolError (`('Connection broken: IncompleteRead(...)'`) and InvalidChunkLength:
     // the response stream was cut (urllib3 `response.py`).
@@ -1254,6 +1262,29 @@ pub const PHRASES: &[Phrase] = &[
     // A file that is not there (`open /tmp/k8s-webhook-server/serving-certs/tls.crt: no such
     // file or directory`): a local failure, never the API's.
     not_api(": no such file or directory"),
+    // Akka Management's Kubernetes lease (`akka.coordination.lease.LeaseTimeoutException`):
+    // a JVM library calling the API with its own HTTP client.
+    client("akka.coordination.lease.", Java),
+    // kubectl's message for a kind the API does not serve (`error: resource mapping not found
+    // for name: ...`); Helm prints the same words without kubectl's `error: `.
+    client("error: resource mapping not found", Kubectl)
+        .at_start()
+        .exact_case(),
+    // The official Java client's informer stopping (`DefaultController#processLoop get
+    // interrupted null`): a shutdown, logged at ERROR.
+    not_api("processloop get interrupted"),
+    // Eclipse JKube's cluster probe (`[WARNING] k8s: Cannot access cluster for detecting mode:
+    // No route to host`): its Kubernetes client failing to reach the API.
+    ctx("cannot access cluster for detecting mode"),
+    // A Job that ran out of retries (`job failed: BackoffLimitExceeded`): the workload's
+    // failure, not the API's.
+    not_api("backofflimitexceeded"),
+    // curl/NSS naming a certificate that does not match the host.
+    cat(
+        "does not match the server's certificate",
+        TlsCertificate,
+        Specific,
+    ),
     // kube_runtime's span naming why it re-queues (`object.reason: error policy requested
     // retry`): the error was logged where it happened.
     neutral("error policy requested retry"),
@@ -1546,6 +1577,11 @@ pub const PHRASES: &[Phrase] = &[
     // etcd 2's own log (`etcdhttp: unexpected error: etcdserver: request timed out`,
     // `etcdserver: publish error: ...`): the server's, as etcd 3's capnslog lines are.
     veto("etcdhttp: "),
+    // The API server's own endpoint reconciler (`Unable to remove old endpoints from kubernetes
+    // service: StorageError: key not found`): its storage, not a client's call.
+    veto("unable to remove old endpoints from kubernetes service"),
+    // A JVM that cannot load a native library: never the API's.
+    veto("java.lang.unsatisfiedlinkerror"),
     veto("etcdserver: publish error"),
     // The kubelet's calls to its container runtime (CRI over gRPC): never the API's.
     veto("remote_runtime.go:"),
