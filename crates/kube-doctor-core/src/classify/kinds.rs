@@ -2576,3 +2576,16 @@ fn round_18_misses() {
         ),
     ]);
 }
+
+/// A server's start-up banner names its settings (`fail file`), not a failure: the lab's own
+/// webhook backend printed it, and step 5 counted it as the backend's first error line.
+#[test]
+fn startup_banner_is_not_an_error() {
+    check(&[(
+        r#"2026/11/29 14:49:11 lab-webhook: listening on 198.18.7.129:8443, stalling 0s (stall file "", fail file "/tmp/kd-lab-kps2/run/policy-webhook.fail")"#,
+        "none",
+        None,
+        "-",
+        "lab/go/cmd/lab-webhook/main.go",
+    )]);
+}

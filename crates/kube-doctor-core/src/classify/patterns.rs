@@ -1276,6 +1276,10 @@ pub const PHRASES: &[Phrase] = &[
     // Eclipse JKube's cluster probe (`[WARNING] k8s: Cannot access cluster for detecting mode:
     // No route to host`): its Kubernetes client failing to reach the API.
     ctx("cannot access cluster for detecting mode"),
+    // A server's start-up banner (`lab-webhook: listening on 10.0.0.9:8443, stalling 0s (stall
+    // file "", fail file "...")`): its settings, whatever words they hold; a failure to listen
+    // is the server's own, never an API client's.
+    not_api(" listening on "),
     // A Job that ran out of retries (`job failed: BackoffLimitExceeded`): the workload's
     // failure, not the API's.
     not_api("backofflimitexceeded"),
