@@ -440,12 +440,14 @@ fn a_recovered_client_says_its_peak() {
     let mut r = run("rbac-revoked");
     let plain = rendered(&r, "text");
     assert!(!plain.contains("5-min peak"), "{plain}");
+    assert!(plain.contains("since 2026-11-22 03:38:45 UTC"), "{plain}");
     let c = &mut r.clients[0];
     c.live = false;
     c.error_ratio = 0.003;
+    let onset = c.onset.unwrap();
     c.episodes = vec![kube_doctor_core::bundle::Episode {
-        start: r.window.from,
-        end: Some(r.window.from),
+        start: onset,
+        end: Some(onset + jiff::SignedDuration::from_secs(5)),
         peak_ratio: 0.031,
     }];
     let text = rendered(&r, "text");
@@ -453,6 +455,16 @@ fn a_recovered_client_says_its_peak() {
         text.contains("0.3% errors (5-min peak 3.1 %, recovered)"),
         "{text}"
     );
+    // A recovered client's row says when its errors ran, not "since".
+    assert!(
+        text.contains("2026-11-22 03:38:45 UTC → 2026-11-22 03:38:50 UTC"),
+        "{text}"
+    );
+    let row = text
+        .lines()
+        .find(|l| l.contains("(pod demo/demo-kubers)"))
+        .unwrap();
+    assert!(!row.contains("since"), "{row}");
     let md = rendered(&r, "markdown");
     assert!(
         md.contains("| 0.3 % (5-min peak 3.1 %, recovered) |"),

@@ -264,8 +264,7 @@ pub(crate) fn client_cells(c: &ReportClient) -> [String; 5] {
             peak_note(c),
             noise_note(c)
         ),
-        c.onset
-            .map_or("before the window".to_string(), crate::diagnose::fmt_time),
+        onset_text(c, ""),
         format!("{:?}", c.pattern).to_lowercase(),
         categories_text(c, usize::MAX),
     ]
@@ -289,6 +288,25 @@ fn yes() -> bool {
 /// ratio (the alert's view, which put it on the list even when the whole window's ratio is
 /// under the threshold) and whether it has recovered. Empty when it has no episode, or when it
 /// is still failing and the peak is within 1.5 times the window's ratio (nothing to add).
+/// When a listed client's errors ran: `"since T"` while they go on at the window's end, `"T →
+/// E"` for a client that recovered (E: the last sample over the threshold), `"onset before the
+/// window"` when its errors began before it. `since` is the word before a live onset (`""` in
+/// table cells).
+pub(crate) fn onset_text(c: &ReportClient, since: &str) -> String {
+    let Some(onset) = c.onset else {
+        return "onset before the window".to_string();
+    };
+    let ended = c.episodes.last().and_then(|e| e.end).filter(|_| !c.live);
+    match ended {
+        Some(end) if end >= onset => format!(
+            "{} → {}",
+            crate::diagnose::fmt_time(onset),
+            crate::diagnose::fmt_time(end)
+        ),
+        _ => format!("{since}{}", crate::diagnose::fmt_time(onset)),
+    }
+}
+
 pub(crate) fn peak_note(c: &ReportClient) -> String {
     let Some(peak) = c
         .episodes

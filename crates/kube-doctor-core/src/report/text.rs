@@ -87,11 +87,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                     super::peak_note(c),
                     super::noise_note(c)
                 )),
-                c.onset
-                    .map_or("onset before the window".to_string(), |t| format!(
-                        "since {}",
-                        fmt_time(t)
-                    )),
+                super::onset_text(c, "since "),
                 st.dim(&format!(
                     "{} · {}",
                     format!("{:?}", c.pattern).to_lowercase(),
