@@ -716,6 +716,13 @@ fn a_failing_webhook_is_advised_once_and_own_calls_are_loopback() {
         "{}",
         top.summary
     );
+    // A valid serving certificate is evidence when it was seen, not at its notAfter a year on.
+    let cert = top
+        .evidence
+        .iter()
+        .find(|e| e.reference == "tls://198.18.7.10:26443")
+        .unwrap();
+    assert_eq!(cert.at, Some(r.generated_at), "{cert:?}");
     assert!(
         !top.summary.contains("calls to host 198.18.7.10:26443"),
         "{}",

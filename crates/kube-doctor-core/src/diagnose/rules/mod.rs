@@ -48,19 +48,20 @@ pub fn serving_cert_trouble(bundle: &Bundle) -> Vec<Evidence> {
                 && (c.not_after < bundle.collected_at || c.not_before > bundle.collected_at)
                 && seen.insert(probe.endpoint.clone())
             {
-                let state = if c.not_after < bundle.collected_at {
-                    "expired"
+                // Dated when it stopped being valid, or when it will start to be.
+                let (state, at) = if c.not_after < bundle.collected_at {
+                    ("expired", c.not_after)
                 } else {
-                    "not yet valid"
+                    ("not yet valid", c.not_before)
                 };
                 out.push(ev(
                     4,
                     format!("tls://{}", probe.endpoint),
-                    Some(c.not_after),
+                    Some(at),
                     format!(
                         "the API server's serving certificate is {state}: subject {}, issuer {}, valid {} to {}",
-                        c.subject,
-                        c.issuer,
+                        crate::escape::one_line(&c.subject, 300),
+                        crate::escape::one_line(&c.issuer, 300),
                         super::fmt_time(c.not_before),
                         super::fmt_time(c.not_after)
                     ),

@@ -157,10 +157,19 @@ fn callee_findings(
             (None, Some(c)) => {
                 let expired = c.not_after < ctx.now;
                 let untrusted = c.chains_to_cluster_ca == Some(false);
+                // An expired certificate is dated when it expired; a valid one when it was
+                // seen (its notAfter, a year ahead, is no moment of the incident).
+                let seen_at = if expired {
+                    c.not_after
+                } else if c.not_before > ctx.now {
+                    c.not_before
+                } else {
+                    ctx.now
+                };
                 evidence.push(ev(
                     4,
                     format!("tls://{}", p.endpoint),
-                    Some(c.not_after),
+                    Some(seen_at),
                     format!(
                         "serving certificate {} (issuer {}), valid {} to {}{}",
                         e(&c.subject),
