@@ -807,7 +807,7 @@ pub const PHRASES: &[Phrase] = &[
     // The field error itself (`metadata.annotations[...]: Forbidden: may not add AppArmor
     // annotations`, field.Forbidden) is a rejected request, not RBAC's 403: the bare word
     // inside `: forbidden:` does not count, the error type after a field path does.
-    neutral(": forbidden:"),
+    neutral("]: forbidden:"),
     cat("]: forbidden: ", InvalidRequest, Contextual),
     ctx(": required value"),
     ctx(": unsupported value: "),
@@ -1280,6 +1280,20 @@ pub const PHRASES: &[Phrase] = &[
     // file "", fail file "...")`): its settings, whatever words they hold; a failure to listen
     // is the server's own, never an API client's.
     not_api(" listening on "),
+    // The API server's proxy to a Service or pod that failed (`error trying to reach service:
+    // dial tcp ...: i/o timeout`, apimachinery's proxy transport): the server's outbound call,
+    // relayed.
+    cat("error trying to reach service", ServerError, Specific).relayed(),
+    // kubectl top without metrics-server (`error: Metrics API not available`).
+    cat("error: metrics api not available", Other, Specific)
+        .by(Kubectl)
+        .at_start(),
+    // kubeadm's warning about configs it does not validate: its own, not a failed call.
+    not_api("cannot validate component configs"),
+    // Java's keytool (`keytool error: java.lang.Exception: ... already exists`): a keystore.
+    veto("keytool error: "),
+    // The kubelet's eviction manager reading its own node's stats.
+    veto("eviction_manager.go:"),
     // A Job that ran out of retries (`job failed: BackoffLimitExceeded`): the workload's
     // failure, not the API's.
     not_api("backofflimitexceeded"),
