@@ -58,6 +58,28 @@ pub fn write_bundle(path: &Path, bundle: &Bundle) -> anyhow::Result<()> {
             .to_string();
         anyhow::anyhow!("cannot write bundle {shown}: {}", one_line(&why, 200))
     };
+    // An existing path is written only if it is a regular file, or a symlink to one (then the
+    // file it points to is replaced, the link kept): renaming over a device, a FIFO or a
+    // directory would replace it with a plain file (`--out /dev/full` did, as root).
+    let resolved;
+    let path = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {
+            resolved = std::fs::canonicalize(path).map_err(cannot)?;
+            resolved.as_path()
+        }
+        Ok(_) => anyhow::bail!(
+            "cannot write bundle {shown}: it exists and is not a regular file; give a file path"
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if std::fs::symlink_metadata(path).is_ok() {
+                anyhow::bail!(
+                    "cannot write bundle {shown}: it is a symlink to nothing; give a file path"
+                );
+            }
+            path
+        }
+        Err(e) => return Err(cannot(e)),
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -216,6 +238,42 @@ mod tests {
             std::fs::read_to_string(dir.path().join("b.tmp")).unwrap(),
             "mine"
         );
+
+        // A symlink to a regular file: the file is replaced, the link kept.
+        let target = dir.path().join("target.json");
+        std::fs::write(&target, "old").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_bundle(&link, &example()).unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(read_bundle(&target).unwrap(), example());
+        // A directory, a FIFO (as a device would be), a dangling link: refused, nothing
+        // replaced.
+        let fifo = dir.path().join("fifo");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        for not_a_file in [dir.path(), fifo.as_path()] {
+            let e = write_bundle(not_a_file, &example())
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("is not a regular file"), "{e}");
+        }
+        use std::os::unix::fs::FileTypeExt;
+        assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+        let dangling = dir.path().join("dangling.json");
+        std::os::unix::fs::symlink(dir.path().join("nothing"), &dangling).unwrap();
+        let e = write_bundle(&dangling, &example()).unwrap_err().to_string();
+        assert!(e.contains("symlink to nothing"), "{e}");
 
         let missing = dir.path().join("no/such/dir/b.json");
         let e = write_bundle(&missing, &example()).unwrap_err().to_string();
