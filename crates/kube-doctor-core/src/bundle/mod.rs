@@ -670,6 +670,11 @@ pub struct StepRecord {
 pub fn rates_unread(steps: &[StepRecord]) -> Option<String> {
     match steps.iter().find(|s| s.step == 3) {
         Some(s) if s.status == StepStatus::Ok => None,
+        // Read, but nothing to judge (no client matched, no request counted): the note says why.
+        Some(s) if s.status == StepStatus::Empty => Some(format!(
+            "no client error rates to judge (step 3: {})",
+            crate::escape::one_line(s.note.as_deref().unwrap_or("no detail"), 600)
+        )),
         Some(s) => Some(format!(
             "client error rates were not read (step 3 {}: {})",
             s.status.as_str(),

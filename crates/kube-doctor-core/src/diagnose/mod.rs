@@ -321,6 +321,10 @@ fn steps_as_judged(bundle: &Bundle, settings: &Settings) -> Vec<crate::bundle::S
 
 /// The clients step 3 read that the report does not list (under the threshold), worst first.
 fn under_threshold(bundle: &Bundle, listed: &[Incident]) -> crate::report::UnderThreshold {
+    // Rates that could not be judged put no client under the threshold either.
+    if crate::bundle::rates_unread(&bundle.steps).is_some() {
+        return crate::report::UnderThreshold::default();
+    }
     let mut quiet: Vec<crate::report::QuietClient> = bundle
         .clients
         .iter()
@@ -428,6 +432,11 @@ fn merge(verdicts: Vec<Verdict>) -> Vec<Verdict> {
                     }
                 }
             }
+            // Clients' findings about the same webhook differ only in its mitigation when one
+            // of them carries the failurePolicy finding: said once.
+            rules::server_side::mitigation_once(&mut head.remediation);
+            let mut seen = std::collections::BTreeSet::new();
+            head.remediation.retain(|r| seen.insert(r.clone()));
             if head.remediation.is_empty() {
                 // A finding is never shown without something to do.
                 head.remediation

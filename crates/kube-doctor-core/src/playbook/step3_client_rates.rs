@@ -323,6 +323,18 @@ pub fn name_callees(evidence: &mut ClientsEvidence, callees: &Callees) {
     }
 }
 
+/// Why step 3 has nothing to judge although it read clients: not one request counted in the
+/// window (a window shorter than two of Prometheus' scrapes, `--since 1s`, has no rate), which
+/// is "could not look", never "healthy". `None` when some client has requests, or none was read.
+pub fn nothing_counted(evidence: &ClientsEvidence) -> Option<String> {
+    (!evidence.clients.is_empty() && evidence.clients.iter().all(|c| c.requests <= 0.0)).then(|| {
+        format!(
+            "no requests counted in the window for the {} read: it is shorter than Prometheus needs for a rate (two scrapes); widen --since (the alert uses 15m)",
+            super::count(evidence.clients.len(), "client", "clients")
+        )
+    })
+}
+
 /// The clients over `threshold` and not noise: the ones the later steps investigate.
 pub fn failing(evidence: &ClientsEvidence, threshold: Threshold) -> Vec<ClientRates> {
     evidence
@@ -394,6 +406,26 @@ mod tests {
             callee("policy-webhook.policy.svc:443"),
             Some(crate::bundle::Callee::Webhook { .. })
         ));
+    }
+    /// A window with no request counted is nothing to judge (the healthy lab's clients, their
+    /// requests set to 0 as `--since 1s` reads them); with requests it is judged as usual.
+    #[test]
+    fn a_window_with_no_request_counted_is_nothing_to_judge() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/bundles/healthy.json");
+        let b = crate::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let mut clients = b.clients.clone().unwrap();
+        assert_eq!(nothing_counted(&clients), None);
+        for c in &mut clients.clients {
+            c.requests = 0.0;
+        }
+        let why = nothing_counted(&clients).unwrap();
+        assert!(
+            why.starts_with("no requests counted in the window for the 6 clients read"),
+            "{why}"
+        );
+        clients.clients.clear();
+        assert_eq!(nothing_counted(&clients), None);
     }
     use crate::bundle::{RateSource, Window};
     use crate::playbook::{fixture, fixture_items};

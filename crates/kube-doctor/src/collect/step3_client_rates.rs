@@ -108,6 +108,11 @@ pub async fn collect(
         };
         return Ok(StepEnd::Empty(evidence, with_scope(note)));
     }
+    // Clients read, but not one request counted in the window: a window shorter than two of
+    // Prometheus' scrapes (`--since 1s`) has no rate to judge, which is not "healthy".
+    if let Some(why) = kube_doctor_core::playbook::step3_client_rates::nothing_counted(&evidence) {
+        return Ok(StepEnd::Empty(evidence, with_scope(why)));
+    }
     let note = note(&evidence, s.threshold);
     Ok(StepEnd::Done(evidence, Some(with_scope(note))))
 }
