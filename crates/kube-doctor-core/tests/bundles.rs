@@ -712,6 +712,26 @@ fn a_failing_webhook_is_advised_once_and_own_calls_are_loopback() {
         about_backend[0]
     );
     assert!(
+        about_backend[0].contains("kubectl get validatingwebhookconfiguration lab-policy -o yaml"),
+        "{}",
+        about_backend[0]
+    );
+    // The mitigation (failurePolicy: Ignore) once, in the failurePolicy finding.
+    let ignore = top
+        .remediation
+        .iter()
+        .filter(|f| f.contains("failurePolicy: Ignore"))
+        .count();
+    assert_eq!(ignore, 1, "{:#?}", top.remediation);
+    // A webhook called by URL: its server, not a Service.
+    let slow = run("apiserver-slow");
+    let fix = slow.top().unwrap().remediation.join("\n");
+    assert!(
+        fix.contains("check the server it calls by URL, https://127.0.0.1:17443/validate"),
+        "{fix}"
+    );
+    assert!(!fix.contains("backend Service"), "{fix}");
+    assert!(
         top.summary.contains("its calls to itself (loopback)"),
         "{}",
         top.summary

@@ -15,7 +15,13 @@ pub fn name_callee(
     api_services: &[ApiServiceInfo],
 ) -> Callee {
     let bare = host.split(':').next().unwrap_or(host);
-    if bare == "127.0.0.1" || bare == "localhost" || bare == "[::1]" || own == Some(host) {
+    // The loopback client dials the API server's own port: another port on 127.0.0.1 is
+    // another server (a webhook whose configuration is gone, say).
+    let port = |h: &str| h.rsplit_once(':').map(|(_, p)| p.to_string());
+    let own_port = own.is_none_or(|o| port(o) == port(host));
+    if (bare == "127.0.0.1" || bare == "localhost" || bare == "[::1]") && own_port
+        || own == Some(host)
+    {
         // The loopback client, unless a webhook is served on loopback too.
         if let Some(w) = webhooks.iter().find(|w| w.host.as_deref() == Some(host)) {
             return webhook(w);
@@ -112,6 +118,15 @@ mod tests {
         );
         assert_eq!(
             name_callee("10.1.2.4:6443", Some("10.1.2.3:6443"), &whs, &apis),
+            Callee::Unknown
+        );
+        // Another port on loopback, with no webhook configured there: not the loopback.
+        assert_eq!(
+            name_callee("127.0.0.1:6443", Some("127.0.0.1:6443"), &whs, &apis),
+            Callee::Loopback
+        );
+        assert_eq!(
+            name_callee("127.0.0.1:17443", Some("127.0.0.1:16443"), &[], &apis),
             Callee::Unknown
         );
     }

@@ -8,7 +8,7 @@ mod configuration;
 mod network;
 mod quota;
 mod rate_limiting;
-mod server_side;
+pub(crate) mod server_side;
 mod transient;
 mod unknown;
 

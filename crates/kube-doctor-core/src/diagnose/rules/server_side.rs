@@ -232,6 +232,31 @@ fn callee_findings(
     (evidence, fix, what)
 }
 
+/// What to do about a failing webhook while it is repaired, said after its backend advice.
+const WEBHOOK_MITIGATION: &str = "; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe";
+
+/// Says a webhook's mitigation once: when its failurePolicy finding (`admission webhook W has
+/// failurePolicy Fail: ... set failurePolicy: Ignore, or narrow its rules`) is in the advice,
+/// the backend advice about W drops [`WEBHOOK_MITIGATION`].
+pub(crate) fn mitigation_once(remediation: &mut [String]) {
+    let with_policy: Vec<String> = remediation
+        .iter()
+        .filter_map(|r| {
+            r.strip_prefix("admission webhook ")
+                .and_then(|rest| rest.split_once(" has failurePolicy Fail"))
+                .map(|(name, _)| name.to_string())
+        })
+        .collect();
+    for r in remediation.iter_mut() {
+        let about = with_policy
+            .iter()
+            .any(|name| r.starts_with(&format!("admission webhook {name} is failing")));
+        if about && r.contains(WEBHOOK_MITIGATION) {
+            *r = r.replacen(WEBHOOK_MITIGATION, "", 1);
+        }
+    }
+}
+
 /// What a webhook's configuration says (step 7's list): its evidence (what it calls,
 /// failurePolicy, timeout, what it intercepts), what to change, and what is wrong with it.
 fn webhook_findings(
@@ -382,21 +407,41 @@ impl Rule for ServerSide {
                         SignalKind::ApiServerRestart if is_start(s) => "kube-apiserver started inside the window: while it starts (not ready, its post-start hooks and caches filling) its own and its clients' requests fail, so errors that stopped since need nothing; if the start was not planned, read the previous instance's log and termination reason (OOMKilled? liveness probe?).".to_string(),
                         SignalKind::ApiServerRestart => "kube-apiserver restarted: read the previous instance's log and termination reason (OOMKilled? liveness probe?) and check its memory limit and etcd connectivity.".to_string(),
                         SignalKind::WebhookErrors => {
-                            // Its backend by name when step 7 listed the configuration.
-                            let service = b
+                            // Its backend by name when step 7 listed the configuration: a
+                            // Service, or the URL it calls directly.
+                            let config = b
                                 .server_metrics
                                 .iter()
                                 .flat_map(|m| &m.callees.webhooks)
-                                .find(|w| w.webhook == s.subject)
-                                .and_then(|w| w.service.as_ref())
-                                .map_or(String::new(), |svc| {
-                                    format!(
-                                        " {}/{}",
+                                .find(|w| w.webhook == s.subject);
+                            let name = crate::escape::one_line(&s.subject, 300);
+                            let backend = match config {
+                                Some(w) => match &w.service {
+                                    Some(svc) => format!(
+                                        "check its backend Service {}/{} and its pods",
                                         crate::escape::one_line(&svc.namespace, 100),
                                         crate::escape::one_line(&svc.name, 100)
-                                    )
-                                });
-                            format!("admission webhook {} is failing or slower than its timeout: check its backend Service{service} and its pods; while it is repaired, narrow its rules or matchConditions, or set failurePolicy: Ignore if skipping it is safe.", crate::escape::one_line(&s.subject, 300))
+                                    ),
+                                    None => format!(
+                                        "check the server it calls by URL, {}",
+                                        crate::escape::one_line(&w.client, 300)
+                                    ),
+                                },
+                                None => "check its backend".to_string(),
+                            };
+                            // A runnable command (arguments shell-quoted; none when the kind
+                            // or name could not be one).
+                            let show = config
+                                .filter(|w| matches!(w.kind.as_str(), "validating" | "mutating"))
+                                .and_then(|w| {
+                                    Some(format!(
+                                        " (kubectl get {}webhookconfiguration {} -o yaml shows it)",
+                                        w.kind,
+                                        crate::names::shell_arg(&w.configuration)?
+                                    ))
+                                })
+                                .unwrap_or_default();
+                            format!("admission webhook {name} is failing or slower than its timeout: {backend}{show}{WEBHOOK_MITIGATION}.")
                         }
                         SignalKind::Server5xx => "the API server answers 5xx: check etcd health and latency, admission webhooks, and the API server's log for the failing requests (apiserver_request_total by resource and verb).".to_string(),
                         SignalKind::HighLatency => "API server requests are slow: check etcd latency, in-flight requests and APF queueing (apiserver_flowcontrol_current_inqueue_requests), and expensive LIST calls.".to_string(),
@@ -630,6 +675,7 @@ impl Rule for ServerSide {
             if tls {
                 confidence -= 0.35;
             }
+            mitigation_once(&mut remediation);
             out.push(Verdict {
                 cause: Cause::ServerSide,
                 confidence: confidence.clamp(0.05, 0.95),
