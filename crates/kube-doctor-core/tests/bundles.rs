@@ -769,7 +769,7 @@ fn clients_under_the_threshold_are_named_and_counts_have_units() {
     );
     let text = rendered(&r, "text");
     assert!(
-        text.contains("6 clients read, under the threshold: demo-clients/127.0.1.1:18081 0.0 % of 180 requests")
+        text.contains("6 clients read, under the threshold: demo-clients/127.0.1.1:18081 (pod demo/demo-clientgo) 0.0 % of 180 requests")
             && text.contains(" and 1 more"),
         "{text}"
     );

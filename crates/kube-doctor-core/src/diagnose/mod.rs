@@ -334,6 +334,7 @@ fn under_threshold(bundle: &Bundle, listed: &[Incident]) -> crate::report::Under
             id: c.id.clone(),
             error_ratio: c.ratios.non_2xx,
             requests: c.requests,
+            who: crate::report::who_is(&c.id, &c.target),
         })
         .collect();
     quiet.sort_by(|a, b| {

@@ -70,9 +70,9 @@ impl UnderThreshold {
         self.total == 0
     }
 
-    /// One line for every renderer, unescaped (client ids are cluster text): `"5 more clients
-    /// read, under the threshold: kube-scheduler/x 0.4 % of 1,200 requests, ..."`; `None` when
-    /// there are none.
+    /// One line for every renderer, unescaped (client ids are cluster text): `"6 clients read,
+    /// under the threshold: demo/10.0.0.7:8080 (pod demo/api-0) 0.4 % of 1200 requests, ...
+    /// and 1 more"`; `None` when there are none.
     pub fn sentence(&self) -> Option<String> {
         if self.is_empty() {
             return None;
@@ -82,8 +82,9 @@ impl UnderThreshold {
             .iter()
             .map(|c| {
                 format!(
-                    "{} {:.1} % of {:.0} requests",
+                    "{}{} {:.1} % of {:.0} requests",
                     c.id,
+                    c.who.as_ref().map_or(String::new(), |w| format!(" ({w})")),
                     c.error_ratio * 100.0,
                     c.requests
                 )
@@ -113,6 +114,10 @@ pub struct QuietClient {
     pub error_ratio: f64,
     /// Requests in the window.
     pub requests: f64,
+    /// Who it is when its id does not say (`"pod demo/api-0"`, as the failing clients' list
+    /// says it); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
 }
 
 /// The headlines every renderer shows for a report without verdicts: (about the clients,
@@ -222,12 +227,17 @@ pub(crate) fn categories_text(c: &ReportClient, limit: usize) -> String {
 /// `"pod demo/demo-kubers"`, `"kube-apiserver"`, `"node n1"`; `None` when the id already
 /// names it or nothing is known. Unescaped: cluster text, for the renderer to escape.
 pub(crate) fn who(c: &ReportClient) -> Option<String> {
+    who_is(&c.id, &c.target)
+}
+
+/// [`who`] for a client `id` and its `target`.
+pub(crate) fn who_is(id: &str, target: &crate::bundle::Target) -> Option<String> {
     use crate::bundle::Target;
-    let who = match &c.target {
+    let who = match target {
         Target::Pod {
             namespace, name, ..
         } => format!("pod {namespace}/{name}"),
-        Target::ApiServer { .. } if c.id.contains("apiserver") => return None,
+        Target::ApiServer { .. } if id.contains("apiserver") => return None,
         Target::ApiServer { .. } => "kube-apiserver".to_string(),
         Target::Component { pod: Some(p), .. } => match &p.namespace {
             Some(ns) => format!("pod {ns}/{}", p.name),
@@ -237,9 +247,7 @@ pub(crate) fn who(c: &ReportClient) -> Option<String> {
         Target::Node { name } => format!("node {name}"),
         _ => return None,
     };
-    (!c.id
-        .contains(who.trim_start_matches("pod ").trim_start_matches("node ")))
-    .then_some(who)
+    (!id.contains(who.trim_start_matches("pod ").trim_start_matches("node "))).then_some(who)
 }
 
 /// A listed client's tag after its ratio: `" · expected noise: only 404 existence checks"`,
