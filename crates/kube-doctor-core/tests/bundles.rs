@@ -452,7 +452,7 @@ fn a_recovered_client_says_its_peak() {
     }];
     let text = rendered(&r, "text");
     assert!(
-        text.contains("0.3% errors (5-min peak 3.1 %, recovered)"),
+        text.contains("0.3 % errors (5-min peak 3.1 %, recovered)"),
         "{text}"
     );
     // A recovered client's row says when its errors ran, not "since".

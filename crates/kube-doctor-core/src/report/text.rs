@@ -82,7 +82,7 @@ pub fn render(out: &mut dyn Write, r: &Report, color: bool) -> io::Result<()> {
                 "  {}  {}  {}  {}",
                 st.bold(&line(&id)),
                 st.red(&format!(
-                    "{:.1}% errors{}{}",
+                    "{:.1} % errors{}{}",
                     c.error_ratio * 100.0,
                     super::peak_note(c),
                     super::noise_note(c)
