@@ -932,12 +932,13 @@ pub fn api_service(a: &APIService) -> Option<ApiServiceInfo> {
 
 /// The step's note: what was read, not what it means.
 pub fn note(m: &ServerMetrics) -> String {
+    use super::count;
     format!(
-        "{} series, {} APF flows rejecting, {} webhooks, {} APIServices ({} not available)",
-        m.series.len(),
-        m.apf.len(),
-        m.callees.webhooks.len(),
-        m.callees.api_services.len(),
+        "{}, {} rejecting, {}, {} ({} not available)",
+        count(m.series.len(), "series", "series"),
+        count(m.apf.len(), "APF flow", "APF flows"),
+        count(m.callees.webhooks.len(), "webhook", "webhooks"),
+        count(m.callees.api_services.len(), "APIService", "APIServices"),
         m.callees
             .api_services
             .iter()

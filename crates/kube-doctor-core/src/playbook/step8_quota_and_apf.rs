@@ -223,11 +223,12 @@ pub fn match_clients(
 
 /// The step's note: what was read.
 pub fn note(q: &QuotaAndFlowControl) -> String {
+    use super::count;
     let mut note = format!(
-        "{} quotas, {} FlowSchemas, {} priority levels",
-        q.quotas.len(),
-        q.flow_schemas.len(),
-        q.priority_levels.len()
+        "{}, {}, {}",
+        count(q.quotas.len(), "quota", "quotas"),
+        count(q.flow_schemas.len(), "FlowSchema", "FlowSchemas"),
+        count(q.priority_levels.len(), "priority level", "priority levels")
     );
     if !q.unreadable.is_empty() {
         note.push_str(&format!(

@@ -55,7 +55,10 @@ pub async fn collect(
         .collect();
     if pods.is_empty() {
         if !callees.is_empty() {
-            let note = format!("{} callees of the API server looked at", callees.len());
+            let note = format!(
+                "{} of the API server looked at",
+                kube_doctor_core::playbook::count(callees.len(), "callee", "callees")
+            );
             return Ok(StepEnd::Done(
                 Paths {
                     pods: Vec::new(),
@@ -183,8 +186,8 @@ pub async fn collect(
     }
     if !callees.is_empty() {
         note.push_str(&format!(
-            "; {} callees of the API server looked at",
-            callees.len()
+            "; {} of the API server looked at",
+            kube_doctor_core::playbook::count(callees.len(), "callee", "callees")
         ));
     }
     let forbidden = !out.is_empty()
