@@ -767,7 +767,7 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
                 })?,
             None => kube::Config::infer()
                 .await
-                .map_err(|e| SettingsError::NoCluster(one(&e)))?,
+                .map_err(|e| SettingsError::NoCluster(no_cluster_why(&e)))?,
         };
     Ok(ClusterConfig {
         server: config.cluster_url.to_string(),
@@ -780,6 +780,25 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
 /// quote the lines around the fault (a `token:` or `client-key-data:` among them), so only the
 /// first line of each error in the chain is kept (what and where: "... at line 6 column 5"),
 /// and that is redacted and escaped, at most 300 characters.
+/// Why kube found no configuration, in one line: `not in a pod, and kubeconfig
+/// /root/.kube/config: No such file or directory (os error 2)` (kube's own text nests both
+/// attempts and quotes the path twice). Other kubeconfig errors go through [`config_error`].
+fn no_cluster_why(e: &kube::config::InferConfigError) -> String {
+    use kube::config::KubeconfigError;
+    let kubeconfig = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<KubeconfigError>())
+        .map(|k| match k {
+            KubeconfigError::ReadConfig(io, path) => format!(
+                "kubeconfig {}: {}",
+                kube_doctor_core::escape::one_line(&path.display().to_string(), 200),
+                kube_doctor_core::escape::one_line(&io.to_string(), 200)
+            ),
+            other => format!("kubeconfig: {}", config_error(other)),
+        })
+        .unwrap_or_else(|| config_error(e));
+    format!("not in a pod, and {kubeconfig}")
+}
+
 fn config_error(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut cur = Some(e);

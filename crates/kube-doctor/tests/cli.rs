@@ -409,3 +409,22 @@ fn an_audit_log_without_a_cluster_says_how_to_read_it_alone() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert!(err.contains("--prometheus none"), "{err}");
 }
+
+/// No kubeconfig and not in a pod: one line that names the file it looked for and why it could
+/// not use it (kube's own text nested both attempts and quoted the path twice).
+#[test]
+fn no_cluster_configuration_is_one_plain_line() {
+    let o = bin()
+        .args(["clients"])
+        .env_remove("RUST_LOG")
+        .env_remove("KUBERNETES_SERVICE_HOST")
+        .env_remove("KUBERNETES_SERVICE_PORT")
+        .env("KUBECONFIG", "/nonexistent/kubeconfig")
+        .output()
+        .expect("run kube-doctor");
+    let line = one_line_error(&o);
+    assert_eq!(
+        line,
+        "kube-doctor: error: no cluster configuration found (not in a pod, and kubeconfig /nonexistent/kubeconfig: No such file or directory (os error 2)); pass --kubeconfig, set KUBECONFIG, or run in a pod"
+    );
+}
