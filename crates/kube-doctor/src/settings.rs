@@ -728,47 +728,63 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
         ..Default::default()
     };
     let one = config_error;
-    let config =
-        match &args.kubeconfig {
-            Some(path) => {
-                let shown = path.display().to_string();
-                // Said here rather than in kube-rs' words, which quote the path twice.
-                match std::fs::metadata(path) {
-                    Err(e) => {
-                        return Err(SettingsError::Kubeconfig {
-                            path: shown,
-                            reason: one(&e),
-                        });
-                    }
-                    Ok(m) if m.is_dir() => {
-                        return Err(SettingsError::Kubeconfig {
-                            path: shown,
-                            reason: "it is a directory, not a kubeconfig file".to_string(),
-                        });
-                    }
-                    Ok(_) => {}
-                }
-                let kc = Kubeconfig::read_from(path).map_err(|e| SettingsError::Kubeconfig {
-                    path: shown.clone(),
-                    reason: one(&e),
-                })?;
-                kube::Config::from_custom_kubeconfig(kc, &options)
-                    .await
-                    .map_err(|e| SettingsError::Kubeconfig {
+    let config = match &args.kubeconfig {
+        Some(path) => {
+            let shown = path.display().to_string();
+            // Said here rather than in kube-rs' words, which quote the path twice.
+            match std::fs::metadata(path) {
+                Err(e) => {
+                    return Err(SettingsError::Kubeconfig {
                         path: shown,
                         reason: one(&e),
-                    })?
+                    });
+                }
+                Ok(m) if m.is_dir() => {
+                    return Err(SettingsError::Kubeconfig {
+                        path: shown,
+                        reason: "it is a directory, not a kubeconfig file".to_string(),
+                    });
+                }
+                Ok(_) => {}
             }
-            None if args.context.is_some() => kube::Config::from_kubeconfig(&options)
+            let kc = Kubeconfig::read_from(path).map_err(|e| SettingsError::Kubeconfig {
+                path: shown.clone(),
+                reason: one(&e),
+            })?;
+            unknown_context(&kc, args.context.as_deref()).map_err(|reason| {
+                SettingsError::Kubeconfig {
+                    path: shown.clone(),
+                    reason,
+                }
+            })?;
+            kube::Config::from_custom_kubeconfig(kc, &options)
                 .await
                 .map_err(|e| SettingsError::Kubeconfig {
-                    path: "(KUBECONFIG or ~/.kube/config)".into(),
+                    path: shown,
                     reason: one(&e),
-                })?,
-            None => kube::Config::infer()
-                .await
-                .map_err(|e| SettingsError::NoCluster(no_cluster_why(&e)))?,
-        };
+                })?
+        }
+        None if args.context.is_some() => {
+            let shown = "(KUBECONFIG or ~/.kube/config)".to_string();
+            if let Ok(kc) = Kubeconfig::read() {
+                unknown_context(&kc, args.context.as_deref()).map_err(|reason| {
+                    SettingsError::Kubeconfig {
+                        path: shown.clone(),
+                        reason,
+                    }
+                })?;
+            }
+            kube::Config::from_kubeconfig(&options).await.map_err(|e| {
+                SettingsError::Kubeconfig {
+                    path: shown,
+                    reason: one(&e),
+                }
+            })?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| SettingsError::NoCluster(no_cluster_why(&e)))?,
+    };
     Ok(ClusterConfig {
         server: config.cluster_url.to_string(),
         context: args.context.clone(),
@@ -780,6 +796,31 @@ pub async fn cluster(args: &ClusterArgs) -> Result<ClusterConfig, SettingsError>
 /// quote the lines around the fault (a `token:` or `client-key-data:` among them), so only the
 /// first line of each error in the chain is kept (what and where: "... at line 6 column 5"),
 /// and that is redacted and escaped, at most 300 characters.
+/// `--context NAME` that the kubeconfig does not hold: the reason, naming the contexts it
+/// holds (at most ten, escaped), as `kubectl config get-contexts` would show them.
+fn unknown_context(kc: &Kubeconfig, context: Option<&str>) -> Result<(), String> {
+    let Some(want) = context else { return Ok(()) };
+    if kc.contexts.iter().any(|c| c.name == want) {
+        return Ok(());
+    }
+    let names: Vec<String> = kc
+        .contexts
+        .iter()
+        .take(10)
+        .map(|c| kube_doctor_core::escape::one_line(&c.name, 100))
+        .collect();
+    Err(format!(
+        "it has no context {}; its contexts: {}{}",
+        kube_doctor_core::escape::one_line(want, 100),
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        },
+        if kc.contexts.len() > 10 { ", ..." } else { "" }
+    ))
+}
+
 /// Why kube found no configuration, in one line: `not in a pod, and kubeconfig
 /// /root/.kube/config: No such file or directory (os error 2)` (kube's own text nests both
 /// attempts and quotes the path twice). Other kubeconfig errors go through [`config_error`].

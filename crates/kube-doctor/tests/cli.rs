@@ -428,3 +428,37 @@ fn no_cluster_configuration_is_one_plain_line() {
         "kube-doctor: error: no cluster configuration found (not in a pod, and kubeconfig /nonexistent/kubeconfig: No such file or directory (os error 2)); pass --kubeconfig, set KUBECONFIG, or run in a pod"
     );
 }
+
+/// `--context` that the kubeconfig does not hold: one line naming the contexts it does hold.
+#[test]
+fn an_unknown_context_names_the_ones_there_are() {
+    let dir = std::env::temp_dir().join(format!("kd-cli-ctx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: ctx-a, context: {cluster: c, user: u}}, {name: ctx-b, context: {cluster: c, user: u}}]\ncurrent-context: ctx-a\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "clients",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--context",
+        "nosuch",
+    ]);
+    let line = one_line_error(&o);
+    assert!(
+        line.ends_with("it has no context nosuch; its contexts: ctx-a, ctx-b"),
+        "{line}"
+    );
+    let o = bin()
+        .args(["clients", "--context", "nosuch"])
+        .env_remove("RUST_LOG")
+        .env("KUBECONFIG", &kubeconfig)
+        .output()
+        .expect("run kube-doctor");
+    let line = one_line_error(&o);
+    assert!(line.ends_with("its contexts: ctx-a, ctx-b"), "{line}");
+    assert!(!line.contains("not-a-real-token"), "{line}");
+}
