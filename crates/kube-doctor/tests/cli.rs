@@ -462,3 +462,30 @@ fn an_unknown_context_names_the_ones_there_are() {
     assert!(line.ends_with("its contexts: ctx-a, ctx-b"), "{line}");
     assert!(!line.contains("not-a-real-token"), "{line}");
 }
+
+/// `clients` with a Prometheus that does not answer: exit 2, one line saying so, and no empty
+/// table before it ("no client over 1.0 % errors among 0 clients" read as an answer).
+#[test]
+fn clients_with_no_prometheus_answer_print_only_why() {
+    let dir = std::env::temp_dir().join(format!("kd-cli-noprom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "clients",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--prometheus",
+        "http://127.0.0.1:2",
+    ]);
+    let line = one_line_error(&o);
+    assert!(
+        line.contains("Prometheus at http://127.0.0.1:2 is unreachable"),
+        "{line}"
+    );
+    assert_eq!(text(&o.stdout), "", "no table of nothing");
+}

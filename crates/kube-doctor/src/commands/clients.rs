@@ -53,6 +53,8 @@ pub async fn run(args: ClientsArgs) -> anyhow::Result<ExitCode> {
                     serde_json::to_writer_pretty(&mut out, &e)?;
                     writeln!(out)?;
                 }
+                // A table of nothing says nothing: only the reason below.
+                ClientsFormat::Text if e.clients.is_empty() => {}
                 ClientsFormat::Text => clients_table(&mut out, &e, threshold, args.all)?,
             }
             for n in &e.notes {
