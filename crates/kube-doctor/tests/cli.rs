@@ -28,6 +28,29 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A kubeconfig in its own temporary directory (`kd-cli-TAG-PID`) whose API server is
+/// 127.0.0.1:1, where nothing answers, with a token that is not real and these `contexts`
+/// (the first is the current one).
+fn dead_kubeconfig(tag: &str, contexts: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kd-cli-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kubeconfig = dir.join("kubeconfig");
+    let listed: Vec<String> = contexts
+        .iter()
+        .map(|c| format!("{{name: {c}, context: {{cluster: c, user: u}}}}"))
+        .collect();
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: \"https://127.0.0.1:1\"}}}}]\nusers: [{{name: u, user: {{token: not-a-real-token}}}}]\ncontexts: [{}]\ncurrent-context: {}\n",
+            listed.join(", "),
+            contexts[0]
+        ),
+    )
+    .unwrap();
+    kubeconfig
+}
+
 fn one_line_error(o: &Output) -> String {
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "exit 2: {err}");
@@ -100,14 +123,7 @@ fn a_bundle_without_client_rates_is_blind_not_healthy() {
 /// API server (exit 1), named, fast, with kube-doctor's own words first on stderr.
 #[test]
 fn nothing_answering_is_reported_not_called_healthy() {
-    let dir = std::env::temp_dir().join(format!("kd-cli-dead-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
-    )
-    .unwrap();
+    let kubeconfig = dead_kubeconfig("dead", &["x"]);
     for prometheus in ["http://127.0.0.1:2", "none"] {
         let started = Instant::now();
         let o = run(&[
@@ -432,14 +448,7 @@ fn no_cluster_configuration_is_one_plain_line() {
 /// `--context` that the kubeconfig does not hold: one line naming the contexts it does hold.
 #[test]
 fn an_unknown_context_names_the_ones_there_are() {
-    let dir = std::env::temp_dir().join(format!("kd-cli-ctx-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: ctx-a, context: {cluster: c, user: u}}, {name: ctx-b, context: {cluster: c, user: u}}]\ncurrent-context: ctx-a\n",
-    )
-    .unwrap();
+    let kubeconfig = dead_kubeconfig("ctx", &["ctx-a", "ctx-b"]);
     let o = run(&[
         "clients",
         "--kubeconfig",
@@ -467,14 +476,7 @@ fn an_unknown_context_names_the_ones_there_are() {
 /// table before it ("no client over 1.0 % errors among 0 clients" read as an answer).
 #[test]
 fn clients_with_no_prometheus_answer_print_only_why() {
-    let dir = std::env::temp_dir().join(format!("kd-cli-noprom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\nusers: [{name: u, user: {token: not-a-real-token}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
-    )
-    .unwrap();
+    let kubeconfig = dead_kubeconfig("noprom", &["x"]);
     let o = run(&[
         "clients",
         "--kubeconfig",

@@ -382,9 +382,7 @@ mod tests {
     /// 127.0.0.1; that is the loopback, not an unknown callee.
     #[test]
     fn an_api_server_calling_its_own_address_is_its_loopback() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/bundles/kps-webhook-5xx-at-start.json");
-        let b = crate::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let b = crate::diagnose::testing::bundle("kps-webhook-5xx-at-start");
         let mut clients = b.clients.clone().unwrap();
         name_callees(&mut clients, &b.server_metrics.as_ref().unwrap().callees);
         let api = clients
@@ -411,9 +409,7 @@ mod tests {
     /// requests set to 0 as `--since 1s` reads them); with requests it is judged as usual.
     #[test]
     fn a_window_with_no_request_counted_is_nothing_to_judge() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/bundles/healthy.json");
-        let b = crate::bundle::Bundle::from_json(&std::fs::read(path).unwrap()).unwrap();
+        let b = crate::diagnose::testing::bundle("healthy");
         let mut clients = b.clients.clone().unwrap();
         assert_eq!(nothing_counted(&clients), None);
         for c in &mut clients.clients {
